@@ -1,0 +1,26 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Data flows one way:
+//   _ConvKitKernels (pure functions on buffers, no Tensor, no autograd)
+//     -> ConvKit (Tensor, autograd, ops; later layers, models, training, data)
+//       -> front ends (CLI, lab) added by later issues.
+let package = Package(
+    name: "ConvKit",
+    products: [
+        .library(name: "ConvKit", targets: ["ConvKit"]),
+        .executable(name: "course-examples", targets: ["CourseExamples"]),
+    ],
+    targets: [
+        .target(name: "_ConvKitKernels"),
+        .target(name: "ConvKit", dependencies: ["_ConvKitKernels"]),
+        .executableTarget(name: "CourseExamples", dependencies: ["ConvKit"], path: "Examples/CourseExamples"),
+        .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels"]),
+        .testTarget(
+            name: "ConvKitTests",
+            dependencies: ["ConvKit", "_ConvKitKernels"],
+            exclude: ["Fixtures"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

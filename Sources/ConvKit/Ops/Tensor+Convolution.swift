@@ -1,0 +1,173 @@
+import _ConvKitKernels
+
+// Shapes: input (N, C, spatial...) or unbatched (C, spatial...); weight (K, C/G, kernel...);
+// bias (K); output (N, K, out...) with out = floor((n + before + after − d(k−1) − 1)/s) + 1.
+
+/// 1-D cross-correlation, as `torch.nn.functional.conv1d` (with `paddingMode` as `nn.Conv1d`).
+/// - Parameters:
+///   - input: (N, C, L) or unbatched (C, L).
+///   - weight: (K, C/groups, k).
+///   - bias: (K), optional.
+///   - stride, dilation: positive.
+///   - padding: an amount, `.same`, `.valid` or `.explicit(before:after:)`.
+///   - groups: divides C and K; `groups == C` is depthwise.
+///   - paddingMode: how padded positions are filled.
+/// - Returns: (N, K, L_out), or (K, L_out) for unbatched input.
+public func conv1d(
+    _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: PerAxis = 1, padding: Padding = 0,
+    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros
+) throws -> Tensor {
+    try convolution(input, weight: weight, bias: bias, rank: 1, stride: stride, padding: padding,
+                    dilation: dilation, groups: groups, paddingMode: paddingMode, op: "conv1d")
+}
+
+/// 2-D cross-correlation, as `torch.nn.functional.conv2d` (with `paddingMode` as `nn.Conv2d`).
+/// - Parameters:
+///   - input: (N, C, H, W) or unbatched (C, H, W).
+///   - weight: (K, C/groups, kH, kW).
+///   - bias: (K), optional.
+///   - stride, dilation: positive, one value or (h, w).
+///   - padding: an amount, per axis (h, w), `.same`, `.valid` or `.explicit(before:after:)`.
+///   - groups: divides C and K; `groups == C` is depthwise.
+///   - paddingMode: how padded positions are filled.
+/// - Returns: (N, K, H_out, W_out), or (K, H_out, W_out) for unbatched input.
+public func conv2d(
+    _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: PerAxis = 1, padding: Padding = 0,
+    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros
+) throws -> Tensor {
+    try convolution(input, weight: weight, bias: bias, rank: 2, stride: stride, padding: padding,
+                    dilation: dilation, groups: groups, paddingMode: paddingMode, op: "conv2d")
+}
+
+/// True 1-D convolution: the kernel is flipped before sliding (the signal-processing
+/// definition), whereas `conv1d` is cross-correlation (the deep-learning one).
+public func trueConv1d(
+    _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: PerAxis = 1, padding: Padding = 0,
+    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros
+) throws -> Tensor {
+    guard weight.rank == 3 else {
+        throw ConvKitError.shapeMismatch(op: "trueConv1d", message: "weight must be (K, C/groups, k), got \(weight.shape)")
+    }
+    return try conv1d(input, weight: weight.flipped(axes: [2]), bias: bias, stride: stride, padding: padding,
+                      dilation: dilation, groups: groups, paddingMode: paddingMode)
+}
+
+/// True 2-D convolution: the kernel is rotated 180° before sliding. Compare with `conv2d`
+/// (cross-correlation); the two agree for symmetric kernels.
+public func trueConv2d(
+    _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: PerAxis = 1, padding: Padding = 0,
+    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros
+) throws -> Tensor {
+    guard weight.rank == 4 else {
+        throw ConvKitError.shapeMismatch(op: "trueConv2d", message: "weight must be (K, C/groups, kH, kW), got \(weight.shape)")
+    }
+    return try conv2d(input, weight: weight.flipped(axes: [2, 3]), bias: bias, stride: stride, padding: padding,
+                      dilation: dilation, groups: groups, paddingMode: paddingMode)
+}
+
+/// Adds a batch axis to unbatched input (rank r+1) and reports whether it did.
+func batchedInput(_ input: Tensor, rank r: Int, op: String, layout: String) throws -> (Tensor, Bool) {
+    if input.rank == r + 2 { return (input, false) }
+    if input.rank == r + 1 { return (try input.unsqueezed(axis: 0), true) }
+    throw ConvKitError.shapeMismatch(
+        op: op, message: "input must be \(layout) or unbatched without N, got shape \(input.shape)")
+}
+
+/// The checked geometry of a convolution.
+func convolutionGeometry(
+    input x: Tensor, weight: Tensor, bias: Tensor?, rank r: Int, stride: PerAxis, padding: Padding,
+    dilation: PerAxis, groups: Int, paddingMode: PaddingMode, op: String
+) throws -> ConvGeometry {
+    let names = r == 1 ? "(K, C/groups, k)" : "(K, C/groups, kH, kW)"
+    guard weight.rank == r + 2 else {
+        throw ConvKitError.shapeMismatch(op: op, message: "weight must be \(names), got shape \(weight.shape)")
+    }
+    guard groups > 0 else {
+        throw ConvKitError.invalidArgument(op: op, argument: "groups", message: "must be positive, got \(groups)")
+    }
+    let c = x.shape[1], k = weight.shape[0]
+    guard c == weight.shape[1] * groups else {
+        throw ConvKitError.shapeMismatch(
+            op: op, message: "input has \(c) channels but weight expects \(weight.shape[1] * groups) "
+                + "(\(weight.shape[1]) per group × groups \(groups))")
+    }
+    guard k > 0, k % groups == 0 else {
+        throw ConvKitError.shapeMismatch(
+            op: op, message: "output channels \(k) must be a positive multiple of groups \(groups)")
+    }
+    if let bias, bias.shape != [k] {
+        throw ConvKitError.shapeMismatch(op: op, message: "bias must have shape [\(k)], got \(bias.shape)")
+    }
+    let kernel = Array(weight.shape[2...])
+    guard kernel.allSatisfy({ $0 > 0 }) else {
+        throw ConvKitError.shapeMismatch(op: op, message: "kernel sizes must be positive, got \(kernel)")
+    }
+    let s = try stride.resolved(rank: r, op: op, argument: "stride")
+    let d = try dilation.resolved(rank: r, op: op, argument: "dilation")
+    let (before, after) = try padding.resolved(rank: r, kernel: kernel, dilation: d, stride: s, op: op)
+    let size = Array(x.shape[2...])
+    try checkPaddingMode(paddingMode, size: size, before: before, after: after, op: op)
+    let g = ConvGeometry(
+        batch: x.shape[0], inChannels: c, outChannels: k, groups: groups, inputSize: size, kernelSize: kernel,
+        stride: s, dilation: d, padBefore: before, padAfter: after, paddingMode: paddingMode)
+    for a in 0..<r where g.outputSize[a] <= 0 {
+        throw ConvKitError.shapeMismatch(
+            op: op, message: "kernel larger than padded input on axis \(a): input \(size[a]) + padding "
+                + "\(before[a])+\(after[a]) < dilated kernel \(d[a] * (kernel[a] - 1) + 1)")
+    }
+    return g
+}
+
+/// PyTorch's limits for non-zero padding modes: reflect needs padding < size, circular ≤ size.
+func checkPaddingMode(_ mode: PaddingMode, size: [Int], before: [Int], after: [Int], op: String) throws {
+    for a in size.indices {
+        let p = max(before[a], after[a])
+        switch mode {
+        case .reflect where p >= size[a] && p > 0:
+            throw ConvKitError.invalidArgument(
+                op: op, argument: "padding", message: "\(p) must be smaller than the input size \(size[a]) for reflect mode")
+        case .circular where p > size[a]:
+            throw ConvKitError.invalidArgument(
+                op: op, argument: "padding", message: "\(p) must be at most the input size \(size[a]) for circular mode")
+        case .replicate where size[a] == 0 && p > 0:
+            throw ConvKitError.invalidArgument(
+                op: op, argument: "padding", message: "cannot replicate an empty axis")
+        default:
+            break
+        }
+    }
+}
+
+func convolution(
+    _ input: Tensor, weight: Tensor, bias: Tensor?, rank r: Int, stride: PerAxis, padding: Padding,
+    dilation: PerAxis, groups: Int, paddingMode: PaddingMode, op: String
+) throws -> Tensor {
+    let layout = r == 1 ? "(N, C, L)" : "(N, C, H, W)"
+    let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: layout)
+    let g = try convolutionGeometry(input: x, weight: weight, bias: bias, rank: r, stride: stride, padding: padding,
+                                    dilation: dilation, groups: groups, paddingMode: paddingMode, op: op)
+    let y = convolutionForward(g, x: x, weight: weight, bias: bias, op: op)
+    return unbatched ? try y.squeezed(axis: 0) : y
+}
+
+/// Runs the kernel and records input, weight and bias gradients.
+func convolutionForward(_ g: ConvGeometry, x: Tensor, weight: Tensor, bias: Tensor?, op: String) -> Tensor {
+    let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars)
+    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    return Tensor.result(shape: [g.batch, g.outChannels] + g.outputSize, scalars: out, op: op, inputs: inputs) { dy in
+        var grads: [Tensor?] = [nil, nil]
+        if x.requiresGrad {
+            grads[0] = Tensor(uncheckedShape: x.shape,
+                              scalars: ConvolutionKernel.backwardInput(g, gradOutput: dy.scalars, weight: weight.scalars))
+        }
+        if weight.requiresGrad {
+            grads[1] = Tensor(uncheckedShape: weight.shape,
+                              scalars: ConvolutionKernel.backwardWeight(g, input: x.scalars, gradOutput: dy.scalars))
+        }
+        if let bias {
+            grads.append(Tensor(uncheckedShape: bias.shape, scalars: ConvolutionKernel.biasGradient(
+                dy.scalars, batch: g.batch, channels: g.outChannels, plane: g.outputPlane)))
+        }
+        return grads
+    }
+}

@@ -1,0 +1,197 @@
+// Batch norm normalises each channel over (N, spatial...); layer norm normalises each
+// sample over the normalised axes. Both are written over an (outer, mid, inner) view:
+//   batch norm: statistics per mid (= channel) over outer·inner elements,
+//   layer norm: statistics per (outer, inner) over mid elements.
+
+/// Batch normalisation, as `torch.nn.functional.batch_norm`.
+///
+/// In training the batch statistics (biased variance) normalise the input and the running
+/// statistics are updated in place: `running = (1 − momentum)·running + momentum·batch`,
+/// with the unbiased variance. In evaluation the running statistics normalise.
+/// - Parameters:
+///   - input: (N, C), (N, C, L) or (N, C, H, W).
+///   - runningMean, runningVar: (C); required in evaluation, optional in training.
+///   - weight, bias: (C) affine parameters γ, β, optional.
+public func batchNorm(
+    _ input: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil, bias: Tensor? = nil,
+    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
+) throws -> Tensor {
+    guard input.rank >= 2 else {
+        throw ConvKitError.shapeMismatch(op: "batchNorm", message: "input must be (N, C, ...), got \(input.shape)")
+    }
+    let (outer, c, inner) = (input.shape[0], input.shape[1], input.shape[2...].reduce(1, *))
+    for (name, t) in [("runningMean", runningMean), ("runningVar", runningVar), ("weight", weight), ("bias", bias)] {
+        if let t, t.shape != [c] {
+            throw ConvKitError.shapeMismatch(op: "batchNorm", message: "\(name) must have shape [\(c)], got \(t.shape)")
+        }
+    }
+    let m = outer * inner
+    var mean = [Float](repeating: 0, count: c), variance = [Float](repeating: 0, count: c)
+    let x = input.scalars
+    if training {
+        guard m > 1 else {
+            throw ConvKitError.shapeMismatch(
+                op: "batchNorm", message: "expected more than 1 value per channel when training, got input \(input.shape)")
+        }
+        for ch in 0..<c {
+            var s: Double = 0, ss: Double = 0
+            for o in 0..<outer { for i in 0..<inner { let v = Double(x[(o * c + ch) * inner + i]); s += v; ss += v * v } }
+            let mu = s / Double(m)
+            mean[ch] = Float(mu)
+            variance[ch] = Float(Swift.max(ss / Double(m) - mu * mu, 0))
+        }
+        if let runningMean, let runningVar {
+            let unbias = Float(m) / Float(m - 1)
+            for ch in 0..<c {
+                runningMean.scalars[ch] = (1 - momentum) * runningMean.scalars[ch] + momentum * mean[ch]
+                runningVar.scalars[ch] = (1 - momentum) * runningVar.scalars[ch] + momentum * variance[ch] * unbias
+            }
+        }
+    } else {
+        guard let runningMean, let runningVar else {
+            throw ConvKitError.invalidArgument(
+                op: "batchNorm", argument: "runningMean/runningVar", message: "are required when not training")
+        }
+        mean = runningMean.scalars
+        variance = runningVar.scalars
+    }
+    let invStd = variance.map { 1 / ($0 + eps).squareRoot() }
+    let gamma = weight?.scalars ?? Array(repeating: 1, count: c)
+    let beta = bias?.scalars ?? Array(repeating: 0, count: c)
+    var xhat = x, y = x
+    for o in 0..<outer { for ch in 0..<c { for i in 0..<inner {
+        let k = (o * c + ch) * inner + i
+        xhat[k] = (x[k] - mean[ch]) * invStd[ch]
+        y[k] = gamma[ch] * xhat[k] + beta[ch]
+    }}}
+    let inputs = [input] + [weight, bias].compactMap { $0 }
+    return Tensor.result(shape: input.shape, scalars: y, op: "batchNorm", inputs: inputs) { g in
+        let dy = g.scalars
+        var sumDy = [Float](repeating: 0, count: c), sumDyXhat = [Float](repeating: 0, count: c)
+        for o in 0..<outer { for ch in 0..<c { for i in 0..<inner {
+            let k = (o * c + ch) * inner + i
+            sumDy[ch] += dy[k]
+            sumDyXhat[ch] += dy[k] * xhat[k]
+        }}}
+        var dx = dy
+        for o in 0..<outer { for ch in 0..<c { for i in 0..<inner {
+            let k = (o * c + ch) * inner + i
+            if training {
+                // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂))
+                dx[k] = gamma[ch] * invStd[ch] * (dy[k] - sumDy[ch] / Float(m) - xhat[k] * sumDyXhat[ch] / Float(m))
+            } else {
+                dx[k] = gamma[ch] * invStd[ch] * dy[k]
+            }
+        }}}
+        var grads: [Tensor?] = [Tensor(uncheckedShape: input.shape, scalars: dx)]
+        if let weight { grads.append(Tensor(uncheckedShape: weight.shape, scalars: sumDyXhat)) }
+        if let bias { grads.append(Tensor(uncheckedShape: bias.shape, scalars: sumDy)) }
+        return grads
+    }
+}
+
+/// Layer normalisation over the trailing `normalizedShape` axes, as `torch.nn.functional.layer_norm`.
+/// - Parameters:
+///   - input: (…, normalizedShape...).
+///   - weight, bias: of shape `normalizedShape`, optional.
+public func layerNorm(
+    _ input: Tensor, normalizedShape: [Int], weight: Tensor? = nil, bias: Tensor? = nil, eps: Float = 1e-5
+) throws -> Tensor {
+    let r = normalizedShape.count
+    guard r >= 1, input.rank >= r, Array(input.shape.suffix(r)) == normalizedShape else {
+        throw ConvKitError.shapeMismatch(
+            op: "layerNorm", message: "input \(input.shape) must end with normalizedShape \(normalizedShape)")
+    }
+    let mid = normalizedShape.reduce(1, *)
+    return try normalizeMiddle(input, outer: input.count / Swift.max(mid, 1), mid: mid, inner: 1,
+                               affineShape: normalizedShape, weight: weight, bias: bias, eps: eps, op: "layerNorm")
+}
+
+/// Layer normalisation over the channel axis of (N, C, spatial...) at each position, as
+/// ConvNeXt's `LayerNorm(data_format="channels_first")`.
+/// - Parameters:
+///   - weight, bias: (C), optional.
+public func layerNormChannels(
+    _ input: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, eps: Float = 1e-6
+) throws -> Tensor {
+    guard input.rank >= 2 else {
+        throw ConvKitError.shapeMismatch(op: "layerNormChannels", message: "input must be (N, C, ...), got \(input.shape)")
+    }
+    return try normalizeMiddle(input, outer: input.shape[0], mid: input.shape[1], inner: input.shape[2...].reduce(1, *),
+                               affineShape: [input.shape[1]], weight: weight, bias: bias, eps: eps,
+                               op: "layerNormChannels")
+}
+
+/// Normalises each (outer, inner) slice over its `mid` elements; γ, β are indexed by mid.
+func normalizeMiddle(
+    _ input: Tensor, outer: Int, mid: Int, inner: Int, affineShape: [Int], weight: Tensor?, bias: Tensor?,
+    eps: Float, op: String
+) throws -> Tensor {
+    for (name, t) in [("weight", weight), ("bias", bias)] {
+        if let t, t.shape != affineShape {
+            throw ConvKitError.shapeMismatch(op: op, message: "\(name) must have shape \(affineShape), got \(t.shape)")
+        }
+    }
+    let x = input.scalars
+    let gamma = weight?.scalars ?? Array(repeating: 1, count: mid)
+    let beta = bias?.scalars ?? Array(repeating: 0, count: mid)
+    var xhat = x, y = x
+    var invStd = [Float](repeating: 0, count: outer * inner)
+    for o in 0..<outer { for i in 0..<inner {
+        var s: Double = 0, ss: Double = 0
+        for j in 0..<mid { let v = Double(x[(o * mid + j) * inner + i]); s += v; ss += v * v }
+        let mu = s / Double(mid)
+        let inv = Float(1 / (Swift.max(ss / Double(mid) - mu * mu, 0) + Double(eps)).squareRoot())
+        invStd[o * inner + i] = inv
+        for j in 0..<mid {
+            let k = (o * mid + j) * inner + i
+            xhat[k] = (x[k] - Float(mu)) * inv
+            y[k] = gamma[j] * xhat[k] + beta[j]
+        }
+    }}
+    let inputs = [input] + [weight, bias].compactMap { $0 }
+    return Tensor.result(shape: input.shape, scalars: y, op: op, inputs: inputs) { g in
+        let dy = g.scalars
+        var dx = dy
+        var dgamma = [Float](repeating: 0, count: mid), dbeta = [Float](repeating: 0, count: mid)
+        for o in 0..<outer { for i in 0..<inner {
+            // dx = (1/σ)·(d x̂ − mean(d x̂) − x̂·mean(d x̂ · x̂)), d x̂ = γ·dy
+            var sumD: Float = 0, sumDX: Float = 0
+            for j in 0..<mid {
+                let k = (o * mid + j) * inner + i
+                let d = gamma[j] * dy[k]
+                sumD += d
+                sumDX += d * xhat[k]
+                dgamma[j] += dy[k] * xhat[k]
+                dbeta[j] += dy[k]
+            }
+            let inv = invStd[o * inner + i]
+            for j in 0..<mid {
+                let k = (o * mid + j) * inner + i
+                dx[k] = inv * (gamma[j] * dy[k] - sumD / Float(mid) - xhat[k] * sumDX / Float(mid))
+            }
+        }}
+        var grads: [Tensor?] = [Tensor(uncheckedShape: input.shape, scalars: dx)]
+        if let weight { grads.append(Tensor(uncheckedShape: weight.shape, scalars: dgamma)) }
+        if let bias { grads.append(Tensor(uncheckedShape: bias.shape, scalars: dbeta)) }
+        return grads
+    }
+}
+
+/// Dropout: in training, zeroes each element with probability `probability` and scales
+/// the rest by 1/(1 − p); in evaluation, the identity. The mask comes from `generator`,
+/// so a seeded generator gives the same mask every run.
+public func dropout(
+    _ input: Tensor, probability p: Float, training: Bool, using generator: inout some RandomNumberGenerator
+) throws -> Tensor {
+    guard (0...1).contains(p) else {
+        throw ConvKitError.invalidArgument(op: "dropout", argument: "probability", message: "must be in [0, 1], got \(p)")
+    }
+    guard training, p > 0 else { return input }
+    let scale: Float = p < 1 ? 1 / (1 - p) : 0
+    let mask = (0..<input.count).map { _ in generator.nextUnitFloat() >= p ? scale : 0 }
+    let y = zip(input.scalars, mask).map { $0 * $1 }
+    return Tensor.result(shape: input.shape, scalars: y, op: "dropout", inputs: [input]) { g in
+        [Tensor(uncheckedShape: g.shape, scalars: zip(g.scalars, mask).map { $0 * $1 })]
+    }
+}

@@ -1,0 +1,229 @@
+import _ConvKitKernels
+
+// Shapes: input (N, C, spatial...) or unbatched (C, spatial...); output (N, C, out...) with
+// out = floor or ceil((n + 2p − d(k−1) − 1)/s) + 1 (ceil drops a window starting in the padding).
+
+/// Max pooling over 1-D windows, as `torch.nn.functional.max_pool1d`.
+/// - Parameters:
+///   - input: (N, C, L) or (C, L).
+///   - kernelSize: window size; `stride` defaults to it.
+///   - padding: implicit −∞ on both sides, at most half the dilated window.
+/// - Returns: (N, C, L_out).
+public func maxPool1d(
+    _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
+    dilation: PerAxis = 1, ceilMode: Bool = false
+) throws -> Tensor {
+    try maxPool(input, rank: 1, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                ceilMode: ceilMode, op: "maxPool1d").output
+}
+
+/// Max pooling over 2-D windows, as `torch.nn.functional.max_pool2d`.
+/// - Parameters:
+///   - input: (N, C, H, W) or (C, H, W).
+///   - kernelSize: window size; `stride` defaults to it.
+///   - padding: implicit −∞ on both sides, at most half the dilated window.
+/// - Returns: (N, C, H_out, W_out).
+public func maxPool2d(
+    _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
+    dilation: PerAxis = 1, ceilMode: Bool = false
+) throws -> Tensor {
+    try maxPool(input, rank: 2, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                ceilMode: ceilMode, op: "maxPool2d").output
+}
+
+/// `maxPool1d` that also returns, per output, the flat index of the maximum within its
+/// input plane (PyTorch's `return_indices=True`), shaped like the output.
+public func maxPool1dWithIndices(
+    _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
+    dilation: PerAxis = 1, ceilMode: Bool = false
+) throws -> (output: Tensor, indices: [Int]) {
+    try maxPool(input, rank: 1, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                ceilMode: ceilMode, op: "maxPool1d")
+}
+
+/// `maxPool2d` that also returns, per output, the flat index `h·W + w` of the maximum
+/// within its input plane (PyTorch's `return_indices=True`), shaped like the output.
+public func maxPool2dWithIndices(
+    _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
+    dilation: PerAxis = 1, ceilMode: Bool = false
+) throws -> (output: Tensor, indices: [Int]) {
+    try maxPool(input, rank: 2, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                ceilMode: ceilMode, op: "maxPool2d")
+}
+
+/// Average pooling over 1-D windows, as `torch.nn.functional.avg_pool1d`.
+/// - Parameters:
+///   - countIncludePad: whether zero padding counts in the divisor.
+/// - Returns: (N, C, L_out).
+public func avgPool1d(
+    _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
+    ceilMode: Bool = false, countIncludePad: Bool = true
+) throws -> Tensor {
+    try avgPool(input, rank: 1, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                countIncludePad: countIncludePad, divisorOverride: nil, op: "avgPool1d")
+}
+
+/// Average pooling over 2-D windows, as `torch.nn.functional.avg_pool2d`.
+/// - Parameters:
+///   - countIncludePad: whether zero padding counts in the divisor.
+///   - divisorOverride: a fixed divisor instead of the window count.
+/// - Returns: (N, C, H_out, W_out).
+public func avgPool2d(
+    _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
+    ceilMode: Bool = false, countIncludePad: Bool = true, divisorOverride: Int? = nil
+) throws -> Tensor {
+    try avgPool(input, rank: 2, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                countIncludePad: countIncludePad, divisorOverride: divisorOverride, op: "avgPool2d")
+}
+
+/// Adaptive average pooling to a fixed 1-D output size, as `adaptive_avg_pool1d`.
+public func adaptiveAvgPool1d(_ input: Tensor, outputSize: PerAxis) throws -> Tensor {
+    try adaptiveAvgPool(input, rank: 1, outputSize: outputSize, op: "adaptiveAvgPool1d")
+}
+
+/// Adaptive average pooling to a fixed 2-D output size, as `adaptive_avg_pool2d`:
+/// cell `i` of an axis of length n averages `[floor(i·n/out), ceil((i+1)·n/out))`.
+public func adaptiveAvgPool2d(_ input: Tensor, outputSize: PerAxis) throws -> Tensor {
+    try adaptiveAvgPool(input, rank: 2, outputSize: outputSize, op: "adaptiveAvgPool2d")
+}
+
+/// Global average pooling: (N, C, spatial...) → (N, C, 1, …), the mean of each plane.
+public func globalAvgPool(_ input: Tensor) throws -> Tensor {
+    guard input.rank >= 3 else {
+        throw ConvKitError.shapeMismatch(op: "globalAvgPool", message: "input must be (N, C, spatial...), got \(input.shape)")
+    }
+    return try input.mean(axes: Array(2..<input.rank), keepingDims: true)
+}
+
+/// Global max pooling: (N, C, spatial...) → (N, C, 1, …), the maximum of each plane.
+public func globalMaxPool(_ input: Tensor) throws -> Tensor {
+    guard input.rank == 3 || input.rank == 4, input.shape[2...].allSatisfy({ $0 > 0 }) else {
+        throw ConvKitError.shapeMismatch(
+            op: "globalMaxPool", message: "input must be (N, C, L) or (N, C, H, W) with non-empty planes, got \(input.shape)")
+    }
+    return try maxPool(input, rank: input.rank - 2, kernelSize: PerAxis(Array(input.shape[2...])), stride: nil,
+                       padding: 0, dilation: 1, ceilMode: false, op: "globalMaxPool").output
+}
+
+/// The checked geometry of a pooling window over C planes (groups = C).
+func poolingGeometry(
+    _ x: Tensor, rank r: Int, kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, dilation: PerAxis,
+    ceilMode: Bool, maxPadding: (_ k: Int, _ d: Int) -> Int, op: String
+) throws -> ConvGeometry {
+    let k = try kernelSize.resolved(rank: r, op: op, argument: "kernelSize")
+    let s = try (stride ?? kernelSize).resolved(rank: r, op: op, argument: "stride")
+    let d = try dilation.resolved(rank: r, op: op, argument: "dilation")
+    let p = try padding.resolved(rank: r, op: op, argument: "padding", minimum: 0)
+    for a in 0..<r where p[a] > maxPadding(k[a], d[a]) {
+        throw ConvKitError.invalidArgument(
+            op: op, argument: "padding",
+            message: "should be at most half of the effective kernel size, got \(p[a]) for kernel \(k[a]) dilation \(d[a])")
+    }
+    let size = Array(x.shape[2...])
+    let out = (0..<r).map { a in
+        ConvGeometry.outputLength(input: size[a], kernel: k[a], stride: s[a], dilation: d[a],
+                                  padBefore: p[a], padAfter: p[a], ceilMode: ceilMode)
+    }
+    for a in 0..<r where out[a] <= 0 {
+        throw ConvKitError.shapeMismatch(
+            op: op, message: "kernel larger than padded input on axis \(a): input \(size[a]) + padding 2×\(p[a]) "
+                + "< window \(d[a] * (k[a] - 1) + 1)")
+    }
+    let c = max(x.shape[1], 1)
+    return ConvGeometry(batch: x.shape[0], inChannels: c, outChannels: c, groups: c, inputSize: size,
+                        kernelSize: k, stride: s, dilation: d, padBefore: p, padAfter: p, outputSize: out)
+}
+
+func maxPool(
+    _ input: Tensor, rank r: Int, kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, dilation: PerAxis,
+    ceilMode: Bool, op: String
+) throws -> (output: Tensor, indices: [Int]) {
+    let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: r == 1 ? "(N, C, L)" : "(N, C, H, W)")
+    let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding,
+                                dilation: dilation, ceilMode: ceilMode, maxPadding: { k, d in (d * (k - 1) + 1) / 2 },
+                                op: op)
+    let planes = x.shape[0] * x.shape[1]
+    var out = [Float](repeating: 0, count: planes * g.outputPlane)
+    var indices = [Int](repeating: 0, count: out.count)
+    if !out.isEmpty {
+        x.scalars.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            indices.withUnsafeMutableBufferPointer { pi in
+                PoolingKernel.maxForward(g, planes: planes, input: px.baseAddress!, output: po.baseAddress!,
+                                         indices: pi.baseAddress!)
+            }
+        }}
+    }
+    let recorded = indices
+    let y = Tensor.result(shape: Array(x.shape[..<2]) + g.outputSize, scalars: out, op: op, inputs: [x]) { dy in
+        var dx = [Float](repeating: 0, count: x.count)
+        if !dx.isEmpty && !dy.scalars.isEmpty {
+            dy.scalars.withUnsafeBufferPointer { pdy in recorded.withUnsafeBufferPointer { pi in
+                dx.withUnsafeMutableBufferPointer { pdx in
+                    PoolingKernel.maxBackward(g, planes: planes, gradOutput: pdy.baseAddress!, indices: pi.baseAddress!,
+                                              gradInput: pdx.baseAddress!)
+                }
+            }}
+        }
+        return [Tensor(uncheckedShape: x.shape, scalars: dx)]
+    }
+    return (unbatched ? try y.squeezed(axis: 0) : y, indices)
+}
+
+func avgPool(
+    _ input: Tensor, rank r: Int, kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, ceilMode: Bool,
+    countIncludePad: Bool, divisorOverride: Int?, op: String
+) throws -> Tensor {
+    if let divisorOverride, divisorOverride == 0 {
+        throw ConvKitError.invalidArgument(op: op, argument: "divisorOverride", message: "must not be zero")
+    }
+    let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: r == 1 ? "(N, C, L)" : "(N, C, H, W)")
+    let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding, dilation: 1,
+                                ceilMode: ceilMode, maxPadding: { k, _ in k / 2 }, op: op)
+    let planes = x.shape[0] * x.shape[1]
+    var out = [Float](repeating: 0, count: planes * g.outputPlane)
+    if !out.isEmpty {
+        x.scalars.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            PoolingKernel.averageForward(g, planes: planes, input: px.baseAddress!, output: po.baseAddress!,
+                                         countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+        }}
+    }
+    let y = Tensor.result(shape: Array(x.shape[..<2]) + g.outputSize, scalars: out, op: op, inputs: [x]) { dy in
+        var dx = [Float](repeating: 0, count: x.count)
+        if !dx.isEmpty && !dy.scalars.isEmpty {
+            dy.scalars.withUnsafeBufferPointer { pdy in dx.withUnsafeMutableBufferPointer { pdx in
+                PoolingKernel.averageBackward(g, planes: planes, gradOutput: pdy.baseAddress!, gradInput: pdx.baseAddress!,
+                                              countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+            }}
+        }
+        return [Tensor(uncheckedShape: x.shape, scalars: dx)]
+    }
+    return unbatched ? try y.squeezed(axis: 0) : y
+}
+
+func adaptiveAvgPool(_ input: Tensor, rank r: Int, outputSize: PerAxis, op: String) throws -> Tensor {
+    let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: r == 1 ? "(N, C, L)" : "(N, C, H, W)")
+    let outSize = try outputSize.resolved(rank: r, op: op, argument: "outputSize")
+    let inSize = Array(x.shape[2...])
+    guard inSize.allSatisfy({ $0 > 0 }) else {
+        throw ConvKitError.shapeMismatch(op: op, message: "input spatial sizes must be positive, got \(x.shape)")
+    }
+    let planes = x.shape[0] * x.shape[1]
+    var out = [Float](repeating: 0, count: planes * outSize.reduce(1, *))
+    if !out.isEmpty {
+        x.scalars.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
+            PoolingKernel.adaptiveAverageForward(inputSize: inSize, outputSize: outSize, planes: planes,
+                                                 input: px.baseAddress!, output: po.baseAddress!)
+        }}
+    }
+    let y = Tensor.result(shape: Array(x.shape[..<2]) + outSize, scalars: out, op: op, inputs: [x]) { dy in
+        var dx = [Float](repeating: 0, count: x.count)
+        if !dx.isEmpty {
+            dy.scalars.withUnsafeBufferPointer { pdy in dx.withUnsafeMutableBufferPointer { pdx in
+                PoolingKernel.adaptiveAverageBackward(inputSize: inSize, outputSize: outSize, planes: planes,
+                                                      gradOutput: pdy.baseAddress!, gradInput: pdx.baseAddress!)
+            }}
+        }
+        return [Tensor(uncheckedShape: x.shape, scalars: dx)]
+    }
+    return unbatched ? try y.squeezed(axis: 0) : y
+}

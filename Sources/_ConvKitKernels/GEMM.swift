@@ -1,0 +1,121 @@
+/// Single-precision general matrix multiply on row-major buffers:
+/// `C = alpha · op(A) · op(B) + beta · C`, where `op(X)` is `X` or `Xᵀ`.
+///
+/// - Parameters:
+///   - transposeA: whether `A` is stored as (k, m) and used transposed.
+///   - transposeB: whether `B` is stored as (n, k) and used transposed.
+///   - m: rows of `op(A)` and `C`.
+///   - n: columns of `op(B)` and `C`.
+///   - k: columns of `op(A)`, rows of `op(B)`.
+///   - a: `A`, with leading dimension `lda` (row stride).
+///   - b: `B`, with leading dimension `ldb`.
+///   - c: `C` (m, n), with leading dimension `ldc`.
+///   - beta: 0 overwrites `C` (its old contents may be garbage), 1 accumulates.
+///
+/// This is the portable blocked baseline: transposed operands are packed into row-major
+/// panels, then a 4-row register-blocked kernel streams contiguous rows of `B` and `C`
+/// (which the compiler vectorises). A faster micro-kernel can replace `gemmKernelNN`
+/// without changing any caller.
+public func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    guard m > 0, n > 0 else { return }
+    for i in 0..<m {
+        let row = c + i * ldc
+        if beta == 0 {
+            row.update(repeating: 0, count: n)
+        } else if beta != 1 {
+            for j in 0..<n { row[j] *= beta }
+        }
+    }
+    guard k > 0, alpha != 0 else { return }
+
+    // Panel sizes keep a kc×nc block of B (256 KiB) in L2 while rows of A stream through.
+    let kc = 256, nc = 256
+    let packA = transposeA || alpha != 1
+    let packB = transposeB
+    let panelA = UnsafeMutablePointer<Float>.allocate(capacity: packA ? m * min(k, kc) : 0)
+    let panelB = UnsafeMutablePointer<Float>.allocate(capacity: packB ? min(k, kc) * min(n, nc) : 0)
+    defer {
+        panelA.deallocate()
+        panelB.deallocate()
+    }
+
+    var p0 = 0
+    while p0 < k {
+        let pb = min(kc, k - p0)
+        // A block (m, pb), row-major, alpha folded in.
+        let aBlock: UnsafePointer<Float>
+        let aStride: Int
+        if packA {
+            for i in 0..<m {
+                for p in 0..<pb {
+                    let v = transposeA ? a[(p0 + p) * lda + i] : a[i * lda + p0 + p]
+                    panelA[i * pb + p] = alpha * v
+                }
+            }
+            aBlock = UnsafePointer(panelA)
+            aStride = pb
+        } else {
+            aBlock = a + p0
+            aStride = lda
+        }
+        var j0 = 0
+        while j0 < n {
+            let jb = min(nc, n - j0)
+            let bBlock: UnsafePointer<Float>
+            let bStride: Int
+            if packB {
+                for p in 0..<pb {
+                    for j in 0..<jb { panelB[p * jb + j] = b[(j0 + j) * ldb + p0 + p] }
+                }
+                bBlock = UnsafePointer(panelB)
+                bStride = jb
+            } else {
+                bBlock = b + p0 * ldb + j0
+                bStride = ldb
+            }
+            gemmKernelNN(m: m, n: jb, k: pb, a: aBlock, lda: aStride, b: bBlock, ldb: bStride,
+                         c: c + j0, ldc: ldc)
+            j0 += jb
+        }
+        p0 += pb
+    }
+}
+
+/// `C += A · B` for row-major A (m, k), B (k, n), C (m, n).
+@inline(__always)
+private func gemmKernelNN(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    var i = 0
+    while i + 4 <= m {
+        let c0 = c + i * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc
+        let a0 = a + i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
+        for p in 0..<k {
+            let x0 = a0[p], x1 = a1[p], x2 = a2[p], x3 = a3[p]
+            let bp = b + p * ldb
+            for j in 0..<n {
+                let v = bp[j]
+                c0[j] += x0 * v
+                c1[j] += x1 * v
+                c2[j] += x2 * v
+                c3[j] += x3 * v
+            }
+        }
+        i += 4
+    }
+    while i < m {
+        let ci = c + i * ldc
+        let ai = a + i * lda
+        for p in 0..<k {
+            let x = ai[p]
+            let bp = b + p * ldb
+            for j in 0..<n { ci[j] += x * bp[j] }
+        }
+        i += 1
+    }
+}

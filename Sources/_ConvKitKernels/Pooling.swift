@@ -1,0 +1,190 @@
+/// Max, average and adaptive-average pooling over `planes` = N·C independent planes.
+///
+/// Windows come from the same `AxisTable`s as convolution: a tap reads a source index,
+/// lies in the padding (max pooling skips it, average pooling counts it when
+/// `countIncludePad`), or lies beyond the padding (ceil-mode overhang: never counted).
+/// Max-pooling indices are flat positions in the input plane, as PyTorch returns them.
+public enum PoolingKernel {
+    /// Visits each output position of one plane with its window's taps as
+    /// (flat source index or marker) values.
+    @inline(__always)
+    private static func forEachWindow(
+        _ g: ConvGeometry, _ body: (_ out: Int, _ taps: [Int]) -> Void
+    ) {
+        let t = AxisTable.tables(for: g)
+        let n = g.lifted(g.inputSize, fill: 1)
+        var taps = [Int]()
+        taps.reserveCapacity(g.kernelVolume)
+        var out = 0
+        for od in 0..<t[0].outputLength {
+            for oh in 0..<t[1].outputLength {
+                for ow in 0..<t[2].outputLength {
+                    taps.removeAll(keepingCapacity: true)
+                    for kd in 0..<t[0].kernel {
+                        let sd = t[0].index[kd * t[0].outputLength + od]
+                        for kh in 0..<t[1].kernel {
+                            let sh = t[1].index[kh * t[1].outputLength + oh]
+                            for kw in 0..<t[2].kernel {
+                                let sw = t[2].index[kw * t[2].outputLength + ow]
+                                if sd == AxisTable.outside || sh == AxisTable.outside
+                                    || sw == AxisTable.outside {
+                                    taps.append(AxisTable.outside)
+                                } else if sd < 0 || sh < 0 || sw < 0 {
+                                    taps.append(AxisTable.padded)
+                                } else {
+                                    taps.append((sd * n[1] + sh) * n[2] + sw)
+                                }
+                            }
+                        }
+                    }
+                    body(out, taps)
+                    out += 1
+                }
+            }
+        }
+    }
+
+    /// Max pooling. Padding acts as −∞; NaN propagates; ties keep the first tap in
+    /// row-major window order (as PyTorch).
+    /// - Parameters:
+    ///   - input: (planes, in...). output, indices: (planes, out...).
+    public static func maxForward(
+        _ g: ConvGeometry, planes: Int, input: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
+    ) {
+        let (inPlane, outPlane) = (g.inputPlane, g.outputPlane)
+        forEachWindow(g) { o, taps in
+            for c in 0..<planes {
+                let x = input + c * inPlane
+                var best = -Float.infinity
+                var bestIndex = -1
+                for s in taps where s >= 0 {
+                    let v = x[s]
+                    if bestIndex < 0 || v > best || v.isNaN {
+                        best = v
+                        bestIndex = s
+                        if v.isNaN { break }
+                    }
+                }
+                output[c * outPlane + o] = best
+                indices[c * outPlane + o] = max(bestIndex, 0)
+            }
+        }
+    }
+
+    /// Routes each output gradient to the input position recorded in `indices`.
+    /// Overwrites `gradInput` (planes, in...).
+    public static func maxBackward(
+        _ g: ConvGeometry, planes: Int, gradOutput: UnsafePointer<Float>,
+        indices: UnsafePointer<Int>, gradInput: UnsafeMutablePointer<Float>
+    ) {
+        let (inPlane, outPlane) = (g.inputPlane, g.outputPlane)
+        gradInput.update(repeating: 0, count: planes * inPlane)
+        for c in 0..<planes {
+            for o in 0..<outPlane {
+                gradInput[c * inPlane + indices[c * outPlane + o]] += gradOutput[c * outPlane + o]
+            }
+        }
+    }
+
+    /// The divisor of one window: `divisorOverride`, or the taps within the padded input
+    /// (`countIncludePad`), or the taps on real input.
+    @inline(__always)
+    private static func divisor(_ taps: [Int], countIncludePad: Bool, divisorOverride: Int?) -> Float {
+        if let divisorOverride { return Float(divisorOverride) }
+        var count = 0
+        for s in taps where s >= 0 || (countIncludePad && s == AxisTable.padded) { count += 1 }
+        return Float(max(count, 1))
+    }
+
+    /// Average pooling (PyTorch's `avg_pool`, which has no dilation: pass dilation 1).
+    public static func averageForward(
+        _ g: ConvGeometry, planes: Int, input: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, countIncludePad: Bool, divisorOverride: Int?
+    ) {
+        let (inPlane, outPlane) = (g.inputPlane, g.outputPlane)
+        forEachWindow(g) { o, taps in
+            let d = divisor(taps, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+            for c in 0..<planes {
+                let x = input + c * inPlane
+                var s: Float = 0
+                for t in taps where t >= 0 { s += x[t] }
+                output[c * outPlane + o] = s / d
+            }
+        }
+    }
+
+    /// Spreads each output gradient evenly (÷ divisor) over its window. Overwrites `gradInput`.
+    public static func averageBackward(
+        _ g: ConvGeometry, planes: Int, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>, countIncludePad: Bool, divisorOverride: Int?
+    ) {
+        let (inPlane, outPlane) = (g.inputPlane, g.outputPlane)
+        gradInput.update(repeating: 0, count: planes * inPlane)
+        forEachWindow(g) { o, taps in
+            let d = divisor(taps, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+            for c in 0..<planes {
+                let v = gradOutput[c * outPlane + o] / d
+                let dx = gradInput + c * inPlane
+                for t in taps where t >= 0 { dx[t] += v }
+            }
+        }
+    }
+
+    /// Adaptive average pooling: output cell `o` of an axis of length `n` averages
+    /// `[floor(o·n/out), ceil((o+1)·n/out))`, as PyTorch.
+    /// - Parameters:
+    ///   - inputSize, outputSize: spatial sizes (rank 1...3).
+    ///   - input: (planes, in...). output: (planes, out...), overwritten.
+    public static func adaptiveAverageForward(
+        inputSize: [Int], outputSize: [Int], planes: Int,
+        input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        adaptiveWindows(inputSize: inputSize, outputSize: outputSize) { o, cells in
+            let inPlane = inputSize.reduce(1, *), outPlane = outputSize.reduce(1, *)
+            let d = Float(cells.count)
+            for c in 0..<planes {
+                var s: Float = 0
+                for i in cells { s += input[c * inPlane + i] }
+                output[c * outPlane + o] = s / d
+            }
+        }
+    }
+
+    /// Adjoint of `adaptiveAverageForward`. Overwrites `gradInput`.
+    public static func adaptiveAverageBackward(
+        inputSize: [Int], outputSize: [Int], planes: Int,
+        gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>
+    ) {
+        let inPlane = inputSize.reduce(1, *), outPlane = outputSize.reduce(1, *)
+        gradInput.update(repeating: 0, count: planes * inPlane)
+        adaptiveWindows(inputSize: inputSize, outputSize: outputSize) { o, cells in
+            let d = Float(cells.count)
+            for c in 0..<planes {
+                let v = gradOutput[c * outPlane + o] / d
+                for i in cells { gradInput[c * inPlane + i] += v }
+            }
+        }
+    }
+
+    private static func adaptiveWindows(
+        inputSize: [Int], outputSize: [Int], _ body: (_ out: Int, _ cells: [Int]) -> Void
+    ) {
+        let pad = 3 - inputSize.count
+        let n = Array(repeating: 1, count: pad) + inputSize
+        let m = Array(repeating: 1, count: pad) + outputSize
+        func range(_ o: Int, _ a: Int) -> Range<Int> {
+            (o * n[a] / m[a])..<(((o + 1) * n[a] + m[a] - 1) / m[a])
+        }
+        var cells = [Int]()
+        var out = 0
+        for od in 0..<m[0] { for oh in 0..<m[1] { for ow in 0..<m[2] {
+            cells.removeAll(keepingCapacity: true)
+            for d in range(od, 0) { for h in range(oh, 1) { for w in range(ow, 2) {
+                cells.append((d * n[1] + h) * n[2] + w)
+            }}}
+            body(out, cells)
+            out += 1
+        }}}
+    }
+}

@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Writes ConvKit's PyTorch oracle fixtures to Tests/ConvKitTests/Fixtures/.
+
+Each file is a safetensors container. Its ``__metadata__["cases"]`` is a JSON list of
+cases; case ``i`` stores its tensors as ``"{i}.input"``, ``"{i}.weight"``, ``"{i}.output"``,
+``"{i}.grad_input"`` ... Inputs are float32 values; references are computed by PyTorch in
+float64 from those same values, then stored as float32.
+
+Usage (CI does not need this; the fixtures are committed):
+    python3 -m venv .venv-torch && .venv-torch/bin/pip install torch==2.13.0+cpu safetensors
+    .venv-torch/bin/python scripts/generate_fixtures.py
+"""
+import json
+import os
+import random
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvKitTests", "Fixtures")
+rng = random.Random(20261121)
+torch.manual_seed(20261121)
+
+
+def randn(*shape, scale=1.0):
+    return (torch.randn(list(shape)) * scale).to(torch.float32).to(torch.float64).requires_grad_(True)
+
+
+class Writer:
+    def __init__(self, name):
+        self.name, self.cases, self.tensors = name, [], {}
+
+    def add(self, params, **tensors):
+        i = len(self.cases)
+        self.cases.append(params)
+        for k, v in tensors.items():
+            if v is None:
+                continue
+            v = v.detach()
+            self.tensors[f"{i}.{k}"] = v.to(torch.int64 if k == "indices" else torch.float32).contiguous()
+
+    def save(self):
+        path = os.path.join(OUT, self.name + ".safetensors")
+        save_file(self.tensors, path, metadata={"cases": json.dumps(self.cases)})
+        print(f"{path}: {len(self.cases)} cases, {os.path.getsize(path)} bytes")
+
+
+def grads(out, *inputs):
+    """Backward with a random upstream gradient; returns it and the input gradients."""
+    g = torch.randn_like(out).to(torch.float32).to(torch.float64)
+    out.backward(g)
+    return g, [None if t is None or t.grad is None else t.grad for t in inputs]
+
+
+# ---------------------------------------------------------------- convolution
+def conv_case(w, rank, n, c, k, groups, kernel, size, stride, dilation, padding, mode, bias, unbatched=False):
+    x = randn(*([c] if unbatched else [n, c]), *size)
+    weight = randn(k, c // groups, *kernel, scale=0.5)
+    b = randn(k) if bias else None
+    conv = F.conv1d if rank == 1 else F.conv2d
+    if padding == "same" and mode == "zeros":
+        out = conv(x, weight, b, stride, "same", dilation, groups)
+    elif padding == "valid":
+        out = conv(x, weight, b, stride, "valid", dilation, groups)
+    else:
+        if padding == "same":
+            total = [d * (kk - 1) for d, kk in zip(dilation, kernel)]
+            before, after = [t // 2 for t in total], [t - t // 2 for t in total]
+        else:
+            before, after = padding["before"], padding["after"]
+        if mode == "zeros" and before == after:
+            out = conv(x, weight, b, stride, tuple(before), dilation, groups)
+        else:
+            pads = []
+            for bb, aa in zip(reversed(before), reversed(after)):
+                pads += [bb, aa]
+            xp = F.pad(x, pads, mode="constant" if mode == "zeros" else mode)
+            out = conv(xp, weight, b, stride, 0, dilation, groups)
+    g, (gx, gw, gb) = grads(out, x, weight, b)
+    w.add({"rank": rank, "stride": list(stride), "dilation": list(dilation), "groups": groups,
+           "padding": padding, "mode": mode, "bias": bias, "unbatched": unbatched},
+          input=x, weight=weight, bias=b, output=out, grad_output=g, grad_input=gx, grad_weight=gw, grad_bias=gb)
+
+
+def conv_fixtures():
+    w = Writer("conv")
+    # PyTorch's own edge cases.
+    conv_case(w, 2, 2, 4, 4, 2, [3, 3], [17, 16], [3, 3], [4, 4], {"before": [0, 0], "after": [0, 0]}, "zeros", True)
+    conv_case(w, 2, 1, 2, 3, 1, [2, 3], [9, 11], [1, 1], [2, 3], {"before": [1, 1], "after": [1, 1]}, "zeros", True)
+    conv_case(w, 2, 2, 3, 2, 1, [3, 3], [7, 8], [1, 2], [1, 1], {"before": [0, 2], "after": [1, 0]}, "zeros", True)
+    conv_case(w, 2, 1, 2, 3, 1, [2, 4], [10, 9], [1, 1], [3, 3], "same", "zeros", True)
+    conv_case(w, 1, 2, 3, 2, 1, [4], [12], [1], [3], "same", "zeros", False)
+    conv_case(w, 2, 2, 3, 6, 3, [3, 3], [6, 7], [1, 1], [1, 1], {"before": [1, 1], "after": [1, 1]}, "zeros", True)
+    conv_case(w, 2, 1, 3, 4, 1, [3, 3], [5, 6], [1, 1], [1, 1], {"before": [1, 1], "after": [1, 1]}, "zeros", True, True)
+    conv_case(w, 1, 1, 3, 4, 1, [3], [8], [2], [1], {"before": [1], "after": [1]}, "zeros", True, True)
+    conv_case(w, 2, 2, 2, 3, 1, [3, 3], [6, 6], [1, 1], [1, 1], "valid", "zeros", False)
+    conv_case(w, 2, 1, 4, 8, 1, [1, 1], [5, 5], [1, 1], [1, 1], {"before": [0, 0], "after": [0, 0]}, "zeros", True)
+    for mode in ["reflect", "replicate", "circular"]:
+        conv_case(w, 2, 2, 2, 3, 1, [3, 3], [6, 5], [1, 1], [1, 1], "same", mode, True)
+        conv_case(w, 1, 2, 2, 3, 1, [3], [7], [2], [1], {"before": [2], "after": [1]}, mode, False)
+        conv_case(w, 2, 1, 2, 2, 2, [2, 3], [6, 7], [2, 1], [2, 1], {"before": [1, 2], "after": [2, 1]}, mode, True)
+    # A randomised sweep.
+    for _ in range(36):
+        rank = rng.choice([1, 2, 2])
+        groups = rng.choice([1, 1, 2, 3])
+        c, k = groups * rng.randint(1, 3), groups * rng.randint(1, 3)
+        kernel = [rng.randint(1, 4) for _ in range(rank)]
+        dilation = [rng.randint(1, 3) for _ in range(rank)]
+        mode = rng.choice(["zeros", "zeros", "reflect", "replicate", "circular"])
+        if rng.random() < 0.25:
+            stride, padding = [1] * rank, "same"
+        else:
+            stride = [rng.randint(1, 3) for _ in range(rank)]
+            before = [rng.randint(0, 2) for _ in range(rank)]
+            after = before if rng.random() < 0.6 else [rng.randint(0, 2) for _ in range(rank)]
+            padding = {"before": before, "after": after}
+        pads = [dilation[a] * (kernel[a] - 1) for a in range(rank)]
+        size = [max(rng.randint(3, 9), pads[a] + 1, 3) for a in range(rank)]
+        conv_case(w, rank, rng.randint(1, 2), c, k, groups, kernel, size, stride, dilation, padding, mode,
+                  rng.random() < 0.7, rng.random() < 0.1)
+    w.save()
+
+
+def conv_transpose_fixtures():
+    w = Writer("conv_transpose")
+    for _ in range(24):
+        rank = rng.choice([1, 2, 2])
+        groups = rng.choice([1, 1, 2])
+        cin, cout = groups * rng.randint(1, 3), groups * rng.randint(1, 3)
+        kernel = [rng.randint(1, 4) for _ in range(rank)]
+        stride = [rng.randint(1, 3) for _ in range(rank)]
+        dilation = [rng.randint(1, 2) for _ in range(rank)]
+        padding = [rng.randint(0, (dilation[a] * (kernel[a] - 1)) // 2) for a in range(rank)]
+        output_padding = [rng.randint(0, max(stride[a], dilation[a]) - 1) for a in range(rank)]
+        size = [rng.randint(2, 6) for _ in range(rank)]
+        bias = rng.random() < 0.7
+        x = randn(rng.randint(1, 2), cin, *size)
+        weight = randn(cin, cout // groups, *kernel, scale=0.5)
+        b = randn(cout) if bias else None
+        f = F.conv_transpose1d if rank == 1 else F.conv_transpose2d
+        out = f(x, weight, b, stride, padding, output_padding, groups, dilation)
+        g, (gx, gw, gb) = grads(out, x, weight, b)
+        w.add({"rank": rank, "stride": stride, "padding": padding, "output_padding": output_padding,
+               "dilation": dilation, "groups": groups, "bias": bias},
+              input=x, weight=weight, bias=b, output=out, grad_output=g, grad_input=gx, grad_weight=gw, grad_bias=gb)
+    w.save()
+
+
+# ---------------------------------------------------------------- pooling and padding
+def pool_fixtures():
+    w = Writer("pool")
+
+    def maxp(rank, size, kernel, stride, padding, dilation, ceil):
+        x = randn(2, 3, *size)
+        f = F.max_pool1d if rank == 1 else F.max_pool2d
+        out, idx = f(x, kernel, stride, padding, dilation, ceil_mode=ceil, return_indices=True)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "max", "rank": rank, "kernel": kernel, "stride": stride, "padding": padding,
+               "dilation": dilation, "ceil_mode": ceil},
+              input=x, output=out, indices=idx, grad_output=g, grad_input=gx)
+
+    def avgp(rank, size, kernel, stride, padding, ceil, include, divisor):
+        x = randn(2, 3, *size)
+        if rank == 1:
+            out = F.avg_pool1d(x, kernel, stride, padding, ceil, include)
+        else:
+            out = F.avg_pool2d(x, kernel, stride, padding, ceil, include, divisor)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "avg", "rank": rank, "kernel": kernel, "stride": stride, "padding": padding,
+               "ceil_mode": ceil, "count_include_pad": include, "divisor_override": divisor},
+              input=x, output=out, grad_output=g, grad_input=gx)
+
+    def adaptive(rank, size, out_size):
+        x = randn(2, 2, *size)
+        f = F.adaptive_avg_pool1d if rank == 1 else F.adaptive_avg_pool2d
+        out = f(x, out_size)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "adaptive_avg", "rank": rank, "output_size": out_size},
+              input=x, output=out, grad_output=g, grad_input=gx)
+
+    maxp(2, [4, 4], [2, 2], [2, 2], [0, 0], [1, 1], False)
+    maxp(2, [7, 6], [3, 3], [2, 2], [1, 1], [1, 1], True)
+    maxp(2, [8, 9], [2, 3], [1, 2], [1, 1], [2, 2], False)
+    maxp(2, [5, 5], [2, 2], [2, 2], [0, 1], [1, 1], True)
+    maxp(1, [11], [3], [2], [1], [2], True)
+    maxp(1, [9], [2], [3], [0], [1], False)
+    avgp(2, [4, 4], [2, 2], [2, 2], [0, 0], False, True, None)
+    avgp(2, [7, 6], [3, 3], [2, 2], [1, 1], True, True, None)
+    avgp(2, [7, 6], [3, 3], [2, 2], [1, 1], True, False, None)
+    avgp(2, [6, 7], [3, 2], [2, 1], [1, 1], False, True, 5)
+    avgp(2, [5, 5], [2, 2], [2, 2], [1, 1], True, True, None)
+    avgp(1, [10], [3], [2], [1], True, False, None)
+    avgp(1, [10], [4], [3], [2], False, True, None)
+    adaptive(2, [7, 5], [3, 2])
+    adaptive(2, [6, 6], [1, 1])
+    adaptive(2, [5, 9], [4, 4])
+    adaptive(1, [10], [3])
+    w.save()
+
+
+def pad_fixtures():
+    w = Writer("pad")
+    for mode in ["zeros", "reflect", "replicate", "circular"]:
+        for rank, size, before, after in [(1, [6], [2], [3]), (2, [4, 5], [1, 3], [2, 0]), (2, [3, 3], [2, 1], [1, 2])]:
+            value = 0.5 if mode == "zeros" else 0.0
+            x = randn(2, 2, *size)
+            pads = []
+            for b, a in zip(reversed(before), reversed(after)):
+                pads += [b, a]
+            out = F.pad(x, pads, mode="constant" if mode == "zeros" else mode,
+                        value=value if mode == "zeros" else None)
+            g, (gx,) = grads(out, x)
+            w.add({"mode": mode, "before": before, "after": after, "value": value},
+                  input=x, output=out, grad_output=g, grad_input=gx)
+    w.save()
+
+
+# ---------------------------------------------------------------- elementwise, losses, norms
+def activation_fixtures():
+    w = Writer("activation")
+    fns = {
+        "relu": F.relu, "relu6": F.relu6, "leaky_relu": lambda t: F.leaky_relu(t, 0.1),
+        "sigmoid": torch.sigmoid, "tanh": torch.tanh, "gelu": F.gelu,
+        "gelu_tanh": lambda t: F.gelu(t, approximate="tanh"), "silu": F.silu,
+        "softmax1": lambda t: F.softmax(t, 1), "log_softmax1": lambda t: F.log_softmax(t, 1),
+        "softmax_last": lambda t: F.softmax(t, -1), "log_softmax_last": lambda t: F.log_softmax(t, -1),
+    }
+    for name, f in fns.items():
+        x = randn(2, 3, 4, scale=4.0)
+        out = f(x)
+        g, (gx,) = grads(out, x)
+        w.add({"op": name}, input=x, output=out, grad_output=g, grad_input=gx)
+    w.save()
+
+
+def loss_fixtures():
+    w = Writer("loss")
+    for shape, smoothing, reduction in [([5, 4], 0.0, "mean"), ([5, 4], 0.1, "mean"), ([3, 6], 0.2, "sum"),
+                                        ([4, 3], 0.0, "none"), ([2, 3, 2, 2], 0.0, "mean"), ([2, 4, 3], 0.15, "none")]:
+        x = randn(*shape, scale=2.0)
+        targets = torch.randint(0, shape[1], [shape[0]] + shape[2:])
+        out = F.cross_entropy(x, targets, reduction=reduction, label_smoothing=smoothing)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "cross_entropy", "label_smoothing": smoothing, "reduction": reduction},
+              input=x, targets=targets.to(torch.float64), output=out, grad_output=g, grad_input=gx)
+    for reduction in ["mean", "sum"]:
+        x = randn(4, 5)
+        logp = F.log_softmax(x, 1).detach().requires_grad_(True)
+        targets = torch.randint(0, 5, [4])
+        out = F.nll_loss(logp, targets, reduction=reduction)
+        g, (gx,) = grads(out, logp)
+        w.add({"op": "nll", "reduction": reduction}, input=logp, targets=targets.to(torch.float64), output=out,
+              grad_output=g, grad_input=gx)
+        x, t = randn(3, 4), randn(3, 4)
+        out = F.mse_loss(x, t, reduction=reduction)
+        g, (gx, gt) = grads(out, x, t)
+        w.add({"op": "mse", "reduction": reduction}, input=x, target=t, output=out, grad_output=g, grad_input=gx,
+              grad_target=gt)
+    w.save()
+
+
+def norm_fixtures():
+    w = Writer("norm")
+    for shape, training, affine in [([4, 3, 5, 5], True, True), ([4, 3, 5, 5], False, True), ([6, 4], True, True),
+                                    ([3, 2, 7], True, False), ([3, 2, 7], False, False)]:
+        c = shape[1]
+        x = randn(*shape, scale=2.0)
+        with torch.no_grad():
+            x += 0.5
+        rm0, rv0 = torch.randn(c, dtype=torch.float64) * 0.1, torch.rand(c, dtype=torch.float64) + 0.5
+        rm0, rv0 = rm0.float().double(), rv0.float().double()
+        rm, rv = rm0.clone(), rv0.clone()
+        weight, bias = (randn(c), randn(c)) if affine else (None, None)
+        out = F.batch_norm(x, rm, rv, weight, bias, training, 0.1, 1e-5)
+        g, (gx, gw, gb) = grads(out, x, weight, bias)
+        w.add({"op": "batch_norm", "training": training, "affine": affine, "momentum": 0.1, "eps": 1e-5},
+              input=x, running_mean=rm0, running_var=rv0, running_mean_after=rm, running_var_after=rv,
+              weight=weight, bias=bias, output=out, grad_output=g, grad_input=gx, grad_weight=gw, grad_bias=gb)
+    for shape, normalized in [([2, 3, 4], [4]), ([2, 3, 4], [3, 4])]:
+        x, weight, bias = randn(*shape, scale=2.0), randn(*normalized), randn(*normalized)
+        out = F.layer_norm(x, normalized, weight, bias, 1e-5)
+        g, (gx, gw, gb) = grads(out, x, weight, bias)
+        w.add({"op": "layer_norm", "normalized_shape": normalized, "eps": 1e-5},
+              input=x, weight=weight, bias=bias, output=out, grad_output=g, grad_input=gx, grad_weight=gw, grad_bias=gb)
+    # ConvNeXt's channels-first LayerNorm, written as in its reference implementation.
+    x, weight, bias = randn(2, 4, 3, 3, scale=2.0), randn(4), randn(4)
+    u = x.mean(1, keepdim=True)
+    s = (x - u).pow(2).mean(1, keepdim=True)
+    out = weight[:, None, None] * ((x - u) / torch.sqrt(s + 1e-6)) + bias[:, None, None]
+    g, (gx, gw, gb) = grads(out, x, weight, bias)
+    w.add({"op": "layer_norm_channels", "eps": 1e-6}, input=x, weight=weight, bias=bias, output=out,
+          grad_output=g, grad_input=gx, grad_weight=gw, grad_bias=gb)
+    w.save()
+
+
+def basic_fixtures():
+    w = Writer("basic")
+    for a_shape, b_shape in [([3, 4], [4, 5]), ([2, 3, 4], [2, 4, 2])]:
+        a, b = randn(*a_shape), randn(*b_shape)
+        out = torch.matmul(a, b)
+        g, (ga, gb) = grads(out, a, b)
+        w.add({"op": "matmul"}, a=a, b=b, output=out, grad_output=g, grad_a=ga, grad_b=gb)
+    for x_shape in [[4, 6], [2, 3, 6]]:
+        x, weight, bias = randn(*x_shape), randn(5, 6), randn(5)
+        out = F.linear(x, weight, bias)
+        g, (gx, gw, gb) = grads(out, x, weight, bias)
+        w.add({"op": "linear"}, input=x, weight=weight, bias=bias, output=out, grad_output=g,
+              grad_input=gx, grad_weight=gw, grad_bias=gb)
+    for op, f in [("add", torch.add), ("sub", torch.sub), ("mul", torch.mul), ("div", torch.div)]:
+        for a_shape, b_shape in [([2, 3, 4], [2, 3, 4]), ([2, 3, 4], [4]), ([2, 1, 4], [3, 1]), ([2, 3, 1, 1], [])]:
+            a, b = randn(*a_shape), randn(*b_shape)
+            if op == "div":
+                with torch.no_grad():
+                    b.copy_(b.sign() * (b.abs() + 0.5))
+            out = f(a, b)
+            g, (ga, gb) = grads(out, a, b)
+            w.add({"op": op}, a=a, b=b, output=out, grad_output=g, grad_a=ga, grad_b=gb)
+    for op, axes, keep in [("sum", [1], False), ("sum", [0, 2], True), ("mean", [2], False), ("mean", None, False)]:
+        x = randn(2, 3, 4)
+        out = (x.sum if op == "sum" else x.mean)(*([axes] if axes is not None else []), **({"keepdim": keep} if axes is not None else {}))
+        g, (gx,) = grads(out, x)
+        w.add({"op": op, "axes": axes, "keep_dims": keep}, input=x, output=out, grad_output=g, grad_input=gx)
+    w.save()
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    conv_fixtures()
+    conv_transpose_fixtures()
+    pool_fixtures()
+    pad_fixtures()
+    activation_fixtures()
+    loss_fixtures()
+    norm_fixtures()
+    basic_fixtures()
