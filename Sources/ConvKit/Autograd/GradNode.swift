@@ -5,8 +5,9 @@
 /// reference cycle); capture its `scalars` instead.
 final class GradNode {
     let name: String
-    let inputs: [Tensor]
-    let backward: (Tensor) -> [Tensor?]
+    /// Cleared only while an unreferenced graph is torn down (see `Tensor.deinit`).
+    var inputs: [Tensor]
+    var backward: ((Tensor) -> [Tensor?])?
 
     init(name: String, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
         self.name = name
@@ -66,7 +67,8 @@ extension Tensor {
                     continue
                 }
                 if t.retainsGrad { t.accumulateGrad(g) }
-                let inputGrads = node.backward(g)
+                guard let backward = node.backward else { continue }
+                let inputGrads = backward(g)
                 for (input, ig) in zip(node.inputs, inputGrads) {
                     guard let ig, input.requiresGrad else { continue }
                     let key = ObjectIdentifier(input)

@@ -17,7 +17,7 @@ public final class Tensor {
     /// Whether `backward()` keeps this non-leaf tensor's gradient in `grad`.
     public private(set) var retainsGrad = false
     /// How this tensor was computed, when it was recorded on the tape.
-    let node: GradNode?
+    private(set) var node: GradNode?
 
     /// Creates a tensor from a shape and row-major scalars.
     /// - Throws: `ConvKitError.shapeMismatch` when the counts differ or a size is negative.
@@ -102,6 +102,26 @@ public final class Tensor {
     /// Gives mutable access to the scalars in place (for optimizers and kernels).
     public func withUnsafeMutableScalars<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         try scalars.withUnsafeMutableBufferPointer { try body($0) }
+    }
+
+    /// Releases a long chain of recorded ops iteratively: left to ARC, freeing a graph
+    /// thousands of ops deep would recurse tensor → node → tensor and overflow the stack.
+    deinit {
+        guard var pending = node.map({ [$0] }) else { return }
+        node = nil
+        while !pending.isEmpty {
+            var n = pending.removeLast()
+            guard isKnownUniquelyReferenced(&n) else { continue }
+            n.backward = nil  // drops the closure's references to the inputs
+            var inputs = n.inputs
+            n.inputs = []
+            for i in inputs.indices where isKnownUniquelyReferenced(&inputs[i]) {
+                if let inner = inputs[i].node {
+                    pending.append(inner)
+                    inputs[i].node = nil
+                }
+            }
+        }
     }
 
     /// Adds `g` into `grad` (gradients accumulate across `backward()` calls, as in PyTorch).
