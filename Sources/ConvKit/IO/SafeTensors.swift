@@ -57,7 +57,7 @@ public struct SafeTensors: Sendable {
     }
 
     /// Parses and validates a file's bytes; `source` names it in errors.
-    public init(bytes: [UInt8], source: String = "safetensors") throws {
+    public init(bytes: [UInt8], source: String = "<memory>") throws {
         self.source = source
         func fail(_ message: String) -> ConvKitError { .invalidFile(path: source, message: "safetensors: " + message) }
         guard bytes.count >= 8 else { throw fail("file has \(bytes.count) bytes, shorter than the 8-byte header length") }
