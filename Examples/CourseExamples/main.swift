@@ -1,1 +1,47 @@
-print("placeholder")
+// Runs the course's worked examples through ConvKit's engine and prints the results.
+// Every number here is computed by the library; this file only arranges and prints.
+import ConvKit
+
+func show(_ title: String, _ body: () throws -> Void) {
+    print("== \(title)")
+    do { try body() } catch { print("error: \(error)") }
+    print()
+}
+
+show("1-D convolution by hand (000): [1, 2, 3, 4, 5] ⋆ [1, 0, -1]") {
+    let signal = try Tensor([1, 2, 3, 4, 5]).reshaped(to: [1, 5])
+    let kernel = try Tensor([1, 0, -1]).reshaped(to: [1, 1, 3])
+    print("cross-correlation (deep learning's conv):", try conv1d(signal, weight: kernel).scalars)
+    print("true convolution (kernel flipped):       ", try trueConv1d(signal, weight: kernel).scalars)
+    for mode in PaddingMode.allCases {
+        let padded = try conv1d(signal, weight: kernel, padding: .same, paddingMode: mode)
+        print("padding .same, \(mode.rawValue):".padding(toLength: 42, withPad: " ", startingAt: 0), padded.scalars)
+    }
+}
+
+show("2-D convolution animation (000/003): 5×5 input, Sobel-x kernel") {
+    let input = try Tensor(shape: [1, 5, 5], scalars: [1, 2, 0, 1, 2, 0, 1, 2, 1, 0, 2, 0, 1, 0, 1, 1, 2, 0, 2, 1, 0, 1, 2, 1, 0])
+    let sobelX = try Tensor(shape: [1, 1, 3, 3], scalars: [-1, 0, 1, -2, 0, 2, -1, 0, 1])
+    print(try conv2d(input, weight: sobelX).squeezed(axis: 0))
+}
+
+show("Vertical-edge kernel on a 5×5 image (004): value at centre (1, 1)") {
+    let image = try Tensor(shape: [1, 5, 5], scalars: [2, 1, 3, 0, 1, 0, 2, 1, 3, 2, 1, 0, 2, 1, 0, 3, 1, 0, 2, 1, 2, 3, 1, 0, 2])
+    let vertical = try Tensor(shape: [1, 1, 3, 3], scalars: [1, 0, -1, 1, 0, -1, 1, 0, -1])
+    let map = try conv2d(image, weight: vertical)
+    print("feature map:", try map.squeezed(axis: 0))
+    print("at (1, 1):", map.scalars[0])
+}
+
+show("2×2 max pooling, stride 2 (004)") {
+    let x = try Tensor(shape: [1, 4, 4], scalars: [1, 3, 2, 0, 4, 2, 1, 3, 0, 1, 4, 2, 3, 2, 1, 0])
+    print(try maxPool2d(x, kernelSize: 2).squeezed(axis: 0))
+    print("average pooling:", try avgPool2d(x, kernelSize: 2).scalars, " global average:", try globalAvgPool(try x.unsqueezed(axis: 0)).scalars)
+}
+
+show("Output size floor((n + 2p − d(k−1) − 1)/s) + 1 (002/004)") {
+    for (n, k, p, s, d) in [(28, 3, 1, 1, 1), (8, 3, 1, 1, 1), (10, 4, 0, 1, 1), (7, 3, 0, 2, 1), (7, 3, 0, 1, 2)] {
+        let out = ConvGeometry.outputLength(input: n, kernel: k, stride: s, dilation: d, padBefore: p, padAfter: p)
+        print("n \(n), k \(k), p \(p), s \(s), d \(d) → \(out)")
+    }
+}
