@@ -5,29 +5,24 @@
 /// `countIncludePad`), or lies beyond the padding (ceil-mode overhang: never counted).
 /// Max-pooling indices are flat positions in the input plane, as PyTorch returns them.
 public enum PoolingKernel {
-    /// Visits each output position of one plane with its window's taps as
-    /// (flat source index or marker) values.
-    @inline(__always)
-    private static func forEachWindow(
-        _ g: ConvGeometry, _ body: (_ out: Int, _ taps: [Int]) -> Void
-    ) {
+    /// The taps of every output position's window, `kernelVolume` per output in row-major
+    /// window order: a flat index into the input plane, or a negative `AxisTable` marker.
+    /// Computed once per call and shared by all planes.
+    static func windowTaps(_ g: ConvGeometry) -> [Int] {
         let t = AxisTable.tables(for: g)
         let n = g.lifted(g.inputSize, fill: 1)
         var taps = [Int]()
-        taps.reserveCapacity(g.kernelVolume)
-        var out = 0
+        taps.reserveCapacity(g.outputPlane * g.kernelVolume)
         for od in 0..<t[0].outputLength {
             for oh in 0..<t[1].outputLength {
                 for ow in 0..<t[2].outputLength {
-                    taps.removeAll(keepingCapacity: true)
                     for kd in 0..<t[0].kernel {
                         let sd = t[0].index[kd * t[0].outputLength + od]
                         for kh in 0..<t[1].kernel {
                             let sh = t[1].index[kh * t[1].outputLength + oh]
                             for kw in 0..<t[2].kernel {
                                 let sw = t[2].index[kw * t[2].outputLength + ow]
-                                if sd == AxisTable.outside || sh == AxisTable.outside
-                                    || sw == AxisTable.outside {
+                                if sd == AxisTable.outside || sh == AxisTable.outside || sw == AxisTable.outside {
                                     taps.append(AxisTable.outside)
                                 } else if sd < 0 || sh < 0 || sw < 0 {
                                     taps.append(AxisTable.padded)
@@ -37,11 +32,10 @@ public enum PoolingKernel {
                             }
                         }
                     }
-                    body(out, taps)
-                    out += 1
                 }
             }
         }
+        return taps
     }
 
     /// Max pooling. Padding acts as −∞; NaN propagates; ties keep the first tap in
@@ -52,22 +46,28 @@ public enum PoolingKernel {
         _ g: ConvGeometry, planes: Int, input: UnsafePointer<Float>,
         output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
     ) {
-        let (inPlane, outPlane) = (g.inputPlane, g.outputPlane)
-        forEachWindow(g) { o, taps in
+        let (inPlane, outPlane, kv) = (g.inputPlane, g.outputPlane, g.kernelVolume)
+        let taps = windowTaps(g)
+        taps.withUnsafeBufferPointer { taps in
             for c in 0..<planes {
                 let x = input + c * inPlane
-                var best = -Float.infinity
-                var bestIndex = -1
-                for s in taps where s >= 0 {
-                    let v = x[s]
-                    if bestIndex < 0 || v > best || v.isNaN {
-                        best = v
-                        bestIndex = s
-                        if v.isNaN { break }
+                let y = output + c * outPlane, yi = indices + c * outPlane
+                for o in 0..<outPlane {
+                    var best = -Float.infinity
+                    var bestIndex = -1
+                    for t in (o * kv)..<((o + 1) * kv) {
+                        let s = taps[t]
+                        guard s >= 0 else { continue }
+                        let v = x[s]
+                        if bestIndex < 0 || v > best || v.isNaN {
+                            best = v
+                            bestIndex = s
+                            if v.isNaN { break }
+                        }
                     }
+                    y[o] = best
+                    yi[o] = max(bestIndex, 0)
                 }
-                output[c * outPlane + o] = best
-                indices[c * outPlane + o] = max(bestIndex, 0)
             }
         }
     }
@@ -87,14 +87,18 @@ public enum PoolingKernel {
         }
     }
 
-    /// The divisor of one window: `divisorOverride`, or the taps within the padded input
-    /// (`countIncludePad`), or the taps on real input.
-    @inline(__always)
-    private static func divisor(_ taps: [Int], countIncludePad: Bool, divisorOverride: Int?) -> Float {
-        if let divisorOverride { return Float(divisorOverride) }
-        var count = 0
-        for s in taps where s >= 0 || (countIncludePad && s == AxisTable.padded) { count += 1 }
-        return Float(max(count, 1))
+    /// The divisor of each output window: `divisorOverride`, or the taps within the padded
+    /// input (`countIncludePad`), or the taps on real input.
+    static func divisors(_ g: ConvGeometry, taps: [Int], countIncludePad: Bool, divisorOverride: Int?) -> [Float] {
+        let kv = g.kernelVolume
+        return (0..<g.outputPlane).map { o in
+            if let divisorOverride { return Float(divisorOverride) }
+            var count = 0
+            for s in taps[(o * kv)..<((o + 1) * kv)] where s >= 0 || (countIncludePad && s == AxisTable.padded) {
+                count += 1
+            }
+            return Float(max(count, 1))
+        }
     }
 
     /// Average pooling (PyTorch's `avg_pool`, which has no dilation: pass dilation 1).
@@ -102,14 +106,17 @@ public enum PoolingKernel {
         _ g: ConvGeometry, planes: Int, input: UnsafePointer<Float>,
         output: UnsafeMutablePointer<Float>, countIncludePad: Bool, divisorOverride: Int?
     ) {
-        let (inPlane, outPlane) = (g.inputPlane, g.outputPlane)
-        forEachWindow(g) { o, taps in
-            let d = divisor(taps, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+        let (inPlane, outPlane, kv) = (g.inputPlane, g.outputPlane, g.kernelVolume)
+        let taps = windowTaps(g)
+        let d = divisors(g, taps: taps, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+        taps.withUnsafeBufferPointer { taps in
             for c in 0..<planes {
-                let x = input + c * inPlane
-                var s: Float = 0
-                for t in taps where t >= 0 { s += x[t] }
-                output[c * outPlane + o] = s / d
+                let x = input + c * inPlane, y = output + c * outPlane
+                for o in 0..<outPlane {
+                    var s: Float = 0
+                    for t in (o * kv)..<((o + 1) * kv) where taps[t] >= 0 { s += x[taps[t]] }
+                    y[o] = s / d[o]
+                }
             }
         }
     }
@@ -119,14 +126,17 @@ public enum PoolingKernel {
         _ g: ConvGeometry, planes: Int, gradOutput: UnsafePointer<Float>,
         gradInput: UnsafeMutablePointer<Float>, countIncludePad: Bool, divisorOverride: Int?
     ) {
-        let (inPlane, outPlane) = (g.inputPlane, g.outputPlane)
+        let (inPlane, outPlane, kv) = (g.inputPlane, g.outputPlane, g.kernelVolume)
         gradInput.update(repeating: 0, count: planes * inPlane)
-        forEachWindow(g) { o, taps in
-            let d = divisor(taps, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+        let taps = windowTaps(g)
+        let d = divisors(g, taps: taps, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+        taps.withUnsafeBufferPointer { taps in
             for c in 0..<planes {
-                let v = gradOutput[c * outPlane + o] / d
-                let dx = gradInput + c * inPlane
-                for t in taps where t >= 0 { dx[t] += v }
+                let dx = gradInput + c * inPlane, dy = gradOutput + c * outPlane
+                for o in 0..<outPlane {
+                    let v = dy[o] / d[o]
+                    for t in (o * kv)..<((o + 1) * kv) where taps[t] >= 0 { dx[taps[t]] += v }
+                }
             }
         }
     }
