@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Data flows one way:
+//   _ConvKitMicroKernels (C: SIMD GEMM micro-kernels only, dispatched at run time)
 //   _ConvKitKernels (pure functions on buffers, no Tensor, no autograd)
 //     -> ConvKit (Tensor, autograd, ops; later layers, models, training, data)
 //       -> front ends (CLI, lab) added by later issues.
@@ -12,7 +13,8 @@ let package = Package(
         .executable(name: "course-examples", targets: ["CourseExamples"]),
     ],
     targets: [
-        .target(name: "_ConvKitKernels"),
+        .target(name: "_ConvKitMicroKernels"),
+        .target(name: "_ConvKitKernels", dependencies: ["_ConvKitMicroKernels"]),
         .target(name: "ConvKit", dependencies: ["_ConvKitKernels"]),
         .executableTarget(name: "CourseExamples", dependencies: ["ConvKit"], path: "Examples/CourseExamples"),
         .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels"]),

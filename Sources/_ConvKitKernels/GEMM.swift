@@ -12,16 +12,26 @@
 ///   - c: `C` (m, n), with leading dimension `ldc`.
 ///   - beta: 0 overwrites `C` (its old contents may be garbage), 1 accumulates.
 ///
-/// This is the portable blocked baseline: transposed operands are packed into row-major
-/// panels, then a 4-row register-blocked kernel streams contiguous rows of `B` and `C`
-/// (which the compiler vectorises). A faster micro-kernel can replace `gemmKernelNN`
-/// without changing any caller.
+/// Uses the packed path with a SIMD micro-kernel (`packedGEMM`) when the CPU has one and
+/// the product is large enough to repay packing, and the portable `referenceGEMM` otherwise.
+/// Tests check the two against each other and against a naive product.
 public func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    guard m > 0, n > 0 else { return }
+    if MicroKernel.isAvailable && m * n * k >= 4096 {
+        packedGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    } else {
+        referenceGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+}
+
+/// `C = beta · C` (beta 0 overwrites, so C's old contents may be garbage).
+@inline(__always)
+func scaleRows(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     for i in 0..<m {
         let row = c + i * ldc
         if beta == 0 {
@@ -30,6 +40,18 @@ public func gemm(
             for j in 0..<n { row[j] *= beta }
         }
     }
+}
+
+/// The portable blocked GEMM (same contract as `gemm`): transposed operands are packed into
+/// row-major panels, then a 4-row register-blocked loop streams contiguous rows of `B` and
+/// `C`, which the compiler vectorises at the baseline target.
+public func referenceGEMM(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    guard m > 0, n > 0 else { return }
+    scaleRows(m: m, n: n, beta: beta, c: c, ldc: ldc)
     guard k > 0, alpha != 0 else { return }
 
     // Panel sizes keep a kc×nc block of B (256 KiB) in L2 while rows of A stream through.

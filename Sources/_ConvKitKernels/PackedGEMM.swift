@@ -1,0 +1,124 @@
+import Dispatch
+import _ConvKitMicroKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The SIMD micro-kernel chosen for this CPU (see `ConvKitMicroKernels.h`).
+public enum MicroKernel {
+    /// 2 = AVX-512F, 1 = AVX2 + FMA, 0 = none.
+    public static let level = Int(ck_gemm_level())
+    /// Tile rows and columns of the micro-kernel.
+    static let mr = Int(ck_gemm_mr(Int32(level)))
+    static let nr = Int(ck_gemm_nr(Int32(level)))
+    /// Whether `packedGEMM` can run here.
+    public static var isAvailable: Bool { level > 0 }
+    /// A human-readable name of the instruction set in use.
+    public static var name: String { ["portable Swift", "AVX2+FMA", "AVX-512F"][level] }
+    /// Worker threads for large products.
+    static let threads: Int = max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 64))
+}
+
+/// Pointers handed to worker threads; each worker writes a disjoint part of C.
+private struct SharedPointers: @unchecked Sendable {
+    let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
+}
+
+/// GEMM with the same contract as `gemm`, in the BLIS arrangement: B is packed into
+/// kc × nr micro-panels (kept in L2/L3), A into mr × kc micro-panels (alpha folded in,
+/// kept in L2), and the micro-kernel computes each mr × nr tile of C in registers.
+/// Tiles at the edges are computed into a scratch tile and added back. Large products
+/// split the tile columns across threads.
+///
+/// - Precondition: `MicroKernel.isAvailable`.
+public func packedGEMM(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    guard m > 0, n > 0 else { return }
+    scaleRows(m: m, n: n, beta: beta, c: c, ldc: ldc)
+    guard k > 0, alpha != 0 else { return }
+    let (mr, nr, level) = (MicroKernel.mr, MicroKernel.nr, Int32(MicroKernel.level))
+    // Block sizes: an A block (mc × kc) fits L2, a B micro-panel (kc × nr) fits L1.
+    let kc = 256, mc = mr * 16, nc = nr * 128
+    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
+    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * nc)
+    defer {
+        packedA.deallocate()
+        packedB.deallocate()
+    }
+    let parallel = MicroKernel.threads > 1 && m * n * k >= 1 << 21
+
+    for jc in stride(from: 0, to: n, by: nc) {
+        let nb = min(nc, n - jc)
+        let panelsB = (nb + nr - 1) / nr
+        for pc in stride(from: 0, to: k, by: kc) {
+            let kb = min(kc, k - pc)
+            // B micro-panel jp, row p: packedB[(jp·kb + p)·nr + j] = op(B)[pc + p, jc + jp·nr + j], zero past n.
+            for jp in 0..<panelsB {
+                let dst = packedB + jp * kb * nr
+                let col0 = jc + jp * nr, cols = min(nr, n - col0)
+                for p in 0..<kb {
+                    let row = dst + p * nr
+                    if transposeB {
+                        for j in 0..<cols { row[j] = b[(col0 + j) * ldb + pc + p] }
+                    } else {
+                        row.update(from: b + (pc + p) * ldb + col0, count: cols)
+                    }
+                    if cols < nr { (row + cols).update(repeating: 0, count: nr - cols) }
+                }
+            }
+            for ic in stride(from: 0, to: m, by: mc) {
+                let mb = min(mc, m - ic)
+                let panelsA = (mb + mr - 1) / mr
+                // A micro-panel ip, column p: packedA[(ip·kb + p)·mr + i] = alpha·op(A)[ic + ip·mr + i, pc + p].
+                for ip in 0..<panelsA {
+                    let dst = packedA + ip * kb * mr
+                    let row0 = ic + ip * mr, rows = min(mr, m - row0)
+                    for p in 0..<kb {
+                        let col = dst + p * mr
+                        for i in 0..<rows {
+                            let v = transposeA ? a[(pc + p) * lda + row0 + i] : a[(row0 + i) * lda + pc + p]
+                            col[i] = alpha * v
+                        }
+                        if rows < mr { (col + rows).update(repeating: 0, count: mr - rows) }
+                    }
+                }
+                let shared = SharedPointers(a: UnsafePointer(packedA), b: UnsafePointer(packedB), c: c)
+                let work: @Sendable (Int, Int) -> Void = { first, last in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { scratch in
+                        for jp in first..<last {
+                            let col0 = jc + jp * nr, cols = min(nr, n - col0)
+                            for ip in 0..<panelsA {
+                                let row0 = ic + ip * mr, rows = min(mr, m - row0)
+                                let ap = shared.a + ip * kb * mr, bp = shared.b + jp * kb * nr
+                                let target = shared.c + row0 * ldc + col0
+                                if rows == mr && cols == nr {
+                                    ck_gemm_micro(level, kb, ap, bp, target, ldc)
+                                } else {
+                                    let tile = scratch.baseAddress!
+                                    tile.update(repeating: 0, count: mr * nr)
+                                    ck_gemm_micro(level, kb, ap, bp, tile, nr)
+                                    for i in 0..<rows {
+                                        for j in 0..<cols { target[i * ldc + j] += tile[i * nr + j] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if parallel && panelsB > 1 {
+                    let t = min(MicroKernel.threads, panelsB)
+                    DispatchQueue.concurrentPerform(iterations: t) { w in
+                        work(panelsB * w / t, panelsB * (w + 1) / t)
+                    }
+                } else {
+                    work(0, panelsB)
+                }
+            }
+        }
+    }
+}

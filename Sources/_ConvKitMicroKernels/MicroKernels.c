@@ -1,0 +1,73 @@
+#include "ConvKitMicroKernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+// AVX-512F: 12 × 32 tile, 24 zmm accumulators; A values broadcast from memory.
+__attribute__((target("avx512f,fma")))
+static void micro_avx512(size_t kc, const float *restrict a, const float *restrict b, float *restrict c, size_t ldc) {
+    __m512 acc[12][2];
+    for (int i = 0; i < 12; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
+    for (size_t p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_loadu_ps(b + p * 32), b1 = _mm512_loadu_ps(b + p * 32 + 16);
+        const float *ap = a + p * 12;
+        for (int i = 0; i < 12; i++) {
+            const __m512 ai = _mm512_set1_ps(ap[i]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    for (int i = 0; i < 12; i++) {
+        float *ci = c + i * ldc;
+        _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]));
+        _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), acc[i][1]));
+    }
+}
+
+// AVX2 + FMA: 6 × 16 tile, 12 ymm accumulators (of 16 registers).
+__attribute__((target("avx2,fma")))
+static void micro_avx2(size_t kc, const float *restrict a, const float *restrict b, float *restrict c, size_t ldc) {
+    __m256 acc[6][2];
+    for (int i = 0; i < 6; i++) { acc[i][0] = _mm256_setzero_ps(); acc[i][1] = _mm256_setzero_ps(); }
+    for (size_t p = 0; p < kc; p++) {
+        const __m256 b0 = _mm256_loadu_ps(b + p * 16), b1 = _mm256_loadu_ps(b + p * 16 + 8);
+        const float *ap = a + p * 6;
+        for (int i = 0; i < 6; i++) {
+            const __m256 ai = _mm256_broadcast_ss(ap + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    for (int i = 0; i < 6; i++) {
+        float *ci = c + i * ldc;
+        _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
+        _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+    }
+}
+
+static int detect_level(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    return 0;
+}
+#else
+static int detect_level(void) { return 0; }
+#endif
+
+int ck_gemm_level(void) {
+    static int level = -1;  // benign race: every thread computes the same value
+    if (level < 0) level = detect_level();
+    return level;
+}
+
+int ck_gemm_mr(int level) { return level == 2 ? 12 : (level == 1 ? 6 : 0); }
+int ck_gemm_nr(int level) { return level == 2 ? 32 : (level == 1 ? 16 : 0); }
+
+void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, float *c, size_t ldc) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) { micro_avx512(kc, a, b, c, ldc); return; }
+    if (level == 1) { micro_avx2(kc, a, b, c, ldc); return; }
+#endif
+    (void)level; (void)kc; (void)a; (void)b; (void)c; (void)ldc;
+}

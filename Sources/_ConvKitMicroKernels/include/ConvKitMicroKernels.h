@@ -1,0 +1,23 @@
+#ifndef CONVKIT_MICRO_KERNELS_H
+#define CONVKIT_MICRO_KERNELS_H
+
+#include <stddef.h>
+
+// The only C in ConvKit: register-blocked GEMM micro-kernels, compiled per instruction set
+// with target attributes and chosen once at run time. Packing, blocking and threading are
+// Swift (_ConvKitKernels/PackedGEMM.swift).
+
+/// The best micro-kernel this CPU runs: 2 = AVX-512F, 1 = AVX2 + FMA, 0 = none (use the
+/// portable Swift path). Cached after the first call.
+int ck_gemm_level(void);
+
+/// Tile rows (mr) and columns (nr) of the micro-kernel at `level` (0 for level 0).
+int ck_gemm_mr(int level);
+int ck_gemm_nr(int level);
+
+/// C[0..<mr][0..<nr] += Σ_p a[p·mr + i] · b[p·nr + j] for p in 0..<kc, where `a` is an A
+/// micro-panel packed column by column (mr values per p) and `b` a B micro-panel packed
+/// row by row (nr values per p); C has row stride `ldc`.
+void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, float *c, size_t ldc);
+
+#endif
