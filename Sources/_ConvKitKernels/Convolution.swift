@@ -4,13 +4,26 @@
 /// bias (K), output (N, K, out...). Transposed convolution is the adjoint: its forward is
 /// `backwardInput` of the convolution that maps its output back to its input.
 ///
-/// Every entry point takes a caller-owned workspace of `workspaceCount(g)` floats, so a
-/// faster implementation (SIMD, threads, another layout) can replace these bodies without
-/// touching autograd or callers.
+/// Batch items are split across worker threads, each with its own slab of the workspace;
+/// with a single worker the GEMM itself may use the threads instead. Every entry point
+/// takes a caller-owned workspace of `workspaceCount(g)` floats, so the implementation can
+/// change without touching autograd or callers.
 public enum ConvolutionKernel {
+    /// Worker threads for `g`: one per core, at most one per batch item, and one for small work.
+    static func workers(_ g: ConvGeometry) -> Int {
+        let flops = 2 * g.batch * g.outChannels * g.outputPlane * g.columnRows
+        return flops < 1 << 22 ? 1 : max(1, min(MicroKernel.threads, g.batch))
+    }
+
+    /// One worker's slab: an im2col buffer and a private weight-gradient accumulator.
+    static func slab(_ g: ConvGeometry) -> (columns: Int, weights: Int) {
+        (isPointwise(g) ? 0 : g.columnRows * g.outputPlane, workers(g) > 1 ? g.weightCount : 0)
+    }
+
     /// Floats of workspace the entry points need for `g`.
     public static func workspaceCount(_ g: ConvGeometry) -> Int {
-        isPointwise(g) ? 0 : g.columnRows * g.outputPlane
+        let s = slab(g)
+        return workers(g) * (s.columns + s.weights)
     }
 
     /// A 1×1, stride-1, unpadded convolution reads its input as the column matrix directly.
@@ -19,16 +32,29 @@ public enum ConvolutionKernel {
             && g.padBefore.allSatisfy { $0 == 0 } && g.stride.allSatisfy { $0 == 1 }
     }
 
-    /// The column matrix of batch item `n`, group `grp`: either `workspace` filled by
+    /// The column matrix of batch item `n`, group `grp`: either `columns` filled by
     /// im2col, or the input itself for pointwise convolutions.
     private static func columns(
         _ g: ConvGeometry, input: UnsafePointer<Float>, n: Int, group grp: Int,
-        workspace: UnsafeMutablePointer<Float>
+        columns: UnsafeMutablePointer<Float>
     ) -> UnsafePointer<Float> {
         let src = input + (n * g.inChannels + grp * g.inChannelsPerGroup) * g.inputPlane
         if isPointwise(g) { return src }
-        Im2Col.gather(g, channels: g.inChannelsPerGroup, input: src, columns: workspace)
-        return UnsafePointer(workspace)
+        Im2Col.gather(g, channels: g.inChannelsPerGroup, input: src, columns: columns)
+        return UnsafePointer(columns)
+    }
+
+    /// Runs `body(batchItems, slab)` over chunks of the batch, one worker each.
+    private static func overBatch(
+        _ g: ConvGeometry, workspace: UnsafeMutablePointer<Float>,
+        _ body: @Sendable (_ items: Range<Int>, _ columns: UnsafeMutablePointer<Float>, _ weights: UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let s = slab(g)
+        let ws = SharedPointer(workspace)
+        Parallel.forEachChunk(g.batch, workers: workers(g)) { items, w in
+            let base = ws.base + w * (s.columns + s.weights)
+            body(items, base, base + s.columns)
+        }
     }
 
     /// output = conv(input, weight) + bias. Overwrites `output`.
@@ -38,20 +64,24 @@ public enum ConvolutionKernel {
         workspace: UnsafeMutablePointer<Float>
     ) {
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
-        for n in 0..<g.batch {
-            for grp in 0..<g.groups {
-                let col = columns(g, input: input, n: n, group: grp, workspace: workspace)
-                let out = output + (n * g.outChannels + grp * kg) * p
-                // out_g (K/G, P) = W_g (K/G, rows) · col (rows, P)
-                gemm(transposeA: false, transposeB: false, m: kg, n: p, k: rows,
-                     a: weight + grp * kg * rows, lda: rows, b: col, ldb: p,
-                     beta: 0, c: out, ldc: p)
-            }
-            if let bias {
-                for k in 0..<g.outChannels {
-                    let row = output + (n * g.outChannels + k) * p
-                    let v = bias[k]
-                    for j in 0..<p { row[j] += v }
+        let threaded = workers(g) == 1
+        let (x, w, y) = (SharedPointer(input), SharedPointer(weight), SharedPointer(output))
+        let b = bias.map { SharedPointer($0) }
+        overBatch(g, workspace: workspace) { items, cols, _ in
+            for n in items {
+                for grp in 0..<g.groups {
+                    let col = columns(g, input: x.base, n: n, group: grp, columns: cols)
+                    // out_g (K/G, P) = W_g (K/G, rows) · col (rows, P)
+                    gemm(transposeA: false, transposeB: false, m: kg, n: p, k: rows,
+                         a: w.base + grp * kg * rows, lda: rows, b: col, ldb: p,
+                         beta: 0, c: y.base + (n * g.outChannels + grp * kg) * p, ldc: p, threaded: threaded)
+                }
+                if let b {
+                    for k in 0..<g.outChannels {
+                        let row = y.base + (n * g.outChannels + k) * p
+                        let v = b.base[k]
+                        for j in 0..<p { row[j] += v }
+                    }
                 }
             }
         }
@@ -63,40 +93,54 @@ public enum ConvolutionKernel {
         gradInput: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
-        gradInput.update(repeating: 0, count: g.inputCount)
-        let pointwise = isPointwise(g)
-        for n in 0..<g.batch {
-            for grp in 0..<g.groups {
-                let dy = gradOutput + (n * g.outChannels + grp * kg) * p
-                let dx = gradInput + (n * g.inChannels + grp * cg) * g.inputPlane
-                // dcol (rows, P) = W_gᵀ (rows, K/G) · dy (K/G, P)
-                let dcol = pointwise ? dx : workspace
-                gemm(transposeA: true, transposeB: false, m: rows, n: p, k: kg,
-                     a: weight + grp * kg * rows, lda: rows, b: dy, ldb: p,
-                     beta: 0, c: dcol, ldc: p)
-                if !pointwise {
-                    Im2Col.scatterAdd(g, channels: cg, columns: workspace, input: dx)
+        let pointwise = isPointwise(g), threaded = workers(g) == 1
+        let (dyAll, w, dxAll) = (SharedPointer(gradOutput), SharedPointer(weight), SharedPointer(gradInput))
+        overBatch(g, workspace: workspace) { items, cols, _ in
+            for n in items {
+                (dxAll.base + n * g.inChannels * g.inputPlane).update(repeating: 0, count: g.inChannels * g.inputPlane)
+                for grp in 0..<g.groups {
+                    let dy = dyAll.base + (n * g.outChannels + grp * kg) * p
+                    let dx = dxAll.base + (n * g.inChannels + grp * cg) * g.inputPlane
+                    // dcol (rows, P) = W_gᵀ (rows, K/G) · dy (K/G, P)
+                    gemm(transposeA: true, transposeB: false, m: rows, n: p, k: kg,
+                         a: w.base + grp * kg * rows, lda: rows, b: dy, ldb: p,
+                         beta: 0, c: pointwise ? dx : cols, ldc: p, threaded: threaded)
+                    if !pointwise { Im2Col.scatterAdd(g, channels: cg, columns: cols, input: dx) }
                 }
             }
         }
     }
 
     /// gradWeight = Σₙ dy · colᵀ. Overwrites `gradWeight` (K, C/G, kernel...).
+    /// Each worker accumulates its batch items privately; the sums are added at the end.
     public static func backwardWeight(
         _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
-        gradWeight.update(repeating: 0, count: g.weightCount)
-        for n in 0..<g.batch {
-            for grp in 0..<g.groups {
-                let col = columns(g, input: input, n: n, group: grp, workspace: workspace)
-                let dy = gradOutput + (n * g.outChannels + grp * kg) * p
-                // dW_g (K/G, rows) += dy (K/G, P) · colᵀ (P, rows)
-                gemm(transposeA: false, transposeB: true, m: kg, n: rows, k: p,
-                     a: dy, lda: p, b: col, ldb: p,
-                     beta: 1, c: gradWeight + grp * kg * rows, ldc: rows)
+        let workerCount = workers(g), threaded = workerCount == 1
+        let (x, dyAll) = (SharedPointer(input), SharedPointer(gradOutput))
+        let (dwAll, ws) = (SharedPointer(gradWeight), SharedPointer(workspace))
+        overBatch(g, workspace: workspace) { items, cols, privateWeights in
+            let dw = threaded ? dwAll.base : privateWeights
+            dw.update(repeating: 0, count: g.weightCount)
+            for n in items {
+                for grp in 0..<g.groups {
+                    let col = columns(g, input: x.base, n: n, group: grp, columns: cols)
+                    let dy = dyAll.base + (n * g.outChannels + grp * kg) * p
+                    // dW_g (K/G, rows) += dy (K/G, P) · colᵀ (P, rows)
+                    gemm(transposeA: false, transposeB: true, m: kg, n: rows, k: p,
+                         a: dy, lda: p, b: col, ldb: p,
+                         beta: 1, c: dw + grp * kg * rows, ldc: rows, threaded: threaded)
+                }
             }
+        }
+        guard workerCount > 1 else { return }
+        let s = slab(g)
+        gradWeight.update(repeating: 0, count: g.weightCount)
+        for w in 0..<min(workerCount, g.batch) {
+            let partial = ws.base + w * (s.columns + s.weights) + s.columns
+            for i in 0..<g.weightCount { gradWeight[i] += partial[i] }
         }
     }
 

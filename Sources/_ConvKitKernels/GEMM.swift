@@ -15,14 +15,15 @@
 /// Uses the packed path with a SIMD micro-kernel (`packedGEMM`) when the CPU has one and
 /// the product is large enough to repay packing, and the portable `referenceGEMM` otherwise.
 /// Tests check the two against each other and against a naive product.
+/// `threaded: false` keeps the product on the calling thread.
 public func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threaded: Bool = true
 ) {
     if MicroKernel.isAvailable && m * n * k >= 4096 {
         packedGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threaded: threaded)
     } else {
         referenceGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)

@@ -1,4 +1,3 @@
-import Dispatch
 import _ConvKitMicroKernels
 #if canImport(Glibc)
 import Glibc
@@ -21,36 +20,34 @@ public enum MicroKernel {
     static let threads: Int = max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 64))
 }
 
-/// Pointers handed to worker threads; each worker writes a disjoint part of C.
-private struct SharedPointers: @unchecked Sendable {
-    let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
-}
-
 /// GEMM with the same contract as `gemm`, in the BLIS arrangement: B is packed into
 /// kc × nr micro-panels (kept in L2/L3), A into mr × kc micro-panels (alpha folded in,
 /// kept in L2), and the micro-kernel computes each mr × nr tile of C in registers.
 /// Tiles at the edges are computed into a scratch tile and added back. Large products
-/// split the tile columns across threads.
+/// split the tile columns across threads unless `threaded` is false (callers that already
+/// run on several threads, such as convolution over batch items, pass false).
 ///
 /// - Precondition: `MicroKernel.isAvailable`.
 public func packedGEMM(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threaded: Bool = true
 ) {
     guard m > 0, n > 0 else { return }
     scaleRows(m: m, n: n, beta: beta, c: c, ldc: ldc)
     guard k > 0, alpha != 0 else { return }
     let (mr, nr, level) = (MicroKernel.mr, MicroKernel.nr, Int32(MicroKernel.level))
     // Block sizes: an A block (mc × kc) fits L2, a B micro-panel (kc × nr) fits L1.
-    let kc = 256, mc = mr * 16, nc = nr * 128
+    // k is split into equal blocks of at most 384 so that no block is a thin remainder.
+    let kBlocks = (k + 383) / 384
+    let kc = (k + kBlocks - 1) / kBlocks, mc = mr * 16, nc = nr * 128
     let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
     let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * nc)
     defer {
         packedA.deallocate()
         packedB.deallocate()
     }
-    let parallel = MicroKernel.threads > 1 && m * n * k >= 1 << 21
+    let parallel = threaded && MicroKernel.threads > 1 && m * n * k >= 1 << 21
 
     for jc in stride(from: 0, to: n, by: nc) {
         let nb = min(nc, n - jc)
@@ -87,15 +84,15 @@ public func packedGEMM(
                         if rows < mr { (col + rows).update(repeating: 0, count: mr - rows) }
                     }
                 }
-                let shared = SharedPointers(a: UnsafePointer(packedA), b: UnsafePointer(packedB), c: c)
-                let work: @Sendable (Int, Int) -> Void = { first, last in
+                let (sa, sb, sc) = (SharedPointer(packedA), SharedPointer(packedB), SharedPointer(c))
+                let work: @Sendable (Range<Int>) -> Void = { tiles in
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { scratch in
-                        for jp in first..<last {
+                        for jp in tiles {
                             let col0 = jc + jp * nr, cols = min(nr, n - col0)
                             for ip in 0..<panelsA {
                                 let row0 = ic + ip * mr, rows = min(mr, m - row0)
-                                let ap = shared.a + ip * kb * mr, bp = shared.b + jp * kb * nr
-                                let target = shared.c + row0 * ldc + col0
+                                let ap = sa.base + ip * kb * mr, bp = sb.base + jp * kb * nr
+                                let target = sc.base + row0 * ldc + col0
                                 if rows == mr && cols == nr {
                                     ck_gemm_micro(level, kb, ap, bp, target, ldc)
                                 } else {
@@ -110,13 +107,10 @@ public func packedGEMM(
                         }
                     }
                 }
-                if parallel && panelsB > 1 {
-                    let t = min(MicroKernel.threads, panelsB)
-                    DispatchQueue.concurrentPerform(iterations: t) { w in
-                        work(panelsB * w / t, panelsB * (w + 1) / t)
-                    }
+                if parallel {
+                    Parallel.forEachChunk(panelsB) { tiles, _ in work(tiles) }
                 } else {
-                    work(0, panelsB)
+                    work(0..<panelsB)
                 }
             }
         }

@@ -1,0 +1,24 @@
+import Dispatch
+
+/// A pointer that worker threads may share because each writes a disjoint region.
+struct SharedPointer<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
+    init(_ base: UnsafeMutablePointer<T>) { self.base = base }
+    init(_ base: UnsafePointer<T>) { self.base = UnsafeMutablePointer(mutating: base) }
+}
+
+enum Parallel {
+    /// Splits `0..<count` into at most `workers` (default: one per core) contiguous chunks
+    /// and runs `body(chunk, worker)` on each, in parallel when there is more than one chunk.
+    static func forEachChunk(_ count: Int, workers: Int = MicroKernel.threads,
+                             _ body: @Sendable (Range<Int>, Int) -> Void) {
+        let t = max(1, min(workers, count))
+        if t == 1 {
+            body(0..<count, 0)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: t) { w in
+            body((count * w / t)..<(count * (w + 1) / t), w)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ConvKit
+import Testing
+
+/// The threaded paths (batch items split across workers, private weight-gradient sums)
+/// against the same items computed one at a time, which always run on one worker.
+@Suite struct FastPathTests {
+    @Test(arguments: [(1, PaddingMode.zeros, 1), (2, .reflect, 2), (1, .circular, 4)])
+    func batchedConvolutionMatchesItemByItem(stride: Int, mode: PaddingMode, groups: Int) throws {
+        var rng = SeededGenerator(seed: 11)
+        // 2·N·K·P·rows ≥ 8·10⁶ flops in every case: large enough for several workers.
+        let x = try Tensor.randomNormal([6, 32, 24, 26], using: &rng, requiresGrad: true)
+        let w = try Tensor.randomNormal([32, 32 / groups, 3, 3], std: 0.2, using: &rng, requiresGrad: true)
+        let b = try Tensor.randomNormal([32], using: &rng, requiresGrad: true)
+        let y = try conv2d(x, weight: w, bias: b, stride: PerAxis(stride), padding: 1, groups: groups, paddingMode: mode)
+        let upstream = try Tensor.randomNormal(y.shape, using: &rng)
+        try y.backward(gradient: upstream)
+
+        let xs = try (0..<6).map { try x.detached().slice($0..<($0 + 1)) }
+        for t in xs { t.requiresGrad = true }
+        let w1 = w.detached(), b1 = b.detached()
+        w1.requiresGrad = true
+        b1.requiresGrad = true
+        var outputs: [Tensor] = []
+        for (i, xi) in xs.enumerated() {
+            let yi = try conv2d(xi, weight: w1, bias: b1, stride: PerAxis(stride), padding: 1, groups: groups, paddingMode: mode)
+            try yi.backward(gradient: try upstream.slice(i..<(i + 1)))
+            outputs.append(yi)
+        }
+        expectClose(y, try Tensor.concatenate(outputs, axis: 0), "output")
+        expectClose(x.grad, try Tensor.concatenate(xs.map { $0.grad! }, axis: 0), "grad input")
+        expectClose(w.grad, w1.grad, rtol: 1e-4, atol: 1e-4, "grad weight")
+        expectClose(b.grad, b1.grad, rtol: 1e-4, atol: 1e-4, "grad bias")
+    }
+
+    /// Transposed convolution runs the same kernels with the roles swapped.
+    @Test func batchedTransposedConvolutionMatchesItemByItem() throws {
+        var rng = SeededGenerator(seed: 12)
+        let x = try Tensor.randomNormal([4, 16, 12, 12], using: &rng, requiresGrad: true)
+        let w = try Tensor.randomNormal([16, 8, 3, 3], std: 0.2, using: &rng, requiresGrad: true)
+        let y = try convTranspose2d(x, weight: w, stride: 2, padding: 1, outputPadding: 1)
+        try y.sum().backward()
+        var total = try Tensor.zeros(w.shape)
+        for i in 0..<4 {
+            let xi = try x.detached().slice(i..<(i + 1))
+            let wi = w.detached()
+            wi.requiresGrad = true
+            let yi = try convTranspose2d(xi, weight: wi, stride: 2, padding: 1, outputPadding: 1)
+            expectClose(try y.slice(i..<(i + 1)), yi, "output \(i)")
+            try yi.sum().backward()
+            total = try total + wi.grad!
+        }
+        expectClose(w.grad, total, rtol: 1e-4, atol: 1e-4, "grad weight")
+    }
+}
