@@ -17,6 +17,9 @@ let package = Package(
         .target(name: "_ConvKitKernels", dependencies: ["_ConvKitMicroKernels"]),
         .target(name: "ConvKit", dependencies: ["_ConvKitKernels"]),
         .executableTarget(name: "CourseExamples", dependencies: ["ConvKit"], path: "Examples/CourseExamples"),
+        .executableTarget(
+            name: "ConvKitBenchmarks", dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitMicroKernels"],
+            path: "Benchmarks/ConvKitBenchmarks"),
         .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels"]),
         .testTarget(
             name: "ConvKitTests",

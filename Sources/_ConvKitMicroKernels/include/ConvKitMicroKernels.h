@@ -20,4 +20,9 @@ int ck_gemm_nr(int level);
 /// row by row (nr values per p); C has row stride `ldc`.
 void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, float *c, size_t ldc);
 
+/// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
+/// returns the floating-point operations it performed. `sink` receives a result so the
+/// loop is not optimised away.
+double ck_fma_peak_loop(int level, size_t iterations, float *sink);
+
 #endif

@@ -1,0 +1,80 @@
+import ConvKit
+import Foundation
+
+/// One benchmark case, described the same way to ConvKit and to the PyTorch peer
+/// (`scripts/bench_torch.py`), which receives `json` and times the same computation.
+struct Workload {
+    enum Kind {
+        case gemm(m: Int, n: Int, k: Int)
+        /// Convolution `pass` ("forward" or "backward": input and weight gradients).
+        case conv(n: Int, c: Int, size: [Int], k: Int, kernel: Int, stride: Int, pad: Int, groups: Int, pass: String)
+        /// The course CNN (004): "train" = forward, loss, backward, SGD-momentum step; "inference".
+        case courseCNN(batch: Int, pass: String)
+    }
+
+    let name: String
+    let kind: Kind
+
+    /// Work per run: floating-point operations, or images for the CNN.
+    var work: Double {
+        switch kind {
+        case let .gemm(m, n, k):
+            return 2 * Double(m * n * k)
+        case let .conv(n, c, size, k, kernel, stride, pad, groups, pass):
+            let out = size.map { ($0 + 2 * pad - kernel) / stride + 1 }.reduce(1, *)
+            let forward = 2 * Double(n * k * out * (c / groups)) * pow(Double(kernel), Double(size.count))
+            return pass == "forward" ? forward : 2 * forward
+        case let .courseCNN(batch, _):
+            return Double(batch)
+        }
+    }
+
+    var unit: String {
+        if case .courseCNN = kind { return "img/s" }
+        return "GFLOP/s"
+    }
+
+    /// The throughput for one run of `seconds`.
+    func throughput(_ seconds: Double) -> Double {
+        unit == "img/s" ? work / seconds : work / seconds / 1e9
+    }
+
+    var json: String {
+        switch kind {
+        case let .gemm(m, n, k):
+            return #"{"kind":"gemm","m":\#(m),"n":\#(n),"k":\#(k)}"#
+        case let .conv(n, c, size, k, kernel, stride, pad, groups, pass):
+            return #"{"kind":"conv","n":\#(n),"c":\#(c),"size":\#(size),"k":\#(k),"kernel":\#(kernel),"stride":\#(stride),"pad":\#(pad),"groups":\#(groups),"pass":"\#(pass)"}"#
+        case let .courseCNN(batch, pass):
+            return #"{"kind":"cnn","batch":\#(batch),"pass":"\#(pass)"}"#
+        }
+    }
+
+    /// The shape set of the speed issue, forward and backward, then GEMM and the course CNN.
+    static let all: [Workload] = {
+        var list: [Workload] = [
+            Workload(name: "sgemm 1024³", kind: .gemm(m: 1024, n: 1024, k: 1024)),
+            Workload(name: "sgemm 2048³", kind: .gemm(m: 2048, n: 2048, k: 2048)),
+        ]
+        let shapes: [(String, Int, Int, [Int], Int, Int, Int, Int, Int)] = [
+            ("64×1×28² → 32 k3", 64, 1, [28, 28], 32, 3, 1, 1, 1),
+            ("64×32×28² → 32 k3", 64, 32, [28, 28], 32, 3, 1, 1, 1),
+            ("64×32×14² → 64 k3", 64, 32, [14, 14], 64, 3, 1, 1, 1),
+            ("32×64×56² → 64 k3", 32, 64, [56, 56], 64, 3, 1, 1, 1),
+            ("8×3×224² → 64 k7 s2", 8, 3, [224, 224], 64, 7, 2, 3, 1),
+            ("32×128×28² → 128 k3", 32, 128, [28, 28], 128, 3, 1, 1, 1),
+            ("32×128×56² depthwise k3", 32, 128, [56, 56], 128, 3, 1, 1, 128),
+            ("32×256×14² → 512 k1", 32, 256, [14, 14], 512, 1, 1, 0, 1),
+            ("conv1d 32×17×128 → 64 k3", 32, 17, [128], 64, 3, 1, 1, 1),
+        ]
+        for pass in ["forward", "backward"] {
+            for (name, n, c, size, k, kernel, stride, pad, groups) in shapes {
+                list.append(Workload(name: "\(name) \(pass)", kind: .conv(
+                    n: n, c: c, size: size, k: k, kernel: kernel, stride: stride, pad: pad, groups: groups, pass: pass)))
+            }
+        }
+        list.append(Workload(name: "course CNN train step, batch 64", kind: .courseCNN(batch: 64, pass: "train")))
+        list.append(Workload(name: "course CNN inference, batch 256", kind: .courseCNN(batch: 256, pass: "inference")))
+        return list
+    }()
+}

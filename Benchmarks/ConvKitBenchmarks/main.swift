@@ -1,0 +1,104 @@
+// ConvKit's benchmark: measures the FMA peak, then each workload in ConvKit and (when a
+// Python with torch is found) in PyTorch, alternately, and prints both with their ratio.
+//
+//   swift run -c release ConvKitBenchmarks [--filter TEXT] [--json PATH] [--min-time SECONDS]
+import ConvKit
+import Dispatch
+import Foundation
+import _ConvKitKernels
+import _ConvKitMicroKernels
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    return arguments[i + 1]
+}
+let filter = option("--filter")
+let jsonPath = option("--json") ?? "bench-results.json"
+let minTime = Double(option("--min-time") ?? "") ?? 0.5
+
+/// Median seconds of one run: a warm-up, then repeats until `minTime` has passed (3 to 50 runs).
+func measure(_ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var times: [Double] = []
+    let start = DispatchTime.now().uptimeNanoseconds
+    repeat {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    } while times.count < 3 || (times.count < 50 && Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < minTime)
+    return times.sorted()[times.count / 2]
+}
+
+// FMA peak: a tight loop of independent FMAs, on one core and on all of them.
+let level = Int32(MicroKernel.level)
+func peak(threads: Int) -> Double {
+    let iterations = 20_000_000
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    let flops = UnsafeMutablePointer<Double>.allocate(capacity: threads)
+    defer { flops.deallocate() }
+    let shared = UncheckedBox(flops)
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        var sink: Float = 0
+        shared.value[t] = ck_fma_peak_loop(level, iterations, &sink)
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    return (0..<threads).reduce(0) { $0 + flops[$1] } / seconds / 1e9
+}
+struct UncheckedBox: @unchecked Sendable { let value: UnsafeMutablePointer<Double>; init(_ v: UnsafeMutablePointer<Double>) { value = v } }
+let cores = ProcessInfo.processInfo.activeProcessorCount
+_ = peak(threads: 1)
+let peakOne = peak(threads: 1), peakAll = peak(threads: cores)
+print("ConvKit benchmark — kernels: \(MicroKernel.name), \(cores) cores")
+print(String(format: "FMA peak: %.1f GFLOP/s on one core, %.1f on %d", peakOne, peakAll, cores))
+
+let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("scripts/bench_torch.py").path
+let torch = TorchPeer.start(script: scriptPath)
+print(torch.map { "PyTorch peer: \($0.version)" }
+      ?? "PyTorch comparison skipped: no Python with torch (set CONVKIT_TORCH_PYTHON or create .venv-torch; see README)")
+print()
+
+struct Row: Encodable {
+    let name: String, unit: String, convkit: Double, pytorch: Double?, ratio: Double?
+}
+var rows: [Row] = []
+let header = "workload".padding(toLength: 40, withPad: " ", startingAt: 0) + "     ConvKit     PyTorch   ratio"
+print(header)
+print(String(repeating: "-", count: header.count))
+for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains($0) }) ?? true {
+    let run = try ConvKitRunner.prepare(w)
+    let ours = w.throughput(try measure(run))
+    let theirs = torch?.seconds(for: w).map(w.throughput)
+    let ratio = theirs.map { ours / $0 }
+    rows.append(Row(name: w.name, unit: w.unit, convkit: ours, pytorch: theirs, ratio: ratio))
+    let line = w.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+        + String(format: " %11.1f", ours) + (theirs.map { String(format: " %11.1f", $0) } ?? "           –")
+        + (ratio.map { String(format: " %6.2fx", $0) } ?? "       –") + "  " + w.unit
+    print(line)
+}
+torch?.stop()
+
+func geometricMean(_ values: [Double]) -> Double? {
+    values.isEmpty ? nil : Foundation.exp(values.map { Foundation.log($0) }.reduce(0, +) / Double(values.count))
+}
+let forward = geometricMean(rows.filter { $0.name.hasSuffix("forward") }.compactMap(\.ratio))
+let backward = geometricMean(rows.filter { $0.name.hasSuffix("backward") }.compactMap(\.ratio))
+let gemm = rows.first { $0.name == "sgemm 2048³" }
+print()
+var summary = "Summary: "
+if let g = gemm { summary += String(format: "sgemm 2048³ %.0f GFLOP/s = %.0f%% of the %d-core FMA peak", g.convkit, 100 * g.convkit / peakAll, cores) }
+if let forward { summary += String(format: "; conv forward %.2fx PyTorch (geometric mean)", forward) }
+if let backward { summary += String(format: ", backward %.2fx", backward) }
+print(summary)
+
+struct Report: Encodable {
+    let kernels: String, cores: Int, peakOneCore: Double, peakAllCores: Double, pytorch: String?
+    let rows: [Row], convForwardRatio: Double?, convBackwardRatio: Double?
+}
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+try encoder.encode(Report(kernels: MicroKernel.name, cores: cores, peakOneCore: peakOne, peakAllCores: peakAll,
+                          pytorch: torch?.version, rows: rows, convForwardRatio: forward, convBackwardRatio: backward))
+    .write(to: URL(fileURLWithPath: jsonPath))
+print("Wrote \(jsonPath)")

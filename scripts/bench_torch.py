@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""PyTorch peer of ConvKit's benchmark (Benchmarks/ConvKitBenchmarks).
+
+Prints "torch VERSION", then for each JSON workload read from stdin prints
+{"seconds": median seconds of one run}, timed the way the Swift side times ConvKit:
+a warm-up, then repeats until 0.5 s have passed (3 to 50 runs).
+"""
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(os.cpu_count() or 1)
+torch.manual_seed(1)
+MIN_TIME = float(os.environ.get("CONVKIT_BENCH_MIN_TIME", "0.5"))
+
+
+def measure(fn):
+    fn()
+    times, start = [], time.perf_counter()
+    while len(times) < 3 or (len(times) < 50 and time.perf_counter() - start < MIN_TIME):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def course_cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def workload(w):
+    if w["kind"] == "gemm":
+        a, b = torch.randn(w["m"], w["k"]), torch.randn(w["k"], w["n"])
+        return lambda: torch.mm(a, b)
+    if w["kind"] == "conv":
+        size, backward = w["size"], w["pass"] == "backward"
+        x = torch.randn(w["n"], w["c"], *size, requires_grad=backward)
+        weight = (torch.randn(w["k"], w["c"] // w["groups"], *[w["kernel"]] * len(size)) * 0.1).requires_grad_(backward)
+        conv = F.conv1d if len(size) == 1 else F.conv2d
+        run = lambda: conv(x, weight, None, w["stride"], w["pad"], 1, w["groups"])
+        if not backward:
+            def forward():
+                with torch.no_grad():
+                    run()
+            return forward
+        g = torch.randn_like(run())
+
+        def step():
+            x.grad = weight.grad = None
+            run().backward(g)
+        return step
+    model = course_cnn()
+    images, labels = torch.randn(w["batch"], 1, 28, 28), torch.arange(w["batch"]) % 10
+    if w["pass"] == "inference":
+        def infer():
+            with torch.no_grad():
+                model(images)
+        return infer
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def train():
+        opt.zero_grad()
+        F.cross_entropy(model(images), labels).backward()
+        opt.step()
+    return train
+
+
+print("torch " + torch.__version__, flush=True)
+for line in sys.stdin:
+    if line.strip():
+        print(json.dumps({"seconds": measure(workload(json.loads(line)))}), flush=True)
