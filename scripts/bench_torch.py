@@ -10,9 +10,13 @@ import os
 import sys
 import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError:
+    print("no torch in " + sys.executable, flush=True)
+    sys.exit(1)
 
 torch.set_num_threads(os.cpu_count() or 1)
 torch.manual_seed(1)

@@ -58,14 +58,15 @@ public func packedGEMM(
             for jp in 0..<panelsB {
                 let dst = packedB + jp * kb * nr
                 let col0 = jc + jp * nr, cols = min(nr, n - col0)
-                for p in 0..<kb {
-                    let row = dst + p * nr
-                    if transposeB {
-                        for j in 0..<cols { row[j] = b[(col0 + j) * ldb + pc + p] }
-                    } else {
-                        row.update(from: b + (pc + p) * ldb + col0, count: cols)
+                if cols < nr { dst.update(repeating: 0, count: kb * nr) }
+                if transposeB {
+                    // Bᵀ is stored (n, k): read each column of op(B) contiguously.
+                    for j in 0..<cols {
+                        let src = b + (col0 + j) * ldb + pc
+                        for p in 0..<kb { dst[p * nr + j] = src[p] }
                     }
-                    if cols < nr { (row + cols).update(repeating: 0, count: nr - cols) }
+                } else {
+                    for p in 0..<kb { (dst + p * nr).update(from: b + (pc + p) * ldb + col0, count: cols) }
                 }
             }
             for ic in stride(from: 0, to: m, by: mc) {
@@ -75,13 +76,22 @@ public func packedGEMM(
                 for ip in 0..<panelsA {
                     let dst = packedA + ip * kb * mr
                     let row0 = ic + ip * mr, rows = min(mr, m - row0)
-                    for p in 0..<kb {
-                        let col = dst + p * mr
-                        for i in 0..<rows {
-                            let v = transposeA ? a[(pc + p) * lda + row0 + i] : a[(row0 + i) * lda + pc + p]
-                            col[i] = alpha * v
+                    if rows < mr { dst.update(repeating: 0, count: kb * mr) }
+                    if transposeA {
+                        // Aᵀ is stored (k, m): each p reads `rows` contiguous values.
+                        for p in 0..<kb {
+                            let src = a + (pc + p) * lda + row0, col = dst + p * mr
+                            for i in 0..<rows { col[i] = alpha * src[i] }
                         }
-                        if rows < mr { (col + rows).update(repeating: 0, count: mr - rows) }
+                    } else {
+                        for i in 0..<rows {
+                            let src = a + (row0 + i) * lda + pc
+                            if alpha == 1 {
+                                for p in 0..<kb { dst[p * mr + i] = src[p] }
+                            } else {
+                                for p in 0..<kb { dst[p * mr + i] = alpha * src[p] }
+                            }
+                        }
                     }
                 }
                 let (sa, sb, sc) = (SharedPointer(packedA), SharedPointer(packedB), SharedPointer(c))
