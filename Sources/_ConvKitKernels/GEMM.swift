@@ -21,7 +21,9 @@ public func gemm(
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threaded: Bool = true
 ) {
-    if MicroKernel.isAvailable && m * n * k >= 4096 {
+    // Thin products (a row or two of A, or a handful of k: depthwise convolution) waste
+    // most of an mr × nr tile and the packing, so they take the streaming reference path.
+    if MicroKernel.isAvailable && m * n * k >= 4096 && m >= MicroKernel.mr / 2 && k >= 8 {
         packedGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threaded: threaded)
     } else {
