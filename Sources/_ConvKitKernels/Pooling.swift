@@ -48,28 +48,36 @@ public enum PoolingKernel {
     ) {
         let (inPlane, outPlane, kv) = (g.inputPlane, g.outputPlane, g.kernelVolume)
         let taps = windowTaps(g)
-        taps.withUnsafeBufferPointer { taps in
-            for c in 0..<planes {
-                let x = input + c * inPlane
-                let y = output + c * outPlane, yi = indices + c * outPlane
-                for o in 0..<outPlane {
-                    var best = -Float.infinity
-                    var bestIndex = -1
-                    for t in (o * kv)..<((o + 1) * kv) {
-                        let s = taps[t]
-                        guard s >= 0 else { continue }
-                        let v = x[s]
-                        if bestIndex < 0 || v > best || v.isNaN {
-                            best = v
-                            bestIndex = s
-                            if v.isNaN { break }
+        let (x0, y0, i0) = (SharedPointer(input), SharedPointer(output), SharedPointer(indices))
+        Parallel.forEachChunk(planes, workers: workers(g, planes: planes)) { chunk, _ in
+            taps.withUnsafeBufferPointer { taps in
+                for c in chunk {
+                    let x = x0.base + c * inPlane
+                    let y = y0.base + c * outPlane, yi = i0.base + c * outPlane
+                    for o in 0..<outPlane {
+                        var best = -Float.infinity
+                        var bestIndex = -1
+                        for t in (o * kv)..<((o + 1) * kv) {
+                            let s = taps[t]
+                            guard s >= 0 else { continue }
+                            let v = x[s]
+                            if bestIndex < 0 || v > best || v.isNaN {
+                                best = v
+                                bestIndex = s
+                                if v.isNaN { break }
+                            }
                         }
+                        y[o] = best
+                        yi[o] = max(bestIndex, 0)
                     }
-                    y[o] = best
-                    yi[o] = max(bestIndex, 0)
                 }
             }
         }
+    }
+
+    /// One worker per core for large pooling work, one otherwise.
+    static func workers(_ g: ConvGeometry, planes: Int) -> Int {
+        planes * g.outputPlane * g.kernelVolume >= 1 << 18 ? MicroKernel.threads : 1
     }
 
     /// Routes each output gradient to the input position recorded in `indices`.
@@ -109,13 +117,16 @@ public enum PoolingKernel {
         let (inPlane, outPlane, kv) = (g.inputPlane, g.outputPlane, g.kernelVolume)
         let taps = windowTaps(g)
         let d = divisors(g, taps: taps, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
-        taps.withUnsafeBufferPointer { taps in
-            for c in 0..<planes {
-                let x = input + c * inPlane, y = output + c * outPlane
-                for o in 0..<outPlane {
-                    var s: Float = 0
-                    for t in (o * kv)..<((o + 1) * kv) where taps[t] >= 0 { s += x[taps[t]] }
-                    y[o] = s / d[o]
+        let (x0, y0) = (SharedPointer(input), SharedPointer(output))
+        Parallel.forEachChunk(planes, workers: workers(g, planes: planes)) { chunk, _ in
+            taps.withUnsafeBufferPointer { taps in
+                for c in chunk {
+                    let x = x0.base + c * inPlane, y = y0.base + c * outPlane
+                    for o in 0..<outPlane {
+                        var s: Float = 0
+                        for t in (o * kv)..<((o + 1) * kv) where taps[t] >= 0 { s += x[taps[t]] }
+                        y[o] = s / d[o]
+                    }
                 }
             }
         }
@@ -130,12 +141,15 @@ public enum PoolingKernel {
         gradInput.update(repeating: 0, count: planes * inPlane)
         let taps = windowTaps(g)
         let d = divisors(g, taps: taps, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
-        taps.withUnsafeBufferPointer { taps in
-            for c in 0..<planes {
-                let dx = gradInput + c * inPlane, dy = gradOutput + c * outPlane
-                for o in 0..<outPlane {
-                    let v = dy[o] / d[o]
-                    for t in (o * kv)..<((o + 1) * kv) where taps[t] >= 0 { dx[taps[t]] += v }
+        let (dx0, dy0) = (SharedPointer(gradInput), SharedPointer(gradOutput))
+        Parallel.forEachChunk(planes, workers: workers(g, planes: planes)) { chunk, _ in
+            taps.withUnsafeBufferPointer { taps in
+                for c in chunk {
+                    let dx = dx0.base + c * inPlane, dy = dy0.base + c * outPlane
+                    for o in 0..<outPlane {
+                        let v = dy[o] / d[o]
+                        for t in (o * kv)..<((o + 1) * kv) where taps[t] >= 0 { dx[taps[t]] += v }
+                    }
                 }
             }
         }

@@ -51,4 +51,28 @@ import Testing
         }
         expectClose(w.grad, total, rtol: 1e-4, atol: 1e-4, "grad weight")
     }
+
+    /// Pooling splits planes across workers for large inputs; single items stay on one.
+    @Test func batchedPoolingMatchesItemByItem() throws {
+        var rng = SeededGenerator(seed: 13)
+        let x = try Tensor.randomNormal([8, 32, 34, 34], using: &rng, requiresGrad: true)
+        let pools: [(String, (Tensor) throws -> Tensor)] = [
+            ("max", { try maxPool2d($0, kernelSize: 3, stride: 2, padding: 1, ceilMode: true) }),
+            ("avg", { try avgPool2d($0, kernelSize: 3, stride: 2, padding: 1, countIncludePad: false) }),
+        ]
+        for (name, pool) in pools {
+            x.zeroGrad()
+            let y = try pool(x)
+            let upstream = try Tensor.randomNormal(y.shape, using: &rng)
+            try y.backward(gradient: upstream)
+            for i in [0, 5, 7] {
+                let xi = try x.detached().slice(i..<(i + 1))
+                xi.requiresGrad = true
+                let yi = try pool(xi)
+                try yi.backward(gradient: try upstream.slice(i..<(i + 1)))
+                expectClose(try y.slice(i..<(i + 1)), yi, "\(name) output \(i)")
+                expectClose(try x.grad!.slice(i..<(i + 1)), xi.grad, "\(name) grad input \(i)")
+            }
+        }
+    }
 }

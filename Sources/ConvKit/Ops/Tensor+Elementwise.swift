@@ -146,14 +146,32 @@ extension Tensor {
     }
 
     /// A unary elementwise op; `derivative(x, y)` is dy/dx given input x and output y.
-    /// Inlined so that each activation's forward loop is specialised and vectorised.
+    /// Inlined so that each activation's loops are specialised and vectorised; dy/dx is
+    /// computed during the forward pass only when the op is recorded, so backward is one
+    /// multiply per element.
     @inline(__always)
-    func unary(op: String, _ f: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
-        let y = scalars.map(f)
-        let x = scalars
+    func unary(op: String, _ f: (Float) -> Float, derivative: (Float, Float) -> Float) -> Tensor {
+        let n = count
+        let y = scalars.withUnsafeBufferPointer { x in
+            [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                for i in 0..<n { out[i] = f(x[i]) }
+                initialized = n
+            }
+        }
+        guard GradMode.isEnabled && requiresGrad else { return Tensor(uncheckedShape: shape, scalars: y) }
+        let local = scalars.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { yv in
+            [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                for i in 0..<n { out[i] = derivative(x[i], yv[i]) }
+                initialized = n
+            }
+        }}
         return Tensor.result(shape: shape, scalars: y, op: op, inputs: [self]) { g in
-            var dx = g.scalars
-            for i in dx.indices { dx[i] *= derivative(x[i], y[i]) }
+            let dx = g.scalars.withUnsafeBufferPointer { gv in local.withUnsafeBufferPointer { d in
+                [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                    for i in 0..<n { out[i] = gv[i] * d[i] }
+                    initialized = n
+                }
+            }}
             return [Tensor(uncheckedShape: g.shape, scalars: dx)]
         }
     }
