@@ -21,8 +21,8 @@ public enum MicroKernel {
 }
 
 /// GEMM with the same contract as `gemm`, in the BLIS arrangement: B is packed into
-/// kc × nr micro-panels (kept in L2/L3), A into mr × kc micro-panels (alpha folded in,
-/// kept in L2), and the micro-kernel computes each mr × nr tile of C in registers.
+/// kc × nr micro-panels (kept in L2/L3; when A fits one row block, full panels of an
+/// untransposed B are read in place instead), A into mr × kc micro-panels (alpha folded in, kept in L2), and the micro-kernel computes each mr × nr tile of C in registers.
 /// Tiles at the edges are computed into a scratch tile and added back. Large products
 /// split the tile columns across threads unless `threaded` is false (callers that already
 /// run on several threads, such as convolution over batch items, pass false).
@@ -48,6 +48,9 @@ public func packedGEMM(
         packedB.deallocate()
     }
     let parallel = threaded && MicroKernel.threads > 1 && m * n * k >= 1 << 21
+    // Full panels of an untransposed B are read in place when A fits one row block (each
+    // panel is then read once, as in convolution); otherwise packed panels stay in cache.
+    let readBInPlace = !transposeB && m <= mc
 
     for jc in stride(from: 0, to: n, by: nc) {
         let nb = min(nc, n - jc)
@@ -58,6 +61,7 @@ public func packedGEMM(
             for jp in 0..<panelsB {
                 let dst = packedB + jp * kb * nr
                 let col0 = jc + jp * nr, cols = min(nr, n - col0)
+                if readBInPlace && cols == nr { continue }
                 if cols < nr { dst.update(repeating: 0, count: kb * nr) }
                 if transposeB {
                     // Bᵀ is stored (n, k): read each column of op(B) contiguously.
@@ -95,20 +99,24 @@ public func packedGEMM(
                     }
                 }
                 let (sa, sb, sc) = (SharedPointer(packedA), SharedPointer(packedB), SharedPointer(c))
+                let source = SharedPointer(b)
                 let work: @Sendable (Range<Int>) -> Void = { tiles in
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { scratch in
                         for jp in tiles {
                             let col0 = jc + jp * nr, cols = min(nr, n - col0)
                             for ip in 0..<panelsA {
                                 let row0 = ic + ip * mr, rows = min(mr, m - row0)
-                                let ap = sa.base + ip * kb * mr, bp = sb.base + jp * kb * nr
+                                let ap = sa.base + ip * kb * mr
+                                let inPlace = readBInPlace && cols == nr
+                                let bp = inPlace ? UnsafePointer(source.base) + pc * ldb + col0 : UnsafePointer(sb.base + jp * kb * nr)
+                                let bStride = inPlace ? ldb : nr
                                 let target = sc.base + row0 * ldc + col0
                                 if rows == mr && cols == nr {
-                                    ck_gemm_micro(level, kb, ap, bp, target, ldc)
+                                    ck_gemm_micro(level, kb, ap, bp, bStride, target, ldc)
                                 } else {
                                     let tile = scratch.baseAddress!
                                     tile.update(repeating: 0, count: mr * nr)
-                                    ck_gemm_micro(level, kb, ap, bp, tile, nr)
+                                    ck_gemm_micro(level, kb, ap, bp, bStride, tile, nr)
                                     for i in 0..<rows {
                                         for j in 0..<cols { target[i * ldc + j] += tile[i * nr + j] }
                                     }

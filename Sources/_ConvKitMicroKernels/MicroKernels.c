@@ -5,11 +5,11 @@
 
 // AVX-512F: 12 × 32 tile, 24 zmm accumulators; A values broadcast from memory.
 __attribute__((target("avx512f,fma")))
-static void micro_avx512(size_t kc, const float *restrict a, const float *restrict b, float *restrict c, size_t ldc) {
+static void micro_avx512(size_t kc, const float *restrict a, const float *restrict b, size_t ldb, float *restrict c, size_t ldc) {
     __m512 acc[12][2];
     for (int i = 0; i < 12; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
     for (size_t p = 0; p < kc; p++) {
-        const __m512 b0 = _mm512_loadu_ps(b + p * 32), b1 = _mm512_loadu_ps(b + p * 32 + 16);
+        const __m512 b0 = _mm512_loadu_ps(b + p * ldb), b1 = _mm512_loadu_ps(b + p * ldb + 16);
         const float *ap = a + p * 12;
         for (int i = 0; i < 12; i++) {
             const __m512 ai = _mm512_set1_ps(ap[i]);
@@ -26,11 +26,11 @@ static void micro_avx512(size_t kc, const float *restrict a, const float *restri
 
 // AVX2 + FMA: 6 × 16 tile, 12 ymm accumulators (of 16 registers).
 __attribute__((target("avx2,fma")))
-static void micro_avx2(size_t kc, const float *restrict a, const float *restrict b, float *restrict c, size_t ldc) {
+static void micro_avx2(size_t kc, const float *restrict a, const float *restrict b, size_t ldb, float *restrict c, size_t ldc) {
     __m256 acc[6][2];
     for (int i = 0; i < 6; i++) { acc[i][0] = _mm256_setzero_ps(); acc[i][1] = _mm256_setzero_ps(); }
     for (size_t p = 0; p < kc; p++) {
-        const __m256 b0 = _mm256_loadu_ps(b + p * 16), b1 = _mm256_loadu_ps(b + p * 16 + 8);
+        const __m256 b0 = _mm256_loadu_ps(b + p * ldb), b1 = _mm256_loadu_ps(b + p * ldb + 8);
         const float *ap = a + p * 6;
         for (int i = 0; i < 6; i++) {
             const __m256 ai = _mm256_broadcast_ss(ap + i);
@@ -108,10 +108,10 @@ double ck_fma_peak_loop(int level, size_t iterations, float *sink) {
     return (double)iterations * 4 * 2;
 }
 
-void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, float *c, size_t ldc) {
+void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (level == 2) { micro_avx512(kc, a, b, c, ldc); return; }
-    if (level == 1) { micro_avx2(kc, a, b, c, ldc); return; }
+    if (level == 2) { micro_avx512(kc, a, b, ldb, c, ldc); return; }
+    if (level == 1) { micro_avx2(kc, a, b, ldb, c, ldc); return; }
 #endif
-    (void)level; (void)kc; (void)a; (void)b; (void)c; (void)ldc;
+    (void)level; (void)kc; (void)a; (void)b; (void)ldb; (void)c; (void)ldc;
 }

@@ -15,10 +15,11 @@ int ck_gemm_level(void);
 int ck_gemm_mr(int level);
 int ck_gemm_nr(int level);
 
-/// C[0..<mr][0..<nr] += Σ_p a[p·mr + i] · b[p·nr + j] for p in 0..<kc, where `a` is an A
-/// micro-panel packed column by column (mr values per p) and `b` a B micro-panel packed
-/// row by row (nr values per p); C has row stride `ldc`.
-void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, float *c, size_t ldc);
+/// C[0..<mr][0..<nr] += Σ_p a[p·mr + i] · b[p·ldb + j] for p in 0..<kc, where `a` is an A
+/// micro-panel packed column by column (mr values per p) and `b` holds nr values per p with
+/// row stride `ldb` (nr for a packed panel, the matrix's stride when read in place); C has
+/// row stride `ldc`.
+void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc);
 
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
