@@ -4,7 +4,8 @@
 /// bias (K), output (N, K, out...). Transposed convolution is the adjoint: its forward is
 /// `backwardInput` of the convolution that maps its output back to its input.
 ///
-/// Batch items are split across worker threads, each with its own slab of the workspace;
+/// Depthwise convolutions take the direct `DepthwiseKernel`. Otherwise batch items are
+/// split across worker threads, each with its own slab of the workspace;
 /// with a single worker the GEMM itself may use the threads instead. Every entry point
 /// takes a caller-owned workspace of `workspaceCount(g)` floats, so the implementation can
 /// change without touching autograd or callers.
@@ -22,6 +23,7 @@ public enum ConvolutionKernel {
 
     /// Floats of workspace the entry points need for `g`.
     public static func workspaceCount(_ g: ConvGeometry) -> Int {
+        if DepthwiseKernel.applies(g) { return 0 }
         let s = slab(g)
         return workers(g) * (s.columns + s.weights)
     }
@@ -63,6 +65,9 @@ public enum ConvolutionKernel {
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
         workspace: UnsafeMutablePointer<Float>
     ) {
+        if DepthwiseKernel.applies(g) {
+            return DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
+        }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let threaded = workers(g) == 1
         let (x, w, y) = (SharedPointer(input), SharedPointer(weight), SharedPointer(output))
@@ -92,6 +97,9 @@ public enum ConvolutionKernel {
         _ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         gradInput: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
+        if DepthwiseKernel.applies(g) {
+            return DepthwiseKernel.backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
+        }
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
         let pointwise = isPointwise(g), threaded = workers(g) == 1
         let (dyAll, w, dxAll) = (SharedPointer(gradOutput), SharedPointer(weight), SharedPointer(gradInput))
@@ -117,6 +125,9 @@ public enum ConvolutionKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
+        if DepthwiseKernel.applies(g) {
+            return DepthwiseKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
+        }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let workerCount = workers(g), threaded = workerCount == 1
         let (x, dyAll) = (SharedPointer(input), SharedPointer(gradOutput))

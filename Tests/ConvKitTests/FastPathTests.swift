@@ -75,4 +75,54 @@ import Testing
             }
         }
     }
+
+    /// Depthwise convolution (direct kernel) against one single-channel convolution per
+    /// channel (the im2col + GEMM path), for both ranks and every padding mode.
+    @Test(arguments: [(2, PaddingMode.zeros), (2, .reflect), (1, .circular), (1, .replicate)])
+    func depthwiseMatchesPerChannelConvolution(rank: Int, mode: PaddingMode) throws {
+        var rng = SeededGenerator(seed: 14)
+        let size = rank == 2 ? [13, 11] : [29]
+        let kernel = rank == 2 ? [3, 2] : [4]
+        let x = try Tensor.randomNormal([3, 6] + size, using: &rng, requiresGrad: true)
+        let w = try Tensor.randomNormal([6, 1] + kernel, using: &rng, requiresGrad: true)
+        let b = try Tensor.randomNormal([6], using: &rng, requiresGrad: true)
+        let padding = Padding.explicit(before: rank == 2 ? [2, 1] : [3], after: rank == 2 ? [1, 0] : [2])
+        let conv = { (x: Tensor, w: Tensor, b: Tensor, groups: Int) throws -> Tensor in
+            rank == 2
+                ? try conv2d(x, weight: w, bias: b, stride: [2, 1], padding: padding, dilation: [1, 2], groups: groups, paddingMode: mode)
+                : try conv1d(x, weight: w, bias: b, stride: 2, padding: padding, dilation: 2, groups: groups, paddingMode: mode)
+        }
+        let y = try conv(x, w, b, 6)
+        let upstream = try Tensor.randomNormal(y.shape, using: &rng)
+        try y.backward(gradient: upstream)
+        for ch in [0, 4, 5] {
+            let xc = try x.detached().slice(axis: 1, ch..<(ch + 1)), wc = try w.detached().slice(ch..<(ch + 1))
+            let bc = try b.detached().slice(ch..<(ch + 1))
+            for t in [xc, wc, bc] { t.requiresGrad = true }
+            let yc = try conv(xc, wc, bc, 1)
+            try yc.backward(gradient: try upstream.slice(axis: 1, ch..<(ch + 1)))
+            expectClose(try y.slice(axis: 1, ch..<(ch + 1)), yc, "output channel \(ch)")
+            expectClose(try x.grad!.slice(axis: 1, ch..<(ch + 1)), xc.grad, "grad input channel \(ch)")
+            expectClose(try w.grad!.slice(ch..<(ch + 1)), wc.grad, "grad weight channel \(ch)")
+            expectClose(try b.grad!.slice(ch..<(ch + 1)), bc.grad, "grad bias channel \(ch)")
+        }
+    }
+
+    /// Transposed depthwise convolution runs the direct kernel's adjoint.
+    @Test func depthwiseTransposedMatchesPerChannel() throws {
+        var rng = SeededGenerator(seed: 15)
+        let x = try Tensor.randomNormal([2, 4, 5, 6], using: &rng, requiresGrad: true)
+        let w = try Tensor.randomNormal([4, 1, 3, 3], using: &rng, requiresGrad: true)
+        let y = try convTranspose2d(x, weight: w, stride: 2, padding: 1, outputPadding: 1, groups: 4)
+        try y.sum().backward()
+        for ch in 0..<4 {
+            let xc = try x.detached().slice(axis: 1, ch..<(ch + 1)), wc = try w.detached().slice(ch..<(ch + 1))
+            for t in [xc, wc] { t.requiresGrad = true }
+            let yc = try convTranspose2d(xc, weight: wc, stride: 2, padding: 1, outputPadding: 1)
+            try yc.sum().backward()
+            expectClose(try y.slice(axis: 1, ch..<(ch + 1)), yc, "output channel \(ch)")
+            expectClose(try x.grad!.slice(axis: 1, ch..<(ch + 1)), xc.grad, "grad input channel \(ch)")
+            expectClose(try w.grad!.slice(ch..<(ch + 1)), wc.grad, "grad weight channel \(ch)")
+        }
+    }
 }
