@@ -22,10 +22,11 @@ public enum MicroKernel {
 
 /// GEMM with the same contract as `gemm`, in the BLIS arrangement: B is packed into
 /// kc × nr micro-panels (kept in L2/L3; when A fits one row block, full panels of an
-/// untransposed B are read in place instead), A into mr × kc micro-panels (alpha folded in, kept in L2), and the micro-kernel computes each mr × nr tile of C in registers.
-/// Tiles at the edges are computed into a scratch tile and added back. Large products
-/// split the tile columns across threads unless `threaded` is false (callers that already
-/// run on several threads, such as convolution over batch items, pass false).
+/// untransposed B are read in place instead), A into mr × kc micro-panels (alpha folded in,
+/// kept in L2), and the micro-kernel computes each mr × nr tile of C in registers. Tiles at
+/// the edges are computed into a scratch tile and added back. Large products split the tile
+/// columns across threads unless `threaded` is false (callers that already run on several
+/// threads, such as convolution over batch items, pass false).
 ///
 /// - Precondition: `MicroKernel.isAvailable`.
 public func packedGEMM(

@@ -1,50 +1,51 @@
 import _ConvKitKernels
 
-/// Array-level entry points to the convolution kernel: they own the workspace and skip
-/// the kernel for empty tensors (N = 0), so ops never touch raw pointers themselves.
+/// Array-level entry points to the convolution kernel: they own the workspace, skip the
+/// kernel for empty tensors (N = 0), and do not zero-fill results the kernel overwrites,
+/// so ops never touch raw pointers themselves.
 extension ConvolutionKernel {
+    /// An array of `count` floats that `fill` overwrites completely (the kernels write every
+    /// output element), with a workspace for `g`; skips zero-filling memory about to be written.
+    private static func result(
+        count: Int, _ g: ConvGeometry,
+        _ fill: (_ out: UnsafeMutablePointer<Float>, _ workspace: UnsafeMutablePointer<Float>) -> Void
+    ) -> [Float] {
+        guard g.inputCount > 0, g.outputCount > 0 else { return [Float](repeating: 0, count: count) }
+        let workspace = UnsafeMutablePointer<Float>.allocate(capacity: max(workspaceCount(g), 1))
+        defer { workspace.deallocate() }
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            fill(buffer.baseAddress!, workspace)
+            initialized = count
+        }
+    }
+
     /// conv(x, w) + bias → (N, K, out...).
     static func forward(_ g: ConvGeometry, input x: [Float], weight w: [Float], bias: [Float]?) -> [Float] {
-        var out = [Float](repeating: 0, count: g.outputCount)
-        guard g.inputCount > 0, g.outputCount > 0 else { return out }
-        var ws = [Float](repeating: 0, count: max(workspaceCount(g), 1))
-        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
-            out.withUnsafeMutableBufferPointer { po in ws.withUnsafeMutableBufferPointer { pws in
+        result(count: g.outputCount, g) { out, ws in
+            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
                 withOptionalPointer(bias) { pb in
-                    forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb,
-                            output: po.baseAddress!, workspace: pws.baseAddress!)
+                    forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb, output: out, workspace: ws)
                 }
             }}
-        }}
-        return out
+        }
     }
 
     /// convᵀ(dy, w) → (N, C, in...).
     static func backwardInput(_ g: ConvGeometry, gradOutput dy: [Float], weight w: [Float]) -> [Float] {
-        var dx = [Float](repeating: 0, count: g.inputCount)
-        guard g.inputCount > 0, g.outputCount > 0 else { return dx }
-        var ws = [Float](repeating: 0, count: max(workspaceCount(g), 1))
-        dy.withUnsafeBufferPointer { pdy in w.withUnsafeBufferPointer { pw in
-            dx.withUnsafeMutableBufferPointer { pdx in ws.withUnsafeMutableBufferPointer { pws in
-                backwardInput(g, gradOutput: pdy.baseAddress!, weight: pw.baseAddress!,
-                              gradInput: pdx.baseAddress!, workspace: pws.baseAddress!)
+        result(count: g.inputCount, g) { dx, ws in
+            dy.withUnsafeBufferPointer { pdy in w.withUnsafeBufferPointer { pw in
+                backwardInput(g, gradOutput: pdy.baseAddress!, weight: pw.baseAddress!, gradInput: dx, workspace: ws)
             }}
-        }}
-        return dx
+        }
     }
 
     /// Σₙ dy · colᵀ → (K, C/G, kernel...).
     static func backwardWeight(_ g: ConvGeometry, input x: [Float], gradOutput dy: [Float]) -> [Float] {
-        var dw = [Float](repeating: 0, count: g.weightCount)
-        guard g.inputCount > 0, g.outputCount > 0 else { return dw }
-        var ws = [Float](repeating: 0, count: max(workspaceCount(g), 1))
-        x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
-            dw.withUnsafeMutableBufferPointer { pdw in ws.withUnsafeMutableBufferPointer { pws in
-                backwardWeight(g, input: px.baseAddress!, gradOutput: pdy.baseAddress!,
-                               gradWeight: pdw.baseAddress!, workspace: pws.baseAddress!)
+        result(count: g.weightCount, g) { dw, ws in
+            x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
+                backwardWeight(g, input: px.baseAddress!, gradOutput: pdy.baseAddress!, gradWeight: dw, workspace: ws)
             }}
-        }}
-        return dw
+        }
     }
 
     /// Σ over batch and positions → (channels).
