@@ -68,6 +68,8 @@ print(header)
 print(String(repeating: "-", count: header.count))
 for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains($0) }) ?? true {
     let run = try ConvKitRunner.prepare(w)
+    // Let the peer's worker threads (which may spin after their last parallel region) settle.
+    if torch != nil { Thread.sleep(forTimeInterval: 0.2) }
     let ours = w.throughput(try measure(run))
     let theirs = torch?.seconds(for: w).map(w.throughput)
     let ratio = theirs.map { ours / $0 }
