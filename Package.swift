@@ -14,8 +14,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "_ConvKitMicroKernels"),
+        // The system zlib (gzip for MNIST files, deflate for PNG): the one system library ConvKit needs.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "_ConvKitKernels", dependencies: ["_ConvKitMicroKernels"]),
-        .target(name: "ConvKit", dependencies: ["_ConvKitKernels"]),
+        .target(
+            name: "ConvKit", dependencies: ["_ConvKitKernels", "CZlib"],
+            resources: [.copy("Resources/mnist-5k")]),
         .executableTarget(name: "CourseExamples", dependencies: ["ConvKit"], path: "Examples/CourseExamples"),
         .executableTarget(
             name: "ConvKitBenchmarks", dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitMicroKernels"],

@@ -11,6 +11,8 @@ public enum ConvKitError: Error, Equatable, CustomStringConvertible {
     case invalidFile(path: String, message: String)
     /// An I/O failure (open, write, rename…) with the system's reason.
     case io(path: String, message: String)
+    /// Training cannot go on (a NaN or infinite loss, naming the epoch and step).
+    case training(message: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum ConvKitError: Error, Equatable, CustomStringConvertible {
         case let .autograd(message): "backward: \(message)"
         case let .invalidFile(path, message): "\(path): \(message)"
         case let .io(path, message): "\(path): \(message)"
+        case let .training(message): "training: \(message)"
         }
     }
 }

@@ -41,7 +41,8 @@ public struct SafeTensors: Sendable {
     /// Entries in data order.
     public let entries: [Entry]
     private let data: [UInt8]
-    private let source: String
+    /// Where the bytes came from (a path, or "<memory>"), for error messages.
+    public let source: String
 
     /// Names of the stored tensors, in data order.
     public var names: [String] { entries.map(\.name) }

@@ -88,3 +88,9 @@ func expectError(
         Issue.record("expected a ConvKitError, got \(error)", sourceLocation: sourceLocation)
     }
 }
+
+/// The URL of a file in `Tests/ConvKitTests/Fixtures`.
+func fixtureURL(_ name: String) -> URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").appendingPathComponent(name)
+}

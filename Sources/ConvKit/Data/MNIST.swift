@@ -1,0 +1,81 @@
+import Foundation
+
+/// MNIST in its original IDX format (LeCun, Cortes, Burges; CC BY-SA 3.0), plain or gzipped.
+public enum MNIST {
+    /// Parses an IDX file's bytes (gunzipped): magic 0x00000801 (labels, 1-D) or 0x00000803
+    /// (images, 3-D), big-endian sizes, then unsigned bytes.
+    /// - Returns: the sizes and the raw bytes.
+    /// - Throws: `ConvKitError.invalidFile` for a bad magic number or a size that does not fit.
+    public static func parseIDX(_ bytes: [UInt8], source: String = "<memory>") throws -> (shape: [Int], values: [UInt8]) {
+        guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, [1, 3].contains(bytes[3]) else {
+            let magic = bytes.prefix(4).map { String(format: "%02x", $0) }.joined()
+            throw ConvKitError.invalidFile(
+                path: source, message: "not an MNIST IDX file: magic 0x\(magic), expected 0x00000801 (labels) or 0x00000803 (images)")
+        }
+        let rank = Int(bytes[3])
+        guard bytes.count >= 4 + 4 * rank else {
+            throw ConvKitError.invalidFile(path: source, message: "IDX header ends early (\(bytes.count) bytes)")
+        }
+        let shape = (0..<rank).map { a in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * a + $1]) } }
+        let count = shape.reduce(1, *)
+        guard bytes.count == 4 + 4 * rank + count else {
+            throw ConvKitError.invalidFile(
+                path: source, message: "IDX sizes \(shape) need \(count) data bytes, the file has \(bytes.count - 4 - 4 * rank)")
+        }
+        return (shape, Array(bytes[(4 + 4 * rank)...]))
+    }
+
+    /// Reads an IDX file, gunzipping it when its name ends in `.gz`.
+    public static func readIDX(path: String) throws -> (shape: [Int], values: [UInt8]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConvKitError.io(path: path, message: "cannot read the file")
+        }
+        let raw = [UInt8](data)
+        let bytes = path.hasSuffix(".gz") ? try Zlib.decompress(raw, source: path) : raw
+        return try parseIDX(bytes, source: path)
+    }
+
+    /// Loads an images file and a labels file as a dataset of (1, 28, 28) samples scaled to [0, 1].
+    /// - Throws: `ConvKitError.invalidFile` when the counts differ or a label is not 0…9.
+    public static func load(images imagesPath: String, labels labelsPath: String) throws -> ImageDataset {
+        let images = try readIDX(path: imagesPath), labels = try readIDX(path: labelsPath)
+        guard images.shape.count == 3, labels.shape.count == 1 else {
+            throw ConvKitError.invalidFile(path: imagesPath, message: "expected a 3-D images file and a 1-D labels file")
+        }
+        guard images.shape[0] == labels.shape[0] else {
+            throw ConvKitError.invalidFile(
+                path: labelsPath, message: "\(labels.shape[0]) labels for \(images.shape[0]) images")
+        }
+        if let bad = labels.values.first(where: { $0 > 9 }) {
+            throw ConvKitError.invalidFile(path: labelsPath, message: "label \(bad) is not a digit 0…9")
+        }
+        return try ImageDataset(sampleShape: [1, images.shape[1], images.shape[2]],
+                                pixels: images.values.map { Float($0) / 255 }, labels: labels.values.map { Int($0) },
+                                classNames: (0...9).map(String.init))
+    }
+
+    /// Loads the standard four files from a folder (`train-images-idx3-ubyte[.gz]`, …).
+    public static func load(folder: String, split: Split) throws -> ImageDataset {
+        let prefix = split == .train ? "train" : "t10k"
+        func find(_ stem: String) throws -> String {
+            for name in ["\(prefix)-\(stem)-ubyte.gz", "\(prefix)-\(stem)-ubyte", "\(prefix)-\(stem).gz"] {
+                let path = (folder as NSString).appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: path) { return path }
+            }
+            throw ConvKitError.io(path: folder, message: "no \(prefix)-\(stem)-ubyte[.gz] in this folder")
+        }
+        return try load(images: try find("images-idx3"), labels: try find("labels-idx1"))
+    }
+
+    /// Which half of MNIST.
+    public enum Split: String, Sendable, CaseIterable { case train, test }
+
+    /// The MNIST subset bundled with ConvKit: 4,000 training and 1,000 test digits,
+    /// stratified by class, in the original IDX gzip files.
+    public static func bundled(_ split: Split) throws -> ImageDataset {
+        guard let folder = Bundle.module.url(forResource: "mnist-5k", withExtension: nil) else {
+            throw ConvKitError.io(path: "mnist-5k", message: "the bundled MNIST subset is missing from ConvKit's resources")
+        }
+        return try load(folder: folder.path, split: split)
+    }
+}

@@ -1,0 +1,174 @@
+/// A convolution layer of any rank: `weight` (K, C/groups, kernel...) and optional `bias` (K),
+/// initialised as PyTorch (kaiming-uniform a=√5; bias uniform ±1/√fan_in). Use `Conv1d`
+/// or `Conv2d`.
+public class Convolution: Module {
+    /// (K, C/groups, kernel...).
+    public let weight: Tensor
+    /// (K), when the layer has one.
+    public let bias: Tensor?
+    public let inChannels: Int, outChannels: Int, groups: Int
+    public let kernelSize: [Int], stride: [Int], dilation: [Int]
+    public let padding: Padding
+    public let paddingMode: PaddingMode
+    let rank: Int
+
+    init(
+        rank: Int, inChannels: Int, outChannels: Int, kernelSize: PerAxis, stride: PerAxis, padding: Padding,
+        dilation: PerAxis, groups: Int, bias: Bool, paddingMode: PaddingMode,
+        using generator: inout some RandomNumberGenerator
+    ) throws {
+        let op = "Conv\(rank)d"
+        guard inChannels > 0, outChannels > 0, groups > 0, inChannels % groups == 0, outChannels % groups == 0 else {
+            throw ConvKitError.invalidArgument(
+                op: op, argument: "inChannels/outChannels/groups",
+                message: "channels must be positive multiples of groups, got \(inChannels), \(outChannels), groups \(groups)")
+        }
+        self.rank = rank
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.groups = groups
+        self.kernelSize = try kernelSize.resolved(rank: rank, op: op, argument: "kernelSize")
+        self.stride = try stride.resolved(rank: rank, op: op, argument: "stride")
+        self.dilation = try dilation.resolved(rank: rank, op: op, argument: "dilation")
+        _ = try padding.resolved(rank: rank, kernel: self.kernelSize, dilation: self.dilation, stride: self.stride, op: op)
+        self.padding = padding
+        self.paddingMode = paddingMode
+        let fanIn = inChannels / groups * self.kernelSize.reduce(1, *)
+        weight = Initializer.kaimingUniformDefault([outChannels, inChannels / groups] + self.kernelSize,
+                                                   fanIn: fanIn, using: &generator)
+        self.bias = bias ? Initializer.uniform([outChannels], bound: 1 / Float(fanIn).squareRoot(), using: &generator) : nil
+    }
+
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        try convolution(input, weight: weight, bias: bias, rank: rank, stride: PerAxis(stride), padding: padding,
+                        dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, op: "Conv\(rank)d")
+    }
+
+    public var localState: [StateEntry] {
+        [StateEntry("weight", weight)] + (bias.map { [StateEntry("bias", $0)] } ?? [])
+    }
+}
+
+/// `nn.Conv1d`: input (N, C, L) → (N, K, L_out).
+public final class Conv1d: Convolution {
+    /// Creates the layer, drawing its weights from `generator`.
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: PerAxis, stride: PerAxis = 1, padding: Padding = 0,
+        dilation: PerAxis = 1, groups: Int = 1, bias: Bool = true, paddingMode: PaddingMode = .zeros,
+        using generator: inout some RandomNumberGenerator
+    ) throws {
+        try super.init(rank: 1, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize,
+                       stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias,
+                       paddingMode: paddingMode, using: &generator)
+    }
+
+    /// Creates the layer, drawing its weights from `DefaultGenerator`.
+    public convenience init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: PerAxis, stride: PerAxis = 1, padding: Padding = 0,
+        dilation: PerAxis = 1, groups: Int = 1, bias: Bool = true, paddingMode: PaddingMode = .zeros
+    ) throws {
+        var g = DefaultGenerator.fork()
+        try self.init(inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                      dilation: dilation, groups: groups, bias: bias, paddingMode: paddingMode, using: &g)
+    }
+}
+
+/// `nn.Conv2d`: input (N, C, H, W) → (N, K, H_out, W_out).
+public final class Conv2d: Convolution {
+    /// Creates the layer, drawing its weights from `generator`.
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: PerAxis, stride: PerAxis = 1, padding: Padding = 0,
+        dilation: PerAxis = 1, groups: Int = 1, bias: Bool = true, paddingMode: PaddingMode = .zeros,
+        using generator: inout some RandomNumberGenerator
+    ) throws {
+        try super.init(rank: 2, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize,
+                       stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias,
+                       paddingMode: paddingMode, using: &generator)
+    }
+
+    /// Creates the layer, drawing its weights from `DefaultGenerator`.
+    public convenience init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: PerAxis, stride: PerAxis = 1, padding: Padding = 0,
+        dilation: PerAxis = 1, groups: Int = 1, bias: Bool = true, paddingMode: PaddingMode = .zeros
+    ) throws {
+        var g = DefaultGenerator.fork()
+        try self.init(inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                      dilation: dilation, groups: groups, bias: bias, paddingMode: paddingMode, using: &g)
+    }
+}
+
+/// `nn.ConvTranspose2d`: weight (C_in, C_out/groups, kH, kW); input (N, C_in, H, W) →
+/// (N, C_out, (H−1)·s − 2p + d·(k−1) + outputPadding + 1, …).
+public final class ConvTranspose2d: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+    public let stride: PerAxis, padding: PerAxis, outputPadding: PerAxis, dilation: PerAxis
+    public let groups: Int
+
+    /// Creates the layer, drawing its weights from `generator` (fan-in as PyTorch computes
+    /// it for this weight layout: C_out/groups · kH · kW).
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: PerAxis, stride: PerAxis = 1, padding: PerAxis = 0,
+        outputPadding: PerAxis = 0, groups: Int = 1, bias: Bool = true, dilation: PerAxis = 1,
+        using generator: inout some RandomNumberGenerator
+    ) throws {
+        guard inChannels > 0, outChannels > 0, groups > 0, inChannels % groups == 0, outChannels % groups == 0 else {
+            throw ConvKitError.invalidArgument(
+                op: "ConvTranspose2d", argument: "inChannels/outChannels/groups",
+                message: "channels must be positive multiples of groups, got \(inChannels), \(outChannels), groups \(groups)")
+        }
+        let k = try kernelSize.resolved(rank: 2, op: "ConvTranspose2d", argument: "kernelSize")
+        let fanIn = outChannels / groups * k.reduce(1, *)
+        weight = Initializer.kaimingUniformDefault([inChannels, outChannels / groups] + k, fanIn: fanIn, using: &generator)
+        self.bias = bias ? Initializer.uniform([outChannels], bound: 1 / Float(fanIn).squareRoot(), using: &generator) : nil
+        (self.stride, self.padding, self.outputPadding, self.dilation, self.groups) =
+            (stride, padding, outputPadding, dilation, groups)
+    }
+
+    /// Creates the layer, drawing its weights from `DefaultGenerator`.
+    public convenience init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: PerAxis, stride: PerAxis = 1, padding: PerAxis = 0,
+        outputPadding: PerAxis = 0, groups: Int = 1, bias: Bool = true, dilation: PerAxis = 1
+    ) throws {
+        var g = DefaultGenerator.fork()
+        try self.init(inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: padding,
+                      outputPadding: outputPadding, groups: groups, bias: bias, dilation: dilation, using: &g)
+    }
+
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        try convTranspose2d(input, weight: weight, bias: bias, stride: stride, padding: padding,
+                            outputPadding: outputPadding, groups: groups, dilation: dilation)
+    }
+
+    public var localState: [StateEntry] {
+        [StateEntry("weight", weight)] + (bias.map { [StateEntry("bias", $0)] } ?? [])
+    }
+}
+
+/// `nn.Linear`: input (…, in) → (…, out); weight (out, in), bias (out).
+public final class Linear: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+
+    /// Creates the layer, drawing its weights from `generator` (PyTorch's default init).
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, using generator: inout some RandomNumberGenerator) throws {
+        guard inFeatures > 0, outFeatures > 0 else {
+            throw ConvKitError.invalidArgument(
+                op: "Linear", argument: "inFeatures/outFeatures", message: "must be positive, got \(inFeatures), \(outFeatures)")
+        }
+        weight = Initializer.kaimingUniformDefault([outFeatures, inFeatures], fanIn: inFeatures, using: &generator)
+        self.bias = bias ? Initializer.uniform([outFeatures], bound: 1 / Float(inFeatures).squareRoot(), using: &generator) : nil
+    }
+
+    /// Creates the layer, drawing its weights from `DefaultGenerator`.
+    public convenience init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) throws {
+        var g = DefaultGenerator.fork()
+        try self.init(inFeatures, outFeatures, bias: bias, using: &g)
+    }
+
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try linear(input, weight: weight, bias: bias) }
+
+    public var localState: [StateEntry] {
+        [StateEntry("weight", weight)] + (bias.map { [StateEntry("bias", $0)] } ?? [])
+    }
+}

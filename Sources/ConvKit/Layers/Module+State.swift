@@ -1,0 +1,61 @@
+// Saving and loading a module's state in PyTorch's state_dict layout, as safetensors.
+
+extension Module {
+    /// The state as safetensors values in `state_dict()` order: parameters and buffers as
+    /// F32, counters (`num_batches_tracked`) as I64 scalars, as PyTorch stores them.
+    public func stateDict() -> [(String, SafeTensors.Value)] {
+        namedState().map { name, entry in
+            entry.kind == .counter
+                ? (name, .int64(shape: entry.tensor.shape, values: entry.tensor.scalars.map { Int($0) }))
+                : (name, .tensor(entry.tensor))
+        }
+    }
+
+    /// Loads state saved by ConvKit or by PyTorch (`safetensors.torch.save_file(model.state_dict())`).
+    ///
+    /// Everything is checked before anything is changed, so a failed load leaves the module
+    /// as it was. Any stored float dtype (F32, F16, BF16, F64) is converted to float32.
+    /// - Parameter strict: when `true` (PyTorch's default), a name present on only one side
+    ///   is an error; when `false`, missing and unexpected names are skipped.
+    /// - Throws: `ConvKitError.invalidFile` naming missing/unexpected keys or the first shape mismatch.
+    public func loadState(from file: SafeTensors, strict: Bool = true) throws {
+        let state = namedState()
+        let stored = Set(file.names)
+        let wanted = Set(state.map(\.name))
+        if strict {
+            let missing = state.map(\.name).filter { !stored.contains($0) }
+            let unexpected = file.names.filter { !wanted.contains($0) }
+            if !missing.isEmpty || !unexpected.isEmpty {
+                var parts: [String] = []
+                if !missing.isEmpty { parts.append("missing keys \(Self.abbreviated(missing))") }
+                if !unexpected.isEmpty { parts.append("unexpected keys \(Self.abbreviated(unexpected))") }
+                throw ConvKitError.invalidFile(
+                    path: file.source, message: "state does not fit \(type(of: self)): " + parts.joined(separator: "; "))
+            }
+        }
+        var updates: [(Tensor, [Float])] = []
+        for (name, entry) in state where stored.contains(name) {
+            let e = try file.entry(name)
+            guard e.shape == entry.tensor.shape else {
+                throw ConvKitError.invalidFile(
+                    path: file.source, message: "'\(name)' has shape \(e.shape) in the file but \(entry.tensor.shape) in the model")
+            }
+            updates.append((entry.tensor, try file.tensor(name).scalars))
+        }
+        for (tensor, values) in updates { tensor.scalars = values }
+    }
+
+    /// Writes the state to a safetensors file atomically (see `SafeTensors.write`).
+    public func save(to path: String, metadata: [String: String] = [:]) throws {
+        try SafeTensors.write(stateDict(), metadata: metadata, to: path)
+    }
+
+    /// Reads a safetensors file and loads it with `loadState(from:strict:)`.
+    public func load(from path: String, strict: Bool = true) throws {
+        try loadState(from: SafeTensors(contentsOf: path), strict: strict)
+    }
+
+    private static func abbreviated(_ names: [String]) -> String {
+        names.count <= 6 ? names.joined(separator: ", ") : names.prefix(6).joined(separator: ", ") + " and \(names.count - 6) more"
+    }
+}

@@ -1,0 +1,35 @@
+/// Records module calls while active, so `summary` can report every module's output
+/// without the modules knowing about it. Containers call children through `forward(_:)`.
+// @unchecked: a trace is created, filled and read by one task (see `summary`).
+final class ModuleTrace: @unchecked Sendable {
+    struct Call {
+        let module: any Module
+        let depth: Int
+        let input: Tensor
+        let output: Tensor
+        /// Index of the first call made inside this one (children come before their parent).
+        let firstInnerCall: Int
+    }
+
+    @TaskLocal static var current: ModuleTrace?
+    private(set) var calls: [Call] = []
+    private var depth = 0
+
+    func record(_ module: any Module, input: Tensor, body: () throws -> Tensor) rethrows -> Tensor {
+        let first = calls.count
+        depth += 1
+        defer { depth -= 1 }
+        let output = try body()
+        calls.append(Call(module: module, depth: depth - 1, input: input, output: output, firstInnerCall: first))
+        return output
+    }
+}
+
+extension Module {
+    /// Applies the module, reporting the call to an active summary trace. Containers call
+    /// their children through this; users can call the module directly.
+    public func forward(_ input: Tensor) throws -> Tensor {
+        guard let trace = ModuleTrace.current else { return try self(input) }
+        return try trace.record(self, input: input) { try self(input) }
+    }
+}

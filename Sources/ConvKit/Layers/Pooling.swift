@@ -1,0 +1,83 @@
+/// `nn.MaxPool1d` / `nn.MaxPool2d` (by `rank`): the maximum over each window.
+public class MaxPool: Module {
+    public let kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, dilation: PerAxis
+    public let ceilMode: Bool
+    let rank: Int
+
+    init(rank: Int, kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, dilation: PerAxis, ceilMode: Bool) {
+        (self.rank, self.kernelSize, self.stride, self.padding, self.dilation, self.ceilMode) =
+            (rank, kernelSize, stride, padding, dilation, ceilMode)
+    }
+
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        rank == 1
+            ? try maxPool1d(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
+            : try maxPool2d(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
+    }
+}
+
+/// `nn.MaxPool1d`: (N, C, L) → (N, C, L_out); `stride` defaults to `kernelSize`.
+public final class MaxPool1d: MaxPool {
+    public init(kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0, dilation: PerAxis = 1, ceilMode: Bool = false) {
+        super.init(rank: 1, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
+    }
+}
+
+/// `nn.MaxPool2d`: (N, C, H, W) → (N, C, H_out, W_out); `stride` defaults to `kernelSize`.
+public final class MaxPool2d: MaxPool {
+    public init(kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0, dilation: PerAxis = 1, ceilMode: Bool = false) {
+        super.init(rank: 2, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
+    }
+}
+
+/// `nn.AvgPool1d` / `nn.AvgPool2d` (by `rank`): the mean over each window.
+public class AvgPool: Module {
+    public let kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis
+    public let ceilMode: Bool, countIncludePad: Bool
+    let rank: Int
+
+    init(rank: Int, kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, ceilMode: Bool, countIncludePad: Bool) {
+        (self.rank, self.kernelSize, self.stride, self.padding, self.ceilMode, self.countIncludePad) =
+            (rank, kernelSize, stride, padding, ceilMode, countIncludePad)
+    }
+
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        rank == 1
+            ? try avgPool1d(input, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                            countIncludePad: countIncludePad)
+            : try avgPool2d(input, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                            countIncludePad: countIncludePad)
+    }
+}
+
+/// `nn.AvgPool1d`: (N, C, L) → (N, C, L_out).
+public final class AvgPool1d: AvgPool {
+    public init(kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0, ceilMode: Bool = false,
+                countIncludePad: Bool = true) {
+        super.init(rank: 1, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                   countIncludePad: countIncludePad)
+    }
+}
+
+/// `nn.AvgPool2d`: (N, C, H, W) → (N, C, H_out, W_out).
+public final class AvgPool2d: AvgPool {
+    public init(kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0, ceilMode: Bool = false,
+                countIncludePad: Bool = true) {
+        super.init(rank: 2, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                   countIncludePad: countIncludePad)
+    }
+}
+
+/// `nn.AdaptiveAvgPool2d`: (N, C, H, W) → (N, C, outputSize...), windows chosen to cover the input.
+public final class AdaptiveAvgPool2d: Module {
+    public let outputSize: PerAxis
+    public init(outputSize: PerAxis) { self.outputSize = outputSize }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try adaptiveAvgPool2d(input, outputSize: outputSize) }
+}
+
+/// Global average pooling: (N, C, spatial...) → (N, C), the mean of each feature map
+/// (`AdaptiveAvgPool2d(1)` followed by `Flatten`).
+public final class GlobalAvgPool: Module {
+    public init() {}
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try globalAvgPool(input).flattened() }
+}

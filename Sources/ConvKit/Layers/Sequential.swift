@@ -1,0 +1,100 @@
+/// Builds a list of modules from a block of module expressions (with `if`, `for`).
+@resultBuilder
+public enum ModuleBuilder {
+    public static func buildExpression(_ m: any Module) -> [any Module] { [m] }
+    public static func buildExpression(_ ms: [any Module]) -> [any Module] { ms }
+    public static func buildBlock(_ parts: [any Module]...) -> [any Module] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [any Module]?) -> [any Module] { part ?? [] }
+    public static func buildEither(first part: [any Module]) -> [any Module] { part }
+    public static func buildEither(second part: [any Module]) -> [any Module] { part }
+    public static func buildArray(_ parts: [[any Module]]) -> [any Module] { parts.flatMap { $0 } }
+}
+
+/// `nn.Sequential`: applies its layers in order. Children are named "0", "1", … as in
+/// PyTorch, unless names are given (as `nn.Sequential(OrderedDict(...))`).
+public final class Sequential: Module {
+    /// The layers with their names.
+    public private(set) var layers: [(name: String, module: any Module)]
+
+    /// The name shown in summaries (`ResNet-18`); `nil` shows "Sequential".
+    public var name: String?
+
+    /// Layers named by position.
+    public init(_ layers: [any Module]) {
+        self.layers = layers.enumerated().map { (String($0.offset), $0.element) }
+    }
+
+    /// Layers named by position, from a builder block:
+    /// `Sequential { try Conv2d(1, 32, kernelSize: 3); ReLU() }`.
+    public convenience init(@ModuleBuilder _ content: () throws -> [any Module]) rethrows {
+        self.init(try content())
+    }
+
+    /// Layers with explicit names.
+    public init(named layers: [(String, any Module)], name: String? = nil) {
+        self.layers = layers.map { ($0.0, $0.1) }
+        self.name = name
+    }
+
+    /// Appends a layer named by its position (or by `name`).
+    public func append(_ module: any Module, name: String? = nil) {
+        layers.append((name ?? String(layers.count), module))
+    }
+
+    public var count: Int { layers.count }
+    public subscript(index: Int) -> any Module { layers[index].module }
+
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        try layers.reduce(input) { try $1.module.forward($0) }
+    }
+
+    /// The output of every layer in turn (for feature-map pictures and summaries).
+    public func intermediateOutputs(_ input: Tensor) throws -> [Tensor] {
+        var outputs: [Tensor] = []
+        var x = input
+        for (_, m) in layers {
+            x = try m.forward(x)
+            outputs.append(x)
+        }
+        return outputs
+    }
+
+    public var children: [(name: String, module: any Module)] { layers }
+}
+
+/// y = body(x) + shortcut(x) (shortcut: identity when `nil`), then `activation` if given —
+/// the residual connection of ResNet and friends.
+public final class Residual: Module {
+    public let body: any Module
+    public let shortcut: (any Module)?
+    public let activation: (any Module)?
+
+    public init(_ body: any Module, shortcut: (any Module)? = nil, activation: (any Module)? = nil) {
+        self.body = body
+        self.shortcut = shortcut
+        self.activation = activation
+    }
+
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        let y = try body.forward(input) + (try shortcut?.forward(input) ?? input)
+        return try activation?.forward(y) ?? y
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("body", body)] + (shortcut.map { [("shortcut", $0)] } ?? [])
+    }
+}
+
+/// Applies each branch to the same input and concatenates the results along the channel
+/// axis, as GoogLeNet's Inception modules.
+public final class Concat: Module {
+    public let branches: [(name: String, module: any Module)]
+
+    public init(named branches: [(String, any Module)]) { self.branches = branches.map { ($0.0, $0.1) } }
+
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        try Tensor.concatenate(branches.map { try $0.module.forward(input) }, axis: 1)
+    }
+
+    public var children: [(name: String, module: any Module)] { branches }
+}

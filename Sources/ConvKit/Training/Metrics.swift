@@ -1,0 +1,55 @@
+/// Loss, accuracy and confusion matrix of a model on a dataset.
+public struct Evaluation: Sendable, Equatable {
+    /// Mean cross-entropy over the samples.
+    public let loss: Float
+    /// `confusion[t][p]`: samples of true class t predicted as p.
+    public let confusion: [[Int]]
+
+    /// The number of samples.
+    public var count: Int { confusion.reduce(0) { $0 + $1.reduce(0, +) } }
+    /// The fraction predicted correctly.
+    public var accuracy: Float {
+        let correct = confusion.indices.reduce(0) { $0 + confusion[$1][$1] }
+        return count == 0 ? 0 : Float(correct) / Float(count)
+    }
+    /// Per class, the fraction of its samples predicted correctly (NaN for an absent class).
+    public var perClassAccuracy: [Float] {
+        confusion.indices.map { t in
+            let n = confusion[t].reduce(0, +)
+            return n == 0 ? .nan : Float(confusion[t][t]) / Float(n)
+        }
+    }
+
+    /// The confusion matrix as aligned text, rows = true class, columns = predicted.
+    public func confusionTable(classNames: [String]? = nil) -> String {
+        let names = classNames ?? confusion.indices.map(String.init)
+        let width = Swift.max(confusion.flatMap { $0 }.map { String($0).count }.max() ?? 1, names.map(\.count).max() ?? 1) + 1
+        func pad(_ s: String) -> String { String(repeating: " ", count: Swift.max(width - s.count, 0)) + s }
+        var lines = [pad("") + " │" + names.map(pad).joined() + "   ← predicted"]
+        lines.append(String(repeating: "─", count: width + 1) + "┼" + String(repeating: "─", count: width * names.count))
+        for (t, row) in confusion.enumerated() {
+            lines.append(pad(names[t]) + " │" + row.map { pad(String($0)) }.joined())
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Accumulates predictions into an `Evaluation`.
+struct EvaluationAccumulator {
+    var lossSum: Double = 0
+    var confusion: [[Int]]
+
+    init(classes: Int) { confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes) }
+
+    mutating func add(logits: Tensor, labels: [Int], meanLoss: Float) throws {
+        lossSum += Double(meanLoss) * Double(labels.count)
+        for (t, p) in zip(labels, try logits.argmax(axis: 1)) where t < confusion.count && p < confusion.count {
+            confusion[t][p] += 1
+        }
+    }
+
+    var evaluation: Evaluation {
+        let n = confusion.reduce(0) { $0 + $1.reduce(0, +) }
+        return Evaluation(loss: n == 0 ? 0 : Float(lossSum / Double(n)), confusion: confusion)
+    }
+}

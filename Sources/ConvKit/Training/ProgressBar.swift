@@ -1,0 +1,46 @@
+import Foundation
+
+/// A one-line terminal progress bar for training: epoch, bar, loss, accuracy, throughput, ETA.
+public struct ProgressBar: Sendable {
+    /// Characters in the bar itself.
+    public var width: Int
+
+    public init(width: Int = 24) { self.width = width }
+
+    /// The line for a batch, e.g.
+    /// `epoch 2/5 [██████████░░░░░░░░░░░░░░]  40/63 loss 0.1432 acc 95.3% 812 img/s ETA 0:42`.
+    public func line(for p: BatchProgress) -> String {
+        let filled = p.batchesPerEpoch == 0 ? width : width * p.batch / p.batchesPerEpoch
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let digits = String(p.batchesPerEpoch).count
+        let batch = String(repeating: " ", count: Swift.max(digits - String(p.batch).count, 0)) + String(p.batch)
+        return "epoch \(p.epoch)/\(p.totalEpochs) [\(bar)] \(batch)/\(p.batchesPerEpoch) "
+            + String(format: "loss %.4f acc %5.1f%% %.0f img/s ETA %@", p.loss, p.accuracy * 100, p.samplesPerSecond,
+                     Self.duration(p.secondsRemaining))
+    }
+
+    /// "m:ss" or "h:mm:ss".
+    public static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "--:--" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+
+    /// An event handler that redraws the bar on standard error (when it is a terminal) and
+    /// ends each epoch with a summary line (validation accuracy when there is one).
+    public static func terminal(width: Int = 24) -> (TrainingEvent) -> Void {
+        let bar = ProgressBar(width: width)
+        let interactive = isatty(2) != 0  // in logs (CI, pipes) only the epoch lines are written
+        return { event in
+            switch event {
+            case let .batch(p):
+                guard interactive else { return }
+                FileHandle.standardError.write(Data(("\r" + bar.line(for: p) + "\u{1B}[K").utf8))
+            case let .epoch(r):
+                var text = String(format: "\repoch %d: loss %.4f, train accuracy %.2f%%", r.epoch, r.trainLoss, r.trainAccuracy * 100)
+                if let v = r.validation { text += String(format: ", test loss %.4f, test accuracy %.2f%%", v.loss, v.accuracy * 100) }
+                FileHandle.standardError.write(Data((text + String(format: " (%.1f s)", r.seconds) + "\u{1B}[K\n").utf8))
+            }
+        }
+    }
+}

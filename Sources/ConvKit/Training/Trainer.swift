@@ -1,0 +1,169 @@
+import Foundation
+
+/// What a training run reports as it goes (to the terminal progress bar, the lab, tests).
+public enum TrainingEvent: Sendable {
+    /// After every optimizer step.
+    case batch(BatchProgress)
+    /// After every epoch, with the validation result when a validation set was given.
+    case epoch(EpochRecord)
+}
+
+/// Progress after one optimizer step.
+public struct BatchProgress: Sendable {
+    /// 1-based epoch and batch within it.
+    public let epoch: Int, batch: Int, batchesPerEpoch: Int, totalEpochs: Int
+    /// The batch's mean loss and accuracy.
+    public let loss: Float, accuracy: Float
+    /// Samples per second since the epoch began.
+    public let samplesPerSecond: Double
+    /// Seconds until the run ends at the current speed.
+    public let secondsRemaining: Double
+    /// The learning rate used for this step.
+    public let learningRate: Float
+}
+
+/// The result of one epoch.
+public struct EpochRecord: Sendable {
+    public let epoch: Int
+    /// Mean training loss and accuracy over the epoch's batches (in training mode).
+    public let trainLoss: Float, trainAccuracy: Float
+    /// The validation evaluation (evaluation mode), when a validation set was given.
+    public let validation: Evaluation?
+    public let seconds: Double
+}
+
+/// Trains a classifier with cross-entropy: the one training loop used by the library, the
+/// CLI and the lab. Seeded shuffling, augmentation and dropout make runs repeat bit for bit
+/// on the same machine; `saveCheckpoint`/`resume` continue a run exactly.
+public final class Trainer {
+    public let model: any Module
+    public let optimizer: any Optimizer
+    public let batchSize: Int
+    /// The learning rate the schedule scales.
+    public let baseLearningRate: Float
+    public var schedule: LearningRateSchedule
+    /// When set, gradients are clipped to this global L2 norm before each step.
+    public var maxGradientNorm: Float?
+    public var labelSmoothing: Float
+    public var augmentation: Augmentation
+    /// Epochs completed.
+    public internal(set) var epoch = 0
+    /// Optimizer steps taken.
+    public internal(set) var step = 0
+    /// Draws the shuffling order and the augmentation.
+    public internal(set) var generator: SeededGenerator
+    private let stopFlag = StopFlag()
+
+    /// - Throws: `ConvKitError.invalidArgument` for a batch size below 1.
+    public init(model: any Module, optimizer: any Optimizer, batchSize: Int = 64, seed: UInt64 = 0,
+                schedule: LearningRateSchedule = .constant, maxGradientNorm: Float? = nil, labelSmoothing: Float = 0,
+                augmentation: Augmentation = Augmentation()) throws {
+        guard batchSize >= 1 else {
+            throw ConvKitError.invalidArgument(op: "Trainer", argument: "batchSize", message: "must be at least 1, got \(batchSize)")
+        }
+        (self.model, self.optimizer, self.batchSize, self.schedule) = (model, optimizer, batchSize, schedule)
+        (self.maxGradientNorm, self.labelSmoothing, self.augmentation) = (maxGradientNorm, labelSmoothing, augmentation)
+        baseLearningRate = optimizer.learningRate
+        generator = SeededGenerator(seed: seed)
+    }
+
+    /// Asks a running `fit` to stop after the current batch (safe from another thread).
+    public func stop() { stopFlag.set() }
+
+    /// Trains until `epochs` epochs are complete (continuing from `epoch`, e.g. after
+    /// `resume`), evaluating on `validation` after each epoch.
+    /// - Parameter onEvent: called after every step and epoch; throwing from it stops training.
+    /// - Returns: the records of the epochs run by this call.
+    /// - Throws: `ConvKitError.training` when a loss is NaN or infinite — before that step
+    ///   changes any weight — naming the epoch and step.
+    @discardableResult
+    public func fit(
+        _ data: ImageDataset, epochs: Int, validation: ImageDataset? = nil,
+        onEvent: (TrainingEvent) throws -> Void = { _ in }
+    ) throws -> [EpochRecord] {
+        var records: [EpochRecord] = []
+        stopFlag.clear()
+        while epoch < epochs && !stopFlag.isSet {
+            let record = try trainEpoch(data, totalEpochs: epochs, validation: validation, onEvent: onEvent)
+            records.append(record)
+            try onEvent(.epoch(record))
+        }
+        return records
+    }
+
+    private func trainEpoch(
+        _ data: ImageDataset, totalEpochs: Int, validation: ImageDataset?, onEvent: (TrainingEvent) throws -> Void
+    ) throws -> EpochRecord {
+        model.train()
+        var order = Array(0..<data.count)
+        order.shuffle(using: &generator)
+        let batches = (data.count + batchSize - 1) / batchSize
+        let start = Date()
+        var lossSum: Double = 0, correct = 0, seen = 0
+        for b in 0..<batches {
+            if stopFlag.isSet { break }
+            let indices = order[(b * batchSize)..<Swift.min((b + 1) * batchSize, data.count)]
+            var (images, labels) = data.batch(indices)
+            images = augmentation.apply(to: images, using: &generator)
+            optimizer.learningRate = schedule.rate(at: step, base: baseLearningRate)
+            let logits = try model.forward(images)
+            let loss = try crossEntropy(logits, targets: labels, labelSmoothing: labelSmoothing)
+            let value = try loss.item()
+            guard value.isFinite else {
+                throw ConvKitError.training(
+                    message: "loss is \(value) at epoch \(epoch + 1), step \(step + 1) (batch \(b + 1) of \(batches)); "
+                        + "the weights are those before this step — try a lower learning rate or gradient clipping")
+            }
+            optimizer.zeroGrad()
+            try loss.backward()
+            if let maxGradientNorm { clipGradientNorm(optimizer.parameters, maxNorm: maxGradientNorm) }
+            try optimizer.step()
+            step += 1
+            let hits = zip(try logits.argmax(axis: 1), labels).filter { $0 == $1 }.count
+            (lossSum, correct, seen) = (lossSum + Double(value) * Double(labels.count), correct + hits, seen + labels.count)
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = Double(seen) / Swift.max(elapsed, 1e-9)
+            let remaining = Double(data.count - seen + (totalEpochs - epoch - 1) * data.count) / rate
+            try onEvent(.batch(BatchProgress(
+                epoch: epoch + 1, batch: b + 1, batchesPerEpoch: batches, totalEpochs: totalEpochs, loss: value,
+                accuracy: Float(hits) / Float(labels.count), samplesPerSecond: rate, secondsRemaining: remaining,
+                learningRate: optimizer.learningRate)))
+        }
+        if !stopFlag.isSet { epoch += 1 }
+        let validationResult = try validation.map { try evaluate($0) }
+        model.train()
+        return EpochRecord(epoch: epoch, trainLoss: Float(lossSum / Double(Swift.max(seen, 1))),
+                           trainAccuracy: Float(correct) / Float(Swift.max(seen, 1)), validation: validationResult,
+                           seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Evaluates the model (in evaluation mode, without recording gradients).
+    public func evaluate(_ data: ImageDataset, batchSize: Int = 256) throws -> Evaluation {
+        try Trainer.evaluate(model, on: data, batchSize: batchSize)
+    }
+
+    /// Evaluates `model` on `data` in evaluation mode; restores the previous mode afterwards.
+    public static func evaluate(_ model: any Module, on data: ImageDataset, batchSize: Int = 256) throws -> Evaluation {
+        let wasTraining = model.isInTrainingMode
+        model.eval()
+        defer { model.train(wasTraining) }
+        var accumulator = EvaluationAccumulator(classes: data.classCount)
+        try withGradientsDisabled {
+            for start in stride(from: 0, to: data.count, by: Swift.max(batchSize, 1)) {
+                let (images, labels) = data.batch(start..<Swift.min(start + batchSize, data.count))
+                let logits = try model.forward(images)
+                try accumulator.add(logits: logits, labels: labels, meanLoss: try crossEntropy(logits, targets: labels).item())
+            }
+        }
+        return accumulator.evaluation
+    }
+}
+
+/// A thread-safe flag for stopping a run from another thread (the lab's Stop button).
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
+    func clear() { lock.lock(); value = false; lock.unlock() }
+}
