@@ -121,3 +121,14 @@ import Testing
         }
     }
 }
+
+@Suite struct NaNPropagationTests {
+    /// As in PyTorch: relu(nan) = nan, relu6(nan) = nan, max pooling picks NaN.
+    @Test func activationsAndPoolingPropagateNaN() throws {
+        let x = try Tensor(shape: [1, 1, 2, 2], scalars: [.nan, -1, 2, 7])
+        #expect(x.relu().scalars[0].isNaN && x.relu().scalars[1] == 0)
+        #expect(x.relu6().scalars[0].isNaN && x.relu6().scalars[3] == 6)
+        #expect(x.leakyRelu().scalars[0].isNaN)
+        #expect(try maxPool2d(x, kernelSize: 2).scalars[0].isNaN)
+    }
+}

@@ -150,7 +150,12 @@ public struct SafeTensors: Sendable {
     /// The tensor `name` as integers (for I64 labels, indices and counters).
     public func integers(_ name: String) throws -> [Int] {
         let e = try entry(name)
-        return decode(e).map { Int($0) }
+        guard e.dtype == .i64 else { return decode(e).map { Int($0) } }
+        let base = e.byteRange.lowerBound
+        return (0..<e.shape.reduce(1, *)).map { i in
+            // Exact for all 64 bits (the float path would round above 2^53).
+            Int(Int64(bitPattern: (0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(data[base + i * 8 + $1]) }))
+        }
     }
 
     private func decode(_ e: Entry) -> [Double] {

@@ -15,16 +15,20 @@ extension Module {
     ///
     /// Everything is checked before anything is changed, so a failed load leaves the module
     /// as it was. Any stored float dtype (F32, F16, BF16, F64) is converted to float32.
-    /// - Parameter strict: when `true` (PyTorch's default), a name present on only one side
-    ///   is an error; when `false`, missing and unexpected names are skipped.
+    /// - Parameters:
+    ///   - strict: when `true` (PyTorch's default), a name present on only one side is an
+    ///     error; when `false`, missing and unexpected names are skipped.
+    ///   - prefix: prepended to every name looked up (checkpoints store `model.…`); file
+    ///     entries without it are ignored.
     /// - Throws: `ConvKitError.invalidFile` naming missing/unexpected keys or the first shape mismatch.
-    public func loadState(from file: SafeTensors, strict: Bool = true) throws {
-        let state = namedState()
-        let stored = Set(file.names)
+    public func loadState(from file: SafeTensors, strict: Bool = true, prefix: String = "") throws {
+        let state = namedState().map { (name: prefix + $0.name, entry: $0.entry) }
+        let fileNames = file.names.filter { $0.hasPrefix(prefix) }
+        let stored = Set(fileNames)
         let wanted = Set(state.map(\.name))
         if strict {
             let missing = state.map(\.name).filter { !stored.contains($0) }
-            let unexpected = file.names.filter { !wanted.contains($0) }
+            let unexpected = fileNames.filter { !wanted.contains($0) }
             if !missing.isEmpty || !unexpected.isEmpty {
                 var parts: [String] = []
                 if !missing.isEmpty { parts.append("missing keys \(Self.abbreviated(missing))") }

@@ -1,17 +1,18 @@
 import Foundation
 
 // Elementwise activations with their derivatives (gradients at kinks follow PyTorch:
-// relu' (0) = 0, relu6' is 0 at 0 and 6, leakyRelu' (0) = slope).
+// relu' (0) = 0, relu6' is 0 at 0 and 6, leakyRelu' (0) = slope). NaN propagates, as in
+// PyTorch, so a NaN upstream reaches the loss instead of being clipped to 0.
 
 extension Tensor {
     /// max(0, x).
     public func relu() -> Tensor {
-        unary(op: "relu", { $0 > 0 ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 })
+        unary(op: "relu", { $0 > 0 || $0.isNaN ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 })
     }
 
     /// min(max(0, x), 6), as MobileNet uses.
     public func relu6() -> Tensor {
-        unary(op: "relu6", { Swift.min(Swift.max($0, 0), 6) }, derivative: { x, _ in x > 0 && x < 6 ? 1 : 0 })
+        unary(op: "relu6", { $0.isNaN ? $0 : Swift.min(Swift.max($0, 0), 6) }, derivative: { x, _ in x > 0 && x < 6 ? 1 : 0 })
     }
 
     /// x for x > 0, `negativeSlope`·x otherwise.

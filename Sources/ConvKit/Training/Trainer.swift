@@ -106,10 +106,12 @@ public final class Trainer {
             var (images, labels) = data.batch(indices)
             images = augmentation.apply(to: images, using: &generator)
             optimizer.learningRate = schedule.rate(at: step, base: baseLearningRate)
+            let buffers = model.namedState().filter { $0.entry.kind != .parameter }.map { ($0.entry.tensor, $0.entry.tensor.scalars) }
             let logits = try model.forward(images)
             let loss = try crossEntropy(logits, targets: labels, labelSmoothing: labelSmoothing)
             let value = try loss.item()
             guard value.isFinite else {
+                for (tensor, values) in buffers { tensor.scalars = values }  // undo this forward's running statistics
                 throw ConvKitError.training(
                     message: "loss is \(value) at epoch \(epoch + 1), step \(step + 1) (batch \(b + 1) of \(batches)); "
                         + "the weights are those before this step — try a lower learning rate or gradient clipping")
