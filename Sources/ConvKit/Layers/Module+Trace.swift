@@ -9,18 +9,23 @@ final class ModuleTrace: @unchecked Sendable {
         let output: Tensor
         /// Index of the first call made inside this one (children come before their parent).
         let firstInnerCall: Int
+        /// Position in call order (parents before children).
+        let entryOrder: Int
     }
 
     @TaskLocal static var current: ModuleTrace?
     private(set) var calls: [Call] = []
     private var depth = 0
+    private var entries = 0
 
     func record(_ module: any Module, input: Tensor, body: () throws -> Tensor) rethrows -> Tensor {
         let first = calls.count
+        let order = entries
+        entries += 1
         depth += 1
         defer { depth -= 1 }
         let output = try body()
-        calls.append(Call(module: module, depth: depth - 1, input: input, output: output, firstInnerCall: first))
+        calls.append(Call(module: module, depth: depth - 1, input: input, output: output, firstInnerCall: first, entryOrder: order))
         return output
     }
 }
