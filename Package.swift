@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "_ConvKitKernels", dependencies: ["_ConvKitMicroKernels"]),
         .target(
             name: "ConvKit", dependencies: ["_ConvKitKernels", "CZlib"],
-            resources: [.copy("Resources/mnist-5k")]),
+            resources: [.copy("Resources/mnist-5k"), .copy("Resources/images")]),
         .executableTarget(name: "CourseExamples", dependencies: ["ConvKit"], path: "Examples/CourseExamples"),
         .executableTarget(
             name: "ConvKitBenchmarks", dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitMicroKernels"],
