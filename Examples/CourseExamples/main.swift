@@ -45,3 +45,8 @@ show("Output size floor((n + 2p − d(k−1) − 1)/s) + 1 (002/004)") {
         print("n \(n), k \(k), p \(p), s \(s), d \(d) → \(out)")
     }
 }
+
+show("The course's MNIST CNN (004): shapes, parameters, receptive fields") {
+    print(try Zoo.courseCNN().summary(inputShape: [1, 1, 28, 28]).table)
+}
+

@@ -135,7 +135,8 @@ extension ModelSummary {
         return ([ "\(modelName), input \(inputShape)", rule, line(header), rule] + body.map(line) + [rule,
             "Trainable params: \(count(trainableParameters))",
             "Buffers (not trained): \(count(bufferScalars))",
-            "Mult-adds: \(count(totalMultAdds)) (\(String(format: "%.2f", Double(totalMultAdds) / 1e9)) G)",
+            "Mult-adds: \(count(totalMultAdds)) (" + (totalMultAdds >= 1_000_000_000
+                ? String(format: "%.2f G", Double(totalMultAdds) / 1e9) : String(format: "%.2f M", Double(totalMultAdds) / 1e6)) + ")",
             "Parameter memory: \(mb(parameterBytes)); activation memory (forward, this batch): \(mb(activationBytes))",
         ]).joined(separator: "\n")
     }
