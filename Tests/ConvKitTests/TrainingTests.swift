@@ -120,9 +120,10 @@ import Testing
     }
 
     /// The acceptance: the course CNN, Adam 1e-3, batch 64, 5 epochs on the bundled
-    /// 4,000 digits reaches ≥ 96 % on the 1,000 test digits (PyTorch: 96.3–96.8 %).
+    /// 4,000 digits (normalised as PyTorch's MNIST examples do) reaches ≥ 96 % on the 1,000
+    /// test digits (PyTorch: 96.3–96.8 %; ConvKit over seeds 0–3: 96.2–97.4 %).
     @Test func courseCNNReachesNinetySixPercentOnTheBundledSubset() throws {
-        let train = try MNIST.bundled(.train), test = try MNIST.bundled(.test)
+        let train = try MNIST.bundled(.train, normalized: true), test = try MNIST.bundled(.test, normalized: true)
         #expect(train.count == 4000 && test.count == 1000)
         let model = try Zoo.courseCNN(seed: 0)
         let trainer = try Trainer(model: model, optimizer: try Adam(parameters: model.parameters, learningRate: 1e-3),

@@ -70,12 +70,18 @@ public enum MNIST {
     /// Which half of MNIST.
     public enum Split: String, Sendable, CaseIterable { case train, test }
 
+    /// The mean and standard deviation of MNIST's training pixels (in [0, 1]), as
+    /// `transforms.Normalize((0.1307,), (0.3081,))` in PyTorch's examples.
+    public static let normalization: (mean: Float, std: Float) = (0.1307, 0.3081)
+
     /// The MNIST subset bundled with ConvKit: 4,000 training and 1,000 test digits,
     /// stratified by class, in the original IDX gzip files.
-    public static func bundled(_ split: Split) throws -> ImageDataset {
+    /// - Parameter normalized: whether to apply `normalization` (zero mean, unit variance).
+    public static func bundled(_ split: Split, normalized: Bool = false) throws -> ImageDataset {
         guard let folder = Bundle.module.url(forResource: "mnist-5k", withExtension: nil) else {
             throw ConvKitError.io(path: "mnist-5k", message: "the bundled MNIST subset is missing from ConvKit's resources")
         }
-        return try load(folder: folder.path, split: split)
+        let data = try load(folder: folder.path, split: split)
+        return normalized ? try data.normalized(mean: [normalization.mean], std: [normalization.std]) : data
     }
 }

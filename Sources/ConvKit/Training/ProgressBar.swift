@@ -37,9 +37,9 @@ public struct ProgressBar: Sendable {
                 guard interactive else { return }
                 FileHandle.standardError.write(Data(("\r" + bar.line(for: p) + "\u{1B}[K").utf8))
             case let .epoch(r):
-                var text = String(format: "\repoch %d: loss %.4f, train accuracy %.2f%%", r.epoch, r.trainLoss, r.trainAccuracy * 100)
+                var text = String(format: (interactive ? "\r" : "") + "epoch %d: loss %.4f, train accuracy %.2f%%", r.epoch, r.trainLoss, r.trainAccuracy * 100)
                 if let v = r.validation { text += String(format: ", test loss %.4f, test accuracy %.2f%%", v.loss, v.accuracy * 100) }
-                FileHandle.standardError.write(Data((text + String(format: " (%.1f s)", r.seconds) + "\u{1B}[K\n").utf8))
+                FileHandle.standardError.write(Data((text + String(format: " (%.1f s)", r.seconds) + (interactive ? "\u{1B}[K" : "") + "\n").utf8))
             }
         }
     }
