@@ -5,12 +5,16 @@ import PackageDescription
 //   _ConvKitMicroKernels (C: SIMD GEMM micro-kernels only, dispatched at run time)
 //   _ConvKitKernels (pure functions on buffers, no Tensor, no autograd)
 //     -> ConvKit (Tensor, autograd, ops; later layers, models, training, data)
-//       -> front ends (CLI, lab) added by later issues.
+//       -> front ends: the `convkit` command line (ConvKitCLI); the lab comes later.
 let package = Package(
     name: "ConvKit",
     products: [
         .library(name: "ConvKit", targets: ["ConvKit"]),
+        .executable(name: "convkit", targets: ["ConvKitCLI"]),
         .executable(name: "course-examples", targets: ["CourseExamples"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .target(name: "_ConvKitMicroKernels"),
@@ -20,11 +24,16 @@ let package = Package(
         .target(
             name: "ConvKit", dependencies: ["_ConvKitKernels", "CZlib"],
             resources: [.copy("Resources/mnist-5k"), .copy("Resources/images")]),
+        .executableTarget(
+            name: "ConvKitCLI",
+            dependencies: ["ConvKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/ConvKitCLI"),
         .executableTarget(name: "CourseExamples", dependencies: ["ConvKit"], path: "Examples/CourseExamples"),
         .executableTarget(
             name: "ConvKitBenchmarks", dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitMicroKernels"],
             path: "Benchmarks/ConvKitBenchmarks"),
         .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels"]),
+        .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKit"]),
         .testTarget(
             name: "ConvKitTests",
             dependencies: ["ConvKit", "_ConvKitKernels"],

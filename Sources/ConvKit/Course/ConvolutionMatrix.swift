@@ -1,0 +1,33 @@
+/// A 2-D convolution written as a matrix (exercise 3 of 001): row o holds the kernel's
+/// weights at the columns of the input pixels that output o sees, zeros elsewhere — sparse,
+/// with every row sharing the same k·k values.
+/// - Parameters:
+///   - height, width: the input size; the matrix has (H_out·W_out) rows and H·W columns.
+///   - kernel: (kH, kW).
+/// - Returns: (H_out·W_out, H·W), so that matrix · flattened input = flattened `conv2d` output.
+public func convolutionMatrix(height: Int, width: Int, kernel: Tensor, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+    guard kernel.rank == 2 else {
+        throw ConvKitError.shapeMismatch(op: "convolutionMatrix", message: "kernel must be (kH, kW), got \(kernel.shape)")
+    }
+    let (kH, kW) = (kernel.shape[0], kernel.shape[1])
+    let outH = ConvGeometry.outputLength(input: height, kernel: kH, stride: stride, dilation: 1, padBefore: padding, padAfter: padding)
+    let outW = ConvGeometry.outputLength(input: width, kernel: kW, stride: stride, dilation: 1, padBefore: padding, padAfter: padding)
+    guard outH > 0, outW > 0, height > 0, width > 0, stride > 0 else {
+        throw ConvKitError.shapeMismatch(
+            op: "convolutionMatrix", message: "a \(kH)×\(kW) kernel does not fit a \(height)×\(width) input with padding \(padding)")
+    }
+    var m = [Float](repeating: 0, count: outH * outW * height * width)
+    for oy in 0..<outH {
+        for ox in 0..<outW {
+            let row = oy * outW + ox
+            for ky in 0..<kH {
+                for kx in 0..<kW {
+                    let (y, x) = (oy * stride + ky - padding, ox * stride + kx - padding)
+                    guard y >= 0, y < height, x >= 0, x < width else { continue }
+                    m[row * height * width + y * width + x] = kernel.scalars[ky * kW + kx]
+                }
+            }
+        }
+    }
+    return try Tensor(shape: [outH * outW, height * width], scalars: m)
+}

@@ -1,0 +1,299 @@
+import ArgumentParser
+import ConvKit
+import Foundation
+
+struct Conv1D: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conv1d", abstract: "1-D convolution of a signal, optionally explained step by step.",
+        discussion: "Example: convkit conv1d --signal 1,2,3,4,5 --kernel 1,0,-1 --explain")
+    @Option(help: "The signal, e.g. 1,2,3,4,5.") var signal: String
+    @Option(help: "The kernel, e.g. 1,0,-1.") var kernel: String
+    @OptionGroup var geometry: GeometryOptions
+    @Flag(help: "Print each window, the products and the sum.") var explain = false
+    @Flag(help: "True convolution (kernel flipped) instead of cross-correlation.") var flip = false
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let g = try geometry.resolved()
+        let x = Tensor(try floats(signal, "--signal")), k = Tensor(try floats(kernel, "--kernel"))
+        let steps = try convolutionSteps(input: x, kernel: k, stride: g.stride, padding: g.padding, dilation: g.dilation,
+                                         paddingMode: g.mode, flip: flip)
+        let result = steps.map(\.sum)
+        output.emit(.object([("output", .array(result.map { .number(Double($0)) }))])) {
+            (explain ? steps.map(\.explanation).joined(separator: "\n") + "\n" : "") + "[" + result.map { number($0) }.joined(separator: ", ") + "]"
+        }
+    }
+}
+
+struct Conv2D: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conv2d", abstract: "2-D convolution of a small matrix, optionally explained position by position.",
+        discussion: """
+            Example (the course's 5×5 animation):
+              convkit conv2d --input "1,2,0,1,2; 0,1,2,1,0; 2,0,1,0,1; 1,2,0,2,1; 0,1,2,1,0" --kernel sobel-x --explain
+            """)
+    @Option(help: "The input matrix: rows separated by ';', values by ','.") var input: String
+    @Option(help: "A kernel name (sobel-x, laplacian, …) or a matrix.") var kernel: String
+    @OptionGroup var geometry: GeometryOptions
+    @Flag(help: "Print 'Position (i, j): (a×b) + … = s' for every position.") var explain = false
+    @Flag(help: "True convolution (kernel rotated 180°).") var flip = false
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let g = try geometry.resolved()
+        let x = try Tensor(rows: try NamedKernel.parseMatrix(input, what: "input"))
+        let k = try Tensor(rows: try NamedKernel.parse(kernel).matrix)
+        let steps = try convolutionSteps(input: x, kernel: k, stride: g.stride, padding: g.padding, dilation: g.dilation,
+                                         paddingMode: g.mode, flip: flip)
+        let width = (steps.last?.position.last ?? 0) + 1
+        let result = try Tensor(shape: [steps.count / Swift.max(width, 1), width], scalars: steps.map(\.sum))
+        output.emit(.object([("shape", .array(result.shape.map { .number(Double($0)) })),
+                             ("output", .array(result.scalars.map { .number(Double($0)) }))])) {
+            (explain ? steps.map(\.explanation).joined(separator: "\n") + "\n" : "") + result.rowsText
+        }
+    }
+}
+
+struct OutSize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outsize", abstract: "Output size of a convolution or pooling layer, with the formula filled in.",
+        discussion: "Example: convkit outsize --input 28 --kernel 3 --padding 1 --stride 1   (prints 28)")
+    @Option(help: "Input size (n, or h,w).") var input: String
+    @Option(help: "Kernel size (k, or h,w).") var kernel: String
+    @Option(help: "Padding per side, or 'same' / 'valid'.") var padding = "0"
+    @Option(help: "Stride.") var stride = "1"
+    @Option(help: "Dilation.") var dilation = "1"
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let n = try integers(input, "--input"), k = try integers(kernel, "--kernel")
+        let r = Swift.max(n.count, k.count)
+        func expand(_ v: [Int], _ name: String) throws -> [Int] {
+            if v.count == r { return v }
+            guard v.count == 1 else { throw ValidationError("\(name) needs 1 or \(r) values") }
+            return Array(repeating: v[0], count: r)
+        }
+        let (ns, ks, ss, ds) = (try expand(n, "--input"), try expand(k, "--kernel"), try expand(try integers(stride, "--stride"), "--stride"),
+                                try expand(try integers(dilation, "--dilation"), "--dilation"))
+        var lines: [String] = [], sizes: [Int] = []
+        for a in 0..<r {
+            let (before, after): (Int, Int)
+            switch padding.lowercased() {
+            case "valid": (before, after) = (0, 0)
+            case "same":
+                let total = ds[a] * (ks[a] - 1)
+                (before, after) = (total / 2, total - total / 2)
+            default:
+                let p = try expand(try integers(padding, "--padding"), "--padding")[a]
+                (before, after) = (p, p)
+            }
+            let out = ConvGeometry.outputLength(input: ns[a], kernel: ks[a], stride: ss[a], dilation: ds[a], padBefore: before, padAfter: after)
+            guard out > 0 else {
+                throw ConvKitError.shapeMismatch(op: "outsize", message: "kernel larger than padded input: \(ns[a]) + \(before) + \(after) < dilated kernel \(ds[a] * (ks[a] - 1) + 1)")
+            }
+            sizes.append(out)
+            let pad = before == after ? "2×\(before)" : "\(before)+\(after)"
+            lines.append("floor((\(ns[a]) + \(pad) − \(ds[a])×(\(ks[a]) − 1) − 1) / \(ss[a])) + 1 = \(out)")
+        }
+        output.emit(.object([("output", .array(sizes.map { .number(Double($0)) }))])) {
+            "out = floor((n + 2p − d(k − 1) − 1) / s) + 1\n" + lines.joined(separator: "\n") + "\noutput size: " + sizes.map(String.init).joined(separator: "×")
+        }
+    }
+}
+
+struct Params: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "params", abstract: "Parameters of a fully connected layer versus a convolution (the course's tables).",
+        discussion: """
+            Without options: the course's table (MNIST, CIFAR, ImageNet, HD into 1,000 hidden units vs a 3×3 conv with 64 filters).
+            Example: convkit params --input 224x224x3 --hidden 1000 --kernel 3 --filters 64
+            """)
+    @Option(help: "Image size HxWxC (e.g. 224x224x3).") var input: String?
+    @Option(help: "Hidden units of the fully connected layer.") var hidden = 1000
+    @Option(help: "Kernel size of the convolution.") var kernel = 3
+    @Option(help: "Number of convolution filters.") var filters = 64
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        var rows = ParameterCount.courseTable.map {
+            ParameterCount.Comparison(name: $0.name, height: $0.height, width: $0.width, channels: $0.channels,
+                                      hidden: hidden, kernel: kernel, filters: filters)
+        }
+        if let input {
+            let v = try integers(input, "--input")
+            guard v.count == 3 || v.count == 2 else { throw ValidationError("--input must be HxWxC, e.g. 224x224x3") }
+            rows = [ParameterCount.Comparison(name: "\(v[0]) × \(v[1]) × \(v.count == 3 ? v[2] : 1)", height: v[0], width: v[1],
+                                              channels: v.count == 3 ? v[2] : 1, hidden: hidden, kernel: kernel, filters: filters)]
+        }
+        output.emit(.array(rows.map { r in
+            .object([("image", .string(r.name)), ("inputs", .number(Double(r.inputs))), ("fullyConnected", .number(Double(r.fullyConnected))),
+                     ("convolution", .number(Double(r.convolution))), ("ratio", .number(r.ratio))])
+        })) {
+            table([["Image", "Inputs", "FC → \(groupedDigits(hidden))", "Conv \(kernel)×\(kernel)×C×\(filters)", "Ratio"]] + rows.map { r in
+                [r.name, groupedDigits(r.inputs), groupedDigits(r.fullyConnected), groupedDigits(r.convolution),
+                 groupedDigits(Int(r.ratio.rounded())) + "×"]
+            })
+        }
+    }
+}
+
+struct ReceptiveField: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rf", abstract: "Receptive field layer by layer: size, jump and start.",
+        discussion: """
+            Examples: convkit rf --layers c3,c3,c3        (3 → 5 → 7)
+                      convkit rf resnet18                 (from the model's layers)
+            Layer codes: cK conv K×K, pK pool; add sS stride, dD dilation, pP padding (c7s2p3).
+            """)
+    @Argument(help: "A zoo model (see `convkit models`).") var model: String?
+    @Option(help: "Layers, e.g. c3,c3,p2,c3s2.") var layers: String?
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        if let spec = layers {
+            let steps = receptiveFieldGrowth(try WindowLayer.parseList(spec))
+            output.emit(.array(steps.map { .object([("layer", .string($0.layer.name)), ("size", .number(Double($0.size))),
+                                                    ("jump", .number(Double($0.jump))), ("start", .number($0.start))]) })) {
+                table([["Layer", "k", "s", "d", "p", "RF size", "jump", "start"]] + steps.enumerated().map { i, s in
+                    ["\(i + 1) \(s.layer.name)", "\(s.layer.kernel)", "\(s.layer.stride)", "\(s.layer.dilation)", "\(s.layer.padding)",
+                     "\(s.size)", "\(s.jump)", number(Float(s.start))]
+                })
+            }
+        } else if let model {
+            let entry = try Zoo.entry(model)
+            let summary = try entry.build().summary(inputShape: [1] + entry.inputShape)
+            let rows = summary.rows.filter { !$0.isContainer }
+            output.emit(.array(rows.map { r in .object([("layer", .string(r.name)), ("type", .string(r.type)),
+                                                        ("size", r.receptiveField.map { .number(Double($0.size[0])) } ?? .string("global")),
+                                                        ("jump", r.receptiveField.map { .number(Double($0.jump[0])) } ?? .string("global"))]) })) {
+                table([["Layer", "Type", "RF size", "jump"]] + rows.map { r in
+                    [r.name, r.type, r.receptiveField.map { "\($0.size[0])" } ?? "global", r.receptiveField.map { "\($0.jump[0])" } ?? "-"]
+                })
+            }
+        } else {
+            throw ValidationError("give a model name or --layers, e.g. convkit rf --layers c3,c3,c3")
+        }
+    }
+}
+
+struct Matrix: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matrix", abstract: "A convolution as a sparse matrix with shared entries (exercise 3 of 001).",
+        discussion: "Example: convkit matrix --input 6x6 --kernel 3x3   (a 16 × 36 matrix, 9 shared values per row)")
+    @Option(help: "Input size HxW.") var input = "6x6"
+    @Option(help: "Kernel size KxK, or a kernel name/matrix.") var kernel = "3x3"
+    @Option(help: "Stride.") var stride = 1
+    @Option(help: "Padding.") var padding = 0
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let size = try integers(input, "--input")
+        guard size.count == 2 || size.count == 1 else { throw ValidationError("--input must be HxW") }
+        let (h, w) = (size[0], size.count == 2 ? size[1] : size[0])
+        let k: Tensor
+        if let dims = try? integers(kernel, "--kernel"), dims.count <= 2 {
+            let (kh, kw) = (dims[0], dims.count == 2 ? dims[1] : dims[0])
+            k = try Tensor(shape: [kh, kw], scalars: (1...(kh * kw)).map(Float.init))  // distinct values show the sharing
+        } else {
+            k = try Tensor(rows: try NamedKernel.parse(kernel).matrix)
+        }
+        let m = try convolutionMatrix(height: h, width: w, kernel: k, stride: stride, padding: padding)
+        var g = SeededGenerator(seed: 0)
+        let x = try Tensor.randomNormal([h, w], using: &g)
+        let viaMatrix = try matmul(m, try x.reshaped(to: [h * w, 1]))
+        let viaConv = try conv2d(try x.reshaped(to: [1, 1, h, w]), weight: try k.reshaped(to: [1, 1] + k.shape), stride: PerAxis(stride),
+                                 padding: Padding.symmetric(padding))
+        let difference = zip(viaMatrix.scalars, viaConv.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
+        let nonZero = m.scalars.filter { $0 != 0 }.count
+        output.emit(.object([("shape", .array(m.shape.map { .number(Double($0)) })), ("nonZero", .number(Double(nonZero))),
+                             ("maxDifference", .number(Double(difference)))])) {
+            let legend = k.scalars.enumerated().map { "\(Character(UnicodeScalar(97 + $0.offset % 26)!))=\(number($0.element))" }.joined(separator: " ")
+            let rows = (0..<m.shape[0]).map { r in
+                (0..<m.shape[1]).map { c -> String in
+                    let v = m.scalars[r * m.shape[1] + c]
+                    guard v != 0, let i = k.scalars.firstIndex(of: v) else { return "·" }
+                    return String(Character(UnicodeScalar(97 + i % 26)!))
+                }.joined()
+            }
+            return "convolution matrix \(m.shape[0]) × \(m.shape[1]) (rows: outputs, columns: input pixels), kernel \(legend)\n"
+                + rows.joined(separator: "\n")
+                + "\nnon-zero entries: \(nonZero) of \(m.count) (\(k.count) per row, all rows share the same \(k.count) values)"
+                + "\nmax |matrix × x − conv2d(x)| = \(String(format: "%.2e", difference))"
+        }
+    }
+}
+
+struct Equivariance: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "equivariance", abstract: "Shift-then-convolve versus convolve-then-shift (exercise 2 of 001), and pooling.",
+        discussion: "Example: convkit equivariance --shift 5")
+    @Option(help: "Shift in pixels.") var shift = 5
+    @Option(help: "Image side.") var size = 32
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let r = try equivarianceReport(size: size, shift: shift)
+        output.emit(.object([("circular", .number(Double(r.circularDifference))), ("zeroPadding", .number(Double(r.zeroPaddingDifference))),
+                             ("zeroPaddingInterior", .number(Double(r.zeroPaddingInteriorDifference))),
+                             ("pooling", .number(Double(r.poolingDifference))), ("poolingUnchanged", .number(Double(r.poolingUnchangedFraction)))])) {
+            """
+            shift by \(r.shift) pixels, 3×3 convolution on a \(size)×\(size) image:
+              circular padding: max |conv(shift(x)) − shift(conv(x))| = \(String(format: "%.2e", r.circularDifference))  (equivariant)
+              zero padding:     max difference = \(String(format: "%.4f", r.zeroPaddingDifference)) at the borders, \(String(format: "%.2e", r.zeroPaddingInteriorDifference)) away from them
+            2×2 max pooling, input shifted by 1 pixel:
+              \(String(format: "%.1f", r.poolingUnchangedFraction * 100)) % of pooled values unchanged (local invariance), max change \(String(format: "%.4f", r.poolingDifference))
+            """
+        }
+    }
+}
+
+struct Correlation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "correlation", abstract: "Adjacent versus distant pixel correlation on a photo (001's locality snippet).",
+        discussion: "Example: convkit correlation camera   (a bundled photo, or a PNG path)")
+    @Argument(help: "A PNG file, or a bundled photo: camera, chelsea.") var image = "camera"
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let picture = try Image.Sample(rawValue: image).map { try Image.sample($0) } ?? readImage(image)
+        let (adjacent, distant) = pixelCorrelations(picture)
+        output.emit(.object([("adjacent", .number(Double(adjacent))), ("distant", .number(Double(distant)))])) {
+            String(format: "Adjacent pixel correlation: %.4f\nDistant pixel correlation: %.4f", adjacent, distant)
+        }
+    }
+}
+
+struct Filter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filter", abstract: "Apply a kernel to a photo and write the result as PNG (or raw safetensors).",
+        discussion: """
+            Kernels: \(NamedKernel.allCases.map(\.rawValue).joined(separator: ", ")), or a matrix "1,0,-1; 2,0,-2; 1,0,-1".
+            Example: convkit filter camera --kernel sobel -o edges.png
+            """)
+    @Argument(help: "A PNG file, or a bundled photo: camera, chelsea.") var image: String
+    @Option(help: "Kernel name or matrix.") var kernel: String
+    @Option(help: "σ for gaussian and blob.") var sigma: Float = 1
+    @OptionGroup var geometry: GeometryOptions
+    @Flag(help: "Convert to gray first.") var gray = false
+    @Flag(help: "Keep raw values: write a safetensors file instead of a display-scaled PNG.") var raw = false
+    @Option(name: .shortAndLong, help: "Output file.") var output: String
+
+    func run() throws {
+        let g = try geometry.resolved()
+        var picture = try Image.Sample(rawValue: image).map { try Image.sample($0) } ?? readImage(image)
+        picture = gray ? picture.grayscale : picture.withoutAlpha
+        let result: Tensor
+        if let named = NamedKernel(rawValue: kernel.lowercased()) {
+            result = try ImageFilter.apply(named, sigma: sigma, to: picture, stride: g.stride, padding: g.padding, dilation: g.dilation, paddingMode: g.mode)
+        } else {
+            result = try ImageFilter.apply(try NamedKernel.parse(kernel).matrix, to: picture, stride: g.stride, padding: g.padding,
+                                           dilation: g.dilation, paddingMode: g.mode)
+        }
+        if raw {
+            try SafeTensors.write([("output", .tensor(result))], to: output)
+        } else {
+            try PNG.write(try Image(ImageFilter.displayScaled(result)), to: output)
+        }
+        print("\(output): \(result.shape[2])×\(result.shape[1]), \(result.shape[0]) channel\(result.shape[0] == 1 ? "" : "s")")
+    }
+}

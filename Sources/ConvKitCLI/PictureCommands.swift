@@ -1,0 +1,114 @@
+import ArgumentParser
+import ConvKit
+import Foundation
+
+struct Visualize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Feature maps, first-layer filters and activation maximisation as PNG grids.",
+        discussion: "Example: convkit visualize --weights course-cnn.safetensors --image digit.png --maximize 8 -o pictures")
+    @Argument(help: "A zoo model with sequential top-level layers (course-cnn, lenet5, …).") var model = "course-cnn"
+    @Option(help: "Weights (safetensors); random initialisation without.") var weights: String?
+    @Option(help: "Input PNG (default: the first bundled test digit).") var image: String?
+    @Option(help: "Also render what the first N channels of the last conv layer respond to most.") var maximize = 0
+    @Option(name: .shortAndLong, help: "Output folder.") var output: String
+
+    func run() throws {
+        let (entry, net) = try loadModel(model, weights: weights)
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let input: Tensor
+        if let image {
+            input = try readImage(image).withChannels(entry.inputShape[0]).resized(width: entry.inputShape[2], height: entry.inputShape[1]).tensor
+        } else {
+            input = try MNIST.bundled(.test).image(0)
+        }
+        var x = input
+        if let n = try savedNormalization(weights) {
+            x = try ImageDataset(sampleShape: x.shape, pixels: x.scalars, labels: [0], classNames: ["?"]).normalized(mean: n.mean, std: n.std).image(0)
+        }
+        let written = try writeNetworkPictures(net, input: x, folder: output, maximize: maximize)
+        print(written.joined(separator: "\n"))
+    }
+}
+
+/// Writes filters.png, one features-N.png per top-level conv layer and, when asked,
+/// maximize-N.png; returns the paths. Shared by `visualize` and `demo`.
+func writeNetworkPictures(_ net: Sequential, input: Tensor, folder: String, maximize: Int = 0) throws -> [String] {
+    var written: [String] = []
+    func write(_ image: Image, _ name: String) throws {
+        let path = (folder as NSString).appendingPathComponent(name)
+        try PNG.write(image, to: path)
+        written.append(path)
+    }
+    if let first = net.namedModules().lazy.compactMap({ $0.module as? Conv2d }).first {
+        try write(try Pictures.filters(first), "filters.png")
+    }
+    net.eval()
+    let outputs = try withGradientsDisabled { try net.intermediateOutputs(try input.unsqueezed(axis: 0)) }
+    var lastConv: Int?
+    for (i, layer) in net.layers.enumerated() where layer.module is Conv2d && outputs[i].rank == 4 {
+        try write(try Pictures.featureMaps(outputs[i], scale: Swift.max(1, 56 / outputs[i].shape[2])), "features-\(i)-\(layer.name).png")
+        lastConv = i
+    }
+    if maximize > 0, let lastConv {
+        let channels = Swift.min(maximize, outputs[lastConv].shape[1])
+        let maps = try (0..<channels).map { c in
+            let t = try Pictures.maximizeActivation(net, layerIndex: lastConv, channel: c, inputShape: Array(input.shape))
+            return try t.slice(axis: 0, 0..<1).squeezed(axis: 0)
+        }
+        try write(try Pictures.grid(maps, scale: 3), "maximize-\(lastConv).png")
+    }
+    return written
+}
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train the course CNN on the bundled digits and write pictures (the README's main job).",
+        discussion: """
+            Trains the course's MNIST CNN (004) on the bundled 4,000 digits with a progress bar, prints the test
+            accuracy and confusion matrix, and writes to the output folder: first-layer filters, every conv layer's
+            feature maps for one test digit, loss and accuracy curves, classic kernels applied to a photo, the weights.
+            """)
+    @Option(help: "Epochs.") var epochs = 5
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(name: .shortAndLong, help: "Output folder.") var output = "convkit-demo"
+
+    func run() throws {
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let train = try MNIST.bundled(.train, normalized: true), test = try MNIST.bundled(.test, normalized: true)
+        let model = try Zoo.courseCNN(seed: seed)
+        print("course CNN (\(groupedDigits(model.parameterCount)) parameters) on \(groupedDigits(train.count)) bundled MNIST digits, \(epochs) epochs")
+        let trainer = try Trainer(model: model, optimizer: try Adam(parameters: model.parameters, learningRate: 1e-3), batchSize: 64, seed: seed)
+        let progress = ProgressBar.terminal()
+        var batchLosses: [Float] = [], trainAccuracy: [Float] = [], testAccuracy: [Float] = []
+        try trainer.fit(train, epochs: epochs, validation: test) { event in
+            progress(event)
+            switch event {
+            case let .batch(b): batchLosses.append(b.loss)
+            case let .epoch(r): trainAccuracy.append(r.trainAccuracy); testAccuracy.append(r.validation?.accuracy ?? .nan)
+            }
+        }
+        let result = try trainer.evaluate(test)
+        print(String(format: "test accuracy: %.2f%% on %d digits", result.accuracy * 100, result.count))
+        print(result.confusionTable(classNames: test.classNames))
+        var written = try writeNetworkPictures(model, input: test.image(0), folder: output)
+        func write(_ image: Image, _ name: String) throws {
+            let path = (output as NSString).appendingPathComponent(name)
+            try PNG.write(image, to: path)
+            written.append(path)
+        }
+        // A smoothed per-batch loss curve (moving average over 10 batches) and accuracy per epoch.
+        let smoothed = batchLosses.indices.map { i in batchLosses[Swift.max(0, i - 9)...i].reduce(0, +) / Float(Swift.min(i + 1, 10)) }
+        try write(try Pictures.lineChart([smoothed]), "loss.png")
+        try write(try Pictures.lineChart([trainAccuracy, testAccuracy]), "accuracy.png")
+        let photo = try Image.sample(.camera)
+        for kernel in [NamedKernel.sobelX, .sobelY, .sobel, .prewittX, .laplacian, .sharpen] {
+            try write(try Image(ImageFilter.displayScaled(try ImageFilter.apply(kernel, to: photo, padding: 1))), "camera-\(kernel.rawValue).png")
+        }
+        let weights = (output as NSString).appendingPathComponent("course-cnn.safetensors")
+        try model.save(to: weights, metadata: Normalization(mean: [MNIST.normalization.mean], std: [MNIST.normalization.std]).metadata
+                        .merging(["convkit.model": "course-cnn"]) { a, _ in a })
+        written.append(weights)
+        print("wrote:\n  " + written.joined(separator: "\n  "))
+        print("(accuracy.png: blue = training, orange = test accuracy per epoch)")
+    }
+}

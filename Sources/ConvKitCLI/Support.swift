@@ -1,0 +1,82 @@
+import ArgumentParser
+import ConvKit
+import Foundation
+
+/// `--json`: print the result as one JSON document instead of text.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func emit(_ value: JSONValue, text: () -> String) {
+        print(json ? value.serialized : text())
+    }
+}
+
+/// Geometry options shared by conv1d, conv2d and filter.
+struct GeometryOptions: ParsableArguments {
+    @Option(help: "Stride (one value, or h,w).") var stride = "1"
+    @Option(help: "Padding: an amount (or h,w), 'same' or 'valid'.") var padding = "0"
+    @Option(help: "Dilation (one value, or h,w).") var dilation = "1"
+    @Option(help: "Padding mode: zeros, reflect, replicate, circular.") var mode = "zeros"
+
+    func resolved() throws -> (stride: PerAxis, padding: Padding, dilation: PerAxis, mode: PaddingMode) {
+        guard let mode = PaddingMode(rawValue: mode) else {
+            throw ValidationError("--mode must be one of \(PaddingMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(self.mode)'")
+        }
+        let pad: Padding
+        switch padding.lowercased() {
+        case "same": pad = .same
+        case "valid": pad = .valid
+        default: pad = .explicit(before: try integers(padding, "--padding"), after: try integers(padding, "--padding"))
+        }
+        return (PerAxis(try integers(stride, "--stride")), pad, PerAxis(try integers(dilation, "--dilation")), mode)
+    }
+}
+
+/// "3" or "3,5" or "3x5" → [3] / [3, 5].
+func integers(_ text: String, _ name: String) throws -> [Int] {
+    let parts = text.split(whereSeparator: { ",x×".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
+    let values = parts.compactMap { Int($0) }
+    guard !values.isEmpty, values.count == parts.count else {
+        throw ValidationError("\(name) must be integers like 3 or 3,5, got '\(text)'")
+    }
+    return values
+}
+
+/// "1,2,3" → [1, 2, 3] (a 1-D signal or kernel).
+func floats(_ text: String, _ name: String) throws -> [Float] {
+    let matrix = try NamedKernel.parseMatrix(text, what: name)
+    guard matrix.count == 1 else { throw ValidationError("\(name) must be one row of numbers like 1,0,-1, got \(matrix.count) rows") }
+    return matrix[0]
+}
+
+/// Reads a PNG, or says clearly that the file is not one.
+func readImage(_ path: String) throws -> Image { try PNG.read(path: path) }
+
+/// Loads a zoo model, optionally with weights.
+func loadModel(_ name: String, classes: Int? = nil, inputChannels: Int? = nil, weights: String?) throws -> (Zoo.Entry, Sequential) {
+    let entry = try Zoo.entry(name)
+    let model = try entry.build(classes: classes, inputChannels: inputChannels)
+    if let weights { try model.load(from: weights) }
+    return (entry, model)
+}
+
+/// Rows of text in aligned columns (first column left, others right).
+func table(_ rows: [[String]]) -> String {
+    let widths = (0..<(rows.map(\.count).max() ?? 0)).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { c, s in
+            c == 0 ? s.padding(toLength: widths[c], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[c] - s.count) + s
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
+}
+
+extension Tensor {
+    /// A 2-D tensor as rows of course-style numbers.
+    var rowsText: String {
+        let w = shape.last ?? 1
+        return stride(from: 0, to: count, by: Swift.max(w, 1)).map { r in
+            "[" + scalars[r..<(r + w)].map { number($0) }.joined(separator: ", ") + "]"
+        }.joined(separator: "\n")
+    }
+}
