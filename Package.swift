@@ -33,7 +33,8 @@ let package = Package(
             name: "ConvKitBenchmarks", dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitMicroKernels"],
             path: "Benchmarks/ConvKitBenchmarks"),
         .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels"]),
-        .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKit"]),
+        // Runs the built `convkit` binary; depending on the executable target makes `swift test` build it.
+        .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKitCLI"]),
         .testTarget(
             name: "ConvKitTests",
             dependencies: ["ConvKit", "_ConvKitKernels"],

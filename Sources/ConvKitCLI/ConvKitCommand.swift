@@ -10,11 +10,11 @@ struct ConvKitCommand: AsyncParsableCommand {
         abstract: "Convolutional networks in Swift: the course's examples, models, training.",
         discussion: """
             Start with `convkit demo` (trains the course CNN on the bundled digits and writes pictures).
-            Course arithmetic: conv1d, conv2d, outsize, params, rf, matrix, equivariance, correlation, filter.
+            Course arithmetic: conv1d, conv2d, pool, outsize, params, rf, matrix, equivariance, correlation, filter.
             Models: models, summary, train, eval, predict, visualize, download.
             """,
         subcommands: [
-            Demo.self, Conv1D.self, Conv2D.self, Filter.self, OutSize.self, Params.self, ReceptiveField.self,
+            Demo.self, Conv1D.self, Conv2D.self, Pool.self, Filter.self, OutSize.self, Params.self, ReceptiveField.self,
             Summary.self, Models.self, Matrix.self, Equivariance.self, Correlation.self,
             Train.self, Evaluate.self, Predict.self, Visualize.self, Download.self,
         ])

@@ -94,6 +94,7 @@ struct OutSize: ParsableCommand {
             sizes.append(out)
             let pad = before == after ? "2×\(before)" : "\(before)+\(after)"
             lines.append("floor((\(ns[a]) + \(pad) − \(ds[a])×(\(ks[a]) − 1) − 1) / \(ss[a])) + 1 = \(out)")
+            if ds[a] > 1 { lines.append("effective kernel extent 1 + d(k − 1) = \(1 + ds[a] * (ks[a] - 1))") }
         }
         output.emit(.object([("output", .array(sizes.map { .number(Double($0)) }))])) {
             "out = floor((n + 2p − d(k − 1) − 1) / s) + 1\n" + lines.joined(separator: "\n") + "\noutput size: " + sizes.map(String.init).joined(separator: "×")
@@ -112,18 +113,32 @@ struct Params: ParsableCommand {
     @Option(help: "Hidden units of the fully connected layer.") var hidden = 1000
     @Option(help: "Kernel size of the convolution.") var kernel = 3
     @Option(help: "Number of convolution filters.") var filters = 64
+    @Flag(help: "Count weights only (the course sometimes leaves biases out).") var noBias = false
+    @Option(help: "Parameters of one conv layer: IN,OUT,K (e.g. 17,64,3 for the course's Conv1d).") var conv: String?
+    @Option(help: "Rank of --conv (1 for Conv1d, 2 for Conv2d).") var rank = 1
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        if let conv {
+            let v = try integers(conv, "--conv")
+            guard v.count == 3 else { throw ValidationError("--conv needs IN,OUT,K, e.g. 17,64,3") }
+            let kernel = Array(repeating: v[2], count: rank)
+            let n = ParameterCount.convolution(inChannels: v[0], outChannels: v[1], kernel: kernel, bias: !noBias)
+            let taps = kernel.map(String.init).joined(separator: " × ")
+            output.emit(.object([("parameters", .number(Double(n)))])) {
+                "Conv\(rank)d(\(v[0]), \(v[1]), kernel_size=\(v[2])): \(taps) × \(v[0]) × \(v[1])\(noBias ? "" : " + \(v[1])") = \(groupedDigits(n))"
+            }
+            return
+        }
         var rows = ParameterCount.courseTable.map {
             ParameterCount.Comparison(name: $0.name, height: $0.height, width: $0.width, channels: $0.channels,
-                                      hidden: hidden, kernel: kernel, filters: filters)
+                                      hidden: hidden, kernel: kernel, filters: filters, bias: !noBias)
         }
         if let input {
             let v = try integers(input, "--input")
             guard v.count == 3 || v.count == 2 else { throw ValidationError("--input must be HxWxC, e.g. 224x224x3") }
             rows = [ParameterCount.Comparison(name: "\(v[0]) × \(v[1]) × \(v.count == 3 ? v[2] : 1)", height: v[0], width: v[1],
-                                              channels: v.count == 3 ? v[2] : 1, hidden: hidden, kernel: kernel, filters: filters)]
+                                              channels: v.count == 3 ? v[2] : 1, hidden: hidden, kernel: kernel, filters: filters, bias: !noBias)]
         }
         output.emit(.array(rows.map { r in
             .object([("image", .string(r.name)), ("inputs", .number(Double(r.inputs))), ("fullyConnected", .number(Double(r.fullyConnected))),
@@ -251,11 +266,11 @@ struct Correlation: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "correlation", abstract: "Adjacent versus distant pixel correlation on a photo (001's locality snippet).",
         discussion: "Example: convkit correlation camera   (a bundled photo, or a PNG path)")
-    @Argument(help: "A PNG file, or a bundled photo: camera, chelsea.") var image = "camera"
+    @Argument(help: "A PNG file, a bundled photo (camera, chelsea) or checkerboard.") var image = "camera"
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let picture = try Image.Sample(rawValue: image).map { try Image.sample($0) } ?? readImage(image)
+        let picture = try Image.named(image) ?? readImage(image)
         let (adjacent, distant) = pixelCorrelations(picture)
         output.emit(.object([("adjacent", .number(Double(adjacent))), ("distant", .number(Double(distant)))])) {
             String(format: "Adjacent pixel correlation: %.4f\nDistant pixel correlation: %.4f", adjacent, distant)
@@ -270,7 +285,7 @@ struct Filter: ParsableCommand {
             Kernels: \(NamedKernel.allCases.map(\.rawValue).joined(separator: ", ")), or a matrix "1,0,-1; 2,0,-2; 1,0,-1".
             Example: convkit filter camera --kernel sobel -o edges.png
             """)
-    @Argument(help: "A PNG file, or a bundled photo: camera, chelsea.") var image: String
+    @Argument(help: "A PNG file, a bundled photo (camera, chelsea) or checkerboard.") var image: String
     @Option(help: "Kernel name or matrix.") var kernel: String
     @Option(help: "σ for gaussian and blob.") var sigma: Float = 1
     @OptionGroup var geometry: GeometryOptions
@@ -280,7 +295,7 @@ struct Filter: ParsableCommand {
 
     func run() throws {
         let g = try geometry.resolved()
-        var picture = try Image.Sample(rawValue: image).map { try Image.sample($0) } ?? readImage(image)
+        var picture = try Image.named(image) ?? readImage(image)
         picture = gray ? picture.grayscale : picture.withoutAlpha
         let result: Tensor
         if let named = NamedKernel(rawValue: kernel.lowercased()) {
@@ -295,5 +310,29 @@ struct Filter: ParsableCommand {
             try PNG.write(try Image(ImageFilter.displayScaled(result)), to: output)
         }
         print("\(output): \(result.shape[2])×\(result.shape[1]), \(result.shape[0]) channel\(result.shape[0] == 1 ? "" : "s")")
+    }
+}
+
+struct Pool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pool", abstract: "Max, average or global-average pooling of a small matrix.",
+        discussion: "Example (004): convkit pool --input \"1,3,2,0; 4,2,1,3; 0,1,4,2; 3,2,1,0\" --kernel 2")
+    @Option(help: "The input matrix: rows separated by ';'.") var input: String
+    @Option(help: "Window size.") var kernel = 2
+    @Option(help: "Stride (default: the window size).") var stride: Int?
+    @Option(help: "max, avg or global-avg.") var mode = "max"
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let x = try Tensor(rows: try NamedKernel.parseMatrix(input, what: "input")).unsqueezed(axis: 0)
+        let y: Tensor
+        switch mode {
+        case "max": y = try maxPool2d(x, kernelSize: PerAxis(kernel), stride: stride.map { PerAxis($0) })
+        case "avg": y = try avgPool2d(x, kernelSize: PerAxis(kernel), stride: stride.map { PerAxis($0) })
+        case "global-avg": y = try globalAvgPool(try x.unsqueezed(axis: 0)).reshaped(to: [1, 1, 1])
+        default: throw ValidationError("--mode must be max, avg or global-avg, got '\(mode)'")
+        }
+        let result = try y.squeezed(axis: 0)
+        output.emit(.object([("output", .array(result.scalars.map { .number(Double($0)) }))])) { result.rowsText }
     }
 }

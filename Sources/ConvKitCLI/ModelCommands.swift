@@ -46,6 +46,8 @@ struct DataOptions: ParsableArguments {
     @Option(help: "mnist (bundled subset unless --data-dir), cifar10, or folder (class per subfolder).") var dataset = "mnist"
     @Option(help: "Folder with the data (MNIST IDX files, cifar-10-batches-bin, or an image folder).") var dataDir: String?
     @Option(help: "Use only the first N samples of each split.") var limit: Int?
+    @Option(help: "Keep only these classes, relabelled 0, 1, … (e.g. 0,1 for MNIST's zeros and ones).") var classes: String?
+    @Option(help: "Shrink images by this factor with average pooling (2: 28×28 → 14×14).") var downsample = 1
 
     func load(_ split: MNIST.Split, channels: Int) throws -> ImageDataset {
         var data: ImageDataset
@@ -62,6 +64,8 @@ struct DataOptions: ParsableArguments {
         default:
             throw ValidationError("--dataset must be mnist, cifar10 or folder, got '\(dataset)'")
         }
+        if let classes { data = try data.selecting(classes: try integers(classes, "--classes")) }
+        data = try data.downsampled(by: downsample)
         return limit.map { data.prefix($0) } ?? data
     }
 }

@@ -54,7 +54,7 @@ import Testing
         expectError(containing: "missing keys") { try other.loadState(from: weights) }
         // Same names, one wrong shape: nothing is loaded.
         let wrong = try Zoo.courseCNN(classes: 9)
-        expectError(containing: "'11.weight' has shape [10, 128] in the file but [9, 128] in the model") {
+        expectError(containing: "size mismatch for 11.weight: [10, 128] in the file, [9, 128] in the model") {
             try wrong.loadState(from: weights)
         }
         let bytes = SafeTensors.serialize(model.stateDict().filter { $0.0 != "0.bias" })

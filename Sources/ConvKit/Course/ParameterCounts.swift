@@ -16,15 +16,20 @@ public enum ParameterCount {
         public let name: String
         public let height: Int, width: Int, channels: Int
         public let hidden: Int, kernel: Int, filters: Int
+        /// Whether biases are counted (the course's tables count them; some of its examples do not).
+        public let bias: Bool
         public var inputs: Int { height * width * channels }
-        public var fullyConnected: Int { ParameterCount.fullyConnected(inputs: inputs, outputs: hidden) }
-        public var convolution: Int { ParameterCount.convolution(inChannels: channels, outChannels: filters, kernel: [kernel, kernel]) }
+        public var fullyConnected: Int { ParameterCount.fullyConnected(inputs: inputs, outputs: hidden, bias: bias) }
+        public var convolution: Int {
+            ParameterCount.convolution(inChannels: channels, outChannels: filters, kernel: [kernel, kernel], bias: bias)
+        }
         /// fullyConnected / convolution.
         public var ratio: Double { Double(fullyConnected) / Double(convolution) }
 
-        public init(name: String, height: Int, width: Int, channels: Int, hidden: Int = 1000, kernel: Int = 3, filters: Int = 64) {
-            (self.name, self.height, self.width, self.channels, self.hidden, self.kernel, self.filters) =
-                (name, height, width, channels, hidden, kernel, filters)
+        public init(name: String, height: Int, width: Int, channels: Int, hidden: Int = 1000, kernel: Int = 3, filters: Int = 64,
+                    bias: Bool = true) {
+            (self.name, self.height, self.width, self.channels, self.hidden, self.kernel, self.filters, self.bias) =
+                (name, height, width, channels, hidden, kernel, filters, bias)
         }
     }
 

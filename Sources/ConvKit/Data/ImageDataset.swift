@@ -111,3 +111,30 @@ public struct Augmentation: Sendable, Equatable {
         return Tensor(uncheckedShape: batch.shape, scalars: out)
     }
 }
+
+extension ImageDataset {
+    /// Only the samples of `classes`, relabelled 0, 1, … in the given order (e.g. MNIST's
+    /// digits 0 and 1 for the course's "from scratch" exercise).
+    /// - Throws: `ConvKitError.invalidArgument` for a class that does not exist.
+    public func selecting(classes: [Int]) throws -> ImageDataset {
+        guard !classes.isEmpty, classes.allSatisfy({ (0..<classCount).contains($0) }), Set(classes).count == classes.count else {
+            throw ConvKitError.invalidArgument(
+                op: "selecting", argument: "classes", message: "must be distinct classes in 0..<\(classCount), got \(classes)")
+        }
+        let keep = labels.indices.filter { classes.contains(labels[$0]) }
+        let (images, _) = batch(keep)
+        return try ImageDataset(sampleShape: sampleShape, pixels: images.scalars,
+                                labels: keep.map { classes.firstIndex(of: labels[$0])! }, classNames: classes.map { classNames[$0] })
+    }
+
+    /// Every image shrunk by an integer `factor` with average pooling (28×28 → 14×14 for factor 2).
+    public func downsampled(by factor: Int) throws -> ImageDataset {
+        guard factor >= 1, sampleShape[1] % factor == 0, sampleShape[2] % factor == 0 else {
+            throw ConvKitError.invalidArgument(
+                op: "downsampled", argument: "factor", message: "must divide the image size \(sampleShape[1])×\(sampleShape[2]), got \(factor)")
+        }
+        if factor == 1 { return self }
+        let pooled = try withGradientsDisabled { try avgPool2d(batch(0..<count).images, kernelSize: PerAxis(factor)) }
+        return try ImageDataset(sampleShape: Array(pooled.shape.dropFirst()), pixels: pooled.scalars, labels: labels, classNames: classNames)
+    }
+}

@@ -76,6 +76,20 @@ extension Image {
         case camera, chelsea
     }
 
+    /// A black-and-white checkerboard (001's edge-detector exercise): `size`×`size` pixels in
+    /// squares of `square` pixels, white first.
+    public static func checkerboard(size: Int = 64, square: Int = 8) -> Image {
+        let s = Swift.max(square, 1)
+        let pixels = (0..<(size * size)).map { i in Float(((i / size) / s + (i % size) / s) % 2 == 0 ? 1 : 0) }
+        return try! Image(width: size, height: size, channels: 1, pixels: pixels)
+    }
+
+    /// A bundled photo, or "checkerboard" (generated), by name; nil for other names.
+    public static func named(_ name: String) throws -> Image? {
+        if name == "checkerboard" { return checkerboard() }
+        return try Sample(rawValue: name).map { try sample($0) }
+    }
+
     /// Loads a bundled photo.
     public static func sample(_ which: Sample) throws -> Image {
         guard let url = Bundle.module.url(forResource: "images", withExtension: nil)?.appendingPathComponent("\(which.rawValue).png") else {

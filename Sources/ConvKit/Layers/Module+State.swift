@@ -26,25 +26,26 @@ extension Module {
         let fileNames = file.names.filter { $0.hasPrefix(prefix) }
         let stored = Set(fileNames)
         let wanted = Set(state.map(\.name))
+        // Collect every problem first, as PyTorch's strict load reports them all at once.
+        var problems: [String] = []
         if strict {
             let missing = state.map(\.name).filter { !stored.contains($0) }
             let unexpected = fileNames.filter { !wanted.contains($0) }
-            if !missing.isEmpty || !unexpected.isEmpty {
-                var parts: [String] = []
-                if !missing.isEmpty { parts.append("missing keys \(Self.abbreviated(missing))") }
-                if !unexpected.isEmpty { parts.append("unexpected keys \(Self.abbreviated(unexpected))") }
-                throw ConvKitError.invalidFile(
-                    path: file.source, message: "state does not fit \(type(of: self)): " + parts.joined(separator: "; "))
-            }
+            if !missing.isEmpty { problems.append("missing keys " + missing.joined(separator: ", ")) }
+            if !unexpected.isEmpty { problems.append("unexpected keys " + unexpected.joined(separator: ", ")) }
         }
         var updates: [(Tensor, [Float])] = []
         for (name, entry) in state where stored.contains(name) {
             let e = try file.entry(name)
             guard e.shape == entry.tensor.shape else {
-                throw ConvKitError.invalidFile(
-                    path: file.source, message: "'\(name)' has shape \(e.shape) in the file but \(entry.tensor.shape) in the model")
+                problems.append("size mismatch for \(name): \(e.shape) in the file, \(entry.tensor.shape) in the model")
+                continue
             }
             updates.append((entry.tensor, try file.tensor(name).scalars))
+        }
+        guard problems.isEmpty else {
+            throw ConvKitError.invalidFile(
+                path: file.source, message: "state does not fit \(typeName(self)): " + problems.joined(separator: "; "))
         }
         for (tensor, values) in updates { tensor.scalars = values }
     }
@@ -57,9 +58,5 @@ extension Module {
     /// Reads a safetensors file and loads it with `loadState(from:strict:)`.
     public func load(from path: String, strict: Bool = true) throws {
         try loadState(from: SafeTensors(contentsOf: path), strict: strict)
-    }
-
-    private static func abbreviated(_ names: [String]) -> String {
-        names.count <= 6 ? names.joined(separator: ", ") : names.prefix(6).joined(separator: ", ") + " and \(names.count - 6) more"
     }
 }

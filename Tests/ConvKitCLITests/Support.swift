@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// Runs the built `convkit` binary (as swift-argument-parser's example tests do).
+struct CLI {
+    /// The `convkit` executable next to the test bundle in the build folder.
+    static let binary: URL? = {
+        let places = [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                      Bundle.main.bundleURL.deletingLastPathComponent()]
+        return places.map { $0.appendingPathComponent("convkit") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }()
+
+    struct Result {
+        let status: Int32
+        let stdout: String, stderr: String
+    }
+
+    /// Runs `convkit arguments…` in `directory` and waits for it.
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = try #require(binary, "build the convkit product first (swift build -c release)")
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("convkit-cli-\(UUID())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Splits a shell command line into words (double and single quotes group).
+    static func words(_ line: String) -> [String] {
+        var words: [String] = [], current = "", quote: Character?
+        var inWord = false
+        for ch in line {
+            if let q = quote {
+                if ch == q { quote = nil } else { current.append(ch) }
+            } else if ch == "\"" || ch == "'" {
+                quote = ch
+                inWord = true
+            } else if ch == " " {
+                if inWord { words.append(current); current = ""; inWord = false }
+            } else {
+                current.append(ch)
+                inWord = true
+            }
+        }
+        if inWord { words.append(current) }
+        return words
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+/// Whether `actual` lines match `expected` lines, where a line ending in "..." matches any
+/// line starting with the text before it, and a line "..." matches any number of lines.
+func linesMatch(_ actual: [String], _ expected: [String]) -> Bool {
+    guard let first = expected.first else { return actual.isEmpty }
+    if first == "..." {
+        return (0...actual.count).contains { linesMatch(Array(actual[$0...]), Array(expected.dropFirst())) }
+    }
+    guard let line = actual.first else { return false }
+    let ok = first.hasSuffix("...") ? line.hasPrefix(String(first.dropLast(3))) : line == first
+    return ok && linesMatch(Array(actual.dropFirst()), Array(expected.dropFirst()))
+}
