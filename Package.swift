@@ -5,7 +5,7 @@ import PackageDescription
 //   _ConvKitMicroKernels (C: SIMD GEMM micro-kernels only, dispatched at run time)
 //   _ConvKitKernels (pure functions on buffers, no Tensor, no autograd)
 //     -> ConvKit (Tensor, autograd, ops; later layers, models, training, data)
-//       -> front ends: the `convkit` command line (ConvKitCLI); the lab comes later.
+//       -> front ends: the lab (ConvKitLab, a Hummingbird app) and the `convkit` command line (ConvKitCLI).
 let package = Package(
     name: "ConvKit",
     products: [
@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .target(name: "_ConvKitMicroKernels"),
@@ -24,9 +25,14 @@ let package = Package(
         .target(
             name: "ConvKit", dependencies: ["_ConvKitKernels", "CZlib"],
             resources: [.copy("Resources/mnist-5k"), .copy("Resources/images")]),
+        // The lab: a Hummingbird app (JSON API over the library + static pages in Public/).
+        .target(
+            name: "ConvKitLab",
+            dependencies: ["ConvKit", .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.copy("Public")]),
         .executableTarget(
             name: "ConvKitCLI",
-            dependencies: ["ConvKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ConvKit", "ConvKitLab", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/ConvKitCLI"),
         .executableTarget(name: "CourseExamples", dependencies: ["ConvKit"], path: "Examples/CourseExamples"),
         .executableTarget(
@@ -35,6 +41,9 @@ let package = Package(
         .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels"]),
         // Runs the built `convkit` binary; depending on the executable target makes `swift test` build it.
         .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKitCLI"]),
+        .testTarget(
+            name: "ConvKitLabTests",
+            dependencies: ["ConvKitLab", "ConvKit", .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(
             name: "ConvKitTests",
             dependencies: ["ConvKit", "_ConvKitKernels"],

@@ -11,11 +11,11 @@ struct ConvKitCommand: AsyncParsableCommand {
         discussion: """
             Start with `convkit demo` (trains the course CNN on the bundled digits and writes pictures).
             Course arithmetic: conv1d, conv2d, pool, outsize, params, rf, matrix, equivariance, correlation, filter.
-            Models: models, summary, train, eval, predict, visualize, download.
+            Models: models, summary, train, eval, predict, visualize, download. The lab: lab.
             """,
         subcommands: [
             Demo.self, Conv1D.self, Conv2D.self, Pool.self, Filter.self, OutSize.self, Params.self, ReceptiveField.self,
             Summary.self, Models.self, Matrix.self, Equivariance.self, Correlation.self,
-            Train.self, Evaluate.self, Predict.self, Visualize.self, Download.self,
+            Train.self, Evaluate.self, Predict.self, Visualize.self, Download.self, Lab.self,
         ])
 }

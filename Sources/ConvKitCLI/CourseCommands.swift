@@ -66,39 +66,24 @@ struct OutSize: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let n = try integers(input, "--input"), k = try integers(kernel, "--kernel")
-        let r = Swift.max(n.count, k.count)
-        func expand(_ v: [Int], _ name: String) throws -> [Int] {
-            if v.count == r { return v }
-            guard v.count == 1 else { throw ValidationError("\(name) needs 1 or \(r) values") }
-            return Array(repeating: v[0], count: r)
+        var n = try integers(input, "--input"), k = try integers(kernel, "--kernel")
+        if n.count == 1 && k.count == 2 { n += n }
+        if k.count == 1 && n.count == 2 { k += k }
+        let pad: Padding
+        switch padding.lowercased() {
+        case "same": pad = .same
+        case "valid": pad = .valid
+        default: pad = .explicit(before: try integers(padding, "--padding"), after: try integers(padding, "--padding"))
         }
-        let (ns, ks, ss, ds) = (try expand(n, "--input"), try expand(k, "--kernel"), try expand(try integers(stride, "--stride"), "--stride"),
-                                try expand(try integers(dilation, "--dilation"), "--dilation"))
-        var lines: [String] = [], sizes: [Int] = []
-        for a in 0..<r {
-            let (before, after): (Int, Int)
-            switch padding.lowercased() {
-            case "valid": (before, after) = (0, 0)
-            case "same":
-                let total = ds[a] * (ks[a] - 1)
-                (before, after) = (total / 2, total - total / 2)
-            default:
-                let p = try expand(try integers(padding, "--padding"), "--padding")[a]
-                (before, after) = (p, p)
-            }
-            let out = ConvGeometry.outputLength(input: ns[a], kernel: ks[a], stride: ss[a], dilation: ds[a], padBefore: before, padAfter: after)
-            guard out > 0 else {
-                throw ConvKitError.shapeMismatch(op: "outsize", message: "kernel larger than padded input: \(ns[a]) + \(before) + \(after) < dilated kernel \(ds[a] * (ks[a] - 1) + 1)")
-            }
-            sizes.append(out)
-            let pad = before == after ? "2×\(before)" : "\(before)+\(after)"
-            lines.append("floor((\(ns[a]) + \(pad) − \(ds[a])×(\(ks[a]) − 1) − 1) / \(ss[a])) + 1 = \(out)")
-            if ds[a] > 1 { lines.append("effective kernel extent 1 + d(k − 1) = \(1 + ds[a] * (ks[a] - 1))") }
+        let lines = try outputSizeLines(input: n, kernel: k, stride: PerAxis(try integers(stride, "--stride")), padding: pad,
+                                        dilation: PerAxis(try integers(dilation, "--dilation")))
+        var text: [String] = ["out = floor((n + 2p − d(k − 1) − 1) / s) + 1"]
+        for l in lines {
+            text.append(l.text)
+            if l.dilation > 1 { text.append("effective kernel extent 1 + d(k − 1) = \(1 + l.dilation * (l.kernel - 1))") }
         }
-        output.emit(.object([("output", .array(sizes.map { .number(Double($0)) }))])) {
-            "out = floor((n + 2p − d(k − 1) − 1) / s) + 1\n" + lines.joined(separator: "\n") + "\noutput size: " + sizes.map(String.init).joined(separator: "×")
-        }
+        text.append("output size: " + lines.map { String($0.output) }.joined(separator: "×"))
+        output.emit(.object([("output", .array(lines.map { .number(Double($0.output)) }))])) { text.joined(separator: "\n") }
     }
 }
 

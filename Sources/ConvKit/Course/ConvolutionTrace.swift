@@ -71,3 +71,72 @@ public func convolutionSteps(
     }
     return steps
 }
+
+/// One input cell of a transposed convolution: its value times the kernel is added into
+/// the output window it maps to (the adjoint of the convolution's gather).
+public struct ScatterStep: Sendable, Equatable {
+    /// The input position (row, column).
+    public let position: [Int]
+    public let value: Float
+    /// For each kernel tap (row-major), the output cell (row, column) it adds to, or nil
+    /// when that cell is cropped away by `padding`.
+    public let targets: [[Int]?]
+    /// value · kernel[tap], per tap.
+    public let contributions: [Float]
+}
+
+/// Every input cell's contribution to a 2-D transposed convolution
+/// (out = (n − 1)·s − 2p + k), in input order; summing them gives `convTranspose2d`.
+public func transposedConvolutionSteps(input: Tensor, kernel: Tensor, stride: Int = 1, padding: Int = 0) throws -> (steps: [ScatterStep], output: Tensor) {
+    guard input.rank == 2, kernel.rank == 2, stride >= 1, padding >= 0 else {
+        throw ConvKitError.shapeMismatch(op: "transposedConvolutionSteps", message: "input and kernel must be 2-D, stride ≥ 1, padding ≥ 0")
+    }
+    let output = try convTranspose2d(try input.reshaped(to: [1, 1] + input.shape), weight: try kernel.reshaped(to: [1, 1] + kernel.shape),
+                                     stride: PerAxis(stride), padding: PerAxis(padding)).reshaped(to: [-1]).scalars
+    let (h, w, kh, kw) = (input.shape[0], input.shape[1], kernel.shape[0], kernel.shape[1])
+    let (outH, outW) = ((h - 1) * stride - 2 * padding + kh, (w - 1) * stride - 2 * padding + kw)
+    var steps: [ScatterStep] = []
+    for y in 0..<h {
+        for x in 0..<w {
+            let v = input.scalars[y * w + x]
+            var targets: [[Int]?] = []
+            for ky in 0..<kh {
+                for kx in 0..<kw {
+                    let (oy, ox) = (y * stride + ky - padding, x * stride + kx - padding)
+                    targets.append(oy >= 0 && oy < outH && ox >= 0 && ox < outW ? [oy, ox] : nil)
+                }
+            }
+            steps.append(ScatterStep(position: [y, x], value: v, targets: targets, contributions: kernel.scalars.map { $0 * v }))
+        }
+    }
+    return (steps, try Tensor(shape: [outH, outW], scalars: output))
+}
+
+/// The output-size formula filled in, per axis: "floor((n + p_before + p_after − d×(k − 1) − 1) / s) + 1 = out".
+public struct OutputSizeLine: Sendable, Equatable {
+    public let input: Int, kernel: Int, stride: Int, dilation: Int, padBefore: Int, padAfter: Int, output: Int
+
+    /// The formula with this axis's numbers, written as the course writes it.
+    public var text: String {
+        let pad = padBefore == padAfter ? "2×\(padBefore)" : "\(padBefore)+\(padAfter)"
+        return "floor((\(input) + \(pad) − \(dilation)×(\(kernel) − 1) − 1) / \(stride)) + 1 = \(output)"
+    }
+}
+
+/// The output size of a convolution or pooling window per axis, with the formula's numbers.
+/// - Parameters: sizes of the input and kernel per axis (1 or 2 axes); padding as for `conv2d`.
+/// - Throws: `ConvKitError` for impossible geometry (kernel larger than the padded input…).
+public func outputSizeLines(
+    input: [Int], kernel: [Int], stride: PerAxis = 1, padding: Padding = 0, dilation: PerAxis = 1
+) throws -> [OutputSizeLine] {
+    guard !input.isEmpty, input.count == kernel.count else {
+        throw ConvKitError.shapeMismatch(op: "outputSize", message: "input \(input) and kernel \(kernel) need the same number of axes")
+    }
+    let x = try Tensor.zeros([1, 1] + input), w = try Tensor.zeros([1, 1] + kernel)
+    let g = try convolutionGeometry(input: x, weight: w, bias: nil, rank: input.count, stride: stride, padding: padding,
+                                    dilation: dilation, groups: 1, paddingMode: .zeros, op: "outsize")
+    return input.indices.map { a in
+        OutputSizeLine(input: input[a], kernel: kernel[a], stride: g.stride[a], dilation: g.dilation[a], padBefore: g.padBefore[a],
+                       padAfter: g.padAfter[a], output: g.outputSize[a])
+    }
+}

@@ -1,0 +1,154 @@
+import ConvKit
+import Foundation
+
+/// The digit lab's state: the course CNN (or uploaded weights for a zoo model that takes
+/// 28×28 gray input), one training job at a time on its own thread, and the events it
+/// produced for the pages to stream.
+///
+/// @unchecked Sendable: every mutable field is guarded by `lock`; the model being trained is
+/// touched only by the training thread, and the model used for predictions is rebuilt from
+/// snapshots taken on that thread.
+final class DigitLab: @unchecked Sendable {
+    struct Event: Codable, Sendable {
+        var kind: String  // "batch", "epoch", "done", "stopped", "error"
+        var epoch: Int
+        var batch: Int?
+        var batchesPerEpoch: Int?
+        var loss: Float?
+        var accuracy: Float?
+        var testAccuracy: Float?
+        var message: String?
+        /// The first layer's filters (K, kH, kW), sent every few batches.
+        var filters: [[[Float]]]?
+    }
+
+    private let lock = NSLock()
+    private var modelName = "course-cnn"
+    private var predictor: Sequential
+    private var events: [Event] = []
+    private var trainer: Trainer?
+    private var running = false
+    private(set) var generation = 0
+
+    init() throws {
+        predictor = try Zoo.courseCNN(seed: 0)
+        predictor.eval()
+    }
+
+    var isTraining: Bool { lock.withLock { running } }
+
+    func status() -> (model: String, training: Bool, events: Int) { lock.withLock { (modelName, running, events.count) } }
+
+    /// Events from index `start` on, and whether the job has ended (no more will come).
+    func events(from start: Int) -> (events: [Event], finished: Bool, generation: Int) {
+        lock.withLock { (Array(events.dropFirst(Swift.min(start, events.count))), !running, generation) }
+    }
+
+    /// Probabilities and every layer's output for one 28×28 drawing in [0, 1].
+    func predict(_ pixels: [Float]) throws -> (probabilities: [Float], layers: [(name: String, output: Tensor)]) {
+        let model = lock.withLock { predictor }
+        let (mean, std) = MNIST.normalization
+        let x = try Tensor(shape: [1, 1, 28, 28], scalars: pixels.map { ($0 - mean) / std })
+        let outputs = try withGradientsDisabled { try model.intermediateOutputs(x) }
+        let probabilities = try (outputs.last ?? x).softmax(axis: 1).scalars
+        return (probabilities, zip(model.layers, outputs).map { ("\($0.name) \(type(of: $0.module))", $1) })
+    }
+
+    /// The first convolution's filters as (K, kH, kW) grids (channels averaged).
+    func filters() -> [[[Float]]] {
+        Self.filters(of: lock.withLock { predictor })
+    }
+
+    static func filters(of model: Sequential) -> [[[Float]]] {
+        guard let conv = model.namedModules().lazy.compactMap({ $0.module as? Conv2d }).first else { return [] }
+        let w = conv.weight
+        let (k, c, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        return (0..<k).map { f in
+            (0..<kh).map { y in (0..<kw).map { x in (0..<c).reduce(0) { $0 + w.scalars[((f * c + $1) * kh + y) * kw + x] } / Float(c) } }
+        }
+    }
+
+    /// Loads uploaded weights into a fresh zoo model that takes 28×28 gray input.
+    func load(weights bytes: [UInt8], model name: String) throws {
+        let entry = try Zoo.entry(name)
+        guard entry.inputShape == [1, 28, 28] else {
+            throw LabError(status: .unprocessableContent, message: "model '\(name)' takes \(entry.inputShape), the digit lab draws 1×28×28")
+        }
+        let model = try entry.build()
+        try model.loadState(from: try SafeTensors(bytes: bytes, source: "uploaded weights"))
+        model.eval()
+        try lock.withLock {
+            guard !running else { throw LabError(status: .conflict, message: "training is running; stop it before loading weights") }
+            (predictor, modelName) = (model, name)
+        }
+    }
+
+    /// Starts training the current model on the bundled digits on its own thread.
+    func startTraining(epochs: Int, learningRate: Float, limit: Int?) throws {
+        try lock.withLock {
+            guard !running else { throw LabError(status: .conflict, message: "a training job is already running") }
+            running = true
+            events = []
+            generation += 1
+        }
+        let name = lock.withLock { modelName }
+        let thread = Thread { [self] in
+            do {
+                let train = try MNIST.bundled(.train, normalized: true), test = try MNIST.bundled(.test, normalized: true)
+                let model = try Zoo.entry(name).build(seed: UInt64(generation))
+                // Start from the weights in use, so Train continues what the page shows.
+                try model.loadState(from: try SafeTensors(bytes: SafeTensors.serialize(lock.withLock { predictor }.stateDict())))
+                let trainer = try Trainer(model: model, optimizer: try Adam(parameters: model.parameters, learningRate: learningRate),
+                                          batchSize: 64, seed: UInt64(generation))
+                lock.withLock { self.trainer = trainer }
+                let data = limit.map { train.prefix($0) } ?? train
+                try trainer.fit(data, epochs: epochs, validation: test.prefix(500)) { event in
+                    self.record(event, model: model)
+                }
+                let stopped = trainer.epoch < epochs
+                self.publish(model, event: Event(kind: stopped ? "stopped" : "done", epoch: trainer.epoch))
+            } catch {
+                self.publish(nil, event: Event(kind: "error", epoch: 0, message: "\(error)"))
+            }
+            self.lock.withLock { self.running = false; self.trainer = nil }
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    /// Asks the running job to stop after its current batch.
+    func stopTraining() -> Bool {
+        lock.withLock {
+            trainer?.stop()
+            return running
+        }
+    }
+
+    private func record(_ event: TrainingEvent, model: Sequential) {
+        switch event {
+        case let .batch(b):
+            let withFilters = b.batch % 10 == 1 || b.batch == b.batchesPerEpoch
+            publish(withFilters ? model : nil, event: Event(
+                kind: "batch", epoch: b.epoch, batch: b.batch, batchesPerEpoch: b.batchesPerEpoch, loss: b.loss, accuracy: b.accuracy,
+                filters: withFilters ? Self.filters(of: model) : nil))
+        case let .epoch(r):
+            publish(model, event: Event(kind: "epoch", epoch: r.epoch, loss: r.trainLoss, accuracy: r.trainAccuracy,
+                                        testAccuracy: r.validation?.accuracy))
+        }
+    }
+
+    /// Appends an event; with a model, also makes a snapshot of it the predictor (taken on
+    /// the training thread, so it is consistent).
+    private func publish(_ model: Sequential?, event: Event) {
+        var snapshot: Sequential?
+        if let model, let copy = try? Zoo.entry(lock.withLock { modelName }).build() {
+            try? copy.loadState(from: try SafeTensors(bytes: SafeTensors.serialize(model.stateDict())))
+            copy.eval()
+            snapshot = copy
+        }
+        lock.withLock {
+            if let snapshot { predictor = snapshot }
+            events.append(event)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ConvKit
+import Foundation
+import Hummingbird
+
+/// How to run the lab.
+public struct LabConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Requests larger than this are refused with 413 (weights uploads have `maxUploadBytes`).
+    public var maxRequestBytes: Int
+    public var maxUploadBytes: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxRequestBytes: Int = 1 << 20, maxUploadBytes: Int = 256 << 20) {
+        (self.host, self.port, self.maxRequestBytes, self.maxUploadBytes) = (host, port, maxRequestBytes, maxUploadBytes)
+    }
+}
+
+/// The lab's web application: static pages from the package's resources and a JSON API
+/// whose every number is computed by ConvKit. Tests call this without a socket.
+public func buildLabApplication(
+    _ configuration: LabConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let router = Router(context: BasicRequestContext.self)
+    let digits = try DigitLab()
+    registerAPI(router, configuration: configuration, digits: digits)
+    guard let publicFolder = Bundle.module.url(forResource: "Public", withExtension: nil)?.path else {
+        throw ConvKitError.io(path: "Public", message: "the lab's pages are missing from the package's resources")
+    }
+    router.add(middleware: FileMiddleware(publicFolder, searchForIndexHtml: true))
+    return Application(
+        router: router,
+        server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "convkit-lab"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) })
+}

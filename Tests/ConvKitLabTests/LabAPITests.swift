@@ -1,0 +1,156 @@
+import ConvKit
+import ConvKitLab
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Every endpoint of the lab through Hummingbird's router test client (no socket), with
+/// good and bad input; the numbers are checked against the library computing them directly.
+@Suite struct LabAPITests {
+    static func app() throws -> some ApplicationProtocol { try buildLabApplication(LabConfiguration(maxRequestBytes: 64 << 10)) }
+
+    static func post(_ client: some TestClientProtocol, _ uri: String, _ json: String) async throws -> (HTTPResponse.Status, JSONValue) {
+        try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: json)) { r in
+            (r.status, try JSONValue.parse(Array(r.body.readableBytesView)))
+        }
+    }
+
+    static func get(_ client: some TestClientProtocol, _ uri: String) async throws -> (HTTPResponse.Status, JSONValue) {
+        try await client.execute(uri: uri, method: .get) { r in (r.status, try JSONValue.parse(Array(r.body.readableBytesView))) }
+    }
+
+    @Test func convolveMatchesTheLibrary() async throws {
+        try await Self.app().test(.router) { client in
+            let (status, body) = try await Self.post(client, "/api/convolve", #"""
+                {"input": [[0,0,0,0],[0,1,1,0],[0,1,1,0],[0,0,0,0]], "kernels": [{"name": "laplacian"}, {"matrix": [[1,0],[0,-1]]}], "padding": 1}
+                """#)
+            #expect(status == .ok)
+            let outputs = try #require(body.arrayValue)
+            #expect(outputs.count == 2)
+            let image = try Image(width: 4, height: 4, channels: 1, pixels: [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0])
+            let expected = try ImageFilter.apply(.laplacian, to: image, padding: 1)
+            let got = outputs[0]["output"]?.arrayValue?.flatMap { $0.arrayValue ?? [] }.compactMap { $0.doubleValue }.map { Float($0) }
+            #expect(got == expected.scalars)
+            #expect(outputs[1]["output"]?.arrayValue?.count == 5)  // 2×2 kernel, padding 1: 4 + 2 − 2 + 1
+        }
+    }
+
+    @Test func stepsExplainTheCourseExample() async throws {
+        try await Self.app().test(.router) { client in
+            let (status, body) = try await Self.post(client, "/api/steps", #"""
+                {"input": [[1,2,0,1,2],[0,1,2,1,0],[2,0,1,0,1],[1,2,0,2,1],[0,1,2,1,0]], "kernel": {"name": "sobel-x"}}
+                """#)
+            #expect(status == .ok)
+            #expect(body["steps"]?.arrayValue?.first?.arrayValue?.first?["text"]?.stringValue
+                    == "Position (0, 0): (1×-1) + (2×0) + (0×1) + (0×-2) + (1×0) + (2×2) + (2×-1) + (0×0) + (1×1) = 2")
+            #expect(body["sums"]?.arrayValue?.compactMap { $0.doubleValue } == [2, -1, -2, -1, 0, -1, -1, 0, 0])
+            #expect(body["formula"]?.arrayValue?.first?.stringValue == "floor((5 + 2×0 − 1×(3 − 1) − 1) / 1) + 1 = 3")
+            // Three channels sum; a 1-D signal works too.
+            let (s2, multi) = try await Self.post(client, "/api/steps", #"""
+                {"channels": [[[1,1],[1,1]], [[2,2],[2,2]]], "kernels": [[[1]], [[10]]]}
+                """#)
+            #expect(s2 == .ok && multi["sums"]?.arrayValue?.compactMap { $0.doubleValue } == [21, 21, 21, 21])
+            let (s3, signal) = try await Self.post(client, "/api/steps", #"{"signal": [1,2,3,4,5], "kernel1d": [1,0,-1]}"#)
+            #expect(s3 == .ok && signal["sums"]?.arrayValue?.compactMap { $0.doubleValue } == [-2, -2, -2])
+        }
+    }
+
+    @Test func transposedReceptiveFieldParamsConnectivity() async throws {
+        try await Self.app().test(.router) { client in
+            let (s1, t) = try await Self.post(client, "/api/transposed", #"{"input": [[1,2],[3,4]], "kernel": {"matrix": [[1,1],[1,1]]}, "stride": 2}"#)
+            #expect(s1 == .ok && t["output"]?.arrayValue?.count == 4)
+            #expect(t["steps"]?.arrayValue?.count == 4)
+            let (s2, rf) = try await Self.post(client, "/api/receptive-field", #"{"layers": [{"kind":"conv","kernel":3},{"kind":"conv","kernel":3},{"kind":"conv","kernel":3}]}"#)
+            #expect(s2 == .ok && rf.arrayValue?.compactMap { $0["size"]?.intValue } == [3, 5, 7])
+            let (s3, params) = try await Self.get(client, "/api/params?height=224&width=224&channels=3")
+            #expect(s3 == .ok && params["custom"]?.arrayValue?.first?["fullyConnected"]?.intValue == 150_529_000)
+            #expect(params["custom"]?.arrayValue?.first?["convolution"]?.intValue == 1792)
+            let (s4, conv1d) = try await Self.get(client, "/api/conv1d-params?in=17&out=64&kernel=3")
+            #expect(s4 == .ok && conv1d["parameters"]?.intValue == 3328)
+            let (s5, c) = try await Self.get(client, "/api/connectivity?size=4&kernel=3")
+            #expect(s5 == .ok && c["counts"]?.arrayValue?.first?.arrayValue?.compactMap { $0.intValue } == [256, 9])
+            #expect(c["matrix"]?.arrayValue?.count == 16)
+        }
+    }
+
+    @Test func badInputGets4xxWithAMessage() async throws {
+        try await Self.app().test(.router) { client in
+            let cases: [(String, String, HTTPResponse.Status, String)] = [
+                ("/api/convolve", "{not json", .badRequest, "not valid JSON"),
+                ("/api/convolve", #"{"kernels": [{"name":"sobel-x"}]}"#, .badRequest, "missing field 'input'"),
+                ("/api/convolve", #"{"input": [[1,2],[3]], "kernels": [{"name":"sobel-x"}]}"#, .badRequest, "rows of different lengths"),
+                ("/api/convolve", #"{"input": [[1]], "kernels": [{"name":"sobel-q"}]}"#, .badRequest, "unknown kernel 'sobel-q'"),
+                ("/api/convolve", #"{"input": [[1,2],[3,4]], "kernels": [{"name":"sobel-x"}]}"#, .unprocessableContent, "kernel larger than padded input"),
+                ("/api/convolve", #"{"input": [[1]], "kernels": [{"name":"box"}], "mode": "mirror"}"#, .badRequest, "mode must be"),
+                ("/api/steps", #"{"input": [[1,2],[3,4]], "stride": 99}"#, .badRequest, "stride and dilation must be in 1…8"),
+                ("/api/receptive-field", #"{"layers": []}"#, .badRequest, "send 1 to 24 layers"),
+                ("/api/digit/predict", #"{"pixels": [1, 2, 3]}"#, .badRequest, "784 numbers"),
+                ("/api/digit/train", #"{"epochs": 500}"#, .badRequest, "epochs must be in 1…20"),
+            ]
+            for (uri, body, status, fragment) in cases {
+                let (s, answer) = try await Self.post(client, uri, body)
+                #expect(s == status, "\(uri) \(body)")
+                #expect(answer["error"]?.stringValue?.contains(fragment) == true, "\(uri): \(answer)")
+            }
+            let huge = "{\"input\": [[" + Array(repeating: "0", count: 40_000).joined(separator: ",") + "]], \"kernels\": []}"
+            let (s, answer) = try await Self.post(client, "/api/convolve", huge)
+            #expect(s == .contentTooLarge && answer["error"]?.stringValue?.contains("larger than") == true)
+            let big = "{\"input\": " + "[" + Array(repeating: "[" + Array(repeating: "0", count: 200).joined(separator: ",") + "]", count: 20).joined(separator: ",")
+                + "], \"kernels\": [{\"name\":\"box\"}]}"
+            let (s2, a2) = try await Self.post(client, "/api/convolve", big)
+            #expect(s2 == .badRequest && a2["error"]?.stringValue?.contains("at most 128×128") == true)
+            let (s3, a3) = try await Self.get(client, "/api/params?hidden=abc")
+            #expect(s3 == .badRequest && a3["error"]?.stringValue?.contains("hidden must be an integer") == true)
+        }
+    }
+
+    @Test func digitPredictionsFeatureMapsAndWeights() async throws {
+        try await Self.app().test(.router) { client in
+            let digit = try MNIST.bundled(.test).image(0).scalars.map { String($0) }.joined(separator: ",")
+            let (s, body) = try await Self.post(client, "/api/digit/predict", "{\"pixels\": [\(digit)], \"features\": true}")
+            #expect(s == .ok)
+            let p = try #require(body["probabilities"]?.arrayValue?.compactMap { $0.doubleValue })
+            #expect(p.count == 10 && abs(p.reduce(0, +) - 1) < 1e-4)
+            #expect(body["layers"]?.arrayValue?.first?["maps"]?.arrayValue?.count == 32)
+            // Weights trained elsewhere (here: PyTorch's fixture) load; weights for another model are refused with the reason.
+            let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("ConvKitTests/Fixtures")
+            let weights = try Data(contentsOf: fixtures.appendingPathComponent("course_cnn_weights.safetensors"))
+            try await client.execute(uri: "/api/digit/weights?model=course-cnn", method: .post, body: ByteBuffer(data: weights)) { r in
+                #expect(r.status == .ok)
+            }
+            try await client.execute(uri: "/api/digit/weights?model=lenet5", method: .post, body: ByteBuffer(data: weights)) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect(String(buffer: r.body).contains("missing keys"))
+            }
+            try await client.execute(uri: "/api/digit/weights?model=resnet18", method: .post, body: ByteBuffer(data: weights)) { r in
+                #expect(r.status == .unprocessableContent && String(buffer: r.body).contains("draws 1×28×28"))
+            }
+            try await client.execute(uri: "/api/digit/weights", method: .post, body: ByteBuffer(string: "garbage")) { r in
+                #expect(r.status == .unprocessableContent)
+            }
+        }
+    }
+
+    @Test func trainingStreamsEventsAndCanBeStopped() async throws {
+        try await Self.app().test(.router) { client in
+            let (s, _) = try await Self.post(client, "/api/digit/train", #"{"epochs": 1, "limit": 640}"#)
+            #expect(s == .ok)
+            let (again, busy) = try await Self.post(client, "/api/digit/train", #"{"epochs": 1}"#)
+            #expect(again == .conflict && busy["error"]?.stringValue?.contains("already running") == true)
+            // Other endpoints answer while training runs.
+            let (p, _) = try await Self.get(client, "/api/params")
+            #expect(p == .ok)
+            let stream = try await client.execute(uri: "/api/digit/events", method: .get) { r in String(buffer: r.body) }
+            let events = stream.split(separator: "\n").filter { $0.hasPrefix("data: ") }
+            #expect(events.contains { $0.contains("\"kind\":\"batch\"") })
+            #expect(events.last?.contains("\"kind\":\"done\"") == true)
+            #expect(events.contains { $0.contains("\"filters\"") })
+        }
+    }
+}
+
+extension JSONValue {
+    var doubleValue: Double? { if case let .number(d) = self { return d }; return nil }
+}
