@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKitLab
+import Foundation
 import Hummingbird
 
 struct Lab: AsyncParsableCommand {
@@ -11,7 +12,8 @@ struct Lab: AsyncParsableCommand {
 
     func run() async throws {
         let app = try buildLabApplication(LabConfiguration(host: host, port: port)) { port in
-            print("ConvKit lab: http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)/")
+            // Written unbuffered: the URL is the first line a script waiting for the server reads.
+            FileHandle.standardOutput.write(Data("ConvKit lab: http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)/\n".utf8))
         }
         try await app.runService()
     }
