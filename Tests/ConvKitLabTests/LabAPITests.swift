@@ -133,6 +133,28 @@ import Testing
         }
     }
 
+    @Test func modelsFiltersStatusAndPages() async throws {
+        try await Self.app().test(.router) { client in
+            let (s1, models) = try await Self.get(client, "/api/models")
+            #expect(s1 == .ok && models.arrayValue?.contains { $0["name"]?.stringValue == "course-cnn" && $0["input"]?.stringValue == "1×28×28" } == true)
+            let (s2, filters) = try await Self.get(client, "/api/digit/filters")
+            #expect(s2 == .ok && filters.arrayValue?.count == 32 && filters.arrayValue?.first?.arrayValue?.count == 3)
+            let (s3, status) = try await Self.get(client, "/api/digit/status")
+            #expect(s3 == .ok && status["model"]?.stringValue == "course-cnn" && status["training"]?.stringValue == "false")
+            let (s4, stop) = try await Self.post(client, "/api/digit/stop", "{}")
+            #expect(s4 == .ok && stop["stopping"] == .bool(false))
+            for page in ["index.html", "playground.html", "stepper.html", "conv1d.html", "receptive-field.html", "connectivity.html",
+                         "params.html", "digits.html", "lab.js", "lab.css"] {
+                try await client.execute(uri: "/" + page, method: .get) { r in
+                    #expect(r.status == .ok, "\(page)")
+                    #expect(!String(buffer: r.body).contains("http://") || page == "index.html", "\(page) loads nothing from elsewhere")
+                }
+            }
+            try await client.execute(uri: "/", method: .get) { r in #expect(String(buffer: r.body).contains("ConvKit lab")) }
+            try await client.execute(uri: "/missing.html", method: .get) { r in #expect(r.status == .notFound) }
+        }
+    }
+
     @Test func trainingStreamsEventsAndCanBeStopped() async throws {
         try await Self.app().test(.router) { client in
             let (s, _) = try await Self.post(client, "/api/digit/train", #"{"epochs": 1, "limit": 640}"#)
