@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .target(name: "_ConvKitMicroKernels"),
@@ -43,7 +44,8 @@ let package = Package(
         .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKitCLI"]),
         .testTarget(
             name: "ConvKitLabTests",
-            dependencies: ["ConvKitLab", "ConvKit", .product(name: "HummingbirdTesting", package: "hummingbird")]),
+            dependencies: ["ConvKitLab", "ConvKit", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(
             name: "ConvKitTests",
             dependencies: ["ConvKit", "_ConvKitKernels"],

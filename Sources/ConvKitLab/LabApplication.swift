@@ -21,6 +21,7 @@ public func buildLabApplication(
     _ configuration: LabConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: LocalOriginMiddleware(loopbackOnly: LocalOriginMiddleware<BasicRequestContext>.isLoopback(configuration.host[...])))
     let digits = try DigitLab()
     registerAPI(router, configuration: configuration, digits: digits)
     guard let publicFolder = Bundle.module.url(forResource: "Public", withExtension: nil)?.path else {

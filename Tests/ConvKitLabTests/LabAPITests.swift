@@ -2,6 +2,7 @@ import ConvKit
 import ConvKitLab
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdTesting
 import Testing
 
@@ -129,6 +130,26 @@ import Testing
             }
             try await client.execute(uri: "/api/digit/weights", method: .post, body: ByteBuffer(string: "garbage")) { r in
                 #expect(r.status == .unprocessableContent)
+            }
+        }
+    }
+
+    /// DNS rebinding and cross-site requests: a foreign Host or Origin is refused.
+    @Test func foreignHostsAndOriginsAreRefused() async throws {
+        try await Self.app().test(.router) { client in
+            let body = ByteBuffer(string: #"{"layers": [{"kind":"conv","kernel":3}]}"#)
+            let host = HTTPField.Name("Host")!
+            for (headers, status) in [([host: "evil.example:8080"], HTTPResponse.Status.forbidden),
+                                      ([host: "127.0.0.1:8080", .origin: "http://evil.example"], .forbidden),
+                                      ([host: "localhost:8080", .origin: "http://localhost:8080"], .ok),
+                                      ([host: "[::1]:8080"], .ok)] {
+                var fields = HTTPFields()
+                for (k, v) in headers { fields[k] = v }
+                fields[.contentType] = "application/json"
+                try await client.execute(uri: "/api/receptive-field", method: .post, headers: fields, body: body) { r in
+                    #expect(r.status == status, "\(headers)")
+                    if status == .forbidden { #expect(String(buffer: r.body).contains("error")) }
+                }
             }
         }
     }
