@@ -28,6 +28,10 @@ import Testing
     @Test func idxErrorsAreClear() throws {
         expectError(containing: "not an MNIST IDX file: magic 0x00000802") { try MNIST.parseIDX([0, 0, 8, 2, 0, 0, 0, 1]) }
         expectError(containing: "IDX sizes [3] need 3 data bytes, the file has 2") { try MNIST.parseIDX([0, 0, 8, 1, 0, 0, 0, 3, 1, 2]) }
+        // Forged sizes whose product overflows 64 bits: an error, not a trap.
+        expectError(containing: "larger than the file") {
+            try MNIST.parseIDX([0, 0, 8, 3, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 1])
+        }
         let parsed = try MNIST.parseIDX([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 0, 64, 128, 255])
         #expect(parsed.shape == [1, 2, 2] && parsed.values == [0, 64, 128, 255])
         let gz = Zlib.compress([0, 0, 8, 1, 0, 0, 0, 2, 7, 3], gzip: true)

@@ -50,5 +50,11 @@ import Testing
         badDepth[29...32] = [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
         expectError(containing: "bit depth 3 is not a valid combination") { try PNG.decode(badDepth) }
         expectError(containing: "missing.png: cannot read") { try PNG.read(path: "/nonexistent/missing.png") }
+        // A forged IHDR of 4,294,967,295 × 4,294,967,295 pixels: refused before any allocation.
+        var huge = good
+        huge[16...23] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]
+        let hugeCRC = Zlib.crc32(huge[12..<29])
+        huge[29...32] = [UInt8(hugeCRC >> 24), UInt8(hugeCRC >> 16 & 0xFF), UInt8(hugeCRC >> 8 & 0xFF), UInt8(hugeCRC & 0xFF)]
+        expectError(containing: "larger than 268435456 pixels") { try PNG.decode(huge) }
     }
 }

@@ -17,7 +17,15 @@ public enum MNIST {
             throw ConvKitError.invalidFile(path: source, message: "IDX header ends early (\(bytes.count) bytes)")
         }
         let shape = (0..<rank).map { a in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * a + $1]) } }
-        let count = shape.reduce(1, *)
+        // Checked: forged sizes must not overflow (the product of three 32-bit sizes can).
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= bytes.count else {
+                throw ConvKitError.invalidFile(path: source, message: "IDX sizes \(shape) are larger than the file (\(bytes.count) bytes)")
+            }
+            count = product
+        }
         guard bytes.count == 4 + 4 * rank + count else {
             throw ConvKitError.invalidFile(
                 path: source, message: "IDX sizes \(shape) need \(count) data bytes, the file has \(bytes.count - 4 - 4 * rank)")

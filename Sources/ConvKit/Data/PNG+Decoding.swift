@@ -42,7 +42,8 @@ extension PNG {
                     throw fail("colour type \(h.colorType) with bit depth \(h.bitDepth) is not a valid combination")
                 }
                 guard data[10] == 0, data[11] == 0, data[12] <= 1 else { throw fail("unknown compression, filter or interlace method") }
-                guard h.width > 0, h.height > 0, h.width * h.height <= maxPixels else {
+                let (pixels, overflow) = h.width.multipliedReportingOverflow(by: h.height)
+                guard h.width > 0, h.height > 0, !overflow, pixels <= maxPixels else {
                     throw fail("size \(h.width)×\(h.height) is empty or larger than \(maxPixels) pixels")
                 }
                 header = h
