@@ -21,7 +21,7 @@ public enum MNIST {
         var count = 1
         for size in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
-            guard !overflow, product <= bytes.count else {
+            guard !overflow else {
                 throw ConvKitError.invalidFile(path: source, message: "IDX sizes \(shape) are larger than the file (\(bytes.count) bytes)")
             }
             count = product
