@@ -198,12 +198,7 @@ struct Matrix: ParsableCommand {
             k = try Tensor(rows: try NamedKernel.parse(kernel).matrix)
         }
         let m = try convolutionMatrix(height: h, width: w, kernel: k, stride: stride, padding: padding)
-        var g = SeededGenerator(seed: 0)
-        let x = try Tensor.randomNormal([h, w], using: &g)
-        let viaMatrix = try matmul(m, try x.reshaped(to: [h * w, 1]))
-        let viaConv = try conv2d(try x.reshaped(to: [1, 1, h, w]), weight: try k.reshaped(to: [1, 1] + k.shape), stride: PerAxis(stride),
-                                 padding: Padding.symmetric(padding))
-        let difference = zip(viaMatrix.scalars, viaConv.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
+        let difference = try convolutionMatrixCheck(m, height: h, width: w, kernel: k, stride: stride, padding: padding)
         let nonZero = m.scalars.filter { $0 != 0 }.count
         output.emit(.object([("shape", .array(m.shape.map { .number(Double($0)) })), ("nonZero", .number(Double(nonZero))),
                              ("maxDifference", .number(Double(difference)))])) {

@@ -23,7 +23,7 @@ struct Visualize: ParsableCommand {
         }
         var x = input
         if let n = try savedNormalization(weights) {
-            x = try ImageDataset(sampleShape: x.shape, pixels: x.scalars, labels: [0], classNames: ["?"]).normalized(mean: n.mean, std: n.std).image(0)
+            x = try ImageDataset.normalize(x, mean: n.mean, std: n.std)
         }
         let written = try writeNetworkPictures(net, input: x, folder: output, maximize: maximize)
         print(written.joined(separator: "\n"))

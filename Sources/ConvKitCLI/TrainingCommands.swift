@@ -132,7 +132,7 @@ struct Predict: ParsableCommand {
         if invert { picture.pixels = picture.pixels.map { 1 - $0 } }
         var x = picture.tensor
         if let n = try savedNormalization(weights) {
-            x = try ImageDataset(sampleShape: x.shape, pixels: x.scalars, labels: [0], classNames: ["?"]).normalized(mean: n.mean, std: n.std).image(0)
+            x = try ImageDataset.normalize(x, mean: n.mean, std: n.std)
         }
         let probabilities = try withGradientsDisabled { try net(try x.unsqueezed(axis: 0)).softmax(axis: 1) }.scalars
         let names = classNames?.split(separator: ",").map(String.init) ?? probabilities.indices.map(String.init)

@@ -48,7 +48,7 @@ final class DigitLab: @unchecked Sendable {
     func predict(_ pixels: [Float]) throws -> (probabilities: [Float], layers: [(name: String, output: Tensor)]) {
         let model = lock.withLock { predictor }
         let (mean, std) = MNIST.normalization
-        let x = try Tensor(shape: [1, 1, 28, 28], scalars: pixels.map { ($0 - mean) / std })
+        let x = try ImageDataset.normalize(try Tensor(shape: [1, 28, 28], scalars: pixels), mean: [mean], std: [std]).unsqueezed(axis: 0)
         let outputs = try withGradientsDisabled { try model.intermediateOutputs(x) }
         let probabilities = try (outputs.last ?? x).softmax(axis: 1).scalars
         return (probabilities, zip(model.layers, outputs).map { ("\($0.name) \(type(of: $0.module))", $1) })

@@ -31,3 +31,14 @@ public func convolutionMatrix(height: Int, width: Int, kernel: Tensor, stride: I
     }
     return try Tensor(shape: [outH * outW, height * width], scalars: m)
 }
+
+/// Checks `convolutionMatrix` on a random input: max |matrix · x − conv2d(x)| (0 up to rounding).
+public func convolutionMatrixCheck(_ matrix: Tensor, height: Int, width: Int, kernel: Tensor, stride: Int = 1, padding: Int = 0,
+                                   seed: UInt64 = 0) throws -> Float {
+    var g = SeededGenerator(seed: seed)
+    let x = try Tensor.randomNormal([height, width], using: &g)
+    let viaMatrix = try matmul(matrix, try x.reshaped(to: [height * width, 1]))
+    let viaConv = try conv2d(try x.reshaped(to: [1, 1, height, width]), weight: try kernel.reshaped(to: [1, 1] + kernel.shape),
+                             stride: PerAxis(stride), padding: Padding.symmetric(padding))
+    return zip(viaMatrix.scalars, viaConv.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
+}

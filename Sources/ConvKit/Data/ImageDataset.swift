@@ -51,6 +51,15 @@ public struct ImageDataset: Sendable {
                                  labels: Array(labels[0..<k]), classNames: classNames)
     }
 
+    /// One image (C, H, W) normalised as `normalized(mean:std:)` does for a dataset.
+    public static func normalize(_ image: Tensor, mean: [Float], std: [Float]) throws -> Tensor {
+        guard image.rank == 3 else {
+            throw ConvKitError.shapeMismatch(op: "normalize", message: "expected one image (C, H, W), got \(image.shape)")
+        }
+        return try ImageDataset(sampleShape: image.shape, pixels: image.scalars, labels: [0], classNames: [""])
+            .normalized(mean: mean, std: std).image(0)
+    }
+
     /// The dataset with each channel c mapped to (x − mean[c]) / std[c], as
     /// `torchvision.transforms.Normalize` (e.g. MNIST's mean 0.1307, std 0.3081).
     /// - Throws: `ConvKitError.invalidArgument` unless there is one positive std per channel (or one for all).
