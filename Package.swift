@@ -41,7 +41,7 @@ let package = Package(
             path: "Benchmarks/ConvKitBenchmarks"),
         .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels"]),
         // Runs the built `convkit` binary; depending on the executable target makes `swift test` build it.
-        .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKitCLI"]),
+        .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKitCLI", "ConvKit"]),
         .testTarget(
             name: "ConvKitLabTests",
             dependencies: ["ConvKitLab", "ConvKit", .product(name: "HummingbirdTesting", package: "hummingbird"),

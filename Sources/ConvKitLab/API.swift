@@ -14,6 +14,11 @@ func json<Body: Decodable & Sendable, Result: Encodable>(
     _ request: Request, limit: Int, _ handler: @Sendable (Body) async throws -> Result
 ) async -> Response {
     do {
+        // JSON only: also keeps cross-site "simple" requests (forms, text/plain) from reaching the API.
+        let contentType = request.headers[.contentType]
+        guard contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json" else {
+            throw LabError(status: .unsupportedMediaType, message: "expected Content-Type: application/json, got \(contentType ?? "none")")
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -53,7 +58,9 @@ func errorResponse(_ error: any Error) -> Response {
     case let e as ConvKitError: (status, message) = (.unprocessableContent, e.description)
     default: (status, message) = (.badRequest, "\(error)")
     }
-    let data = (try? JSONEncoder().encode(["error": message])) ?? Data("{\"error\":\"bad request\"}".utf8)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .withoutEscapingSlashes
+    let data = (try? encoder.encode(["error": message])) ?? Data("{\"error\":\"bad request\"}".utf8)
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
 }
 

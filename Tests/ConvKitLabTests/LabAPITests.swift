@@ -103,6 +103,15 @@ import Testing
             #expect(s2 == .badRequest && a2["error"]?.stringValue?.contains("at most 128×128") == true)
             let (s3, a3) = try await Self.get(client, "/api/params?hidden=abc")
             #expect(s3 == .badRequest && a3["error"]?.stringValue?.contains("hidden must be an integer") == true)
+            // JSON endpoints take JSON only (a form or text/plain post is what a foreign page could send).
+            for type in ["text/plain", "application/x-www-form-urlencoded", nil] {
+                var fields = HTTPFields()
+                if let type { fields[.contentType] = type }
+                try await client.execute(uri: "/api/receptive-field", method: .post, headers: fields, body: ByteBuffer(string: "{}")) { r in
+                    #expect(r.status == .unsupportedMediaType, "\(type ?? "no content type")")
+                    #expect(String(buffer: r.body).contains("expected Content-Type: application/json"))
+                }
+            }
         }
     }
 

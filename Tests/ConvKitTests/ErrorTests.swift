@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func poolingArguments() throws {
-        expectError(containing: "padding should be at most half of the effective kernel size") {
+        expectError(containing: "padding should be at most half of the kernel size") {
             try maxPool2d(x, kernelSize: 2, padding: 2)
         }
         expectError(containing: "kernel larger than padded input") { try maxPool2d(x, kernelSize: 9) }

@@ -47,6 +47,23 @@ public enum CIFAR10 {
         return try parse(bytes, source: folder)
     }
 
+    /// Reads a split straight from the published archive's bytes (`cifar-10-binary.tar.gz`,
+    /// or the tar inside it), without extracting files.
+    /// - Throws: `ConvKitError.invalidFile` when the archive is corrupt or lacks the split's batch files.
+    public static func parseArchive(_ bytes: [UInt8], split: MNIST.Split, source: String = "<memory>") throws -> ImageDataset {
+        let tar = bytes.starts(with: [0x1F, 0x8B]) ? try Zlib.gunzip(bytes, source: source) : bytes
+        let entries = try Tar.entries(tar, source: source)
+        let names = split == .train ? (1...5).map { "data_batch_\($0).bin" } : ["test_batch.bin"]
+        var records = [UInt8]()
+        for name in names {
+            guard let entry = entries.first(where: { !$0.isDirectory && $0.components.last == name }) else {
+                throw ConvKitError.invalidFile(path: source, message: "the archive has no \(name)")
+            }
+            records += tar[entry.contents]
+        }
+        return try parse(records, source: source)
+    }
+
     /// Downloads the archive into `folder` (verified against its MD5), extracts the batch
     /// files, and loads a split.
     public static func download(into folder: String, split: MNIST.Split, from file: RemoteFile = remoteFile) async throws -> ImageDataset {
@@ -56,42 +73,67 @@ public enum CIFAR10 {
             guard let data = FileManager.default.contents(atPath: archive) else {
                 throw ConvKitError.io(path: archive, message: "cannot read the downloaded archive")
             }
-            try Tar.extract(try Zlib.decompress([UInt8](data), source: archive), into: folder, source: archive)
+            try Tar.extract(try Zlib.gunzip([UInt8](data), source: archive), into: folder, source: archive)
         }
         return try load(folder: target, split: split)
     }
 }
 
-/// Extracts regular files from a ustar/GNU tar stream (what the CIFAR-10 archive is).
+/// Reads ustar/GNU tar streams (what the CIFAR-10 archive is): regular files and folders.
 enum Tar {
-    static func extract(_ bytes: [UInt8], into folder: String, source: String) throws {
+    struct Entry {
+        /// The path's components ("." and empty ones dropped; a leading "/" is ignored, as GNU tar does).
+        let components: [String]
+        let isDirectory: Bool
+        let contents: Range<Int>
+        var name: String { components.joined(separator: "/") }
+    }
+
+    /// The entries of a tar stream, in order, as byte ranges of `bytes` (nothing is copied or written).
+    /// Links and other special entries are skipped.
+    static func entries(_ bytes: [UInt8], source: String) throws -> [Entry] {
+        var entries: [Entry] = []
         var at = 0
         while at + 512 <= bytes.count {
-            let header = Array(bytes[at..<(at + 512)])
+            let header = bytes[at..<(at + 512)]
             if header.allSatisfy({ $0 == 0 }) { break }
-            func field(_ offset: Int, _ length: Int) -> String {
-                String(decoding: header[offset..<(offset + length)].prefix { $0 != 0 }, as: UTF8.self)
+            func field(_ offset: Int, _ length: Int) -> ArraySlice<UInt8> {
+                header[(at + offset)..<(at + offset + length)].prefix { $0 != 0 }
             }
-            let name = field(345, 155).isEmpty ? field(0, 100) : field(345, 155) + "/" + field(0, 100)
-            guard let size = Int(field(124, 12).trimmingCharacters(in: .whitespaces), radix: 8) else {
+            func text(_ offset: Int, _ length: Int) -> String { String(decoding: field(offset, length), as: UTF8.self) }
+            let name = field(345, 155).isEmpty ? text(0, 100) : text(345, 155) + "/" + text(0, 100)
+            // The size is octal digits, space- or NUL-padded (the GNU base-256 form is for files ≥ 8 GiB).
+            let digits = field(124, 12).filter { $0 != UInt8(ascii: " ") }
+            guard !digits.isEmpty, digits.count <= 11, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "7")).contains($0) }) else {
                 throw ConvKitError.invalidFile(path: source, message: "tar header at byte \(at) has a bad size field")
             }
-            let type = header[156]
+            let size = digits.reduce(0) { $0 * 8 + Int($1 - UInt8(ascii: "0")) }
+            let type = bytes[at + 156]
             at += 512
-            guard at + size <= bytes.count else {
+            guard size <= bytes.count - at else {
                 throw ConvKitError.invalidFile(path: source, message: "tar entry \(name) runs past the end (truncated?)")
             }
-            guard !name.split(separator: "/").contains("..") else {
+            let components = name.split(separator: "/").map(String.init).filter { $0 != "." }
+            guard !components.contains("..") else {
                 throw ConvKitError.invalidFile(path: source, message: "tar entry \(name) points outside the target folder")
             }
-            let path = (folder as NSString).appendingPathComponent(name)
-            if type == UInt8(ascii: "5") {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            } else if type == 0 || type == UInt8(ascii: "0") {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try AtomicFile.write(Array(bytes[at..<(at + size)]), to: path)
+            if !components.isEmpty && (type == UInt8(ascii: "5") || type == 0 || type == UInt8(ascii: "0")) {
+                entries.append(Entry(components: components, isDirectory: type == UInt8(ascii: "5"), contents: at..<(at + size)))
             }
             at += (size + 511) / 512 * 512
+        }
+        return entries
+    }
+
+    /// Writes the regular files and folders of a tar stream under `folder`.
+    static func extract(_ bytes: [UInt8], into folder: String, source: String) throws {
+        for entry in try entries(bytes, source: source) {
+            // Joined by hand: the names are untrusted, and only whole components are kept.
+            let parent = ([folder] + entry.components.dropLast(entry.isDirectory ? 0 : 1)).joined(separator: "/")
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            if !entry.isDirectory {
+                try AtomicFile.write(Array(bytes[entry.contents]), to: parent + "/" + entry.components.last!)
+            }
         }
     }
 }

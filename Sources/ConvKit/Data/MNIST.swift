@@ -2,11 +2,41 @@ import Foundation
 
 /// MNIST in its original IDX format (LeCun, Cortes, Burges; CC BY-SA 3.0), plain or gzipped.
 public enum MNIST {
-    /// Parses an IDX file's bytes (gunzipped): magic 0x00000801 (labels, 1-D) or 0x00000803
-    /// (images, 3-D), big-endian sizes, then unsigned bytes.
+    /// Parses an IDX file's bytes, plain or gzipped (detected from the gzip magic 1f 8b): magic
+    /// 0x00000801 (labels, 1-D) or 0x00000803 (images, 3-D), big-endian sizes, then unsigned bytes.
+    /// A gzipped file is inflated only as far as its header's sizes justify.
     /// - Returns: the sizes and the raw bytes.
-    /// - Throws: `ConvKitError.invalidFile` for a bad magic number or a size that does not fit.
+    /// - Throws: `ConvKitError.invalidFile` for a bad magic number, a size that does not fit,
+    ///   or corrupt compressed data.
     public static func parseIDX(_ bytes: [UInt8], source: String = "<memory>") throws -> (shape: [Int], values: [UInt8]) {
+        guard bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B else {
+            let (shape, count) = try idxHeader(bytes, source: source)
+            let headerSize = 4 + 4 * shape.count
+            guard bytes.count - headerSize == count else {
+                throw ConvKitError.invalidFile(
+                    path: source, message: "IDX sizes \(shape) need \(count) data bytes, the file has \(bytes.count - headerSize)")
+            }
+            return (shape, Array(bytes[headerSize...]))
+        }
+        // Inflate the 4-byte magic, then the sizes, then exactly the data they declare.
+        let magic = try Zlib.decompressPrefix(bytes, count: 4, source: source)
+        let rank = magic.count == 4 ? Int(magic[3]) : 0
+        let (shape, count) = try idxHeader(try Zlib.decompressPrefix(bytes, count: 4 + 4 * rank, source: source), source: source)
+        let headerSize = 4 + 4 * shape.count
+        guard count / Zlib.maxRatio <= bytes.count else {
+            throw ConvKitError.invalidFile(
+                path: source, message: "IDX sizes \(shape) need \(count) data bytes; \(bytes.count) compressed bytes cannot hold them (truncated?)")
+        }
+        let all = try Zlib.decompress(bytes, source: source, limit: headerSize + count)
+        guard all.count == headerSize + count else {
+            throw ConvKitError.invalidFile(
+                path: source, message: "IDX sizes \(shape) need \(count) data bytes, the file has \(all.count - headerSize)")
+        }
+        return (shape, Array(all[headerSize...]))
+    }
+
+    /// The sizes in an IDX header and the number of data bytes they declare (overflow-checked).
+    static func idxHeader(_ bytes: [UInt8], source: String) throws -> (shape: [Int], count: Int) {
         guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, [1, 3].contains(bytes[3]) else {
             let magic = bytes.prefix(4).map { String(format: "%02x", $0) }.joined()
             throw ConvKitError.invalidFile(
@@ -26,21 +56,15 @@ public enum MNIST {
             }
             count = product
         }
-        guard bytes.count == 4 + 4 * rank + count else {
-            throw ConvKitError.invalidFile(
-                path: source, message: "IDX sizes \(shape) need \(count) data bytes, the file has \(bytes.count - 4 - 4 * rank)")
-        }
-        return (shape, Array(bytes[(4 + 4 * rank)...]))
+        return (shape, count)
     }
 
-    /// Reads an IDX file, gunzipping it when its name ends in `.gz`.
+    /// Reads an IDX file, plain or gzipped.
     public static func readIDX(path: String) throws -> (shape: [Int], values: [UInt8]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConvKitError.io(path: path, message: "cannot read the file")
         }
-        let raw = [UInt8](data)
-        let bytes = path.hasSuffix(".gz") ? try Zlib.decompress(raw, source: path) : raw
-        return try parseIDX(bytes, source: path)
+        return try parseIDX([UInt8](data), source: path)
     }
 
     /// Loads an images file and a labels file as a dataset of (1, 28, 28) samples scaled to [0, 1].

@@ -65,18 +65,23 @@ extension PNG {
         }
         guard let h = header else { throw fail("no IHDR chunk") }
         guard h.colorType != 3 || !palette.isEmpty else { throw fail("palette image without a PLTE chunk") }
-        let raw = try Zlib.decompress(compressed, source: source)
         let passes = h.interlaced ? adam7 : [(0, 0, 1, 1)]
         var expected = 0
         for (x0, y0, dx, dy) in passes {
             let w = (h.width - x0 + dx - 1) / dx, rows = (h.height - y0 + dy - 1) / dy
             if w > 0 && rows > 0 { expected += rows * (1 + h.rowBytes(w)) }
         }
+        // Inflate only what the header declares (extra data is ignored, as libpng does), and
+        // refuse at once when the IDAT bytes are too few to hold it even at deflate's best ratio.
+        guard expected / Zlib.maxRatio <= compressed.count else {
+            throw fail("image data holds \(compressed.count) compressed bytes, too few for \(expected) (truncated?)")
+        }
+        let raw = try Zlib.decompressPrefix(compressed, count: expected, source: source)
         guard raw.count >= expected else { throw fail("image data holds \(raw.count) bytes, expected \(expected) (truncated?)") }
 
         // Samples as integers, pixel-major, before palette expansion.
         let spp = h.samplesPerPixel
-        var samples = [Int](repeating: 0, count: h.width * h.height * spp)
+        var samples = [UInt16](repeating: 0, count: h.width * h.height * spp)
         var offset = 0
         for (x0, y0, dx, dy) in passes {
             let w = (h.width - x0 + dx - 1) / dx, rows = (h.height - y0 + dy - 1) / dy
@@ -90,13 +95,13 @@ extension PNG {
                 try unfilter(&row, previous: previous, filter: filter, step: h.filterStep, fail: fail)
                 let y = y0 + r * dy
                 for i in 0..<(w * spp) {
-                    let value: Int
+                    let value: UInt16
                     switch h.bitDepth {
-                    case 16: value = Int(row[2 * i]) << 8 | Int(row[2 * i + 1])
-                    case 8: value = Int(row[i])
+                    case 16: value = UInt16(row[2 * i]) << 8 | UInt16(row[2 * i + 1])
+                    case 8: value = UInt16(row[i])
                     default:
                         let bit = i * h.bitDepth
-                        value = Int(row[bit / 8] >> (8 - h.bitDepth - bit % 8)) & ((1 << h.bitDepth) - 1)
+                        value = UInt16(row[bit / 8] >> (8 - h.bitDepth - bit % 8)) & ((1 << h.bitDepth) - 1)
                     }
                     let x = x0 + (i / spp) * dx
                     samples[(y * h.width + x) * spp + i % spp] = value
@@ -131,14 +136,14 @@ extension PNG {
     }
 
     /// Integer samples → float planes in [0, 1]; palette indices → RGB, or RGBA with tRNS.
-    static func planes(_ samples: [Int], header h: Header, palette: [[Float]], transparency: [UInt8],
+    static func planes(_ samples: [UInt16], header h: Header, palette: [[Float]], transparency: [UInt8],
                        fail: (String) -> ConvKitError) throws -> Image {
         let plane = h.width * h.height
         if h.colorType == 3 {
             let channels = transparency.isEmpty ? 3 : 4
             var pixels = [Float](repeating: 0, count: channels * plane)
             for p in 0..<plane {
-                let index = samples[p]
+                let index = Int(samples[p])
                 guard index < palette.count else { throw fail("palette index \(index) beyond the \(palette.count) entries") }
                 for c in 0..<3 { pixels[c * plane + p] = palette[index][c] }
                 if channels == 4 { pixels[3 * plane + p] = index < transparency.count ? Float(transparency[index]) / 255 : 1 }

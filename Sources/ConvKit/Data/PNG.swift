@@ -51,7 +51,7 @@ public struct Image: Sendable, Equatable {
 public enum PNG {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     /// The largest image accepted (pixels), so a forged header cannot ask for unbounded memory.
-    public static let maxPixels = 1 << 28
+    public static let maxPixels = 1 << 26
 
     /// Reads a PNG file.
     /// - Throws: `ConvKitError.io` when it cannot be read, `ConvKitError.invalidFile` when it

@@ -8,11 +8,14 @@ import Darwin
 /// Whole-file writes that either fully replace the destination or leave it untouched.
 enum AtomicFile {
     /// Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path`
-    /// and fsyncs the directory.
+    /// and fsyncs the directory. Temporary files left by writers that were killed mid-write
+    /// (their process no longer exists) are removed first.
     static func write(_ bytes: [UInt8], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let prefix = "." + url.lastPathComponent + ".tmp-"
+        removeAbandonedTemporaries(in: directory, prefix: prefix)
+        let temporary = directory + "/" + prefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         func failure(_ step: String) -> ConvKitError {
             .io(path: path, message: "\(step) failed: \(String(cString: strerror(errno)))")
         }
@@ -43,6 +46,18 @@ enum AtomicFile {
         if dirFD >= 0 {
             fsync(dirFD)
             close(dirFD)
+        }
+    }
+}
+
+extension AtomicFile {
+    /// Deletes `<prefix><pid>-<random>` files whose writing process is gone (SIGKILL, power loss):
+    /// without this, every interrupted checkpoint would leave a full-size file behind.
+    static func removeAbandonedTemporaries(in directory: String, prefix: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
         }
     }
 }

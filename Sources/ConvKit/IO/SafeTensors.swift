@@ -148,9 +148,18 @@ public struct SafeTensors: Sendable {
     }
 
     /// The tensor `name` as integers (for I64 labels, indices and counters).
+    /// - Throws: `ConvKitError.invalidFile` when a stored floating-point value is not a whole
+    ///   number that fits in `Int` (NaN, infinity, 1e30, 0.5).
     public func integers(_ name: String) throws -> [Int] {
         let e = try entry(name)
-        guard e.dtype == .i64 else { return decode(e).map { Int($0) } }
+        guard e.dtype == .i64 else {
+            return try decode(e).map { value in
+                guard let exact = Int(exactly: value) else {
+                    throw ConvKitError.invalidFile(path: source, message: "safetensors: '\(name)' holds \(value), expected whole numbers")
+                }
+                return exact
+            }
+        }
         let base = e.byteRange.lowerBound
         return (0..<e.shape.reduce(1, *)).map { i in
             // Exact for all 64 bits (the float path would round above 2^53).

@@ -7,7 +7,7 @@ import _ConvKitKernels
 /// - Parameters:
 ///   - input: (N, C, L) or (C, L).
 ///   - kernelSize: window size; `stride` defaults to it.
-///   - padding: implicit −∞ on both sides, at most half the dilated window.
+///   - padding: implicit −∞ on both sides, at most half the kernel size.
 /// - Returns: (N, C, L_out).
 public func maxPool1d(
     _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
@@ -21,7 +21,7 @@ public func maxPool1d(
 /// - Parameters:
 ///   - input: (N, C, H, W) or (C, H, W).
 ///   - kernelSize: window size; `stride` defaults to it.
-///   - padding: implicit −∞ on both sides, at most half the dilated window.
+///   - padding: implicit −∞ on both sides, at most half the kernel size.
 /// - Returns: (N, C, H_out, W_out).
 public func maxPool2d(
     _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
@@ -108,16 +108,17 @@ public func globalMaxPool(_ input: Tensor) throws -> Tensor {
 /// The checked geometry of a pooling window over C planes (groups = C).
 func poolingGeometry(
     _ x: Tensor, rank r: Int, kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, dilation: PerAxis,
-    ceilMode: Bool, maxPadding: (_ k: Int, _ d: Int) -> Int, op: String
+    ceilMode: Bool, op: String
 ) throws -> ConvGeometry {
     let k = try kernelSize.resolved(rank: r, op: op, argument: "kernelSize")
     let s = try (stride ?? kernelSize).resolved(rank: r, op: op, argument: "stride")
     let d = try dilation.resolved(rank: r, op: op, argument: "dilation")
     let p = try padding.resolved(rank: r, op: op, argument: "padding", minimum: 0)
-    for a in 0..<r where p[a] > maxPadding(k[a], d[a]) {
+    // PyTorch's rule for max and average pooling alike: padding ≤ kernel/2 (the undilated kernel),
+    // which keeps every window overlapping the input.
+    for a in 0..<r where p[a] > k[a] / 2 {
         throw ConvKitError.invalidArgument(
-            op: op, argument: "padding",
-            message: "should be at most half of the effective kernel size, got \(p[a]) for kernel \(k[a]) dilation \(d[a])")
+            op: op, argument: "padding", message: "should be at most half of the kernel size, got \(p[a]) for kernel \(k[a])")
     }
     let size = Array(x.shape[2...])
     let out = (0..<r).map { a in
@@ -140,7 +141,7 @@ func maxPool(
 ) throws -> (output: Tensor, indices: [Int]) {
     let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: r == 1 ? "(N, C, L)" : "(N, C, H, W)")
     let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding,
-                                dilation: dilation, ceilMode: ceilMode, maxPadding: { k, d in (d * (k - 1) + 1) / 2 },
+                                dilation: dilation, ceilMode: ceilMode,
                                 op: op)
     let planes = x.shape[0] * x.shape[1]
     var out = [Float](repeating: 0, count: planes * g.outputPlane)
@@ -178,7 +179,7 @@ func avgPool(
     }
     let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: r == 1 ? "(N, C, L)" : "(N, C, H, W)")
     let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding, dilation: 1,
-                                ceilMode: ceilMode, maxPadding: { k, _ in k / 2 }, op: op)
+                                ceilMode: ceilMode, op: op)
     let planes = x.shape[0] * x.shape[1]
     var out = [Float](repeating: 0, count: planes * g.outputPlane)
     if !out.isEmpty {
