@@ -61,3 +61,37 @@ write("safetensors", "weights.safetensors", safetensors({
     "half": ("F16", [2], struct.pack("<2e", 1.5, -2.0)),
 }, {"format": "pt", "epoch": "3"}))
 write("safetensors", "empty.safetensors", safetensors({}))
+
+
+# Regression inputs: re-creations of what the first fuzzing runs crashed on (the original files
+# were lost with a scratch folder), replayed by FuzzRegressionTests from Tests/ConvKitTests/Fixtures/fuzz/.
+regressions = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvKitTests", "Fixtures", "fuzz")
+
+
+def regression(target, name, data):
+    os.makedirs(os.path.join(regressions, target), exist_ok=True)
+    with open(os.path.join(regressions, target, name), "wb") as f:
+        f.write(data)
+
+
+# safetensors: integers() converted a float too large for Int (a trap).
+regression("safetensors", "float-beyond-int.safetensors", safetensors({
+    "step": ("F32", [2], struct.pack("<2f", 1e30, float("nan"))),
+}))
+
+
+def tar_header(name, size, kind=b"0"):
+    header = bytearray(512)
+    header[0:len(name[:100])] = name[:100]
+    header[124:124 + len(size)] = size
+    header[156:157] = kind
+    return bytes(header)
+
+
+# CIFAR archives: a negative size (sliced with a negative length) and names that made
+# Foundation's path functions trap.
+regression("cifar", "negative-size.tar", tar_header(b"test_batch.bin", b"-1") + bytes(1536))
+odd = b"".join(tar_header(name, b"1") + bytes(512) for name in [b"/", b"//./", b"\xc3(\xff/\xfe", b"cifar-10-batches-bin/\x01/"])
+regression("cifar", "odd-names.tar", odd + bytes(1024))
+# IDX: a gzip bomb behind a header for two labels.
+regression("idx", "gzip-bomb.gz", gz(struct.pack(">II", 0x801, 2) + bytes(8 << 20)))
