@@ -98,7 +98,7 @@ try:
 
     driver.get(base + "receptive-field.html")
     wait.until(lambda d: "7×7" in d.find_element(By.ID, "summary").text)
-    check(True, "receptive field: three 3×3 layers see 7×7")
+    check("7×7" in driver.find_element(By.ID, "summary").text, "receptive field: three 3×3 layers see 7×7")
     driver.save_screenshot(os.path.join(shots, "receptive-field.png"))
 
     driver.get(base + "connectivity.html")
@@ -128,7 +128,8 @@ try:
     driver.save_screenshot(os.path.join(shots, "digits-training.png"))
     driver.find_element(By.ID, "stop").click()
     WebDriverWait(driver, 60).until(lambda d: "stopped" in d.find_element(By.ID, "status").text or "done" in d.find_element(By.ID, "status").text)
-    check(True, "digits: training streams progress and stops on request")
+    status = driver.find_element(By.ID, "status").text
+    check("stopped" in status or "done" in status, "digits: training streams progress and stops on request")
     driver.save_screenshot(os.path.join(shots, "digits.png"))
     for page in ["playground", "stepper", "conv1d", "receptive-field", "connectivity", "params", "digits"]:
         driver.get(base + page + ".html")

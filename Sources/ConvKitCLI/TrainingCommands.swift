@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
     @Option(help: "Write a checkpoint here after every epoch.") var checkpoint: String?
     @Option(help: "Resume from this checkpoint.") var resume: String?
     @Option(name: .shortAndLong, help: "Write the trained weights here.") var output: String?
-    @Flag(help: "Print the epoch records as JSON.") var json = false
+    @Flag(help: "Print the epoch records as JSON (with the process's resident memory after each epoch).") var json = false
 
     func run() throws {
         let entry = try Zoo.entry(model)
@@ -66,11 +66,12 @@ struct Train: ParsableCommand {
                                   augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: flip))
         if let resume { try trainer.resume(from: resume) }
         let progress = ProgressBar.terminal()
-        var records: [EpochRecord] = []
+        var records: [EpochRecord] = [], resident: [Int] = []
         try trainer.fit(train, epochs: epochs, validation: test) { event in
             progress(event)
             if case let .epoch(r) = event {
                 records.append(r)
+                resident.append(ProcessMemory.residentBytes() ?? 0)
                 if let checkpoint { try trainer.saveCheckpoint(to: checkpoint) }
             }
         }
@@ -78,8 +79,11 @@ struct Train: ParsableCommand {
             try net.save(to: output, metadata: (normalization?.metadata ?? [:]).merging(["convkit.model": entry.name]) { a, _ in a })
         }
         if json {
-            print(JSONValue.array(records.map { r in .object([("epoch", .number(Double(r.epoch))), ("loss", .number(Double(r.trainLoss))),
-                                                               ("testAccuracy", .number(Double(r.validation?.accuracy ?? .nan)))]) }).serialized)
+            print(JSONValue.array(zip(records, resident).map { r, bytes in
+                .object([("epoch", .number(Double(r.epoch))), ("loss", .number(Double(r.trainLoss))),
+                         ("testAccuracy", .number(Double(r.validation?.accuracy ?? .nan))),
+                         ("residentMB", .number((Double(bytes) / 1_048_576 * 10).rounded() / 10))])
+            }).serialized)
         } else if let last = records.last?.validation {
             print(String(format: "test accuracy %.2f%% after %d epochs", last.accuracy * 100, trainer.epoch) + (output.map { "; weights: \($0)" } ?? ""))
         }

@@ -85,21 +85,22 @@ final class DigitLab: @unchecked Sendable {
 
     /// Starts training the current model on the bundled digits on its own thread.
     func startTraining(epochs: Int, learningRate: Float, limit: Int?) throws {
-        try lock.withLock {
+        // Read under the lock here, so the training thread works with copies.
+        let (name, seed): (String, UInt64) = try lock.withLock {
             guard !running else { throw LabError(status: .conflict, message: "a training job is already running") }
             running = true
             events = []
             generation += 1
+            return (modelName, UInt64(generation))
         }
-        let name = lock.withLock { modelName }
         let thread = Thread { [self] in
             do {
                 let train = try MNIST.bundled(.train, normalized: true), test = try MNIST.bundled(.test, normalized: true)
-                let model = try Zoo.entry(name).build(seed: UInt64(generation))
+                let model = try Zoo.entry(name).build(seed: seed)
                 // Start from the weights in use, so Train continues what the page shows.
                 try model.loadState(from: try SafeTensors(bytes: SafeTensors.serialize(lock.withLock { predictor }.stateDict())))
                 let trainer = try Trainer(model: model, optimizer: try Adam(parameters: model.parameters, learningRate: learningRate),
-                                          batchSize: 64, seed: UInt64(generation))
+                                          batchSize: 64, seed: seed)
                 lock.withLock { self.trainer = trainer }
                 let data = limit.map { train.prefix($0) } ?? train
                 try trainer.fit(data, epochs: epochs, validation: test.prefix(500)) { event in

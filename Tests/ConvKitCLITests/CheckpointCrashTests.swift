@@ -102,6 +102,53 @@ import Glibc
         #expect(temporaryFiles(of: checkpoint).isEmpty, "the failed write left its temporary file")
     }
 
+    /// Whether this machine lets an unprivileged process mount a tmpfs in its own namespaces.
+    static let canMountTmpfs: Bool = {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        probe.arguments = ["-rm", "sh", "-c", "mount -t tmpfs -o size=1m none /tmp"]
+        probe.standardOutput = FileHandle.nullDevice
+        probe.standardError = FileHandle.nullDevice
+        guard (try? probe.run()) != nil else { return false }
+        probe.waitUntilExit()
+        return probe.terminationStatus == 0
+    }()
+
+    /// A real full disk: a 7 MB tmpfs (mounted in a private mount namespace) holds one checkpoint
+    /// but not the temporary file of the next.
+    @Test(.enabled(if: canMountTmpfs, "needs unshare -rm and tmpfs mounts"))
+    func aFullDiskKeepsThePreviousCheckpoint() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let disk = dir.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        let train = Self.training.map { "'\($0)'" }.joined(separator: " ")
+        let script = """
+            mount -t tmpfs -o size=7m none "$1" || exit 90
+            "$2" \(train) --epochs 1 --checkpoint "$1/run.ckpt" > /dev/null 2>&1 || exit 91
+            cp "$1/run.ckpt" "$3/before.ckpt"
+            "$2" \(train) --epochs 3 --resume "$1/run.ckpt" --checkpoint "$1/run.ckpt" > /dev/null 2> "$3/stderr.txt"
+            echo $? > "$3/status.txt"
+            cp "$1/run.ckpt" "$3/after.ckpt"
+            ls -a "$1" > "$3/listing.txt"
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-rm", "sh", "-c", script, "sh", disk.path, try #require(CLI.binary).path, dir.path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        func read(_ name: String) -> String {
+            String(decoding: FileManager.default.contents(atPath: dir.appendingPathComponent(name).path) ?? Data(), as: UTF8.self)
+        }
+        #expect(read("status.txt").trimmingCharacters(in: .whitespacesAndNewlines) != "0")
+        #expect(read("stderr.txt").contains("No space left on device"), "\(read("stderr.txt"))")
+        let before = FileManager.default.contents(atPath: dir.appendingPathComponent("before.ckpt").path)
+        #expect(before != nil && before == FileManager.default.contents(atPath: dir.appendingPathComponent("after.ckpt").path),
+                "the previous checkpoint was damaged")
+        #expect(!read("listing.txt").contains(".tmp-"), "the failed write left its temporary file: \(read("listing.txt"))")
+    }
+
     /// Temporary files that `AtomicFile` writes beside `path` (`.<name>.tmp-<pid>-<random>`).
     func temporaryFiles(of path: String) -> [String] {
         let url = URL(fileURLWithPath: path)

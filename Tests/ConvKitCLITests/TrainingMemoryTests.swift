@@ -1,0 +1,21 @@
+import ConvKit
+import Foundation
+import Testing
+
+/// A training run's resident memory is flat across epochs: nothing a step allocates (tensors,
+/// the autograd graph, optimizer state, batches) outlives the step.
+@Suite struct TrainingMemoryTests {
+    @Test func residentMemoryIsFlatAcrossEpochs() throws {
+        // 16 steps per epoch: a leak of even one batch's activations per step (≥ 3 MB) would add
+        // ≥ 48 MB per epoch.
+        let run = try CLI.run(["train", "course-cnn", "--limit", "512", "--batch-size", "32", "--epochs", "6", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = try #require(try JSONValue.parse(Array(run.stdout.utf8)).arrayValue)
+        let resident = records.compactMap { $0["residentMB"].flatMap { if case let .number(d) = $0 { d } else { nil } } }
+        #expect(resident.count == 6)
+        // After the first epochs (allocator pools and caches fill up), no further growth.
+        let settled = resident[1], peak = resident[1...].max() ?? 0
+        print("resident memory per epoch (MB): \(resident)")
+        #expect(peak - settled < 24, "resident memory grew from \(settled) MB to \(peak) MB across epochs: \(resident)")
+    }
+}
