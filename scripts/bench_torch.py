@@ -77,6 +77,23 @@ def workload(w):
     return train
 
 
+def memory_run(steps=200, batch=64):
+    """The peak-memory comparison (same as ConvKit's MemoryRun): train, report peak RSS."""
+    import resource
+    model = course_cnn()
+    images, labels = torch.randn(batch, 1, 28, 28), torch.arange(batch) % 10
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    for _ in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(model(images), labels).backward()
+        opt.step()
+    print(json.dumps({"peakMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}), flush=True)
+
+
+if "--memory-run" in sys.argv:
+    memory_run()
+    sys.exit(0)
+
 print("torch " + torch.__version__, flush=True)
 for line in sys.stdin:
     if line.strip():

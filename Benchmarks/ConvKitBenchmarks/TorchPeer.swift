@@ -8,20 +8,31 @@ final class TorchPeer {
     private let input = Pipe(), output = Pipe()
     let version: String
 
+    /// How to start a Python script: the interpreter and the arguments before the script's own.
+    struct Python {
+        let executable: String
+        func arguments(_ script: String) -> [String] { executable == "/usr/bin/env" ? ["python3", script] : [script] }
+    }
+    /// The Python the running peer uses (set by `start`).
+    nonisolated(unsafe) static var python: Python?
+
     /// Starts the peer with the first Python that imports torch: `$CONVKIT_TORCH_PYTHON`,
     /// `.venv-torch/bin/python`, then `python3`. Returns nil (and says why) when none does.
     static func start(script: String) -> TorchPeer? {
         let environment = ProcessInfo.processInfo.environment
         let candidates = [environment["CONVKIT_TORCH_PYTHON"], ".venv-torch/bin/python", "/usr/bin/env"].compactMap { $0 }
         for python in candidates where python == "/usr/bin/env" || FileManager.default.isExecutableFile(atPath: python) {
-            if let peer = try? TorchPeer(python: python, script: script) { return peer }
+            if let peer = try? TorchPeer(python: Python(executable: python), script: script) {
+                Self.python = Python(executable: python)
+                return peer
+            }
         }
         return nil
     }
 
-    private init(python: String, script: String) throws {
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = python == "/usr/bin/env" ? ["python3", script] : [script]
+    private init(python: Python, script: String) throws {
+        process.executableURL = URL(fileURLWithPath: python.executable)
+        process.arguments = python.arguments(script)
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.standardError

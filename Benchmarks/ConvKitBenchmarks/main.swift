@@ -13,6 +13,11 @@ func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
     return arguments[i + 1]
 }
+// A child process for the memory comparison: one course-CNN training run, then its peak RSS.
+if arguments.contains("--memory-run") {
+    print(try MemoryRun.trainAndReport())
+    exit(0)
+}
 let filter = option("--filter")
 let jsonPath = option("--json") ?? "bench-results.json"
 let minTime = Double(option("--min-time") ?? "") ?? 0.5
@@ -80,6 +85,21 @@ for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains
     print(line)
 }
 torch?.stop()
+
+// Peak resident memory of a training run (its own process on each side: 200 steps of the
+// course CNN at batch 64, SGD with momentum). Lower is better, so the ratio is PyTorch / ConvKit.
+if filter.map({ "course CNN train peak memory".localizedCaseInsensitiveContains($0) }) ?? true {
+    let name = "course CNN train peak memory"
+    let ours = MemoryRun.measure(executable: Bundle.main.executablePath ?? CommandLine.arguments[0], arguments: ["--memory-run"])
+    let theirs = torch != nil ? TorchPeer.python.flatMap { MemoryRun.measure(executable: $0.executable, arguments: $0.arguments(scriptPath) + ["--memory-run"]) } : nil
+    if let ours {
+        let ratio = theirs.map { $0 / ours }
+        rows.append(Row(name: name, unit: "MB peak RSS (lower is better; ratio = PyTorch/ConvKit)", convkit: ours, pytorch: theirs, ratio: ratio))
+        print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %11.1f", ours)
+              + (theirs.map { String(format: " %11.1f", $0) } ?? "           –") + (ratio.map { String(format: " %6.2fx", $0) } ?? "       –")
+              + "  MB peak RSS (lower is better)")
+    }
+}
 
 func geometricMean(_ values: [Double]) -> Double? {
     values.isEmpty ? nil : Foundation.exp(values.map { Foundation.log($0) }.reduce(0, +) / Double(values.count))

@@ -97,8 +97,7 @@ struct Demo: ParsableCommand {
             written.append(path)
         }
         // A smoothed per-batch loss curve (moving average over 10 batches) and accuracy per epoch.
-        let smoothed = batchLosses.indices.map { i in batchLosses[Swift.max(0, i - 9)...i].reduce(0, +) / Float(Swift.min(i + 1, 10)) }
-        try write(try Pictures.lineChart([smoothed]), "loss.png")
+        try write(try Pictures.lineChart([movingAverage(batchLosses, window: 10)]), "loss.png")
         try write(try Pictures.lineChart([trainAccuracy, testAccuracy]), "accuracy.png")
         let photo = try Image.sample(.camera)
         for kernel in [NamedKernel.sobelX, .sobelY, .sobel, .prewittX, .laplacian, .sharpen] {

@@ -112,13 +112,9 @@ func registerAPI(_ router: Router<BasicRequestContext>, configuration: LabConfig
                     let k = try Tensor(rows: try (body.kernel ?? KernelRequest(name: "sobel-x")).resolved().matrix)
                     kernels = Array(repeating: k, count: grids.count)
                 }
-                guard Set(inputs.map(\.shape)).count == 1 else { throw LabError(status: .badRequest, message: "channels must have one size") }
             }
-            let perChannel = try zip(inputs, kernels).map { x, k in
-                try convolutionSteps(input: x, kernel: k, stride: g.stride, padding: g.padding, dilation: g.dilation, paddingMode: g.mode,
-                                     flip: body.flip ?? false)
-            }
-            let sums = (0..<perChannel[0].count).map { i in perChannel.reduce(0) { $0 + $1[i].sum } }
+            let (perChannel, sums) = try convolutionSteps(channels: inputs, kernels: kernels, stride: g.stride, padding: g.padding,
+                                                          dilation: g.dilation, paddingMode: g.mode, flip: body.flip ?? false)
             let r = inputs[0].rank
             let width = r == 1 ? sums.count : (perChannel[0].last?.position.last ?? 0) + 1
             let lines = try outputSizeLines(input: inputs[0].shape, kernel: kernels[0].shape, stride: g.stride, padding: g.padding,

@@ -75,4 +75,24 @@ import Testing
                               stride: [1], dilation: [1], padBefore: [1], padAfter: [1])
         #expect(g1.weightCount + g1.outChannels == 3_328)
     }
+
+    /// A multi-channel step sums the channels' window sums, as conv2d with a (1, C, k, k) weight.
+    @Test func multiChannelStepsSumLikeConv2d() throws {
+        var rng = SeededGenerator(seed: 21)
+        let channels = try (0..<3).map { _ in try Tensor.randomNormal([5, 6], using: &rng) }
+        let kernels = try (0..<3).map { _ in try Tensor.randomNormal([3, 3], using: &rng) }
+        let (perChannel, sums) = try convolutionSteps(channels: channels, kernels: kernels, stride: 2, padding: 1)
+        #expect(perChannel.count == 3 && perChannel[0].count == sums.count)
+        let x = try Tensor.concatenate(try channels.map { try $0.reshaped(to: [1, 1, 5, 6]) }, axis: 1)
+        let w = try Tensor.concatenate(try kernels.map { try $0.reshaped(to: [1, 1, 3, 3]) }, axis: 1)
+        let y = try conv2d(x, weight: w, stride: 2, padding: 1)
+        expectClose(try Tensor(shape: [sums.count], scalars: sums), try y.reshaped(to: [sums.count]), "multi-channel sums")
+        expectError(containing: "one kernel per channel") { try convolutionSteps(channels: channels, kernels: Array(kernels.prefix(2))) }
+    }
+
+    @Test func movingAverageSmoothsTrailingWindows() {
+        #expect(movingAverage([2, 4, 6, 8], window: 2) == [2, 3, 5, 7])
+        #expect(movingAverage([1, 2, 3], window: 10) == [1, 1.5, 2])
+        #expect(movingAverage([], window: 3).isEmpty)
+    }
 }

@@ -72,6 +72,26 @@ public func convolutionSteps(
     return steps
 }
 
+/// The steps of a multi-channel convolution with one kernel per input channel (one output
+/// channel): each channel's steps, and the output, where each position sums the channels'
+/// window sums (as `conv2d` with weight (1, C, kH, kW) and no bias).
+/// - Throws: `ConvKitError.shapeMismatch` when the counts differ, the channels differ in size,
+///   or a channel and its kernel do not fit (as `convolutionSteps`).
+public func convolutionSteps(
+    channels: [Tensor], kernels: [Tensor], stride: PerAxis = 1, padding: Padding = 0, dilation: PerAxis = 1,
+    paddingMode: PaddingMode = .zeros, flip: Bool = false
+) throws -> (perChannel: [[ConvolutionStep]], sums: [Float]) {
+    guard !channels.isEmpty, channels.count == kernels.count, Set(channels.map(\.shape)).count == 1 else {
+        throw ConvKitError.shapeMismatch(
+            op: "convolutionSteps", message: "need one kernel per channel and channels of one size, got \(channels.map(\.shape)) and \(kernels.count) kernels")
+    }
+    let perChannel = try zip(channels, kernels).map { x, k in
+        try convolutionSteps(input: x, kernel: k, stride: stride, padding: padding, dilation: dilation, paddingMode: paddingMode, flip: flip)
+    }
+    let sums = perChannel[0].indices.map { i in perChannel.reduce(Float(0)) { $0 + $1[i].sum } }
+    return (perChannel, sums)
+}
+
 /// One input cell of a transposed convolution: its value times the kernel is added into
 /// the output window it maps to (the adjoint of the convolution's gather).
 public struct ScatterStep: Sendable, Equatable {

@@ -53,3 +53,17 @@ struct EvaluationAccumulator {
         return Evaluation(loss: n == 0 ? 0 : Float(lossSum / Double(n)), confusion: confusion)
     }
 }
+
+/// The trailing moving average of `values` over `window` entries (fewer at the start), for
+/// smoothing a per-batch loss curve.
+public func movingAverage(_ values: [Float], window: Int) -> [Float] {
+    let w = Swift.max(window, 1)
+    var result: [Float] = [], sum: Float = 0
+    result.reserveCapacity(values.count)
+    for (i, v) in values.enumerated() {
+        sum += v
+        if i >= w { sum -= values[i - w] }
+        result.append(sum / Float(Swift.min(i + 1, w)))
+    }
+    return result
+}
