@@ -65,6 +65,14 @@ import Testing
         #expect(try SafeTensors(bytes: exact).integers("x") == [3, -4])
     }
 
+    /// A header of millions of tiny JSON values is refused before it becomes a parse tree many
+    /// times its size.
+    @Test func safetensorsHeadersHaveAValueBudget() throws {
+        let text = Array(("{\"__metadata__\": {}, \"pad\": [" + String(repeating: "0,", count: SafeTensors.maxHeaderValues) + "0]}").utf8)
+        let bytes = (0..<8).map { UInt8(truncatingIfNeeded: text.count >> (8 * $0)) } + text
+        expectError(containing: "more than 4000000 values") { try SafeTensors(bytes: bytes) }
+    }
+
     @Test func tarHeadersWithForgedSizesAndNamesAreRefused() throws {
         func tar(name: String, size: String) -> [UInt8] {
             var header = [UInt8](repeating: 0, count: 512)

@@ -46,9 +46,13 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// Parses UTF-8 JSON text.
+    /// - Parameters:
+    ///   - maxDepth: the deepest nesting accepted.
+    ///   - maxValues: the most values (numbers, strings, arrays, …) accepted, which bounds the
+    ///     memory the parsed tree takes (about 24 bytes a value, more than the text's 2).
     /// - Throws: `JSONValue.ParseError` with the byte offset of the problem.
-    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64) throws -> JSONValue {
-        var parser = Parser(bytes: Array(bytes), maxDepth: maxDepth)
+    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64, maxValues: Int = .max) throws -> JSONValue {
+        var parser = Parser(bytes: Array(bytes), maxDepth: maxDepth, maxValues: maxValues)
         parser.skipSpace()
         let v = try parser.value(depth: 0)
         parser.skipSpace()
@@ -95,8 +99,8 @@ public enum JSONValue: Equatable, Sendable {
 
     struct Parser {
         let bytes: [UInt8]
-        let maxDepth: Int
-        var at = 0
+        let maxDepth: Int, maxValues: Int
+        var at = 0, values = 0
 
         func error(_ reason: String) -> ParseError { ParseError(offset: at, reason: reason) }
 
@@ -113,6 +117,8 @@ public enum JSONValue: Equatable, Sendable {
 
         mutating func value(depth: Int) throws -> JSONValue {
             guard depth <= maxDepth else { throw error("nested deeper than \(maxDepth)") }
+            values += 1
+            guard values <= maxValues else { throw error("more than \(maxValues) values") }
             guard at < bytes.count else { throw error("unexpected end of input") }
             switch bytes[at] {
             case UInt8(ascii: "{"): return try object(depth: depth)

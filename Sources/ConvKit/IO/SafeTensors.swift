@@ -35,6 +35,9 @@ public struct SafeTensors: Sendable {
 
     /// The largest header accepted, as the reference reader.
     public static let maxHeaderSize = 100_000_000
+    /// The most JSON values a header may hold (a tensor entry takes about 8): far above any real
+    /// model's, and it keeps a 100 MB header of `[0,0,0,…]` from becoming a 1 GB parse tree.
+    public static let maxHeaderValues = 4_000_000
 
     /// The `__metadata__` map (empty when absent).
     public let metadata: [String: String]
@@ -73,7 +76,7 @@ public struct SafeTensors: Sendable {
         }
         let header: JSONValue
         do {
-            header = try JSONValue.parse(bytes[8..<(8 + headerLength)])
+            header = try JSONValue.parse(bytes[8..<(8 + headerLength)], maxValues: SafeTensors.maxHeaderValues)
         } catch let e as JSONValue.ParseError {
             throw fail("header is not valid JSON: \(e.description)")
         }
