@@ -28,6 +28,8 @@ final class DigitLab: @unchecked Sendable {
     private var events: [Event] = []
     private var trainer: Trainer?
     private var running = false
+    /// Stop was asked for during the current job (it may have come before its trainer existed).
+    private var stopRequested = false
     private(set) var generation = 0
 
     init() throws {
@@ -89,6 +91,7 @@ final class DigitLab: @unchecked Sendable {
         let (name, seed): (String, UInt64) = try lock.withLock {
             guard !running else { throw LabError(status: .conflict, message: "a training job is already running") }
             running = true
+            stopRequested = false
             events = []
             generation += 1
             return (modelName, UInt64(generation))
@@ -105,6 +108,8 @@ final class DigitLab: @unchecked Sendable {
                 let data = limit.map { train.prefix($0) } ?? train
                 try trainer.fit(data, epochs: epochs, validation: test.prefix(500)) { event in
                     self.record(event, model: model)
+                    // A Stop that came before the trainer existed (or before fit began) takes effect here.
+                    if self.lock.withLock({ self.stopRequested }) { trainer.stop() }
                 }
                 let stopped = trainer.epoch < epochs
                 self.publish(model, event: Event(kind: stopped ? "stopped" : "done", epoch: trainer.epoch))
@@ -120,6 +125,7 @@ final class DigitLab: @unchecked Sendable {
     /// Asks the running job to stop after its current batch.
     func stopTraining() -> Bool {
         lock.withLock {
+            stopRequested = running
             trainer?.stop()
             return running
         }

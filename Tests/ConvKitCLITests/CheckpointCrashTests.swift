@@ -40,7 +40,7 @@ import Glibc
             runsSinceFinish += 1
             if runsSinceFinish <= 25 {
                 if kills % 2 == 0 {
-                    _ = waitForTemporaryFile(of: checkpoint, while: process, timeout: 5)
+                    _ = waitForTemporaryFile(of: checkpoint, while: process, timeout: 60)
                     usleep(UInt32.random(in: 0...1_000, using: &random))
                 } else {
                     usleep(UInt32.random(in: 0...600_000, using: &random))

@@ -187,13 +187,21 @@ import Testing
 
     @Test func trainingStreamsEventsAndCanBeStopped() async throws {
         try await Self.app().test(.router) { client in
-            let (s, _) = try await Self.post(client, "/api/digit/train", #"{"epochs": 1, "limit": 640}"#)
+            // A long job (20 epochs): a second one is refused while it runs, other endpoints answer,
+            // and Stop ends it.
+            let (s, _) = try await Self.post(client, "/api/digit/train", #"{"epochs": 20, "limit": 640}"#)
             #expect(s == .ok)
             let (again, busy) = try await Self.post(client, "/api/digit/train", #"{"epochs": 1}"#)
             #expect(again == .conflict && busy["error"]?.stringValue?.contains("already running") == true)
-            // Other endpoints answer while training runs.
             let (p, _) = try await Self.get(client, "/api/params")
             #expect(p == .ok)
+            let (stopped, _) = try await Self.post(client, "/api/digit/stop", "{}")
+            #expect(stopped == .ok)
+            let first = try await client.execute(uri: "/api/digit/events", method: .get) { r in String(buffer: r.body) }
+            #expect(first.split(separator: "\n").last { $0.hasPrefix("data: ") }?.contains("\"kind\":\"stopped\"") == true)
+            // A short job runs to the end: batch events, then "done" with the new filters.
+            let (s2, _) = try await Self.post(client, "/api/digit/train", #"{"epochs": 1, "limit": 128}"#)
+            #expect(s2 == .ok)
             let stream = try await client.execute(uri: "/api/digit/events", method: .get) { r in String(buffer: r.body) }
             let events = stream.split(separator: "\n").filter { $0.hasPrefix("data: ") }
             #expect(events.contains { $0.contains("\"kind\":\"batch\"") })
