@@ -27,14 +27,13 @@ import Testing
             groups = Int.random(in: 1...3, using: &g)
             perGroupIn = Int.random(in: 1...2, using: &g)
             perGroupOut = Int.random(in: 1...2, using: &g)
-            func axes(_ range: ClosedRange<Int>) -> [Int] { (0..<rank).map { _ in Int.random(in: range, using: &g) } }
-            size = axes(1...9)
-            kernel = axes(1...4)
-            // Mostly valid values, with a share of zeros and negatives that must be refused.
-            stride = axes(0...3).map { $0 == 0 && Int.random(in: 0..<4, using: &g) > 0 ? 1 : $0 }
-            dilation = axes(0...3).map { $0 == 0 && Int.random(in: 0..<4, using: &g) > 0 ? 1 : $0 }
-            padding = axes(-1...3).map { $0 < 0 && Int.random(in: 0..<4, using: &g) > 0 ? 0 : $0 }
-            mode = PaddingMode.allCases.randomElement(using: &g)!
+            var axes = AxisDraw(generator: g, rank: rank)
+            size = axes.values(1...9)
+            kernel = axes.values(1...4)
+            stride = axes.mostly(atLeast: 1, 0...3)
+            dilation = axes.mostly(atLeast: 1, 0...3)
+            padding = axes.mostly(atLeast: 0, -1...3)
+            mode = PaddingMode.allCases.randomElement(using: &axes.generator)!
         }
 
         /// PyTorch's rules: positive stride and dilation, non-negative padding, a dilated kernel
@@ -160,14 +159,14 @@ import Testing
             batch = Int.random(in: 0...2, using: &g)
             channels = Int.random(in: 1...3, using: &g)
             max = Bool.random(using: &g)
-            func axes(_ range: ClosedRange<Int>) -> [Int] { (0..<rank).map { _ in Int.random(in: range, using: &g) } }
-            size = axes(1...9)
-            kernel = axes(1...4)
-            stride = axes(0...3).map { $0 == 0 && Int.random(in: 0..<4, using: &g) > 0 ? 1 : $0 }
-            dilation = max ? axes(1...3) : [Int](repeating: 1, count: rank)
-            padding = axes(-1...2).map { $0 < 0 && Int.random(in: 0..<4, using: &g) > 0 ? 0 : $0 }
-            ceilMode = Bool.random(using: &g)
-            countIncludePad = Bool.random(using: &g)
+            var axes = AxisDraw(generator: g, rank: rank)
+            size = axes.values(1...9)
+            kernel = axes.values(1...4)
+            stride = axes.mostly(atLeast: 1, 0...3)
+            dilation = max ? axes.values(1...3) : [Int](repeating: 1, count: rank)
+            padding = axes.mostly(atLeast: 0, -1...2)
+            ceilMode = Bool.random(using: &axes.generator)
+            countIncludePad = Bool.random(using: &axes.generator)
         }
 
         /// Output length as PyTorch (`pooling_output_shape`): a last window that would start in
@@ -275,6 +274,20 @@ import Testing
             }
         }
         #expect(valid > Self.cases / 3 && refused > Self.cases / 10, "valid \(valid), refused \(refused)")
+    }
+}
+
+/// Per-axis draws for a random geometry.
+private struct AxisDraw {
+    var generator: SeededGenerator
+    let rank: Int
+
+    mutating func values(_ range: ClosedRange<Int>) -> [Int] { (0..<rank).map { _ in Int.random(in: range, using: &generator) } }
+
+    /// Mostly valid values: one below `floor` is kept one time in four (an invalid value that
+    /// must be refused) and raised to `floor` otherwise.
+    mutating func mostly(atLeast floor: Int, _ range: ClosedRange<Int>) -> [Int] {
+        values(range).map { $0 < floor && Int.random(in: 0..<4, using: &generator) > 0 ? floor : $0 }
     }
 }
 
