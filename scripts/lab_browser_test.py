@@ -90,26 +90,18 @@ try:
     wait.until(lambda d: "adds" in d.find_element(By.ID, "explain").text)
     driver.save_screenshot(os.path.join(shots, "stepper-transposed.png"))
 
+    def page(name, wait_id, wait_text, check_id, check_text, label):
+        """Opens a page, waits for `wait_text` in #wait_id, checks `check_text` in #check_id, keeps a screenshot."""
+        driver.get(base + name + ".html")
+        wait.until(lambda d: wait_text in d.find_element(By.ID, wait_id).text)
+        check(check_text in driver.find_element(By.ID, check_id).text, label)
+        driver.save_screenshot(os.path.join(shots, name + ".png"))
+
     # 1-D: the explanation and the Conv1d parameter count come from the API.
-    driver.get(base + "conv1d.html")
-    wait.until(lambda d: "3,328" in d.find_element(By.ID, "params").text)
-    check("Position 0:" in driver.find_element(By.ID, "explain").text, "conv1d: step explanation shown")
-    driver.save_screenshot(os.path.join(shots, "conv1d.png"))
-
-    driver.get(base + "receptive-field.html")
-    wait.until(lambda d: "7×7" in d.find_element(By.ID, "summary").text)
-    check("7×7" in driver.find_element(By.ID, "summary").text, "receptive field: three 3×3 layers see 7×7")
-    driver.save_screenshot(os.path.join(shots, "receptive-field.png"))
-
-    driver.get(base + "connectivity.html")
-    wait.until(lambda d: "9 shared" in d.find_element(By.ID, "convCount").text)
-    check("256 unique" in driver.find_element(By.ID, "fcCount").text, "connectivity: 256 unique weights vs 9 shared")
-    driver.save_screenshot(os.path.join(shots, "connectivity.png"))
-
-    driver.get(base + "params.html")
-    wait.until(lambda d: "150,529,000" in d.find_element(By.ID, "result").text)
-    check("1,792" in driver.find_element(By.ID, "result").text, "params: 150,529,000 vs 1,792")
-    driver.save_screenshot(os.path.join(shots, "params.png"))
+    page("conv1d", "params", "3,328", "explain", "Position 0:", "conv1d: step explanation shown")
+    page("receptive-field", "summary", "7×7", "summary", "7×7", "receptive field: three 3×3 layers see 7×7")
+    page("connectivity", "convCount", "9 shared", "fcCount", "256 unique", "connectivity: 256 unique weights vs 9 shared")
+    page("params", "result", "150,529,000", "result", "1,792", "params: 150,529,000 vs 1,792")
 
     # Digit lab: draw, probabilities appear and sum to ~100 %, feature maps drawn; train briefly.
     driver.get(base + "digits.html")
