@@ -46,6 +46,9 @@ public enum PoolingKernel {
         _ g: ConvGeometry, planes: Int, input: UnsafePointer<Float>,
         output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
     ) {
+        if isInterior(g) {
+            return maxForwardInterior(g, planes: planes, input: input, output: output, indices: indices)
+        }
         let (inPlane, outPlane, kv) = (g.inputPlane, g.outputPlane, g.kernelVolume)
         let taps = windowTaps(g)
         let (x0, y0, i0) = (SharedPointer(input), SharedPointer(output), SharedPointer(indices))
