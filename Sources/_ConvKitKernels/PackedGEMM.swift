@@ -65,11 +65,8 @@ public func packedGEMM(
                 if readBInPlace && cols == nr { continue }
                 if cols < nr { dst.update(repeating: 0, count: kb * nr) }
                 if transposeB {
-                    // Bᵀ is stored (n, k): read each column of op(B) contiguously.
-                    for j in 0..<cols {
-                        let src = b + (col0 + j) * ldb + pc
-                        for p in 0..<kb { dst[p * nr + j] = src[p] }
-                    }
+                    // Bᵀ is stored (n, k): columns of op(B) are contiguous rows.
+                    transposeCopy(rows: cols, cols: kb, src: b + col0 * ldb + pc, srcStride: ldb, dst: dst, dstStride: nr)
                 } else {
                     for p in 0..<kb { (dst + p * nr).update(from: b + (pc + p) * ldb + col0, count: cols) }
                 }
@@ -89,14 +86,8 @@ public func packedGEMM(
                             for i in 0..<rows { col[i] = alpha * src[i] }
                         }
                     } else {
-                        for i in 0..<rows {
-                            let src = a + (row0 + i) * lda + pc
-                            if alpha == 1 {
-                                for p in 0..<kb { dst[p * mr + i] = src[p] }
-                            } else {
-                                for p in 0..<kb { dst[p * mr + i] = alpha * src[p] }
-                            }
-                        }
+                        transposeCopy(rows: rows, cols: kb, src: a + row0 * lda + pc, srcStride: lda,
+                                      dst: dst, dstStride: mr, scale: alpha)
                     }
                 }
                 let (sa, sb, sc) = (SharedPointer(packedA), SharedPointer(packedB), SharedPointer(c))
