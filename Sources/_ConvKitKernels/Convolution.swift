@@ -164,11 +164,28 @@ public enum ConvolutionKernel {
     ) {
         for k in 0..<channels {
             var s: Float = 0
-            for n in 0..<batch {
-                let row = gradOutput + (n * channels + k) * plane
-                for j in 0..<plane { s += row[j] }
-            }
+            for n in 0..<batch { s += sum(gradOutput + (n * channels + k) * plane, count: plane) }
             gradBias[k] = s
         }
+    }
+
+    /// Σ of `count` floats with two 8-wide accumulators (a scalar sum is one long
+    /// dependency chain the compiler may not reorder).
+    @inline(__always)
+    static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+        var (a, b) = (SIMD8<Float>(), SIMD8<Float>())
+        let raw = UnsafeRawPointer(p)
+        var j = 0
+        while j + 16 <= count {
+            a += raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+            b += raw.loadUnaligned(fromByteOffset: 4 * j + 32, as: SIMD8<Float>.self)
+            j += 16
+        }
+        var s = (a + b).sum()
+        while j < count {
+            s += p[j]
+            j += 1
+        }
+        return s
     }
 }
