@@ -18,4 +18,10 @@ struct ConvKitCommand: AsyncParsableCommand {
             Summary.self, Models.self, Matrix.self, Equivariance.self, Correlation.self,
             Train.self, Evaluate.self, Predict.self, Visualize.self, Download.self, Lab.self,
         ])
+
+    /// Keeps freed tensor memory in the process (faster training steps), then runs the command.
+    static func main() async {
+        ProcessMemory.keepFreedMemory()
+        await main(nil)
+    }
 }

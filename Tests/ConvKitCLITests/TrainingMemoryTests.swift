@@ -18,4 +18,14 @@ import Testing
         print("resident memory per epoch (MB): \(resident)")
         #expect(peak - settled < 24, "resident memory grew from \(settled) MB to \(peak) MB across epochs: \(resident)")
     }
+
+    /// The allocator setting `convkit` and the benchmark apply (glibc's `mallopt`) is found
+    /// and accepted; elsewhere it reports that nothing was changed.
+    @Test func keepFreedMemoryIsAccepted() {
+        #if os(Linux)
+        #expect(ProcessMemory.keepFreedMemory())
+        #else
+        #expect(!ProcessMemory.keepFreedMemory())
+        #endif
+    }
 }
