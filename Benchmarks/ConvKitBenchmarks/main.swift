@@ -2,6 +2,7 @@
 // Python with torch is found) in PyTorch, alternately, and prints both with their ratio.
 //
 //   swift run -c release ConvKitBenchmarks [--filter TEXT] [--json PATH] [--min-time SECONDS]
+//   swift run -c release ConvKitBenchmarks --breakdown   (ConvKit only: where a training step's time goes)
 import ConvKit
 import Dispatch
 import Foundation
@@ -9,6 +10,8 @@ import _ConvKitKernels
 import _ConvKitMicroKernels
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+// As the `convkit` command does: freed activations stay mapped for the next step.
+ProcessMemory.keepFreedMemory()
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
     return arguments[i + 1]
@@ -16,6 +19,11 @@ func option(_ name: String) -> String? {
 // A child process for the memory comparison: one course-CNN training run, then its peak RSS.
 if arguments.contains("--memory-run") {
     print(try MemoryRun.trainAndReport())
+    exit(0)
+}
+if arguments.contains("--breakdown") {
+    KernelBreakdown.run(minTime: Double(option("--min-time") ?? "") ?? 0.5)
+    try KernelBreakdown.trainStep()
     exit(0)
 }
 let filter = option("--filter")
