@@ -4,7 +4,9 @@
 /// bias (K), output (N, K, out...). Transposed convolution is the adjoint: its forward is
 /// `backwardInput` of the convolution that maps its output back to its input.
 ///
-/// Depthwise convolutions take the direct `DepthwiseKernel`. Otherwise batch items are
+/// Depthwise convolutions take the direct `DepthwiseKernel`; the input gradient of a
+/// stride-1 convolution is a forward convolution with flipped weights
+/// (`Convolution+FlippedInputGradient.swift`). Otherwise batch items are
 /// split across worker threads, each with its own slab of the workspace;
 /// with a single worker the GEMM itself may use the threads instead. Every entry point
 /// takes a caller-owned workspace of `workspaceCount(g)` floats, so the implementation can
@@ -24,6 +26,11 @@ public enum ConvolutionKernel {
     /// Floats of workspace the entry points need for `g`.
     public static func workspaceCount(_ g: ConvGeometry) -> Int {
         if DepthwiseKernel.applies(g) { return 0 }
+        return max(slabsCount(g), flippedWorkspaceCount(g))
+    }
+
+    /// Floats of the per-worker slabs of the im2col path.
+    static func slabsCount(_ g: ConvGeometry) -> Int {
         let s = slab(g)
         return workers(g) * (s.columns + s.weights)
     }
@@ -99,6 +106,9 @@ public enum ConvolutionKernel {
     ) {
         if DepthwiseKernel.applies(g) {
             return DepthwiseKernel.backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
+        }
+        if let t = flippedGeometry(g) {
+            return backwardInputFlipped(g, t, gradOutput: gradOutput, weight: weight, gradInput: gradInput, workspace: workspace)
         }
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
         let pointwise = isPointwise(g), threaded = workers(g) == 1
