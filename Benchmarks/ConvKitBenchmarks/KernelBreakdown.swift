@@ -11,6 +11,8 @@ enum KernelBreakdown {
             ("conv1 64×1×28² → 32", geometry(n: 64, c: 1, k: 32, size: 28)),
             ("conv2 64×32×28² → 32", geometry(n: 64, c: 32, k: 32, size: 28)),
             ("conv3 64×32×14² → 64", geometry(n: 64, c: 32, k: 64, size: 14)),
+            ("32×64×56² → 64", geometry(n: 32, c: 64, k: 64, size: 56)),
+            ("32×128×28² → 128", geometry(n: 32, c: 128, k: 128, size: 28)),
         ]
         print("kernel breakdown (ms, median)")
         for (name, g) in layers {
