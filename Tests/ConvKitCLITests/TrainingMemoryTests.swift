@@ -28,4 +28,14 @@ import Testing
         #expect(!ProcessMemory.keepFreedMemory())
         #endif
     }
+
+    /// The peak is a high-water mark: at least the current resident size, and at least a
+    /// 64 MB block while that block is resident.
+    @Test func peakResidentMemoryIsAHighWaterMark() throws {
+        let now = try #require(ProcessMemory.residentBytes())
+        #expect(try #require(ProcessMemory.peakResidentBytes()) >= now - (1 << 20))
+        let block = [UInt8](repeating: 1, count: 64 << 20)
+        let peak = try #require(ProcessMemory.peakResidentBytes())
+        #expect(peak >= block.count, "peak \(peak) bytes while a \(block.count)-byte block is resident")
+    }
 }

@@ -19,8 +19,17 @@ public enum ProcessMemory {
         #endif
     }
 
-    /// The largest resident set size so far (`getrusage`), in bytes.
+    /// The largest resident set size so far, in bytes: on Linux the address space's high-water
+    /// mark (`VmHWM` in `/proc/self/status`), elsewhere `getrusage`. (Linux's `ru_maxrss`
+    /// survives `exec`, so a child started by a large process would report its parent's peak.)
     public static func peakResidentBytes() -> Int? {
+        #if os(Linux)
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kilobytes = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap({ Int($0) }) {
+            return kilobytes * 1024
+        }
+        #endif
         var usage = rusage()
         #if canImport(Glibc)
         let who = __rusage_who_t(RUSAGE_SELF.rawValue)
