@@ -6,8 +6,33 @@ import Foundation
 
 extension Tensor {
     /// max(0, x).
+    ///
+    /// The backward pass masks the upstream gradient with the output (`y > 0`), as PyTorch's
+    /// `threshold_backward` does, so unlike the generic `unary` no derivative array is kept:
+    /// one activation-sized array less per ReLU and per training step.
     public func relu() -> Tensor {
-        unary(op: "relu", { $0 > 0 || $0.isNaN ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 })
+        let n = count
+        let y = scalars.withUnsafeBufferPointer { x in
+            [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                for i in 0..<n {
+                    let v = x[i]
+                    out[i] = v > 0 || v != v ? v : 0  // NaN propagates
+                }
+                initialized = n
+            }
+        }
+        return Tensor.result(shape: shape, scalars: y, op: "relu", inputs: [self]) { g in
+            let dx = g.scalars.withUnsafeBufferPointer { gv in y.withUnsafeBufferPointer { yv in
+                [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                    for i in 0..<n {
+                        let gi = gv[i]  // loaded unconditionally, so the select vectorises
+                        out[i] = yv[i] > 0 ? gi : 0
+                    }
+                    initialized = n
+                }
+            }}
+            return [Tensor(uncheckedShape: g.shape, scalars: dx)]
+        }
     }
 
     /// min(max(0, x), 6), as MobileNet uses.
