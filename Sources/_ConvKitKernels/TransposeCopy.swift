@@ -9,7 +9,10 @@ func transposeCopy(
 ) {
     let scale4 = SIMD4<Float>(repeating: scale)
     var j = 0
-    while j + 4 <= rows {
+    // Blocks of 4 rows; a remainder of 1–3 rows (an A panel has 6) is covered by one more
+    // block overlapping the previous one, whose values are simply written twice.
+    while j < rows && rows >= 4 {
+        if j + 4 > rows { j = rows - 4 }
         let s0 = UnsafeRawPointer(src + j * srcStride), s1 = s0 + 4 * srcStride
         let s2 = s1 + 4 * srcStride, s3 = s2 + 4 * srcStride
         var p = 0
@@ -32,7 +35,7 @@ func transposeCopy(
         }
         j += 4
     }
-    for i in j..<rows {
+    for i in (rows >= 4 ? rows : 0)..<rows {
         let s = src + i * srcStride
         for q in 0..<cols { dst[q * dstStride + i] = scale * s[q] }
     }
