@@ -79,3 +79,22 @@ extension KernelBreakdown {
         print("train step (ms): forward+loss", med(fwd), " backward", med(bwd), " step", med(stp), " inference b64", med(inf))
     }
 }
+
+extension KernelBreakdown {
+    /// sgemm on one thread and on all, to separate the kernel's speed from its scaling.
+    static func gemmScaling(minTime: Double) {
+        for size in [512, 1024, 2048] {
+            let a = filled(size * size), b = filled(size * size), c = filled(size * size)
+            let flop = 2 * Double(size * size * size)
+            let one = time(minTime) {
+                packedGEMM(transposeA: false, transposeB: false, m: size, n: size, k: size, a: a, lda: size,
+                           b: b, ldb: size, beta: 0, c: c, ldc: size, threaded: false)
+            }
+            let all = time(minTime) {
+                packedGEMM(transposeA: false, transposeB: false, m: size, n: size, k: size, a: a, lda: size,
+                           b: b, ldb: size, beta: 0, c: c, ldc: size, threaded: true)
+            }
+            print("sgemm \(size)³ GFLOP/s: one thread", fmt(flop / one / 1e6), " all threads", fmt(flop / all / 1e6))
+        }
+    }
+}

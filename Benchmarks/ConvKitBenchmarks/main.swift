@@ -1,7 +1,7 @@
 // ConvKit's benchmark: measures the FMA peak, then each workload in ConvKit and (when a
 // Python with torch is found) in PyTorch, alternately, and prints both with their ratio.
 //
-//   swift run -c release ConvKitBenchmarks [--filter TEXT] [--json PATH] [--min-time SECONDS]
+//   swift run -c release ConvKitBenchmarks [--filter TEXT] [--json PATH] [--min-time SECONDS] [--rounds N]
 //   swift run -c release ConvKitBenchmarks --breakdown   (ConvKit only: where a training step's time goes)
 import ConvKit
 import Dispatch
@@ -24,11 +24,13 @@ if arguments.contains("--memory-run") {
 if arguments.contains("--breakdown") {
     KernelBreakdown.run(minTime: Double(option("--min-time") ?? "") ?? 0.5)
     try KernelBreakdown.trainStep()
+    KernelBreakdown.gemmScaling(minTime: Double(option("--min-time") ?? "") ?? 0.5)
     exit(0)
 }
 let filter = option("--filter")
 let jsonPath = option("--json") ?? "bench-results.json"
 let minTime = Double(option("--min-time") ?? "") ?? 0.5
+let rounds = max(1, Int(option("--rounds") ?? "") ?? 3)
 
 /// Median seconds of one run: a warm-up, then repeats until `minTime` has passed (3 to 50 runs).
 func measure(_ body: () throws -> Void) rethrows -> Double {
@@ -61,7 +63,8 @@ func peak(threads: Int) -> Double {
 struct UncheckedBox: @unchecked Sendable { let value: UnsafeMutablePointer<Double>; init(_ v: UnsafeMutablePointer<Double>) { value = v } }
 let cores = ProcessInfo.processInfo.activeProcessorCount
 _ = peak(threads: 1)
-let peakOne = peak(threads: 1), peakAll = peak(threads: cores)
+// The best of three, as for the workloads below.
+let peakOne = (0..<3).map { _ in peak(threads: 1) }.max()!, peakAll = (0..<3).map { _ in peak(threads: cores) }.max()!
 print("ConvKit benchmark — kernels: \(MicroKernel.name), \(cores) cores")
 print(String(format: "FMA peak: %.1f GFLOP/s on one core, %.1f on %d", peakOne, peakAll, cores))
 
@@ -70,6 +73,7 @@ let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().del
 let torch = TorchPeer.start(script: scriptPath)
 print(torch.map { "PyTorch peer: \($0.version)" }
       ?? "PyTorch comparison skipped: no Python with torch (set CONVKIT_TORCH_PYTHON or create .venv-torch; see README)")
+print("Each side: the median of repeated runs, best of \(rounds) alternating round\(rounds == 1 ? "" : "s")")
 print()
 
 struct Row: Encodable {
@@ -81,10 +85,15 @@ print(header)
 print(String(repeating: "-", count: header.count))
 for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains($0) }) ?? true {
     let run = try ConvKitRunner.prepare(w)
-    // Let the peer's worker threads (which may spin after their last parallel region) settle.
-    if torch != nil { Thread.sleep(forTimeInterval: 0.2) }
-    let ours = w.throughput(try measure(run))
-    let theirs = torch?.seconds(for: w).map(w.throughput)
+    // Rounds alternate ConvKit and PyTorch; each side keeps its best round. Other tenants of a
+    // shared machine only ever slow a round down, so the best is the least disturbed one.
+    var ours = 0.0, theirs: Double?
+    for _ in 0..<rounds {
+        // Let the peer's worker threads (which may spin after their last parallel region) settle.
+        if torch != nil { Thread.sleep(forTimeInterval: 0.2) }
+        ours = max(ours, w.throughput(try measure(run)))
+        if let t = torch?.seconds(for: w).map(w.throughput) { theirs = max(theirs ?? 0, t) }
+    }
     let ratio = theirs.map { ours / $0 }
     rows.append(Row(name: w.name, unit: w.unit, convkit: ours, pytorch: theirs, ratio: ratio))
     let line = w.name.padding(toLength: 40, withPad: " ", startingAt: 0)
@@ -123,12 +132,12 @@ if let backward { summary += String(format: ", backward %.2fx", backward) }
 print(summary)
 
 struct Report: Encodable {
-    let kernels: String, cores: Int, peakOneCore: Double, peakAllCores: Double, pytorch: String?
+    let kernels: String, cores: Int, peakOneCore: Double, peakAllCores: Double, pytorch: String?, rounds: Int
     let rows: [Row], convForwardRatio: Double?, convBackwardRatio: Double?
 }
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
 try encoder.encode(Report(kernels: MicroKernel.name, cores: cores, peakOneCore: peakOne, peakAllCores: peakAll,
-                          pytorch: torch?.version, rows: rows, convForwardRatio: forward, convBackwardRatio: backward))
+                          pytorch: torch?.version, rounds: rounds, rows: rows, convForwardRatio: forward, convBackwardRatio: backward))
     .write(to: URL(fileURLWithPath: jsonPath))
 print("Wrote \(jsonPath)")
