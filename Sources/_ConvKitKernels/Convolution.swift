@@ -81,19 +81,19 @@ public enum ConvolutionKernel {
         let b = bias.map { SharedPointer($0) }
         overBatch(g, workspace: workspace) { items, cols, _ in
             for n in items {
-                for grp in 0..<g.groups {
-                    let col = columns(g, input: x.base, n: n, group: grp, columns: cols)
-                    // out_g (K/G, P) = W_g (K/G, rows) · col (rows, P)
-                    gemm(transposeA: false, transposeB: false, m: kg, n: p, k: rows,
-                         a: w.base + grp * kg * rows, lda: rows, b: col, ldb: p,
-                         beta: 0, c: y.base + (n * g.outChannels + grp * kg) * p, ldc: p, threaded: threaded)
-                }
+                // Each output row starts as its bias (one pass over the output instead of
+                // zeroing it and adding the bias afterwards); the GEMM accumulates onto it.
                 if let b {
                     for k in 0..<g.outChannels {
-                        let row = y.base + (n * g.outChannels + k) * p
-                        let v = b.base[k]
-                        for j in 0..<p { row[j] += v }
+                        (y.base + (n * g.outChannels + k) * p).update(repeating: b.base[k], count: p)
                     }
+                }
+                for grp in 0..<g.groups {
+                    let col = columns(g, input: x.base, n: n, group: grp, columns: cols)
+                    // out_g (K/G, P) (+)= W_g (K/G, rows) · col (rows, P)
+                    gemm(transposeA: false, transposeB: false, m: kg, n: p, k: rows,
+                         a: w.base + grp * kg * rows, lda: rows, b: col, ldb: p,
+                         beta: b == nil ? 0 : 1, c: y.base + (n * g.outChannels + grp * kg) * p, ldc: p, threaded: threaded)
                 }
             }
         }
