@@ -24,7 +24,8 @@ public enum MicroKernel {
 /// kc × nr micro-panels (kept in L2/L3; when A fits one row block, full panels of an
 /// untransposed B are read in place instead), A into mr × kc micro-panels (alpha folded in,
 /// kept in L2), and the micro-kernel computes each mr × nr tile of C in registers. Tiles at
-/// the edges are computed into a scratch tile and added back. Large products split the tile
+/// the right edge (and at the bottom edge where no row-count kernel exists) are computed
+/// into a scratch tile and added back. Large products split the tile
 /// columns across threads unless `threaded` is false (callers that already run on several
 /// threads, such as convolution over batch items, pass false).
 ///
@@ -105,6 +106,8 @@ public func packedGEMM(
                                 let target = sc.base + row0 * ldc + col0
                                 if rows == mr && cols == nr {
                                     ck_gemm_micro(level, kb, ap, bp, bStride, target, ldc)
+                                } else if cols == nr && ck_gemm_micro_rows(level, Int32(rows), kb, ap, bp, bStride, target, ldc) != 0 {
+                                    // The last row panel, computed directly (AVX2).
                                 } else {
                                     let tile = scratch.baseAddress!
                                     tile.update(repeating: 0, count: mr * nr)

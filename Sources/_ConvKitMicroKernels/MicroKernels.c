@@ -45,6 +45,41 @@ static void micro_avx2(size_t kc, const float *restrict a, const float *restrict
     }
 }
 
+// AVX2 + FMA for the last row panel of an A whose height is not a multiple of 6: only
+// `rows` (1…5, a constant after inlining) accumulator pairs are computed and stored.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void micro_avx2_rows(const int rows, size_t kc, const float *restrict a, const float *restrict b,
+                                   size_t ldb, float *restrict c, size_t ldc) {
+    __m256 acc[6][2];
+    for (int i = 0; i < rows; i++) { acc[i][0] = _mm256_setzero_ps(); acc[i][1] = _mm256_setzero_ps(); }
+    for (size_t p = 0; p < kc; p++) {
+        const __m256 b0 = _mm256_loadu_ps(b + p * ldb), b1 = _mm256_loadu_ps(b + p * ldb + 8);
+        const float *ap = a + p * 6;
+        for (int i = 0; i < rows; i++) {
+            const __m256 ai = _mm256_broadcast_ss(ap + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + i * ldc;
+        _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
+        _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static int micro_avx2_partial(int rows, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc) {
+    switch (rows) {
+    case 1: micro_avx2_rows(1, kc, a, b, ldb, c, ldc); return 1;
+    case 2: micro_avx2_rows(2, kc, a, b, ldb, c, ldc); return 1;
+    case 3: micro_avx2_rows(3, kc, a, b, ldb, c, ldc); return 1;
+    case 4: micro_avx2_rows(4, kc, a, b, ldb, c, ldc); return 1;
+    case 5: micro_avx2_rows(5, kc, a, b, ldb, c, ldc); return 1;
+    default: return 0;
+    }
+}
+
 // Ten independent accumulator chains hide the FMA latency (4 cycles × 2 ports).
 __attribute__((target("avx512f,fma")))
 static double peak_avx512(size_t iterations, float *sink) {
@@ -114,4 +149,12 @@ void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t 
     if (level == 1) { micro_avx2(kc, a, b, ldb, c, ldc); return; }
 #endif
     (void)level; (void)kc; (void)a; (void)b; (void)ldb; (void)c; (void)ldc;
+}
+
+int ck_gemm_micro_rows(int level, int rows, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 1) return micro_avx2_partial(rows, kc, a, b, ldb, c, ldc);
+#endif
+    (void)level; (void)rows; (void)kc; (void)a; (void)b; (void)ldb; (void)c; (void)ldc;
+    return 0;
 }

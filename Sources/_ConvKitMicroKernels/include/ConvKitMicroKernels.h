@@ -21,6 +21,11 @@ int ck_gemm_nr(int level);
 /// row stride `ldc`.
 void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc);
 
+/// As `ck_gemm_micro` for the first `rows` (< mr) rows of a tile only, when `level` has such
+/// a kernel (AVX2: rows 1…5); returns 1 when it ran and 0 when the caller must compute the
+/// tile into a scratch tile instead.
+int ck_gemm_micro_rows(int level, int rows, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc);
+
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
 /// loop is not optimised away.
