@@ -14,7 +14,7 @@ extension PoolingKernel {
     /// window order, NaN wins and stops the window).
     static func maxForwardInterior(
         _ g: ConvGeometry, planes: Int, input: UnsafePointer<Float>,
-        output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
+        output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>?
     ) {
         let n = g.lifted(g.inputSize, fill: 1), out = g.lifted(g.outputSize, fill: 1)
         let k = g.lifted(g.kernelSize, fill: 1), s = g.lifted(g.stride, fill: 1), d = g.lifted(g.dilation, fill: 1)
@@ -27,13 +27,13 @@ extension PoolingKernel {
         }
         let offsets = taps
         let (inPlane, outPlane) = (g.inputPlane, g.outputPlane)
-        let (x0, y0, i0) = (SharedPointer(input), SharedPointer(output), SharedPointer(indices))
+        let (x0, y0, i0) = (SharedPointer(input), SharedPointer(output), indices.map { SharedPointer($0) })
         let twoByTwo = offsets == [0, 1, n[2], n[2] + 1]
         Parallel.forEachChunk(planes, workers: workers(g, planes: planes)) { chunk, _ in
             offsets.withUnsafeBufferPointer { offsets in
                 for c in chunk {
                     let x = x0.base + c * inPlane
-                    var y = y0.base + c * outPlane, yi = i0.base + c * outPlane
+                    var y = y0.base + c * outPlane, yi = i0.map { $0.base + c * outPlane }
                     for od in 0..<out[0] {
                         for oh in 0..<out[1] {
                             let rowBase = (od * s[0] * n[1] + oh * s[1]) * n[2]
@@ -54,11 +54,11 @@ extension PoolingKernel {
                                         }
                                     }
                                     y[ow] = best
-                                    yi[ow] = bestIndex
+                                    yi?[ow] = bestIndex
                                 }
                             }
                             y += out[2]
-                            yi += out[2]
+                            yi = yi.map { $0 + out[2] }
                         }
                     }
                 }
@@ -70,7 +70,7 @@ extension PoolingKernel {
     @inline(__always)
     private static func maxRow2x2(
         _ x: UnsafePointer<Float>, rowBase: Int, width: Int, stride: Int, count: Int,
-        _ y: UnsafeMutablePointer<Float>, _ yi: UnsafeMutablePointer<Int>
+        _ y: UnsafeMutablePointer<Float>, _ yi: UnsafeMutablePointer<Int>?
     ) {
         for ow in 0..<count {
             let p = rowBase + ow * stride
@@ -92,7 +92,7 @@ extension PoolingKernel {
                 best = max(best, d)
             }
             y[ow] = best
-            yi[ow] = index
+            yi?[ow] = index
         }
     }
 }

@@ -42,21 +42,22 @@ public enum PoolingKernel {
     /// row-major window order (as PyTorch).
     /// - Parameters:
     ///   - input: (planes, in...). output, indices: (planes, out...).
+    ///   - indices: where each maximum was, or nil when nobody needs them (inference).
     public static func maxForward(
         _ g: ConvGeometry, planes: Int, input: UnsafePointer<Float>,
-        output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
+        output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>?
     ) {
         if isInterior(g) {
             return maxForwardInterior(g, planes: planes, input: input, output: output, indices: indices)
         }
         let (inPlane, outPlane, kv) = (g.inputPlane, g.outputPlane, g.kernelVolume)
         let taps = windowTaps(g)
-        let (x0, y0, i0) = (SharedPointer(input), SharedPointer(output), SharedPointer(indices))
+        let (x0, y0, i0) = (SharedPointer(input), SharedPointer(output), indices.map { SharedPointer($0) })
         Parallel.forEachChunk(planes, workers: workers(g, planes: planes)) { chunk, _ in
             taps.withUnsafeBufferPointer { taps in
                 for c in chunk {
                     let x = x0.base + c * inPlane
-                    let y = y0.base + c * outPlane, yi = i0.base + c * outPlane
+                    let y = y0.base + c * outPlane, yi = i0.map { $0.base + c * outPlane }
                     for o in 0..<outPlane {
                         var best = -Float.infinity
                         var bestIndex = -1
@@ -71,7 +72,7 @@ public enum PoolingKernel {
                             }
                         }
                         y[o] = best
-                        yi[o] = max(bestIndex, 0)
+                        yi?[o] = max(bestIndex, 0)
                     }
                 }
             }

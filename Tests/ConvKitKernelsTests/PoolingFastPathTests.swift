@@ -39,6 +39,15 @@ import _ConvKitKernels
         return (y, idx)
     }
 
+    /// Values only (no indices, as in inference).
+    static func runWithoutIndices(_ g: ConvGeometry, planes: Int, _ x: [Float]) -> [Float] {
+        var y = [Float](repeating: 0, count: planes * g.outputPlane)
+        x.withUnsafeBufferPointer { px in
+            PoolingKernel.maxForward(g, planes: planes, input: px.baseAddress!, output: &y, indices: nil)
+        }
+        return y
+    }
+
     static func same(_ a: [Float], _ b: [Float]) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
     }
@@ -73,6 +82,7 @@ import _ConvKitKernels
             let got = Self.run(g, planes: planes, x), want = Self.naiveMax(g, planes: planes, x)
             #expect(Self.same(got.values, want.values) && got.indices == want.indices,
                     "trial \(trial): \(g) planes \(planes)")
+            #expect(Self.same(Self.runWithoutIndices(g, planes: planes, x), want.values), "trial \(trial) without indices")
         }
         #expect(interiorCount > 250 && twoByTwoCount > 60)
     }

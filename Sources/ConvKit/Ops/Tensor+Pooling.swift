@@ -14,7 +14,7 @@ public func maxPool1d(
     dilation: PerAxis = 1, ceilMode: Bool = false
 ) throws -> Tensor {
     try maxPool(input, rank: 1, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
-                ceilMode: ceilMode, op: "maxPool1d").output
+                ceilMode: ceilMode, returnIndices: false, op: "maxPool1d").output
 }
 
 /// Max pooling over 2-D windows, as `torch.nn.functional.max_pool2d`.
@@ -28,7 +28,7 @@ public func maxPool2d(
     dilation: PerAxis = 1, ceilMode: Bool = false
 ) throws -> Tensor {
     try maxPool(input, rank: 2, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
-                ceilMode: ceilMode, op: "maxPool2d").output
+                ceilMode: ceilMode, returnIndices: false, op: "maxPool2d").output
 }
 
 /// `maxPool1d` that also returns, per output, the flat index of the maximum within its
@@ -38,7 +38,7 @@ public func maxPool1dWithIndices(
     dilation: PerAxis = 1, ceilMode: Bool = false
 ) throws -> (output: Tensor, indices: [Int]) {
     try maxPool(input, rank: 1, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
-                ceilMode: ceilMode, op: "maxPool1d")
+                ceilMode: ceilMode, returnIndices: true, op: "maxPool1d")
 }
 
 /// `maxPool2d` that also returns, per output, the flat index `h·W + w` of the maximum
@@ -48,7 +48,7 @@ public func maxPool2dWithIndices(
     dilation: PerAxis = 1, ceilMode: Bool = false
 ) throws -> (output: Tensor, indices: [Int]) {
     try maxPool(input, rank: 2, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
-                ceilMode: ceilMode, op: "maxPool2d")
+                ceilMode: ceilMode, returnIndices: true, op: "maxPool2d")
 }
 
 /// Average pooling over 1-D windows, as `torch.nn.functional.avg_pool1d`.
@@ -102,7 +102,7 @@ public func globalMaxPool(_ input: Tensor) throws -> Tensor {
             op: "globalMaxPool", message: "input must be (N, C, L) or (N, C, H, W) with non-empty planes, got \(input.shape)")
     }
     return try maxPool(input, rank: input.rank - 2, kernelSize: PerAxis(Array(input.shape[2...])), stride: nil,
-                       padding: 0, dilation: 1, ceilMode: false, op: "globalMaxPool").output
+                       padding: 0, dilation: 1, ceilMode: false, returnIndices: false, op: "globalMaxPool").output
 }
 
 /// The checked geometry of a pooling window over C planes (groups = C).
@@ -137,7 +137,7 @@ func poolingGeometry(
 
 func maxPool(
     _ input: Tensor, rank r: Int, kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, dilation: PerAxis,
-    ceilMode: Bool, op: String
+    ceilMode: Bool, returnIndices: Bool, op: String
 ) throws -> (output: Tensor, indices: [Int]) {
     let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: r == 1 ? "(N, C, L)" : "(N, C, H, W)")
     let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding,
@@ -145,12 +145,14 @@ func maxPool(
                                 op: op)
     let planes = x.shape[0] * x.shape[1]
     var out = [Float](repeating: 0, count: planes * g.outputPlane)
-    var indices = [Int](repeating: 0, count: out.count)
+    // Where the maxima were: for the caller, or for the backward pass (skipped in inference).
+    let needIndices = returnIndices || (GradMode.isEnabled && x.requiresGrad)
+    var indices = [Int](repeating: 0, count: needIndices ? out.count : 0)
     if !out.isEmpty {
         x.scalars.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
             indices.withUnsafeMutableBufferPointer { pi in
                 PoolingKernel.maxForward(g, planes: planes, input: px.baseAddress!, output: po.baseAddress!,
-                                         indices: pi.baseAddress!)
+                                         indices: needIndices ? pi.baseAddress! : nil)
             }
         }}
     }
