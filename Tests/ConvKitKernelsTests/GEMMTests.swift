@@ -38,9 +38,11 @@ import _ConvKitKernels
     ]
 
     /// Sizes hit tile remainders in every direction, several k blocks (kc = 256), several
-    /// m blocks and the threaded path (m·n·k ≥ 2²¹).
+    /// m blocks and the threaded path (m·n·k ≥ 2²¹), split by columns (101 × 150) and by
+    /// rows (301 × 40).
     @Test(arguments: ["gemm", "referenceGEMM", "packedGEMM"],
-          [(1, 1, 1), (3, 5, 7), (6, 16, 4), (12, 32, 9), (17, 33, 9), (9, 300, 270), (70, 5, 513), (101, 150, 290)])
+          [(1, 1, 1), (3, 5, 7), (6, 16, 4), (12, 32, 9), (17, 33, 9), (9, 300, 270), (70, 5, 513), (101, 150, 290),
+           (301, 40, 200)])
     func matchesNaiveProduct(implementation: String, size: (Int, Int, Int)) throws {
         if implementation == "packedGEMM" && !MicroKernel.isAvailable { return }  // no SIMD kernel on this CPU
         let f = try #require(Self.implementations[implementation])
