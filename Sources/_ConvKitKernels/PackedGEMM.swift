@@ -114,36 +114,31 @@ public func packedGEMM(
                                       dst: dst, dstStride: mr, scale: alpha)
                     }
                 }
-                let (sa, sb, sc) = (SharedPointer(packedA), SharedPointer(packedB), SharedPointer(c))
-                let source = SharedPointer(b)
-                let work: @Sendable (Range<Int>) -> Void = { tiles in
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { scratch in
-                        for jp in tiles {
-                            let col0 = jc + jp * nr, cols = min(nr, n - col0)
-                            for ip in 0..<panelsA {
-                                let row0 = ic + ip * mr, rows = min(mr, m - row0)
-                                let ap = sa.base + ip * kb * mr
-                                let inPlace = readBInPlace && cols == nr
-                                let bp = inPlace ? UnsafePointer(source.base) + pc * ldb + col0 : UnsafePointer(sb.base + jp * kb * nr)
-                                let bStride = inPlace ? ldb : nr
-                                let target = sc.base + row0 * ldc + col0
-                                if rows == mr && cols == nr {
-                                    ck_gemm_micro(level, kb, ap, bp, bStride, target, ldc)
-                                } else if cols == nr && ck_gemm_micro_rows(level, Int32(rows), kb, ap, bp, bStride, target, ldc) != 0 {
-                                    // The last row panel, computed directly (AVX2).
-                                } else {
-                                    let tile = scratch.baseAddress!
-                                    tile.update(repeating: 0, count: mr * nr)
-                                    ck_gemm_micro(level, kb, ap, bp, bStride, tile, nr)
-                                    for i in 0..<rows {
-                                        for j in 0..<cols { target[i * ldc + j] += tile[i * nr + j] }
-                                    }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr) { scratch in
+                    for jp in 0..<panelsB {
+                        let col0 = jc + jp * nr, cols = min(nr, n - col0)
+                        for ip in 0..<panelsA {
+                            let row0 = ic + ip * mr, rows = min(mr, m - row0)
+                            let ap = packedA + ip * kb * mr
+                            let inPlace = readBInPlace && cols == nr
+                            let bp = inPlace ? b + pc * ldb + col0 : UnsafePointer(packedB + jp * kb * nr)
+                            let bStride = inPlace ? ldb : nr
+                            let target = c + row0 * ldc + col0
+                            if rows == mr && cols == nr {
+                                ck_gemm_micro(level, kb, ap, bp, bStride, target, ldc)
+                            } else if cols == nr && ck_gemm_micro_rows(level, Int32(rows), kb, ap, bp, bStride, target, ldc) != 0 {
+                                // The last row panel, computed directly (AVX2).
+                            } else {
+                                let tile = scratch.baseAddress!
+                                tile.update(repeating: 0, count: mr * nr)
+                                ck_gemm_micro(level, kb, ap, bp, bStride, tile, nr)
+                                for i in 0..<rows {
+                                    for j in 0..<cols { target[i * ldc + j] += tile[i * nr + j] }
                                 }
                             }
                         }
                     }
                 }
-                work(0..<panelsB)
             }
         }
     }
