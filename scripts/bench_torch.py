@@ -23,6 +23,20 @@ torch.manual_seed(1)
 MIN_TIME = float(os.environ.get("CONVKIT_BENCH_MIN_TIME", "0.5"))
 
 
+def settle_allocator():
+    """Free one large block first, as any real PyTorch run does within its first steps.
+
+    glibc raises its mmap threshold to the size of a freed mmapped block (up to 32 MiB), so
+    later multi-megabyte tensors come from the heap instead of fresh, page-faulting mappings.
+    Without this, whichever workload runs first pays ~10x for page faults (64x1x28^2 conv:
+    5 ms instead of 0.5 ms), and the comparison would depend on the order of workloads.
+    ConvKit's side gets the same effect from ProcessMemory.keepFreedMemory().
+    """
+    block = torch.empty(30 << 18)  # 30 MiB of float32
+    block.fill_(0)
+    del block
+
+
 def measure(fn):
     fn()
     times, start = [], time.perf_counter()
@@ -102,6 +116,7 @@ if "--memory-run" in sys.argv:
     memory_run()
     sys.exit(0)
 
+settle_allocator()
 print("torch " + torch.__version__, flush=True)
 for line in sys.stdin:
     if line.strip():
