@@ -11,21 +11,38 @@
 ///   - b: `B`, with leading dimension `ldb`.
 ///   - c: `C` (m, n), with leading dimension `ldc`.
 ///   - beta: 0 overwrites `C` (its old contents may be garbage), 1 accumulates.
+///   - rowBias: m values, one added to every element of each row of `C` (a convolution's
+///     bias over its output positions), or nil.
 ///
-/// Uses the packed path with a SIMD micro-kernel (`packedGEMM`) when the CPU has one and
-/// the product is large enough to repay packing, and the portable `referenceGEMM` otherwise.
+/// Uses dot-product tiles (`dotGEMM`) for A · Bᵀ with a long k, the packed path with a SIMD
+/// micro-kernel (`packedGEMM`) when the CPU has one and the product is large enough to repay
+/// packing, and the portable `referenceGEMM` otherwise.
 /// Tests check the two against each other and against a naive product.
 /// `threaded: false` keeps the product on the calling thread.
 public func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threaded: Bool = true
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>? = nil, threaded: Bool = true
 ) {
     // Thin products (a row or two of A, or a handful of k: depthwise convolution) waste
     // most of an mr × nr tile and the packing, so they take the streaming reference path.
-    if MicroKernel.isAvailable && m * n * k >= 4096 && m >= MicroKernel.mr / 2 && k >= 8 {
+    // The packed path folds the bias into its tiles; the others get it added up front.
+    let packed = MicroKernel.isAvailable && m * n * k >= 4096 && m >= MicroKernel.mr / 2 && k >= 8
+    let dot = !transposeA && transposeB && dotGEMMApplies(m: m, n: n, k: k)
+    var beta = beta
+    if let rowBias, !packed || dot {
+        scaleRows(m: m, n: n, beta: beta, c: c, ldc: ldc)
+        addRowBias(m: m, n: n, bias: rowBias, c: c, ldc: ldc)
+        beta = 1
+    }
+    // A · Bᵀ with both operands contiguous along k: dot products, no packing.
+    if dot {
+        return dotGEMM(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                       beta: beta, c: c, ldc: ldc, threaded: threaded)
+    }
+    if packed {
         packedGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threaded: threaded)
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, rowBias: rowBias, threaded: threaded)
     } else {
         referenceGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
@@ -42,6 +59,15 @@ func scaleRows(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc:
         } else if beta != 1 {
             for j in 0..<n { row[j] *= beta }
         }
+    }
+}
+
+/// `C[i][j] += bias[i]` for every row i of C (m × n, row stride `ldc`).
+@inline(__always)
+func addRowBias(m: Int, n: Int, bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    for i in 0..<m {
+        let (row, v) = (c + i * ldc, bias[i])
+        for j in 0..<n { row[j] += v }
     }
 }
 

@@ -26,9 +26,10 @@ static void micro_avx512(size_t kc, const float *restrict a, const float *restri
 
 // AVX2 + FMA: 6 × 16 tile, 12 ymm accumulators (of 16 registers).
 __attribute__((target("avx2,fma")))
-static void micro_avx2(size_t kc, const float *restrict a, const float *restrict b, size_t ldb, float *restrict c, size_t ldc) {
+static void micro_avx2(size_t kc, const float *restrict a, const float *restrict b, size_t ldb, float *restrict c, size_t ldc,
+                       const float *restrict init) {
     __m256 acc[6][2];
-    for (int i = 0; i < 6; i++) { acc[i][0] = _mm256_setzero_ps(); acc[i][1] = _mm256_setzero_ps(); }
+    for (int i = 0; i < 6; i++) { acc[i][0] = init ? _mm256_set1_ps(init[i]) : _mm256_setzero_ps(); acc[i][1] = acc[i][0]; }
     for (size_t p = 0; p < kc; p++) {
         const __m256 b0 = _mm256_loadu_ps(b + p * ldb), b1 = _mm256_loadu_ps(b + p * ldb + 8);
         const float *ap = a + p * 6;
@@ -40,8 +41,13 @@ static void micro_avx2(size_t kc, const float *restrict a, const float *restrict
     }
     for (int i = 0; i < 6; i++) {
         float *ci = c + i * ldc;
-        _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
-        _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+        if (init) {
+            _mm256_storeu_ps(ci, acc[i][0]);
+            _mm256_storeu_ps(ci + 8, acc[i][1]);
+        } else {
+            _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
+            _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+        }
     }
 }
 
@@ -49,9 +55,9 @@ static void micro_avx2(size_t kc, const float *restrict a, const float *restrict
 // `rows` (1…5, a constant after inlining) accumulator pairs are computed and stored.
 __attribute__((target("avx2,fma"), always_inline))
 static inline void micro_avx2_rows(const int rows, size_t kc, const float *restrict a, const float *restrict b,
-                                   size_t ldb, float *restrict c, size_t ldc) {
+                                   size_t ldb, float *restrict c, size_t ldc, const float *restrict init) {
     __m256 acc[6][2];
-    for (int i = 0; i < rows; i++) { acc[i][0] = _mm256_setzero_ps(); acc[i][1] = _mm256_setzero_ps(); }
+    for (int i = 0; i < rows; i++) { acc[i][0] = init ? _mm256_set1_ps(init[i]) : _mm256_setzero_ps(); acc[i][1] = acc[i][0]; }
     for (size_t p = 0; p < kc; p++) {
         const __m256 b0 = _mm256_loadu_ps(b + p * ldb), b1 = _mm256_loadu_ps(b + p * ldb + 8);
         const float *ap = a + p * 6;
@@ -63,20 +69,79 @@ static inline void micro_avx2_rows(const int rows, size_t kc, const float *restr
     }
     for (int i = 0; i < rows; i++) {
         float *ci = c + i * ldc;
-        _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
-        _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+        if (init) {
+            _mm256_storeu_ps(ci, acc[i][0]);
+            _mm256_storeu_ps(ci + 8, acc[i][1]);
+        } else {
+            _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
+            _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+        }
     }
 }
 
 __attribute__((target("avx2,fma")))
-static int micro_avx2_partial(int rows, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc) {
+static int micro_avx2_partial(int rows, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc,
+                              const float *init) {
     switch (rows) {
-    case 1: micro_avx2_rows(1, kc, a, b, ldb, c, ldc); return 1;
-    case 2: micro_avx2_rows(2, kc, a, b, ldb, c, ldc); return 1;
-    case 3: micro_avx2_rows(3, kc, a, b, ldb, c, ldc); return 1;
-    case 4: micro_avx2_rows(4, kc, a, b, ldb, c, ldc); return 1;
-    case 5: micro_avx2_rows(5, kc, a, b, ldb, c, ldc); return 1;
+    case 1: micro_avx2_rows(1, kc, a, b, ldb, c, ldc, init); return 1;
+    case 2: micro_avx2_rows(2, kc, a, b, ldb, c, ldc, init); return 1;
+    case 3: micro_avx2_rows(3, kc, a, b, ldb, c, ldc, init); return 1;
+    case 4: micro_avx2_rows(4, kc, a, b, ldb, c, ldc, init); return 1;
+    case 5: micro_avx2_rows(5, kc, a, b, ldb, c, ldc, init); return 1;
     default: return 0;
+    }
+}
+
+// AVX2 + FMA dot-product tile for C = A·Bᵀ with A (rows × k) and B (cols × k) both
+// contiguous along k: 3 × 4 dot products accumulated 8 lanes at a time in 12 ymm registers
+// (3 A rows + 1 B row loaded per step: 7 loads per 12 FMAs), reduced once at the end.
+// Rows or columns past `rows`/`cols` repeat the last one and are not stored.
+__attribute__((target("avx2,fma")))
+static void dot_avx2(int rows, int cols, size_t k, float alpha, const float *a, size_t lda,
+                     const float *b, size_t ldb, float *c, size_t ldc, int accumulate) {
+    const float *a0 = a, *a1 = a + (rows > 1 ? lda : 0), *a2 = a + (rows > 2 ? 2 * lda : (rows > 1 ? lda : 0));
+    const float *b0 = b, *b1 = b + (cols > 1 ? ldb : 0), *b2 = b + (cols > 2 ? 2 * ldb : (cols > 1 ? ldb : 0));
+    const float *b3 = b + (cols > 3 ? 3 * ldb : (size_t)(cols - 1) * ldb);
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+    __m256 c10 = c00, c11 = c00, c12 = c00, c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+#define CK_DOT_STEP(LOAD_A, LOAD_B) do { \
+        const __m256 x0 = LOAD_A(a0), x1 = LOAD_A(a1), x2 = LOAD_A(a2); \
+        __m256 y = LOAD_B(b0); \
+        c00 = _mm256_fmadd_ps(x0, y, c00); c10 = _mm256_fmadd_ps(x1, y, c10); c20 = _mm256_fmadd_ps(x2, y, c20); \
+        y = LOAD_B(b1); \
+        c01 = _mm256_fmadd_ps(x0, y, c01); c11 = _mm256_fmadd_ps(x1, y, c11); c21 = _mm256_fmadd_ps(x2, y, c21); \
+        y = LOAD_B(b2); \
+        c02 = _mm256_fmadd_ps(x0, y, c02); c12 = _mm256_fmadd_ps(x1, y, c12); c22 = _mm256_fmadd_ps(x2, y, c22); \
+        y = LOAD_B(b3); \
+        c03 = _mm256_fmadd_ps(x0, y, c03); c13 = _mm256_fmadd_ps(x1, y, c13); c23 = _mm256_fmadd_ps(x2, y, c23); \
+    } while (0)
+    size_t p = 0;
+#define CK_LOAD(ptr) _mm256_loadu_ps((ptr) + p)
+    for (; p + 8 <= k; p += 8) CK_DOT_STEP(CK_LOAD, CK_LOAD);
+#undef CK_LOAD
+    if (p < k) {
+        // The last k % 8 values: masked loads read nothing past the end of a row.
+        static const int lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+        const __m256i mask = _mm256_loadu_si256((const __m256i *)(lanes + 8 - (k - p)));
+#define CK_MLOAD(ptr) _mm256_maskload_ps((ptr) + p, mask)
+        CK_DOT_STEP(CK_MLOAD, CK_MLOAD);
+#undef CK_MLOAD
+    }
+#undef CK_DOT_STEP
+    // Row i's four sums: two rounds of horizontal adds, then the two 128-bit halves.
+    const __m256 r0 = _mm256_hadd_ps(_mm256_hadd_ps(c00, c01), _mm256_hadd_ps(c02, c03));
+    const __m256 r1 = _mm256_hadd_ps(_mm256_hadd_ps(c10, c11), _mm256_hadd_ps(c12, c13));
+    const __m256 r2 = _mm256_hadd_ps(_mm256_hadd_ps(c20, c21), _mm256_hadd_ps(c22, c23));
+    const __m128 scale = _mm_set1_ps(alpha);
+    __m128 sums[3];
+    sums[0] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r0), _mm256_extractf128_ps(r0, 1)));
+    sums[1] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r1), _mm256_extractf128_ps(r1, 1)));
+    sums[2] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r2), _mm256_extractf128_ps(r2, 1)));
+    for (int i = 0; i < rows; i++) {
+        float s[4];
+        _mm_storeu_ps(s, sums[i]);
+        float *ci = c + i * ldc;
+        for (int j = 0; j < cols; j++) ci[j] = accumulate ? ci[j] + s[j] : s[j];
     }
 }
 
@@ -143,18 +208,34 @@ double ck_fma_peak_loop(int level, size_t iterations, float *sink) {
     return (double)iterations * 4 * 2;
 }
 
-void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc) {
+int ck_gemm_stores_tiles(int level) { return level == 1; }
+
+void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc, const float *init) {
 #if defined(__x86_64__) || defined(__i386__)
     if (level == 2) { micro_avx512(kc, a, b, ldb, c, ldc); return; }
-    if (level == 1) { micro_avx2(kc, a, b, ldb, c, ldc); return; }
+    if (level == 1) { micro_avx2(kc, a, b, ldb, c, ldc, init); return; }
 #endif
-    (void)level; (void)kc; (void)a; (void)b; (void)ldb; (void)c; (void)ldc;
+    (void)level; (void)kc; (void)a; (void)b; (void)ldb; (void)c; (void)ldc; (void)init;
 }
 
-int ck_gemm_micro_rows(int level, int rows, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc) {
+int ck_dot_tile(int level, int rows, int cols, size_t k, float alpha, const float *a, size_t lda,
+                const float *b, size_t ldb, float *c, size_t ldc, int accumulate) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (level == 1) return micro_avx2_partial(rows, kc, a, b, ldb, c, ldc);
+    // AVX-512 CPUs run the AVX2 tile (every one of them has AVX2 and FMA).
+    if (level >= 1 && rows >= 1 && rows <= 3 && cols >= 1 && cols <= 4) {
+        dot_avx2(rows, cols, k, alpha, a, lda, b, ldb, c, ldc, accumulate);
+        return 1;
+    }
 #endif
-    (void)level; (void)rows; (void)kc; (void)a; (void)b; (void)ldb; (void)c; (void)ldc;
+    (void)level; (void)rows; (void)cols; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb; (void)c; (void)ldc; (void)accumulate;
+    return 0;
+}
+
+int ck_gemm_micro_rows(int level, int rows, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc,
+                       const float *init) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 1) return micro_avx2_partial(rows, kc, a, b, ldb, c, ldc, init);
+#endif
+    (void)level; (void)rows; (void)kc; (void)a; (void)b; (void)ldb; (void)c; (void)ldc; (void)init;
     return 0;
 }

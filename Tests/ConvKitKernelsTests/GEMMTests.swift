@@ -37,6 +37,37 @@ import _ConvKitKernels
         "packedGEMM": { packedGEMM(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, alpha: $5, a: $6, lda: $7, b: $8, ldb: $9, beta: $10, c: $11, ldc: $12) },
     ]
 
+    /// dotGEMM (A · Bᵀ only): k tails of 1–7 (masked loads), several k blocks (≤ 768 each),
+    /// 3 × 4 tile remainders in m and n, the threaded split by columns and by rows, a strided
+    /// C whose extra columns must stay untouched, and beta 0 over garbage.
+    @Test(arguments: [(1, 1, 1), (2, 3, 9), (3, 4, 8), (5, 7, 385), (32, 9, 784), (7, 13, 1601), (64, 290, 200),
+                      (300, 10, 1000)])
+    func dotGEMMMatchesNaiveProduct(size: (Int, Int, Int)) {
+        guard MicroKernel.isAvailable else { return }
+        let (m, n, k) = size, ldc = n + 3
+        for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (-2, 0.25)] {
+            let a = Self.values(m * k, seed: 7), b = Self.values(n * k, seed: 8)
+            var c = Self.values(m * ldc, seed: 9)
+            let dense = (0..<m).flatMap { i in c[(i * ldc)..<(i * ldc + n)] }
+            let expected = Self.naive(false, true, m, n, k, alpha, a, b, beta, dense)
+            let before = c
+            if beta == 0 { for i in 0..<m { for j in 0..<n { c[i * ldc + j] = .nan } } }
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                dotGEMM(m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: k,
+                        beta: beta, c: pc.baseAddress!, ldc: ldc)
+            }}}
+            var worst: Float = 0
+            for i in 0..<m {
+                for j in 0..<n {
+                    let (x, e) = (c[i * ldc + j], expected[i * n + j])
+                    worst = max(worst, x.isNaN ? .infinity : Swift.abs(x - e) / (1 + Swift.abs(e)))
+                }
+                #expect(c[(i * ldc + n)..<((i + 1) * ldc)] == before[(i * ldc + n)..<((i + 1) * ldc)])
+            }
+            #expect(worst < 2e-5, "dotGEMM m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta): error \(worst)")
+        }
+    }
+
     /// Sizes hit tile remainders in every direction, several k blocks (kc = 256), several
     /// m blocks and the threaded path (m·n·k ≥ 2²¹), split by columns (101 × 150) and by
     /// rows (301 × 40).
@@ -58,6 +89,33 @@ import _ConvKitKernels
                 }}}
                 let worst = zip(c, expected).map { Swift.abs($0 - $1) / (1 + Swift.abs($1)) }.max() ?? 0
                 #expect(worst < 2e-5, "\(implementation) m \(m) n \(n) k \(k) ta \(ta) tb \(tb) alpha \(alpha) beta \(beta): error \(worst)")
+            }
+        }
+    }
+
+    /// A row bias is added to every element of its row, on every path (packed with stored
+    /// tiles, packed edge tiles, dot products, reference) and for beta 0 over garbage, 1 and
+    /// another value, threaded or not.
+    @Test(arguments: [(1, 1, 1), (5, 20, 9), (32, 784, 9), (13, 37, 300), (64, 300, 200), (6, 5, 400), (40, 8, 800)])
+    func rowBiasIsAddedPerRow(size: (Int, Int, Int)) {
+        let (m, n, k) = size
+        let bias = Self.values(m, seed: 10)
+        for tb in [false, true] {
+            for beta: Float in [0, 1, 0.25] {
+                let a = Self.values(m * k, seed: 11), b = Self.values(k * n, seed: 12)
+                var c = Self.values(m * n, seed: 13)
+                var expected = Self.naive(false, tb, m, n, k, 1, a, b, beta, c)
+                for i in 0..<m { for j in 0..<n { expected[i * n + j] += bias[i] } }
+                if beta == 0 { c = [Float](repeating: .nan, count: m * n) }
+                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in bias.withUnsafeBufferPointer { pbias in
+                        gemm(transposeA: false, transposeB: tb, m: m, n: n, k: k, a: pa.baseAddress!, lda: k,
+                             b: pb.baseAddress!, ldb: tb ? k : n, beta: beta, c: pc.baseAddress!, ldc: n,
+                             rowBias: pbias.baseAddress!)
+                    }}
+                }}
+                let worst = zip(c, expected).map { $0.isNaN ? .infinity : Swift.abs($0 - $1) / (1 + Swift.abs($1)) }.max() ?? 0
+                #expect(worst < 2e-5, "m \(m) n \(n) k \(k) tb \(tb) beta \(beta): error \(worst)")
             }
         }
     }

@@ -3,9 +3,9 @@
 
 #include <stddef.h>
 
-// The only C in ConvKit: register-blocked GEMM micro-kernels, compiled per instruction set
-// with target attributes and chosen once at run time. Packing, blocking and threading are
-// Swift (_ConvKitKernels/PackedGEMM.swift).
+// The only C in ConvKit: register-blocked GEMM micro-kernels and dot-product tiles, compiled
+// per instruction set with target attributes and chosen once at run time. Packing, blocking
+// and threading are Swift (_ConvKitKernels/PackedGEMM.swift, DotGEMM.swift).
 
 /// The best micro-kernel this CPU runs: 2 = AVX-512F, 1 = AVX2 + FMA, 0 = none (use the
 /// portable Swift path). Cached after the first call.
@@ -18,13 +18,27 @@ int ck_gemm_nr(int level);
 /// C[0..<mr][0..<nr] += Σ_p a[p·mr + i] · b[p·ldb + j] for p in 0..<kc, where `a` is an A
 /// micro-panel packed column by column (mr values per p) and `b` holds nr values per p with
 /// row stride `ldb` (nr for a packed panel, the matrix's stride when read in place); C has
-/// row stride `ldc`.
-void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc);
+/// row stride `ldc`. When `init` is not NULL and `ck_gemm_stores_tiles(level)`, the tile is
+/// stored instead of added: C[i][j] = init[i] + Σ_p … (C's old contents are not read), which
+/// saves a pass over C for a product's first k block and folds in a bias per row. Levels
+/// without stores ignore `init` (the caller then fills C first).
+void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc, const float *init);
+
+/// Whether the kernels at `level` honour `init` (AVX2: yes; AVX-512: not yet).
+int ck_gemm_stores_tiles(int level);
 
 /// As `ck_gemm_micro` for the first `rows` (< mr) rows of a tile only, when `level` has such
 /// a kernel (AVX2: rows 1…5); returns 1 when it ran and 0 when the caller must compute the
 /// tile into a scratch tile instead.
-int ck_gemm_micro_rows(int level, int rows, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc);
+int ck_gemm_micro_rows(int level, int rows, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc,
+                       const float *init);
+
+/// C[i][j] = (accumulate ? C[i][j] : 0) + alpha · Σ_p a[i·lda + p] · b[j·ldb + p] for the
+/// `rows` (1…3) × `cols` (1…4) tile, p in 0..<k: dot products of rows that are contiguous
+/// along k (C = A·Bᵀ without packing). Returns 1 when it ran, 0 when `level` has no such
+/// tile (the caller computes it otherwise).
+int ck_dot_tile(int level, int rows, int cols, size_t k, float alpha, const float *a, size_t lda,
+                const float *b, size_t ldb, float *c, size_t ldc, int accumulate);
 
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
