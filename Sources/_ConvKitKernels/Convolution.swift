@@ -18,9 +18,21 @@ public enum ConvolutionKernel {
         return flops < 1 << 22 ? 1 : max(1, min(MicroKernel.threads, g.batch))
     }
 
-    /// One worker's slab: an im2col buffer and a private weight-gradient accumulator.
+    /// One worker's slab: an im2col buffer (one chunk of output lines) and a private
+    /// weight-gradient accumulator.
     static func slab(_ g: ConvGeometry) -> (columns: Int, weights: Int) {
-        (isPointwise(g) ? 0 : g.columnRows * g.outputPlane, workers(g) > 1 ? g.weightCount : 0)
+        (isPointwise(g) ? 0 : g.columnRows * chunkLines(g) * g.outputSize.last!, workers(g) > 1 ? g.weightCount : 0)
+    }
+
+    /// Output lines (flattened leading output positions, each out_W wide) gathered per im2col
+    /// chunk: all of them when the column matrix of a whole plane fits in 2 MiB, else as many
+    /// as fit in about 384 KiB (at least one), so that the chunk is still in L2 when the GEMM
+    /// reads it. A 7 × 7 stride-2 layer on 224 × 224 input has a 7.4 MB column matrix per
+    /// image; read whole, it went through memory twice (and through the TLB, one page per row).
+    static func chunkLines(_ g: ConvGeometry) -> Int {
+        let oW = g.outputSize.last!, lines = g.outputPlane / max(oW, 1)
+        if g.columnRows * g.outputPlane <= 1 << 19 { return max(lines, 1) }
+        return max(1, min(lines, (96 << 10) / (g.columnRows * oW)))
     }
 
     /// Floats of workspace the entry points need for `g`.
@@ -41,16 +53,29 @@ public enum ConvolutionKernel {
             && g.padBefore.allSatisfy { $0 == 0 } && g.stride.allSatisfy { $0 == 1 }
     }
 
-    /// The column matrix of batch item `n`, group `grp`: either `columns` filled by
-    /// im2col, or the input itself for pointwise convolutions.
-    private static func columns(
+    /// Calls `body(first, width, columns)` for each chunk of the column matrix of batch item
+    /// `n`, group `grp`: `width` output positions from position `first` on, as a
+    /// (rows × width) matrix — `columns` filled by im2col, or the input itself for pointwise
+    /// convolutions (one chunk, row stride P).
+    private static func forEachColumnChunk(
         _ g: ConvGeometry, input: UnsafePointer<Float>, n: Int, group grp: Int,
-        columns: UnsafeMutablePointer<Float>
-    ) -> UnsafePointer<Float> {
+        columns: UnsafeMutablePointer<Float>, _ body: (_ first: Int, _ width: Int, _ columns: UnsafePointer<Float>) -> Void
+    ) {
         let src = input + (n * g.inChannels + grp * g.inChannelsPerGroup) * g.inputPlane
-        if isPointwise(g) { return src }
-        Im2Col.gather(g, channels: g.inChannelsPerGroup, input: src, columns: columns)
-        return UnsafePointer(columns)
+        if isPointwise(g) { return body(0, g.outputPlane, src) }
+        forEachLineChunk(g) { lines, first, width in
+            Im2Col.gather(g, channels: g.inChannelsPerGroup, input: src, columns: columns, lines: lines)
+            body(first, width, UnsafePointer(columns))
+        }
+    }
+
+    /// The chunks of output lines of `chunkLines(g)`: (lines, first position, width).
+    private static func forEachLineChunk(_ g: ConvGeometry, _ body: (Range<Int>, Int, Int) -> Void) {
+        let oW = g.outputSize.last!, lines = g.outputPlane / max(oW, 1), chunk = chunkLines(g)
+        for l0 in stride(from: 0, to: lines, by: chunk) {
+            let l1 = min(lines, l0 + chunk)
+            body(l0..<l1, l0 * oW, (l1 - l0) * oW)
+        }
     }
 
     /// Runs `body(batchItems, slab)` over chunks of the batch, one worker each.
@@ -81,19 +106,15 @@ public enum ConvolutionKernel {
         let b = bias.map { SharedPointer($0) }
         overBatch(g, workspace: workspace) { items, cols, _ in
             for n in items {
-                // Each output row starts as its bias (one pass over the output instead of
-                // zeroing it and adding the bias afterwards); the GEMM accumulates onto it.
-                if let b {
-                    for k in 0..<g.outChannels {
-                        (y.base + (n * g.outChannels + k) * p).update(repeating: b.base[k], count: p)
-                    }
-                }
                 for grp in 0..<g.groups {
-                    let col = columns(g, input: x.base, n: n, group: grp, columns: cols)
-                    // out_g (K/G, P) (+)= W_g (K/G, rows) · col (rows, P)
-                    gemm(transposeA: false, transposeB: false, m: kg, n: p, k: rows,
-                         a: w.base + grp * kg * rows, lda: rows, b: col, ldb: p,
-                         beta: b == nil ? 0 : 1, c: y.base + (n * g.outChannels + grp * kg) * p, ldc: p, threaded: threaded)
+                    forEachColumnChunk(g, input: x.base, n: n, group: grp, columns: cols) { first, width, col in
+                        // out_g (K/G, chunk) = W_g (K/G, rows) · col (rows, chunk) + bias_g, the bias
+                        // folded into the GEMM's stored tiles (one pass over the output).
+                        gemm(transposeA: false, transposeB: false, m: kg, n: width, k: rows,
+                             a: w.base + grp * kg * rows, lda: rows, b: col, ldb: width,
+                             beta: 0, c: y.base + (n * g.outChannels + grp * kg) * p + first, ldc: p,
+                             rowBias: b.map { UnsafePointer($0.base + grp * kg) }, threaded: threaded)
+                    }
                 }
             }
         }
@@ -119,11 +140,20 @@ public enum ConvolutionKernel {
                 for grp in 0..<g.groups {
                     let dy = dyAll.base + (n * g.outChannels + grp * kg) * p
                     let dx = dxAll.base + (n * g.inChannels + grp * cg) * g.inputPlane
-                    // dcol (rows, P) = W_gᵀ (rows, K/G) · dy (K/G, P)
-                    gemm(transposeA: true, transposeB: false, m: rows, n: p, k: kg,
-                         a: w.base + grp * kg * rows, lda: rows, b: dy, ldb: p,
-                         beta: 0, c: pointwise ? dx : cols, ldc: p, threaded: threaded)
-                    if !pointwise { Im2Col.scatterAdd(g, channels: cg, columns: cols, input: dx) }
+                    if pointwise {
+                        // dx (C/G, P) = W_gᵀ (C/G, K/G) · dy (K/G, P)
+                        gemm(transposeA: true, transposeB: false, m: rows, n: p, k: kg,
+                             a: w.base + grp * kg * rows, lda: rows, b: dy, ldb: p,
+                             beta: 0, c: dx, ldc: p, threaded: threaded)
+                        continue
+                    }
+                    forEachLineChunk(g) { lines, first, width in
+                        // dcol (rows, chunk) = W_gᵀ (rows, K/G) · dy (K/G, chunk), scattered back
+                        gemm(transposeA: true, transposeB: false, m: rows, n: width, k: kg,
+                             a: w.base + grp * kg * rows, lda: rows, b: dy + first, ldb: p,
+                             beta: 0, c: cols, ldc: width, threaded: threaded)
+                        Im2Col.scatterAdd(g, channels: cg, columns: cols, input: dx, lines: lines)
+                    }
                 }
             }
         }
@@ -147,12 +177,13 @@ public enum ConvolutionKernel {
             dw.update(repeating: 0, count: g.weightCount)
             for n in items {
                 for grp in 0..<g.groups {
-                    let col = columns(g, input: x.base, n: n, group: grp, columns: cols)
                     let dy = dyAll.base + (n * g.outChannels + grp * kg) * p
-                    // dW_g (K/G, rows) += dy (K/G, P) · colᵀ (P, rows)
-                    gemm(transposeA: false, transposeB: true, m: kg, n: rows, k: p,
-                         a: dy, lda: p, b: col, ldb: p,
-                         beta: 1, c: dw + grp * kg * rows, ldc: rows, threaded: threaded)
+                    forEachColumnChunk(g, input: x.base, n: n, group: grp, columns: cols) { first, width, col in
+                        // dW_g (K/G, rows) += dy (K/G, chunk) · colᵀ (chunk, rows)
+                        gemm(transposeA: false, transposeB: true, m: kg, n: rows, k: width,
+                             a: dy + first, lda: p, b: col, ldb: width,
+                             beta: 1, c: dw + grp * kg * rows, ldc: rows, threaded: threaded)
+                    }
                 }
             }
         }

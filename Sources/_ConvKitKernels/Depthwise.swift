@@ -16,7 +16,7 @@ enum DepthwiseKernel {
         /// (output row offset, input row offset, first tap index of that kernel row).
         var rows: [(output: Int, input: Int, tap: Int)] = []
         let columns: [Int]
-        let runs: [(lower: Int, upper: Int, offset: Int)]
+        let runs: [(lower: Int, upper: Int, offset: Int, step: Int)]
         let kW: Int, oW: Int
 
         init(_ g: ConvGeometry) {
