@@ -24,35 +24,9 @@ static void micro_avx512(size_t kc, const float *restrict a, const float *restri
     }
 }
 
-// AVX2 + FMA: 6 × 16 tile, 12 ymm accumulators (of 16 registers).
-__attribute__((target("avx2,fma")))
-static void micro_avx2(size_t kc, const float *restrict a, const float *restrict b, size_t ldb, float *restrict c, size_t ldc,
-                       const float *restrict init) {
-    __m256 acc[6][2];
-    for (int i = 0; i < 6; i++) { acc[i][0] = init ? _mm256_set1_ps(init[i]) : _mm256_setzero_ps(); acc[i][1] = acc[i][0]; }
-    for (size_t p = 0; p < kc; p++) {
-        const __m256 b0 = _mm256_loadu_ps(b + p * ldb), b1 = _mm256_loadu_ps(b + p * ldb + 8);
-        const float *ap = a + p * 6;
-        for (int i = 0; i < 6; i++) {
-            const __m256 ai = _mm256_broadcast_ss(ap + i);
-            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
-        }
-    }
-    for (int i = 0; i < 6; i++) {
-        float *ci = c + i * ldc;
-        if (init) {
-            _mm256_storeu_ps(ci, acc[i][0]);
-            _mm256_storeu_ps(ci + 8, acc[i][1]);
-        } else {
-            _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
-            _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
-        }
-    }
-}
-
-// AVX2 + FMA for the last row panel of an A whose height is not a multiple of 6: only
-// `rows` (1…5, a constant after inlining) accumulator pairs are computed and stored.
+// AVX2 + FMA: a tile of `rows` × 16 (a constant after inlining: 6 for the full 6 × 16 tile,
+// 12 ymm accumulators of 16 registers; 1…5 for the last row panel of an A whose height is
+// not a multiple of 6, which computes and stores only those rows).
 __attribute__((target("avx2,fma"), always_inline))
 static inline void micro_avx2_rows(const int rows, size_t kc, const float *restrict a, const float *restrict b,
                                    size_t ldb, float *restrict c, size_t ldc, const float *restrict init) {
@@ -77,6 +51,12 @@ static inline void micro_avx2_rows(const int rows, size_t kc, const float *restr
             _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
         }
     }
+}
+
+__attribute__((target("avx2,fma")))
+static void micro_avx2(size_t kc, const float *restrict a, const float *restrict b, size_t ldb, float *restrict c, size_t ldc,
+                       const float *restrict init) {
+    micro_avx2_rows(6, kc, a, b, ldb, c, ldc, init);
 }
 
 __attribute__((target("avx2,fma")))
