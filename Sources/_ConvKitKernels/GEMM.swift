@@ -17,7 +17,8 @@
 /// Uses dot-product tiles (`dotGEMM`) for A · Bᵀ with a long k, the packed path with a SIMD
 /// micro-kernel (`packedGEMM`) when the CPU has one and the product is large enough to repay
 /// packing, and the portable `referenceGEMM` otherwise.
-/// Tests check the two against each other and against a naive product.
+/// Tests check each path against a naive product, and the packed and reference paths
+/// against each other.
 /// `threaded: false` keeps the product on the calling thread.
 public func gemm(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
