@@ -4,8 +4,8 @@
 /// the gradient is the convolution of the output gradient, padded by `p'` before and
 /// `n − out + padBefore` after, with the weights flipped along every spatial axis and their
 /// in/out channels swapped. That replaces the GEMM with a short reduction (k = K/G) and
-/// the scatter-add of the column matrix by the forward path's gather and a GEMM with a long
-/// reduction (k = K/G · taps), which runs much closer to the FMA peak.
+/// the scatter-add of the column matrix by the forward path (usually its direct tiles) with
+/// a long reduction (k = K/G · taps), which runs much closer to the FMA peak.
 extension ConvolutionKernel {
     /// The geometry whose forward pass computes `g`'s input gradient, or nil where the
     /// scatter path is used: strides above 1, non-zero padding modes, padding wider than
@@ -34,7 +34,7 @@ extension ConvolutionKernel {
     /// pass's own workspace.
     static func flippedWorkspaceCount(_ g: ConvGeometry) -> Int {
         guard let t = flippedGeometry(g) else { return 0 }
-        return g.weightCount + slabsCount(t)  // t is never depthwise, and forward(t) takes the im2col path
+        return g.weightCount + forwardWorkspaceCount(t)  // t is never depthwise
     }
 
     /// `backwardInput` by the flipped forward convolution. Overwrites `gradInput`.

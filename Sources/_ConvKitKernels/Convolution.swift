@@ -4,18 +4,24 @@
 /// bias (K), output (N, K, out...). Transposed convolution is the adjoint: its forward is
 /// `backwardInput` of the convolution that maps its output back to its input.
 ///
-/// Depthwise convolutions take the direct `DepthwiseKernel`; the input gradient of a
-/// stride-1 convolution is a forward convolution with flipped weights
-/// (`Convolution+FlippedInputGradient.swift`). Otherwise batch items are
-/// split across worker threads, each with its own slab of the workspace;
+/// Depthwise convolutions take the direct `DepthwiseKernel`; forward passes with stride 1
+/// along the last axis read a padded input in place instead of building columns
+/// (`Convolution+Direct.swift`); the input gradient of a stride-1 convolution is a forward
+/// convolution with flipped weights (`Convolution+FlippedInputGradient.swift`). Otherwise
+/// batch items are split across worker threads, each with its own slab of the workspace;
 /// with a single worker the GEMM itself may use the threads instead. Every entry point
 /// takes a caller-owned workspace of `workspaceCount(g)` floats, so the implementation can
 /// change without touching autograd or callers.
 public enum ConvolutionKernel {
     /// Worker threads for `g`: one per core, at most one per batch item, and one for small work.
     static func workers(_ g: ConvGeometry) -> Int {
-        let flops = 2 * g.batch * g.outChannels * g.outputPlane * g.columnRows
-        return flops < 1 << 22 ? 1 : max(1, min(MicroKernel.threads, g.batch))
+        max(1, min(parallelism(g), g.batch))
+    }
+
+    /// Threads worth using on `g` at all: one per core, or one for small work (waking a
+    /// second thread costs tens of microseconds).
+    static func parallelism(_ g: ConvGeometry) -> Int {
+        2 * g.batch * g.outChannels * g.outputPlane * g.columnRows < 1 << 22 ? 1 : MicroKernel.threads
     }
 
     /// One worker's slab: an im2col buffer (one chunk of output lines) and a private
@@ -38,7 +44,12 @@ public enum ConvolutionKernel {
     /// Floats of workspace the entry points need for `g`.
     public static func workspaceCount(_ g: ConvGeometry) -> Int {
         if DepthwiseKernel.applies(g) { return 0 }
-        return max(slabsCount(g), flippedWorkspaceCount(g))
+        return max(forwardWorkspaceCount(g), slabsCount(g), flippedWorkspaceCount(g))
+    }
+
+    /// Floats of workspace `forward(g)` alone needs.
+    static func forwardWorkspaceCount(_ g: ConvGeometry) -> Int {
+        directApplies(g) ? directWorkspaceCount(g) : slabsCount(g)
     }
 
     /// Floats of the per-worker slabs of the im2col path.
@@ -99,6 +110,9 @@ public enum ConvolutionKernel {
     ) {
         if DepthwiseKernel.applies(g) {
             return DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
+        }
+        if directApplies(g) {
+            return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let threaded = workers(g) == 1

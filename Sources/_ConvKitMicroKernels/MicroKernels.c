@@ -72,6 +72,68 @@ static int micro_avx2_partial(int rows, size_t kc, const float *a, const float *
     }
 }
 
+// AVX2 + FMA direct-convolution tile: `rows` (≤ 6) output channels × 16 consecutive output
+// positions of a line, C[i][j] = init[i] + Σ_p a[p·6 + i] · x[off[p] + j]. The GEMM's B
+// operand is read in place: row p (an input channel and kernel tap) starts `off[p]` floats
+// into a padded copy of the input, so no column matrix is written or read.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void conv_avx2_tile(const int rows, size_t kc, const float *restrict a, const int32_t *restrict off,
+                                  const float *restrict x, float *restrict c, size_t ldc, const float *restrict init) {
+    __m256 acc[6][2];
+    for (int i = 0; i < rows; i++) { acc[i][0] = _mm256_set1_ps(init[i]); acc[i][1] = acc[i][0]; }
+    for (size_t p = 0; p < kc; p++) {
+        const float *xp = x + off[p];
+        const __m256 b0 = _mm256_loadu_ps(xp), b1 = _mm256_loadu_ps(xp + 8);
+        const float *ap = a + p * 6;
+        for (int i = 0; i < rows; i++) {
+            const __m256 ai = _mm256_broadcast_ss(ap + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        _mm256_storeu_ps(c + i * ldc, acc[i][0]);
+        _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
+    }
+}
+
+// Whole lines of `width` outputs: tiles of 16, the last one shifted left to end at the
+// line's end (its overlap with the previous tile is computed twice, identically, and stored
+// twice); lines narrower than 16 go through a scratch tile.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void conv_avx2_lines(const int rows, size_t kc, const float *a, const int32_t *off, const float *x,
+                                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc,
+                                   size_t c_line_stride, const float *init) {
+    for (size_t l = 0; l < lines; l++) {
+        const float *xl = x + l * x_line_stride;
+        float *cl = c + l * c_line_stride;
+        if (width >= 16) {
+            for (size_t j = 0; j < width; j += 16) {
+                const size_t j0 = j + 16 <= width ? j : width - 16;
+                conv_avx2_tile(rows, kc, a, off, xl + j0, cl + j0, ldc, init);
+            }
+        } else {
+            float tile[6 * 16];
+            conv_avx2_tile(rows, kc, a, off, xl, tile, 16, init);
+            for (int i = 0; i < rows; i++)
+                for (size_t j = 0; j < width; j++) cl[i * ldc + j] = tile[i * 16 + j];
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void conv_avx2(int rows, size_t kc, const float *a, const int32_t *off, const float *x, size_t x_line_stride,
+                      size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init) {
+    switch (rows) {
+    case 1: conv_avx2_lines(1, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    case 2: conv_avx2_lines(2, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    case 3: conv_avx2_lines(3, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    case 4: conv_avx2_lines(4, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    case 5: conv_avx2_lines(5, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    default: conv_avx2_lines(6, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    }
+}
+
 // AVX2 + FMA dot-product tile for C = A·Bᵀ with A (rows × k) and B (cols × k) both
 // contiguous along k: 3 × 4 dot products accumulated 8 lanes at a time in 12 ymm registers
 // (3 A rows + 1 B row loaded per step: 7 loads per 12 FMAs), reduced once at the end.
@@ -208,6 +270,21 @@ int ck_dot_tile(int level, int rows, int cols, size_t k, float alpha, const floa
     }
 #endif
     (void)level; (void)rows; (void)cols; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb; (void)c; (void)ldc; (void)accumulate;
+    return 0;
+}
+
+int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t *off, const float *x,
+                  size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
+                  const float *init) {
+#if defined(__x86_64__) || defined(__i386__)
+    // AVX-512 CPUs run the AVX2 tiles (every one of them has AVX2 and FMA).
+    if (level >= 1 && rows >= 1 && rows <= CK_CONV_MR) {
+        conv_avx2(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init);
+        return 1;
+    }
+#endif
+    (void)level; (void)rows; (void)kc; (void)a; (void)off; (void)x; (void)x_line_stride; (void)lines; (void)width;
+    (void)c; (void)ldc; (void)c_line_stride; (void)init;
     return 0;
 }
 

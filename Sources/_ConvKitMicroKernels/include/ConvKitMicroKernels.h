@@ -2,10 +2,12 @@
 #define CONVKIT_MICRO_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-// The only C in ConvKit: register-blocked GEMM micro-kernels and dot-product tiles, compiled
-// per instruction set with target attributes and chosen once at run time. Packing, blocking
-// and threading are Swift (_ConvKitKernels/PackedGEMM.swift, DotGEMM.swift).
+// The only C in ConvKit: register-blocked GEMM micro-kernels, dot-product tiles and direct-
+// convolution tiles, compiled per instruction set with target attributes and chosen once at
+// run time. Packing, blocking and threading are Swift (_ConvKitKernels/PackedGEMM.swift,
+// DotGEMM.swift, Convolution+Direct.swift).
 
 /// The best micro-kernel this CPU runs: 2 = AVX-512F, 1 = AVX2 + FMA, 0 = none (use the
 /// portable Swift path). Cached after the first call.
@@ -39,6 +41,19 @@ int ck_gemm_micro_rows(int level, int rows, size_t kc, const float *a, const flo
 /// tile (the caller computes it otherwise).
 int ck_dot_tile(int level, int rows, int cols, size_t k, float alpha, const float *a, size_t lda,
                 const float *b, size_t ldb, float *c, size_t ldc, int accumulate);
+
+/// Output channels per direct-convolution tile; `ck_conv_lines` reads A packed this many per p.
+#define CK_CONV_MR 6
+
+/// Direct convolution of `lines` output lines of `width` positions for `rows` (1…6) output
+/// channels: C[i][l·c_line_stride + j] = init[i] + Σ_p a[p·6 + i] · x[l·x_line_stride + off[p] + j]
+/// for p in 0..<kc, C's rows `ldc` apart. `a` is a weight panel packed 6 values per p (an
+/// input channel and kernel tap), `off[p]` where that row of the implicit column matrix starts
+/// in `x`, a padded input read in place (16 floats may be read past the last one used when
+/// `width` < 16). Returns 1 when it ran, 0 when `level` has no such kernel.
+int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t *off, const float *x,
+                  size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
+                  const float *init);
 
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
