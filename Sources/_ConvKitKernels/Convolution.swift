@@ -1,4 +1,5 @@
-/// Convolution (cross-correlation, as PyTorch) by im2col + GEMM, per batch item and group.
+/// Convolution (cross-correlation, as PyTorch) by direct tiles or im2col + GEMM, per batch
+/// item and group.
 ///
 /// Shapes (see `ConvGeometry`): input (N, C, in...), weight (K, C/G, kernel...),
 /// bias (K), output (N, K, out...). Transposed convolution is the adjoint: its forward is
@@ -6,8 +7,9 @@
 ///
 /// Depthwise convolutions take the direct `DepthwiseKernel`; forward passes with stride 1
 /// along the last axis read a padded input in place instead of building columns
-/// (`Convolution+Direct.swift`); the input gradient of a stride-1 convolution is a forward
-/// convolution with flipped weights (`Convolution+FlippedInputGradient.swift`). Otherwise
+/// (`Convolution+Direct.swift`), and so do their weight gradients
+/// (`Convolution+DirectWeightGradient.swift`); the input gradient of a stride-1 convolution
+/// is a forward convolution with flipped weights (`Convolution+FlippedInputGradient.swift`). Otherwise
 /// batch items are split across worker threads, each with its own slab of the workspace;
 /// with a single worker the GEMM itself may use the threads instead. Every entry point
 /// takes a caller-owned workspace of `workspaceCount(g)` floats, so the implementation can
@@ -44,7 +46,9 @@ public enum ConvolutionKernel {
     /// Floats of workspace the entry points need for `g`.
     public static func workspaceCount(_ g: ConvGeometry) -> Int {
         if DepthwiseKernel.applies(g) { return 0 }
-        return max(forwardWorkspaceCount(g), slabsCount(g), flippedWorkspaceCount(g))
+        let input = flippedGeometry(g) == nil ? slabsCount(g) : flippedWorkspaceCount(g)
+        let weight = directApplies(g) ? directWeightWorkspaceCount(g) : slabsCount(g)
+        return max(forwardWorkspaceCount(g), input, weight)
     }
 
     /// Floats of workspace `forward(g)` alone needs.
@@ -181,6 +185,9 @@ public enum ConvolutionKernel {
     ) {
         if DepthwiseKernel.applies(g) {
             return DepthwiseKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
+        }
+        if directApplies(g) {
+            return backwardWeightDirect(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let workerCount = workers(g), threaded = workerCount == 1

@@ -134,6 +134,49 @@ static void conv_avx2(int rows, size_t kc, const float *a, const int32_t *off, c
     }
 }
 
+// AVX2 + FMA weight-gradient tile of a direct convolution: `rows` (≤ 6) rows of the implicit
+// column matrix × 16 output channels, C[i][j] += Σ_l Σ_q x[off[i] + l·x_line + q] · dyt[(l·width + q)·ldt + j]:
+// the column values are broadcast from the padded input, the output gradient is read
+// transposed (positions × channels), and the reduction over positions stays in registers.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void grad_avx2_tile(const int rows, size_t width, size_t lines, const float *restrict x,
+                                  const int32_t *restrict off, size_t x_line, const float *restrict dyt, size_t ldt,
+                                  float *restrict c, size_t ldc) {
+    __m256 acc[6][2];
+    const float *xr[6];
+    for (int i = 0; i < rows; i++) { acc[i][0] = _mm256_setzero_ps(); acc[i][1] = acc[i][0]; xr[i] = x + off[i]; }
+    for (size_t l = 0; l < lines; l++) {
+        const float *d = dyt + l * width * ldt;
+        for (size_t q = 0; q < width; q++) {
+            const __m256 b0 = _mm256_loadu_ps(d + q * ldt), b1 = _mm256_loadu_ps(d + q * ldt + 8);
+            for (int i = 0; i < rows; i++) {
+                const __m256 ai = _mm256_broadcast_ss(xr[i] + q);
+                acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+                acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+            }
+        }
+        for (int i = 0; i < rows; i++) xr[i] += x_line;
+    }
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + i * ldc;
+        _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
+        _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void grad_avx2(int rows, size_t width, size_t lines, const float *x, const int32_t *off, size_t x_line,
+                      const float *dyt, size_t ldt, float *c, size_t ldc) {
+    switch (rows) {
+    case 1: grad_avx2_tile(1, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    case 2: grad_avx2_tile(2, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    case 3: grad_avx2_tile(3, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    case 4: grad_avx2_tile(4, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    case 5: grad_avx2_tile(5, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    default: grad_avx2_tile(6, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    }
+}
+
 // AVX2 + FMA dot-product tile for C = A·Bᵀ with A (rows × k) and B (cols × k) both
 // contiguous along k: 3 × 4 dot products accumulated 8 lanes at a time in 12 ymm registers
 // (3 A rows + 1 B row loaded per step: 7 loads per 12 FMAs), reduced once at the end.
@@ -285,6 +328,19 @@ int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t 
 #endif
     (void)level; (void)rows; (void)kc; (void)a; (void)off; (void)x; (void)x_line_stride; (void)lines; (void)width;
     (void)c; (void)ldc; (void)c_line_stride; (void)init;
+    return 0;
+}
+
+int ck_conv_grad_lines(int level, int rows, size_t width, size_t lines, const float *x, const int32_t *off,
+                       size_t x_line, const float *dyt, size_t ldt, float *c, size_t ldc) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level >= 1 && rows >= 1 && rows <= CK_CONV_MR) {
+        grad_avx2(rows, width, lines, x, off, x_line, dyt, ldt, c, ldc);
+        return 1;
+    }
+#endif
+    (void)level; (void)rows; (void)width; (void)lines; (void)x; (void)off; (void)x_line; (void)dyt; (void)ldt; (void)c;
+    (void)ldc;
     return 0;
 }
 

@@ -55,6 +55,15 @@ int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t 
                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
                   const float *init);
 
+/// The weight gradient of a direct convolution for `rows` (1…6) rows of the implicit column
+/// matrix (input channel, tap) × 16 output channels, accumulated into C (row stride `ldc`):
+/// C[i][j] += Σ_l Σ_q x[off[i] + l·x_line + q] · dyt[(l·width + q)·ldt + j] over `lines`
+/// output lines l of `width` positions q. `x` is the padded input as read by `ck_conv_lines`,
+/// `dyt` the output gradient transposed to positions × channels (row stride `ldt`). Returns 1
+/// when it ran, 0 when `level` has no such kernel.
+int ck_conv_grad_lines(int level, int rows, size_t width, size_t lines, const float *x, const int32_t *off,
+                       size_t x_line, const float *dyt, size_t ldt, float *c, size_t ldc);
+
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
 /// loop is not optimised away.
