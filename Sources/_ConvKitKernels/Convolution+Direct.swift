@@ -1,43 +1,50 @@
 import _ConvKitMicroKernels
 
-/// Direct convolution for layers with stride 1 along the last axis: a GEMM whose column
-/// matrix is never built.
+/// Direct convolution: a GEMM whose column matrix is never built.
 ///
 /// Each batch item's group of input planes is first copied into a padded buffer (every
 /// padding mode, by `PadKernel`'s gather), laid out so that the window of output position `o`
-/// of a line starts at padded position `o`. Row p of the im2col matrix (input channel c, tap
-/// t) is then the padded input itself, shifted by `off[p] = c·plane + offset(t)`: the micro-
-/// kernel (`ck_conv_lines`) computes tiles of 6 output channels × 16 consecutive outputs of a
-/// line, broadcasting weights packed as a GEMM's A panel and loading the 16 inputs in place.
+/// of a line starts at padded position `o`; with a stride s along the last axis the padded
+/// lines are split into s phases (even and odd positions for s = 2), so that consecutive
+/// outputs still read consecutive floats. Row p of the im2col matrix (input channel c, tap
+/// t) is then the padded input itself, shifted by `off[p]` (`DirectPlan`): the micro-kernel
+/// (`ck_conv_lines`) computes tiles of 6 output channels × 16 consecutive outputs of a line,
+/// broadcasting weights packed as a GEMM's A panel and loading the 16 inputs in place.
 /// The im2col path wrote and re-read `C·taps` copies of every input value; here every value
 /// is read from cache, so the 3 × 3 layers with 32–128 channels stop being bound by copies.
 ///
-/// Dilation and strides of leading axes only change the offsets; ranks 1–3 are lifted to 3.
-/// Tests compare this path with the im2col path and the definition (`DirectConvolutionTests`).
+/// Dilation and strides only change the offsets and line strides; ranks 1–3 are lifted to 3.
+/// Tests compare this path with the definition (`DirectConvolutionTests`).
 extension ConvolutionKernel {
     /// Lines narrower than this waste too much of a 16-wide tile; they take the im2col path
     /// (measured: 7-wide lines ran 20 % slower direct, 10-wide about even, 12-wide faster).
     static let directMinimumWidth = 12
 
-    /// Whether `forward(g)` takes the direct path: stride 1 along the last axis, lines at
-    /// least `directMinimumWidth` wide, a CPU with the tile kernel, and offsets that fit Int32.
+    /// Whether `forward(g)` takes the direct path: lines at least `directMinimumWidth` wide,
+    /// a stride along the last axis of at most 4, a CPU with the tile kernel, and offsets that fit Int32.
     static func directApplies(_ g: ConvGeometry) -> Bool {
-        guard MicroKernel.level >= 1, g.batch > 0, g.stride.last == 1, g.outputSize.allSatisfy({ $0 > 0 }),
+        guard MicroKernel.level >= 1, g.batch > 0, g.stride.last! <= 4, g.outputSize.allSatisfy({ $0 > 0 }),
               g.outputSize.last! >= directMinimumWidth, !isPointwise(g), !DepthwiseKernel.applies(g) else { return false }
         return directSlabCount(g) < Int(Int32.max)
     }
 
-    /// The padded input's lifted sizes (D, H, W): exactly the positions the windows read,
-    /// `(out − 1)·stride + dilation·(kernel − 1) + 1` per axis.
+    /// The lifted sizes (D, H, W) of one phase plane of the padded input. Leading axes hold
+    /// exactly the positions the windows read, `(out − 1)·stride + dilation·(kernel − 1) + 1`.
+    /// Along the last axis, with stride s, the padded line is split into s phases (phase φ
+    /// holds padded positions φ, φ + s, φ + 2s, …), so that the windows of consecutive
+    /// outputs read consecutive floats: tap t of output o is position o + ⌊d·t / s⌋ of phase
+    /// (d·t) mod s. Each phase is `out + ⌊d·(kernel − 1) / s⌋` long.
     static func directPaddedSize(_ g: ConvGeometry) -> [Int] {
         let (o, k, s, d) = (g.lifted(g.outputSize, fill: 1), g.lifted(g.kernelSize, fill: 1),
                             g.lifted(g.stride, fill: 1), g.lifted(g.dilation, fill: 1))
-        return (0..<3).map { a in (o[a] - 1) * s[a] + d[a] * (k[a] - 1) + 1 }
+        return [(o[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1, (o[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1,
+                o[2] + d[2] * (k[2] - 1) / s[2]]
     }
 
-    /// One padded group of input planes, plus the 16 floats a line narrower than a tile reads past its end.
+    /// One padded group of input planes (all phases), plus the 16 floats a line narrower
+    /// than a tile reads past its end.
     static func directSlabCount(_ g: ConvGeometry) -> Int {
-        g.inChannelsPerGroup * directPaddedSize(g).reduce(1, *) + 16
+        g.stride.last! * g.inChannelsPerGroup * directPaddedSize(g).reduce(1, *) + 16
     }
 
     /// Weight panels of every group, packed 6 output channels per reduction step.
@@ -97,8 +104,7 @@ extension ConvolutionKernel {
                 }
             }
             let pad = { @Sendable (n: Int, grp: Int, dst: UnsafeMutablePointer<Float>) in
-                PadKernel.forward(plan.padGeometry, planes: cg, input: x.base + (n * g.inChannels + grp * cg) * g.inputPlane,
-                                  output: dst)
+                plan.pad(cg, input: x.base + (n * g.inChannels + grp * cg) * g.inputPlane, output: dst)
             }
             if g.batch >= workerCount {
                 // Each worker pads and computes whole batch items in its own slab.
@@ -127,8 +133,12 @@ extension ConvolutionKernel {
 /// Where the direct tiles read: the offsets of every (input channel, tap) row in the padded
 /// slab, and the slab offset of every output line.
 final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets` is freed in deinit
-    /// Pads one group of input planes to `ConvolutionKernel.directPaddedSize`.
-    let padGeometry: ConvGeometry
+    /// Per phase of the last axis, the geometry that pads one group of input planes into that
+    /// phase (`ConvolutionKernel.directPaddedSize`); the slab holds phase φ of channel c at
+    /// `(φ·C/G + c)·plane`.
+    let phases: [ConvGeometry]
+    /// Floats of one phase plane.
+    let plane: Int
     /// Output lines (flattened leading output positions) and their width.
     let lines: Int, width: Int
     /// Output lines per cache block: their input rows over all channels fit about 256 KiB,
@@ -142,26 +152,44 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
         let p = ConvolutionKernel.directPaddedSize(g)
         let (o, k, s, d) = (g.lifted(g.outputSize, fill: 1), g.lifted(g.kernelSize, fill: 1),
                             g.lifted(g.stride, fill: 1), g.lifted(g.dilation, fill: 1))
-        let r = g.rank
-        let after = (0..<r).map { a in p[3 - r + a] - g.inputSize[a] - g.padBefore[a] }
-        padGeometry = PadKernel.geometry(planes: g.inChannelsPerGroup, inputSize: g.inputSize,
-                                         before: g.padBefore, after: after, mode: g.paddingMode)
-        let plane = p[0] * p[1] * p[2]
+        let r = g.rank, last = r - 1
+        // Leading axes: padded to exactly the positions read. Last axis, phase φ: output j of a
+        // window-1 gather with stride s reads input position j·s − (padBefore − φ).
+        phases = (0..<s[2]).map { phase in
+            var before = g.padBefore, after = (0..<r).map { a in p[3 - r + a] - g.inputSize[a] - g.padBefore[a] }
+            before[last] -= phase
+            after[last] = p[2] * s[2]  // never limits a position that is read
+            return ConvGeometry(
+                batch: 1, inChannels: g.inChannelsPerGroup, outChannels: g.inChannelsPerGroup, groups: g.inChannelsPerGroup,
+                inputSize: g.inputSize, kernelSize: [Int](repeating: 1, count: r),
+                stride: (0..<r).map { $0 == last ? s[2] : 1 }, dilation: [Int](repeating: 1, count: r),
+                padBefore: before, padAfter: after, outputSize: Array(p[(3 - r)...]), paddingMode: g.paddingMode)
+        }
+        let plane = p[0] * p[1] * p[2], cg = g.inChannelsPerGroup
+        self.plane = plane
         offsets = .allocate(capacity: g.columnRows)
         var row = 0
-        for c in 0..<g.inChannelsPerGroup {
+        for c in 0..<cg {
             for kd in 0..<k[0] { for kh in 0..<k[1] { for kw in 0..<k[2] {
-                offsets[row] = Int32(c * plane + (kd * d[0] * p[1] + kh * d[1]) * p[2] + kw * d[2])
+                let (shift, phase) = (d[2] * kw).quotientAndRemainder(dividingBy: s[2])
+                offsets[row] = Int32((phase * cg + c) * plane + (kd * d[0] * p[1] + kh * d[1]) * p[2] + shift)
                 row += 1
             }}}
         }
         (lines, width, outputHeight) = (o[0] * o[1], o[2], o[1])
         (inputLineStride, inputDepthStride) = (s[1] * p[2], s[0] * p[1] * p[2])
-        let rowBytes = g.inChannelsPerGroup * p[2] * MemoryLayout<Float>.size
+        let rowBytes = s[2] * cg * p[2] * MemoryLayout<Float>.size
         block = max(1, (256 << 10) / max(rowBytes, 1) - (k[1] - 1) * d[1])
     }
 
     deinit { offsets.deallocate() }
+
+    /// Fills a slab with the `channels` input planes at `input`, padded and split into phases.
+    func pad(_ channels: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        for (phase, geometry) in phases.enumerated() {
+            PadKernel.forward(geometry, planes: channels, input: input, output: output + phase * channels * plane)
+        }
+    }
 
     /// Calls `body` for consecutive blocks of at most `block` lines of `lines`, all about equal.
     func forEachLineBlock(_ lines: Range<Int>, _ body: (Range<Int>) -> Void) {

@@ -5,8 +5,8 @@
 /// bias (K), output (N, K, out...). Transposed convolution is the adjoint: its forward is
 /// `backwardInput` of the convolution that maps its output back to its input.
 ///
-/// Depthwise convolutions take the direct `DepthwiseKernel`; forward passes with stride 1
-/// along the last axis read a padded input in place instead of building columns
+/// Depthwise convolutions take the direct `DepthwiseKernel`; forward passes with lines at
+/// least 12 wide read a padded input in place instead of building columns
 /// (`Convolution+Direct.swift`), and so do their weight gradients
 /// (`Convolution+DirectWeightGradient.swift`); the input gradient of a stride-1 convolution
 /// is a forward convolution with flipped weights (`Convolution+FlippedInputGradient.swift`). Otherwise

@@ -1,12 +1,12 @@
 import Testing
 import _ConvKitKernels
 
-/// Convolutions with stride 1 along the last axis and lines at least 12 wide run as direct
+/// Convolutions with lines at least 12 wide and a stride of at most 4 along them run as direct
 /// tiles over a padded copy of the input (`Convolution+Direct.swift`), and so do their
 /// weight gradients (`Convolution+DirectWeightGradient.swift`) and the input gradients of
 /// stride-1 convolutions (a flipped forward convolution). Forward and weight gradient are checked against
 /// a loop written from the definition, in Double, on random geometries that reach every
-/// branch: ranks 1–3, groups, dilation, strides of leading axes, every padding mode, widths
+/// branch: ranks 1–3, groups, dilation, strides 1–4 (the last axis split into phases), every padding mode, widths
 /// that are multiples of 16, wider (the last tile overlaps) and narrower (a scratch tile),
 /// output channels that leave a partial panel of 6 (or of 16), bias or none, and single
 /// items large enough that the workers split an item's lines or column-matrix rows.
@@ -112,13 +112,14 @@ import _ConvKitKernels
             let groups = 1 + next(2)
             let kernel = (0..<rank).map { a in 1 + next(a == rank - 1 ? 5 : 3) }
             let dilation = (0..<rank).map { _ in 1 + next(2) }
-            let stride = (0..<rank).map { a in a == rank - 1 ? 1 : 1 + next(2) }
+            let stride = (0..<rank).map { a in a == rank - 1 ? 1 + next(trial % 2 == 0 ? 1 : 4) : 1 + next(2) }
             let mode = PaddingMode.allCases[trial % 4]
             let padBefore = (0..<rank).map { a in next(kernel[a]) }, padAfter = (0..<rank).map { a in next(kernel[a]) }
             // The last axis gives 12…40 outputs; leading axes a few.
             let width = 12 + next(29)
             let size = (0..<rank).map { a in
-                a == rank - 1 ? width + dilation[a] * (kernel[a] - 1) - padBefore[a] - padAfter[a] : dilation[a] * (kernel[a] - 1) + 1 + next(4)
+                a == rank - 1 ? (width - 1) * stride[a] + dilation[a] * (kernel[a] - 1) + 1 - padBefore[a] - padAfter[a] + next(stride[a])
+                    : dilation[a] * (kernel[a] - 1) + 1 + next(4)
             }
             let g = ConvGeometry(
                 batch: next(3), inChannels: groups * (1 + next(6)), outChannels: groups * (1 + next(20)),
