@@ -4,62 +4,51 @@ import _ConvKitKernels
 /// Convolutions with lines at least 12 wide and a stride of at most 4 along them run as direct
 /// tiles over a padded copy of the input (`Convolution+Direct.swift`), and so do their
 /// weight gradients (`Convolution+DirectWeightGradient.swift`) and the input gradients of
-/// stride-1 convolutions (a flipped forward convolution). Forward and weight gradient are checked against
-/// a loop written from the definition, in Double, on random geometries that reach every
-/// branch: ranks 1–3, groups, dilation, strides 1–4 (the last axis split into phases), every padding mode, widths
-/// that are multiples of 16, wider (the last tile overlaps) and narrower (a scratch tile),
+/// stride-1 convolutions (a flipped forward convolution). Forward and weight gradient are
+/// checked against loops written from the definition, in Double, on random geometries that
+/// reach every branch: ranks 1–3, groups, dilation, strides 1–4 (the last axis split into
+/// phases), every padding mode, widths that are multiples of 16, wider (the last tile
+/// overlaps) and narrower (a scratch tile),
 /// output channels that leave a partial panel of 6 (or of 16), bias or none, and single
 /// items large enough that the workers split an item's lines or column-matrix rows.
 @Suite struct DirectConvolutionTests {
-    /// y[n, k, o] = bias[k] + Σ W[k, c, t] · x[n, grp·C/G + c, o·s − padBefore + t·d], padded positions read
-    /// through the padding mode.
-    static func definition(_ g: ConvGeometry, x: [Float], w: [Float], bias: [Float]?) -> [Float] {
+    /// Calls `body(output, weight, input)` with the flat indices of every term
+    /// `W[k, c, t] · x[n, grp·C/G + c, o·s − padBefore + t·d]` of every output y[n, k, o]
+    /// (padded positions read through the padding mode; the constant's terms are skipped).
+    static func forEachTerm(_ g: ConvGeometry, _ body: (Int, Int, Int) -> Void) {
         let r = 3 - g.rank
         let n = [Int](repeating: 1, count: r) + g.inputSize, out = [Int](repeating: 1, count: r) + g.outputSize
         let k = [Int](repeating: 1, count: r) + g.kernelSize, d = [Int](repeating: 1, count: r) + g.dilation
         let s = [Int](repeating: 1, count: r) + g.stride, p = [Int](repeating: 0, count: r) + g.padBefore
         let (kg, cg, kv) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.kernelVolume)
-        var y = [Float](repeating: 0, count: g.outputCount)
         for b in 0..<g.batch { for ko in 0..<g.outChannels {
             let grp = ko / kg
             for o0 in 0..<out[0] { for o1 in 0..<out[1] { for o2 in 0..<out[2] {
-                var sum = Double(bias?[ko] ?? 0)
+                let y = ((b * g.outChannels + ko) * out[0] + o0) * out[1] * out[2] + o1 * out[2] + o2
                 for cl in 0..<cg { for t0 in 0..<k[0] { for t1 in 0..<k[1] { for t2 in 0..<k[2] {
                     let i = [o0 * s[0] - p[0] + t0 * d[0], o1 * s[1] - p[1] + t1 * d[1], o2 * s[2] - p[2] + t2 * d[2]]
                     guard let i0 = g.paddingMode.sourceIndex(i[0], length: n[0]),
                           let i1 = g.paddingMode.sourceIndex(i[1], length: n[1]),
                           let i2 = g.paddingMode.sourceIndex(i[2], length: n[2]) else { continue }
                     let c = grp * cg + cl, tap = (t0 * k[1] + t1) * k[2] + t2
-                    sum += Double(w[(ko * cg + cl) * kv + tap]) * Double(x[((b * g.inChannels + c) * n[0] + i0) * n[1] * n[2] + i1 * n[2] + i2])
+                    body(y, (ko * cg + cl) * kv + tap, ((b * g.inChannels + c) * n[0] + i0) * n[1] * n[2] + i1 * n[2] + i2)
                 }}}}
-                y[((b * g.outChannels + ko) * out[0] + o0) * out[1] * out[2] + o1 * out[2] + o2] = Float(sum)
             }}}
         }}
-        return y
+    }
+
+    /// y[n, k, o] = bias[k] + Σ W[k, c, t] · x[n, grp·C/G + c, o·s − padBefore + t·d], in Double.
+    static func definition(_ g: ConvGeometry, x: [Float], w: [Float], bias: [Float]?) -> [Float] {
+        let plane = g.outputPlane
+        var y = (0..<g.outputCount).map { Double(bias?[$0 / plane % g.outChannels] ?? 0) }
+        forEachTerm(g) { out, weight, input in y[out] += Double(w[weight]) * Double(x[input]) }
+        return y.map { Float($0) }
     }
 
     /// dW[k, c, t] = Σ over batch and output positions of dy[n, k, o] · x[n, grp·C/G + c, o·s − padBefore + t·d].
     static func weightGradient(_ g: ConvGeometry, x: [Float], dy: [Float]) -> [Float] {
-        let r = 3 - g.rank
-        let n = [Int](repeating: 1, count: r) + g.inputSize, out = [Int](repeating: 1, count: r) + g.outputSize
-        let k = [Int](repeating: 1, count: r) + g.kernelSize, d = [Int](repeating: 1, count: r) + g.dilation
-        let s = [Int](repeating: 1, count: r) + g.stride, p = [Int](repeating: 0, count: r) + g.padBefore
-        let (kg, cg, kv) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.kernelVolume)
         var dw = [Double](repeating: 0, count: g.weightCount)
-        for b in 0..<g.batch { for ko in 0..<g.outChannels {
-            let grp = ko / kg
-            for o0 in 0..<out[0] { for o1 in 0..<out[1] { for o2 in 0..<out[2] {
-                let v = Double(dy[((b * g.outChannels + ko) * out[0] + o0) * out[1] * out[2] + o1 * out[2] + o2])
-                for cl in 0..<cg { for t0 in 0..<k[0] { for t1 in 0..<k[1] { for t2 in 0..<k[2] {
-                    let i = [o0 * s[0] - p[0] + t0 * d[0], o1 * s[1] - p[1] + t1 * d[1], o2 * s[2] - p[2] + t2 * d[2]]
-                    guard let i0 = g.paddingMode.sourceIndex(i[0], length: n[0]),
-                          let i1 = g.paddingMode.sourceIndex(i[1], length: n[1]),
-                          let i2 = g.paddingMode.sourceIndex(i[2], length: n[2]) else { continue }
-                    let c = grp * cg + cl, tap = (t0 * k[1] + t1) * k[2] + t2
-                    dw[(ko * cg + cl) * kv + tap] += v * Double(x[((b * g.inChannels + c) * n[0] + i0) * n[1] * n[2] + i1 * n[2] + i2])
-                }}}}
-            }}}
-        }}
+        forEachTerm(g) { out, weight, input in dw[weight] += Double(dy[out]) * Double(x[input]) }
         return dw.map { Float($0) }
     }
 
