@@ -8,7 +8,7 @@ import _ConvKitMicroKernels
 /// lines are split into s phases (even and odd positions for s = 2), so that consecutive
 /// outputs still read consecutive floats. Row p of the im2col matrix (input channel c, tap
 /// t) is then the padded input itself, shifted by `off[p]` (`DirectPlan`): the micro-kernel
-/// (`ck_conv_lines`) computes tiles of 6 output channels × 16 consecutive outputs of a line,
+/// (`ck_conv_lines`) computes tiles of 16 (AVX-512) or 6 (AVX2) output channels × 16 consecutive outputs of a line,
 /// broadcasting weights packed as a GEMM's A panel and loading the 16 inputs in place.
 /// The im2col path wrote and re-read `C·taps` copies of every input value; here every value
 /// is read from cache, so the 3 × 3 layers with 32–128 channels stop being bound by copies.
@@ -47,9 +47,9 @@ extension ConvolutionKernel {
         g.stride.last! * g.inChannelsPerGroup * directPaddedSize(g).reduce(1, *) + 16
     }
 
-    /// Weight panels of every group, packed 6 output channels per reduction step.
+    /// Weight panels of every group, packed `MicroKernel.convChannels` output channels per reduction step.
     static func directPanelsCount(_ g: ConvGeometry) -> Int {
-        let mr = Int(CK_CONV_MR)
+        let mr = MicroKernel.convChannels
         return g.groups * (g.outChannelsPerGroup + mr - 1) / mr * mr * g.columnRows
     }
 
@@ -65,7 +65,7 @@ extension ConvolutionKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
-        let mr = Int(CK_CONV_MR)
+        let mr = MicroKernel.convChannels
         let (kg, cg, rows) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows)
         let panels = (kg + mr - 1) / mr
         // Panel ip of group grp, step p: packed[((grp·panels + ip)·rows + p)·6 + i] = W[grp·K/G + 6ip + i][p].

@@ -30,7 +30,7 @@ extension ConvolutionKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
-        let mr = Int(CK_CONV_MR)
+        let mr = Int(CK_CONV_GRAD_ROWS)
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
         let s = directGradientSlab(g), step = s.input + s.transposed + s.partial
         let (kp, tiles, panels) = (s.channels, (rows + mr - 1) / mr, s.channels / 16)

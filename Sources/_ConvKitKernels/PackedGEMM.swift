@@ -12,6 +12,8 @@ public enum MicroKernel {
     /// Tile rows and columns of the micro-kernel.
     static let mr = Int(ck_gemm_mr(Int32(level)))
     static let nr = Int(ck_gemm_nr(Int32(level)))
+    /// Output channels per direct-convolution tile (`ck_conv_mr`).
+    static let convChannels = Int(ck_conv_mr(Int32(level)))
     /// Whether `packedGEMM` can run here.
     public static var isAvailable: Bool { level > 0 }
     /// A human-readable name of the instruction set in use.

@@ -134,6 +134,83 @@ static void conv_avx2(int rows, size_t kc, const float *a, const int32_t *off, c
     }
 }
 
+// AVX-512F direct-convolution tile: `rows` (≤ 16) output channels × 16 consecutive output
+// positions, one zmm accumulator per channel; per reduction step one load of the 16 inputs
+// and `rows` FMAs with the weight broadcast from the packed panel (16 values per p). 16
+// channels per panel fit the 32-, 64- and 128-channel layers exactly, where a 6-row panel
+// left a partial one. Lines end in a masked tile instead of an overlapping one.
+__attribute__((target("avx512f"), always_inline))
+static inline void conv_avx512_tile(const int rows, size_t kc, const float *restrict a, const int32_t *restrict off,
+                                    const float *restrict x, float *restrict c, size_t ldc, const float *restrict init,
+                                    __mmask16 mask) {
+    __m512 acc[16];
+    for (int i = 0; i < rows; i++) acc[i] = _mm512_set1_ps(init[i]);
+    for (size_t p = 0; p < kc; p++) {
+        const __m512 b = _mm512_loadu_ps(x + off[p]);
+        const float *ap = a + p * 16;
+        for (int i = 0; i < rows; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(ap[i]), b, acc[i]);
+    }
+    for (int i = 0; i < rows; i++) _mm512_mask_storeu_ps(c + i * ldc, mask, acc[i]);
+}
+
+// Whole lines of `width` outputs. Per line, tiles of 16 end in a masked one. When lines are
+// short, the tiles run instead over the flat slab positions q = l·x_line_stride + j (line l
+// reads x + q + off[p] in both cases) and skip only the x_line_stride − width junk positions
+// between lines, storing each tile's lanes to the one to three output lines they belong to
+// with masks: 28-wide lines of a 3 × 3 layer (30 in the slab) fill 92 % of the lanes
+// instead of 28 / 32, 56-wide ones 97 % instead of 56 / 64.
+__attribute__((target("avx512f"), always_inline))
+static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, const int32_t *off, const float *x,
+                                     size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc,
+                                     size_t c_line_stride, const float *init) {
+    const size_t per_line = lines * ((width + 15) / 16);
+    const size_t flat = lines * x_line_stride - (x_line_stride - width);
+    if ((flat + 15) / 16 < per_line) {
+        for (size_t q0 = 0; q0 < flat; q0 += 16) {
+            __m512 acc[16];
+            for (int i = 0; i < rows; i++) acc[i] = _mm512_set1_ps(init[i]);
+            for (size_t p = 0; p < kc; p++) {
+                const __m512 b = _mm512_loadu_ps(x + q0 + off[p]);
+                const float *ap = a + p * 16;
+                for (int i = 0; i < rows; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(ap[i]), b, acc[i]);
+            }
+            // Lanes of line l are q in [l·xls, l·xls + width) ∩ [q0, q0 + 16); lane i of such a
+            // q goes to c + l·c_line_stride + (q0 + i − l·xls).
+            const size_t q1 = q0 + 16 < flat ? q0 + 16 : flat;
+            for (size_t l = q0 / x_line_stride; l * x_line_stride < q1; l++) {
+                const size_t lo = l * x_line_stride > q0 ? l * x_line_stride : q0;
+                const size_t hi = l * x_line_stride + width < q1 ? l * x_line_stride + width : q1;
+                if (lo >= hi) continue;
+                const __mmask16 mask = (__mmask16)(((1u << (hi - lo)) - 1) << (lo - q0));
+                float *base = c + l * c_line_stride + q0 - l * x_line_stride;
+                for (int i = 0; i < rows; i++) _mm512_mask_storeu_ps(base + i * ldc, mask, acc[i]);
+            }
+        }
+        return;
+    }
+    const __mmask16 tail = (__mmask16)((1u << (width % 16)) - 1);
+    for (size_t l = 0; l < lines; l++) {
+        const float *xl = x + l * x_line_stride;
+        float *cl = c + l * c_line_stride;
+        size_t j = 0;
+        for (; j + 16 <= width; j += 16) conv_avx512_tile(rows, kc, a, off, xl + j, cl + j, ldc, init, 0xFFFF);
+        if (j < width) conv_avx512_tile(rows, kc, a, off, xl + j, cl + j, ldc, init, tail);
+    }
+}
+
+#define CK_CONV512_CASE(R) case R: conv_avx512_lines(R, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+__attribute__((target("avx512f")))
+static void conv_avx512(int rows, size_t kc, const float *a, const int32_t *off, const float *x, size_t x_line_stride,
+                        size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init) {
+    switch (rows) {
+    CK_CONV512_CASE(1) CK_CONV512_CASE(2) CK_CONV512_CASE(3) CK_CONV512_CASE(4) CK_CONV512_CASE(5) CK_CONV512_CASE(6)
+    CK_CONV512_CASE(7) CK_CONV512_CASE(8) CK_CONV512_CASE(9) CK_CONV512_CASE(10) CK_CONV512_CASE(11) CK_CONV512_CASE(12)
+    CK_CONV512_CASE(13) CK_CONV512_CASE(14) CK_CONV512_CASE(15)
+    default: conv_avx512_lines(16, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    }
+}
+#undef CK_CONV512_CASE
+
 // AVX2 + FMA weight-gradient tile of a direct convolution: `rows` (≤ 6) rows of the implicit
 // column matrix × 16 output channels, C[i][j] += Σ_l Σ_q x[off[i] + l·x_line + q] · dyt[(l·width + q)·ldt + j]:
 // the column values are broadcast from the padded input, the output gradient is read
@@ -316,12 +393,18 @@ int ck_dot_tile(int level, int rows, int cols, size_t k, float alpha, const floa
     return 0;
 }
 
+int ck_conv_mr(int level) { return level == 2 ? 16 : (level == 1 ? 6 : 0); }
+
 int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t *off, const float *x,
                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
                   const float *init) {
 #if defined(__x86_64__) || defined(__i386__)
-    // AVX-512 CPUs run the AVX2 tiles (every one of them has AVX2 and FMA).
-    if (level >= 1 && rows >= 1 && rows <= CK_CONV_MR) {
+    if (rows < 1 || rows > ck_conv_mr(level)) return 0;
+    if (level == 2) {
+        conv_avx512(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init);
+        return 1;
+    }
+    if (level == 1) {
         conv_avx2(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init);
         return 1;
     }
@@ -334,7 +417,7 @@ int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t 
 int ck_conv_grad_lines(int level, int rows, size_t width, size_t lines, const float *x, const int32_t *off,
                        size_t x_line, const float *dyt, size_t ldt, float *c, size_t ldc) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (level >= 1 && rows >= 1 && rows <= CK_CONV_MR) {
+    if (level >= 1 && rows >= 1 && rows <= CK_CONV_GRAD_ROWS) {
         grad_avx2(rows, width, lines, x, off, x_line, dyt, ldt, c, ldc);
         return 1;
     }

@@ -42,20 +42,24 @@ int ck_gemm_micro_rows(int level, int rows, size_t kc, const float *a, const flo
 int ck_dot_tile(int level, int rows, int cols, size_t k, float alpha, const float *a, size_t lda,
                 const float *b, size_t ldb, float *c, size_t ldc, int accumulate);
 
-/// Output channels per direct-convolution tile; `ck_conv_lines` reads A packed this many per p.
-#define CK_CONV_MR 6
+/// Output channels per direct-convolution tile at `level` (AVX-512: 16, AVX2: 6, else 0):
+/// `ck_conv_lines` reads A packed this many values per reduction step.
+int ck_conv_mr(int level);
 
-/// Direct convolution of `lines` output lines of `width` positions for `rows` (1…6) output
-/// channels: C[i][l·c_line_stride + j] = init[i] + Σ_p a[p·6 + i] · x[l·x_line_stride + off[p] + j]
-/// for p in 0..<kc, C's rows `ldc` apart. `a` is a weight panel packed 6 values per p (an
+/// Direct convolution of `lines` output lines of `width` positions for `rows` (1…mr) output
+/// channels, mr = `ck_conv_mr(level)`: C[i][l·c_line_stride + j] = init[i] + Σ_p a[p·mr + i] · x[l·x_line_stride + off[p] + j]
+/// for p in 0..<kc, C's rows `ldc` apart. `a` is a weight panel packed mr values per p (an
 /// input channel and kernel tap), `off[p]` where that row of the implicit column matrix starts
-/// in `x`, a padded input read in place (16 floats may be read past the last one used when
-/// `width` < 16). Returns 1 when it ran, 0 when `level` has no such kernel.
+/// in `x`, a padded input read in place (up to 16 floats may be read past the last one used
+/// when `width` is not a multiple of 16). Returns 1 when it ran, 0 when `level` has no such kernel.
 int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t *off, const float *x,
                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
                   const float *init);
 
-/// The weight gradient of a direct convolution for `rows` (1…6) rows of the implicit column
+/// Rows of the implicit column matrix per weight-gradient tile (`ck_conv_grad_lines`).
+#define CK_CONV_GRAD_ROWS 6
+
+/// The weight gradient of a direct convolution for `rows` (1…`CK_CONV_GRAD_ROWS`) rows of the implicit column
 /// matrix (input channel, tap) × 16 output channels, accumulated into C (row stride `ldc`):
 /// C[i][j] += Σ_l Σ_q x[off[i] + l·x_line + q] · dyt[(l·width + q)·ldt + j] over `lines`
 /// output lines l of `width` positions q. `x` is the padded input as read by `ck_conv_lines`,
