@@ -90,9 +90,11 @@ public func referenceGEMM(
     let packB = transposeB
     let panelA = UnsafeMutablePointer<Float>.allocate(capacity: packA ? m * min(k, kc) : 0)
     let panelB = UnsafeMutablePointer<Float>.allocate(capacity: packB ? min(k, kc) * min(n, nc) : 0)
+    let blockSums = k > kc ? UnsafeMutablePointer<Float>.allocate(capacity: m * min(n, nc)) : nil
     defer {
         panelA.deallocate()
         panelB.deallocate()
+        blockSums?.deallocate()
     }
 
     var p0 = 0
@@ -129,8 +131,20 @@ public func referenceGEMM(
                 bBlock = b + p0 * ldb + j0
                 bStride = ldb
             }
-            gemmKernelNN(m: m, n: jb, k: pb, a: aBlock, lda: aStride, b: bBlock, ldb: bStride,
-                         c: c + j0, ldc: ldc)
+            if let blockSums {
+                // Each k block is summed on its own, then added: the rounding error of a long
+                // reduction (a weight gradient over 20,000 positions) grows with kc + k / kc
+                // additions instead of k.
+                blockSums.update(repeating: 0, count: m * jb)
+                gemmKernelNN(m: m, n: jb, k: pb, a: aBlock, lda: aStride, b: bBlock, ldb: bStride, c: blockSums, ldc: jb)
+                for i in 0..<m {
+                    let (row, sums) = (c + i * ldc + j0, blockSums + i * jb)
+                    for j in 0..<jb { row[j] += sums[j] }
+                }
+            } else {
+                gemmKernelNN(m: m, n: jb, k: pb, a: aBlock, lda: aStride, b: bBlock, ldb: bStride,
+                             c: c + j0, ldc: ldc)
+            }
             j0 += jb
         }
         p0 += pb

@@ -1,5 +1,8 @@
 #include "ConvKitMicroKernels.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
@@ -346,9 +349,19 @@ static int detect_level(void) {
 static int detect_level(void) { return 0; }
 #endif
 
+// CONVKIT_KERNELS=avx2 or =portable caps the level (tests and benchmarks of the other paths
+// on a CPU that has more); it never raises it above what the CPU supports.
+static int capped_level(void) {
+    int level = detect_level();
+    const char *cap = getenv("CONVKIT_KERNELS");
+    if (cap && strcmp(cap, "avx2") == 0 && level > 1) level = 1;
+    if (cap && strcmp(cap, "portable") == 0) level = 0;
+    return level;
+}
+
 int ck_gemm_level(void) {
     static int level = -1;  // benign race: every thread computes the same value
-    if (level < 0) level = detect_level();
+    if (level < 0) level = capped_level();
     return level;
 }
 

@@ -10,7 +10,8 @@
 // DotGEMM.swift, Convolution+Direct.swift).
 
 /// The best micro-kernel this CPU runs: 2 = AVX-512F, 1 = AVX2 + FMA, 0 = none (use the
-/// portable Swift path). Cached after the first call.
+/// portable Swift path). The environment variable CONVKIT_KERNELS=avx2 or =portable caps it,
+/// so that a CPU with AVX-512 can test and time the other paths too. Cached after the first call.
 int ck_gemm_level(void);
 
 /// Tile rows (mr) and columns (nr) of the micro-kernel at `level` (0 for level 0).
