@@ -77,6 +77,10 @@ extension KernelBreakdown {
         }
         func med(_ a: [Double]) -> String { fmt(a.sorted()[a.count / 2]) }
         print("train step (ms): forward+loss", med(fwd), " backward", med(bwd), " step", med(stp), " inference b64", med(inf))
+        // The first layer through the op (tensor allocation, autograd bookkeeping) vs its kernel above.
+        let x1 = try Tensor.randomNormal([64, 1, 28, 28], using: &rng), w1 = try Tensor.randomNormal([32, 1, 3, 3], using: &rng)
+        let op = time(0.5) { _ = try? withGradientsDisabled { try conv2d(x1, weight: w1, padding: 1) } }
+        print("conv1 forward as an op (ms):", fmt(op))
     }
 }
 
