@@ -20,11 +20,25 @@ extension ConvolutionKernel {
     /// (measured: 7-wide lines ran 20 % slower direct, 10-wide about even, 12-wide faster).
     static let directMinimumWidth = 12
 
-    /// Whether `forward(g)` takes the direct path: lines at least `directMinimumWidth` wide,
-    /// a stride along the last axis of at most 4, a CPU with the tile kernel, and offsets that fit Int32.
+    /// Whether the weight gradient takes the direct path (`backwardWeightDirect`): lines at
+    /// least `directMinimumWidth` wide, a stride along the last axis of at most 4, a CPU with
+    /// the tile kernels, offsets that fit Int32, and neither a depthwise nor a pointwise layer.
     static func directApplies(_ g: ConvGeometry) -> Bool {
+        directGeometryApplies(g) && !isPointwise(g)
+    }
+
+    /// Whether `forward(g)` takes the direct path: as `directApplies`, and on AVX-512 also
+    /// pointwise (1 × 1) layers, whose 16 × 16 tiles over flat positions waste less than the
+    /// GEMM's 12 × 32 edge tiles (a 14 × 14 map has 196 = 6⅛ × 32 positions; measured 172 →
+    /// 182 GFLOP/s on 32×256×14² → 512). Their weight gradients stay dot-product GEMMs, which
+    /// were faster than the gradient tiles there.
+    static func directForwardApplies(_ g: ConvGeometry) -> Bool {
+        directGeometryApplies(g) && (MicroKernel.level >= 2 || !isPointwise(g))
+    }
+
+    private static func directGeometryApplies(_ g: ConvGeometry) -> Bool {
         guard MicroKernel.level >= 1, g.batch > 0, g.stride.last! <= 4, g.outputSize.allSatisfy({ $0 > 0 }),
-              g.outputSize.last! >= directMinimumWidth, !isPointwise(g), !DepthwiseKernel.applies(g) else { return false }
+              g.outputSize.last! >= directMinimumWidth, !DepthwiseKernel.applies(g) else { return false }
         return directSlabCount(g) < Int(Int32.max)
     }
 
@@ -60,7 +74,7 @@ extension ConvolutionKernel {
     }
 
     /// output = conv(input, weight) + bias by direct tiles. Overwrites `output`.
-    /// - Precondition: `directApplies(g)`.
+    /// - Precondition: `directForwardApplies(g)`.
     static func forwardDirect(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>

@@ -53,7 +53,7 @@ public enum ConvolutionKernel {
 
     /// Floats of workspace `forward(g)` alone needs.
     static func forwardWorkspaceCount(_ g: ConvGeometry) -> Int {
-        directApplies(g) ? directWorkspaceCount(g) : slabsCount(g)
+        directForwardApplies(g) ? directWorkspaceCount(g) : slabsCount(g)
     }
 
     /// Floats of the per-worker slabs of the im2col path.
@@ -115,7 +115,7 @@ public enum ConvolutionKernel {
         if DepthwiseKernel.applies(g) {
             return DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
         }
-        if directApplies(g) {
+        if directForwardApplies(g) {
             return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)

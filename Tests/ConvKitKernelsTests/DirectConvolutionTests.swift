@@ -123,6 +123,24 @@ import _ConvKitKernels
         #expect(widths.contains { $0 >= 16 && $0 % 16 != 0 } && widths.contains { $0 < 16 })
     }
 
+    /// Pointwise (1 × 1, unpadded, stride 1) layers: on AVX-512 their forward pass takes the
+    /// direct tiles over flat positions (the GEMM elsewhere, and for their weight gradients).
+    @Test func pointwiseLayersMatchTheDefinition() {
+        var seed: UInt64 = 3
+        func values(_ count: Int) -> [Float] {
+            (0..<count).map { _ in seed = seed &* 6364136223846793005 &+ 1; return Float(Int(seed >> 33) % 2001) / 1000 - 1 }
+        }
+        let cases = [
+            ConvGeometry(batch: 3, inChannels: 20, outChannels: 35, inputSize: [14, 14], kernelSize: [1, 1], stride: [1, 1],
+                         dilation: [1, 1], padBefore: [0, 0], padAfter: [0, 0]),
+            ConvGeometry(batch: 2, inChannels: 6, outChannels: 17, groups: 1, inputSize: [3, 5, 13], kernelSize: [1, 1, 1],
+                         stride: [1, 1, 1], dilation: [1, 1, 1], padBefore: [0, 0, 0], padAfter: [0, 0, 0]),
+            ConvGeometry(batch: 1, inChannels: 64, outChannels: 40, groups: 2, inputSize: [29], kernelSize: [1], stride: [1],
+                         dilation: [1], padBefore: [0], padAfter: [0]),
+        ]
+        for g in cases { Self.check(g, withBias: true, values: values) }
+    }
+
     /// Single items with enough work for several workers: the forward pass splits the item's
     /// lines between them, the weight gradient its column-matrix rows.
     @Test func singleItemsAreSplitBetweenWorkers() {
