@@ -42,23 +42,41 @@ extension ConvolutionKernel {
         return directSlabCount(g) < Int(Int32.max)
     }
 
+    /// Whether neighbouring lines of the padded input share their zero padding along the last
+    /// axis (zero padding, stride 1 there): each line is then the input line followed by
+    /// `max(padBefore, padAfter)` zeros, which serve as the right padding of that line and the
+    /// left padding of the next, and a window starts `padBefore` floats before its output's
+    /// position. A 3 × 3 layer's 14-wide lines take 15 floats instead of 16, so the AVX-512 tiles
+    /// over flat positions fill 14 of 15 lanes instead of 14 of 16.
+    static func directSharesLinePadding(_ g: ConvGeometry) -> Bool {
+        g.paddingMode == .zeros && g.stride.last! == 1
+    }
+
     /// The lifted sizes (D, H, W) of one phase plane of the padded input. Leading axes hold
     /// exactly the positions the windows read, `(out − 1)·stride + dilation·(kernel − 1) + 1`.
     /// Along the last axis, with stride s, the padded line is split into s phases (phase φ
     /// holds padded positions φ, φ + s, φ + 2s, …), so that the windows of consecutive
     /// outputs read consecutive floats: tap t of output o is position o + ⌊d·t / s⌋ of phase
-    /// (d·t) mod s. Each phase is `out + ⌊d·(kernel − 1) / s⌋` long.
+    /// (d·t) mod s. Each phase is `out + ⌊d·(kernel − 1) / s⌋` long, or, where lines share their
+    /// padding, `max(in + max(padBefore, padAfter), out)`.
     static func directPaddedSize(_ g: ConvGeometry) -> [Int] {
         let (o, k, s, d) = (g.lifted(g.outputSize, fill: 1), g.lifted(g.kernelSize, fill: 1),
                             g.lifted(g.stride, fill: 1), g.lifted(g.dilation, fill: 1))
-        return [(o[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1, (o[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1,
-                o[2] + d[2] * (k[2] - 1) / s[2]]
+        let line = directSharesLinePadding(g)
+            ? max(g.inputSize.last! + max(g.padBefore.last!, g.padAfter.last!), o[2]) : o[2] + d[2] * (k[2] - 1) / s[2]
+        return [(o[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1, (o[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1, line]
     }
 
-    /// One padded group of input planes (all phases), plus the 16 floats a line narrower
-    /// than a tile reads past its end.
+    /// Zeros in front of a slab's first line, where lines share their padding: the left
+    /// padding of the first line.
+    static func directLead(_ g: ConvGeometry) -> Int {
+        directSharesLinePadding(g) ? g.padBefore.last! : 0
+    }
+
+    /// One padded group of input planes (all phases), after `directLead(g)` zeros, plus the 16
+    /// floats a tile may read past the last line's end.
     static func directSlabCount(_ g: ConvGeometry) -> Int {
-        g.stride.last! * g.inChannelsPerGroup * directPaddedSize(g).reduce(1, *) + 16
+        directLead(g) + g.stride.last! * g.inChannelsPerGroup * directPaddedSize(g).reduce(1, *) + 16
     }
 
     /// Weight panels of every group, packed `MicroKernel.convChannels` output channels per reduction step.
@@ -110,7 +128,7 @@ extension ConvolutionKernel {
                         plan.forEachRun(block) { first, count, inputOffset in
                             _ = ck_conv_lines(
                                 level, Int32(min(mr, kg - row0)), rows, w.base + (grp * panels + ip) * rows * mr, plan.offsets,
-                                src + inputOffset, plan.inputLineStride, count, plan.width,
+                                src + plan.lead + inputOffset, plan.inputLineStride, count, plan.width,
                                 out + row0 * g.outputPlane + first * plan.width, g.outputPlane, plan.width,
                                 b.base + (hasBias ? grp * kg : 0) + row0)
                         }
@@ -159,8 +177,12 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
     /// so every panel of output channels reads them from L2.
     let block: Int
     let outputHeight: Int, inputLineStride: Int, inputDepthStride: Int
-    /// `offsets[c·taps + t]`: floats from a window's first position to channel c, tap t.
+    /// `offsets[c·taps + t]`: floats from a window's first position to channel c, tap t
+    /// (negative for the first taps where lines share their padding).
     let offsets: UnsafeMutablePointer<Int32>
+    /// Zeros in front of a slab's first line (`ConvolutionKernel.directLead`); lines and
+    /// offsets count from `slab + lead`.
+    let lead: Int
 
     init(_ g: ConvGeometry) {
         let p = ConvolutionKernel.directPaddedSize(g)
@@ -169,10 +191,13 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
         let r = g.rank, last = r - 1
         // Leading axes: padded to exactly the positions read. Last axis, phase φ: output j of a
         // window-1 gather with stride s reads input position j·s − (padBefore − φ).
+        let shared = ConvolutionKernel.directSharesLinePadding(g)
+        lead = ConvolutionKernel.directLead(g)
         phases = (0..<s[2]).map { phase in
             var before = g.padBefore, after = (0..<r).map { a in p[3 - r + a] - g.inputSize[a] - g.padBefore[a] }
             before[last] -= phase
             after[last] = p[2] * s[2]  // never limits a position that is read
+            if shared { before[last] = 0 }  // the line's data first, then the shared zeros
             return ConvGeometry(
                 batch: 1, inChannels: g.inChannelsPerGroup, outChannels: g.inChannelsPerGroup, groups: g.inChannelsPerGroup,
                 inputSize: g.inputSize, kernelSize: [Int](repeating: 1, count: r),
@@ -185,7 +210,8 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
         var row = 0
         for c in 0..<cg {
             for kd in 0..<k[0] { for kh in 0..<k[1] { for kw in 0..<k[2] {
-                let (shift, phase) = (d[2] * kw).quotientAndRemainder(dividingBy: s[2])
+                var (shift, phase) = (d[2] * kw).quotientAndRemainder(dividingBy: s[2])
+                if shared { shift -= g.padBefore[last] }  // windows start in the previous line's zeros
                 offsets[row] = Int32((phase * cg + c) * plane + (kd * d[0] * p[1] + kh * d[1]) * p[2] + shift)
                 row += 1
             }}}
@@ -198,10 +224,12 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
 
     deinit { offsets.deallocate() }
 
-    /// Fills a slab with the `channels` input planes at `input`, padded and split into phases.
+    /// Fills a slab with `lead` zeros and the `channels` input planes at `input`, padded and
+    /// split into phases.
     func pad(_ channels: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        output.update(repeating: 0, count: lead)
         for (phase, geometry) in phases.enumerated() {
-            PadKernel.forward(geometry, planes: channels, input: input, output: output + phase * channels * plane)
+            PadKernel.forward(geometry, planes: channels, input: input, output: output + lead + phase * channels * plane)
         }
     }
 

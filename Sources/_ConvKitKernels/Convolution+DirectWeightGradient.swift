@@ -57,7 +57,7 @@ extension ConvolutionKernel {
                             for l in stride(from: 0, to: count, by: chainLines) {
                                 _ = ck_conv_grad_lines(
                                     level, Int32(min(mr, rows - i0)), plan.width, min(chainLines, count - l),
-                                    src + inputOffset + l * plan.inputLineStride, plan.offsets + i0, plan.inputLineStride,
+                                    src + plan.lead + inputOffset + l * plan.inputLineStride, plan.offsets + i0, plan.inputLineStride,
                                     dyt + (first + l) * plan.width * kp + panel * 16, kp, dwt + i0 * kp + panel * 16, kp)
                             }
                         }
