@@ -6,7 +6,7 @@ import _ConvKitMicroKernels
 /// whose A operand is the padded input read in place through `DirectPlan`'s offsets, whose
 /// B operand is the output gradient transposed to positions × channels (one cheap copy per
 /// batch item), and whose reduction over positions stays in registers
-/// (`ck_conv_grad_lines`: 6 column-matrix rows × 16 output channels per tile). The im2col path
+/// (`ck_conv_grad_lines`: 12 (AVX-512) or 6 (AVX2) column-matrix rows × 16 output channels per tile). The im2col path
 /// gathered `C·taps` copies of the input first and reduced them with dot-product tiles.
 /// Each worker accumulates its batch items into a private dWᵀ; the sums are transposed into
 /// the (K, C/G, kernel...) layout at the end. Tests: `DirectConvolutionTests`.
@@ -30,7 +30,7 @@ extension ConvolutionKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
-        let mr = Int(CK_CONV_GRAD_ROWS)
+        let mr = MicroKernel.convGradientRows
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
         let s = directGradientSlab(g), step = s.input + s.transposed + s.partial
         let (kp, tiles, panels) = (s.channels, (rows + mr - 1) / mr, s.channels / 16)

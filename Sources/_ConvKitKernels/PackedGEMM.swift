@@ -14,6 +14,8 @@ public enum MicroKernel {
     static let nr = Int(ck_gemm_nr(Int32(level)))
     /// Output channels per direct-convolution tile (`ck_conv_mr`).
     static let convChannels = Int(ck_conv_mr(Int32(level)))
+    /// Column-matrix rows per direct weight-gradient tile (`ck_conv_grad_rows`).
+    static let convGradientRows = Int(ck_conv_grad_rows(Int32(level)))
     /// Whether `packedGEMM` can run here.
     public static var isAvailable: Bool { level > 0 }
     /// A human-readable name of the instruction set in use.

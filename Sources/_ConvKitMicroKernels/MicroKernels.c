@@ -257,6 +257,40 @@ static void grad_avx2(int rows, size_t width, size_t lines, const float *x, cons
     }
 }
 
+// AVX-512F weight-gradient tile: `rows` (≤ 12) column-matrix rows × 16 output channels, one
+// zmm accumulator per row; per position one load of the 16 channels' output gradient and
+// `rows` FMAs with the input value broadcast from memory. Twice the rows of the AVX2 tile,
+// so each output-gradient load serves twice as many FMAs.
+__attribute__((target("avx512f"), always_inline))
+static inline void grad_avx512_tile(const int rows, size_t width, size_t lines, const float *restrict x,
+                                    const int32_t *restrict off, size_t x_line, const float *restrict dyt, size_t ldt,
+                                    float *restrict c, size_t ldc) {
+    __m512 acc[12];
+    const float *xr[12];
+    for (int i = 0; i < rows; i++) { acc[i] = _mm512_setzero_ps(); xr[i] = x + off[i]; }
+    for (size_t l = 0; l < lines; l++) {
+        const float *d = dyt + l * width * ldt;
+        for (size_t q = 0; q < width; q++) {
+            const __m512 b = _mm512_loadu_ps(d + q * ldt);
+            for (int i = 0; i < rows; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(xr[i][q]), b, acc[i]);
+        }
+        for (int i = 0; i < rows; i++) xr[i] += x_line;
+    }
+    for (int i = 0; i < rows; i++) _mm512_storeu_ps(c + i * ldc, _mm512_add_ps(_mm512_loadu_ps(c + i * ldc), acc[i]));
+}
+
+#define CK_GRAD512_CASE(R) case R: grad_avx512_tile(R, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+__attribute__((target("avx512f")))
+static void grad_avx512(int rows, size_t width, size_t lines, const float *x, const int32_t *off, size_t x_line,
+                        const float *dyt, size_t ldt, float *c, size_t ldc) {
+    switch (rows) {
+    CK_GRAD512_CASE(1) CK_GRAD512_CASE(2) CK_GRAD512_CASE(3) CK_GRAD512_CASE(4) CK_GRAD512_CASE(5) CK_GRAD512_CASE(6)
+    CK_GRAD512_CASE(7) CK_GRAD512_CASE(8) CK_GRAD512_CASE(9) CK_GRAD512_CASE(10) CK_GRAD512_CASE(11)
+    default: grad_avx512_tile(12, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    }
+}
+#undef CK_GRAD512_CASE
+
 // AVX2 + FMA dot-product tile for C = A·Bᵀ with A (rows × k) and B (cols × k) both
 // contiguous along k: 3 × 4 dot products accumulated 8 lanes at a time in 12 ymm registers
 // (3 A rows + 1 B row loaded per step: 7 loads per 12 FMAs), reduced once at the end.
@@ -427,10 +461,17 @@ int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t 
     return 0;
 }
 
+int ck_conv_grad_rows(int level) { return level == 2 ? 12 : (level == 1 ? 6 : 0); }
+
 int ck_conv_grad_lines(int level, int rows, size_t width, size_t lines, const float *x, const int32_t *off,
                        size_t x_line, const float *dyt, size_t ldt, float *c, size_t ldc) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (level >= 1 && rows >= 1 && rows <= CK_CONV_GRAD_ROWS) {
+    if (rows < 1 || rows > ck_conv_grad_rows(level)) return 0;
+    if (level == 2) {
+        grad_avx512(rows, width, lines, x, off, x_line, dyt, ldt, c, ldc);
+        return 1;
+    }
+    if (level == 1) {
         grad_avx2(rows, width, lines, x, off, x_line, dyt, ldt, c, ldc);
         return 1;
     }

@@ -57,10 +57,11 @@ int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t 
                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
                   const float *init);
 
-/// Rows of the implicit column matrix per weight-gradient tile (`ck_conv_grad_lines`).
-#define CK_CONV_GRAD_ROWS 6
+/// Rows of the implicit column matrix per weight-gradient tile at `level` (`ck_conv_grad_lines`;
+/// AVX-512: 12, AVX2: 6, else 0).
+int ck_conv_grad_rows(int level);
 
-/// The weight gradient of a direct convolution for `rows` (1…`CK_CONV_GRAD_ROWS`) rows of the implicit column
+/// The weight gradient of a direct convolution for `rows` (1…`ck_conv_grad_rows(level)`) rows of the implicit column
 /// matrix (input channel, tap) × 16 output channels, accumulated into C (row stride `ldc`):
 /// C[i][j] += Σ_l Σ_q x[off[i] + l·x_line + q] · dyt[(l·width + q)·ldt + j] over `lines`
 /// output lines l of `width` positions q. `x` is the padded input as read by `ck_conv_lines`,
