@@ -218,16 +218,21 @@ public enum ConvolutionKernel {
     }
 
     /// gradBias[k] = Σ over batch and positions of gradOutput[n, k, ...]. Overwrites `gradBias`.
+    /// Channels are split across cores for large gradients.
     /// - Parameters:
     ///   - gradOutput: (batch, channels, plane).
     public static func biasGradient(
         batch: Int, channels: Int, plane: Int, gradOutput: UnsafePointer<Float>,
         gradBias: UnsafeMutablePointer<Float>
     ) {
-        for k in 0..<channels {
-            var s: Float = 0
-            for n in 0..<batch { s += sum(gradOutput + (n * channels + k) * plane, count: plane) }
-            gradBias[k] = s
+        let (dy, db) = (SharedPointer(gradOutput), SharedPointer(gradBias))
+        let workers = batch * channels * plane >= ReLUKernel.parallelThreshold ? MicroKernel.threads : 1
+        Parallel.forEachChunk(channels, workers: workers) { chunk, _ in
+            for k in chunk {
+                var s: Float = 0
+                for n in 0..<batch { s += sum(dy.base + (n * channels + k) * plane, count: plane) }
+                db.base[k] = s
+            }
         }
     }
 

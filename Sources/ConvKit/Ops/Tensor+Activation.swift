@@ -1,3 +1,4 @@
+import _ConvKitKernels
 import Foundation
 
 // Elementwise activations with their derivatives (gradients at kinks follow PyTorch:
@@ -14,19 +15,15 @@ extension Tensor {
         let n = count
         let y = scalars.withUnsafeBufferPointer { x in
             [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                for i in 0..<n {
-                    let v = x[i]
-                    out[i] = v > 0 || v != v ? v : 0  // NaN propagates
-                }
+                if n > 0 { ReLUKernel.forward(input: x.baseAddress!, output: out.baseAddress!, count: n) }
                 initialized = n
             }
         }
         return Tensor.result(shape: shape, scalars: y, op: "relu", inputs: [self]) { g in
             let dx = g.scalars.withUnsafeBufferPointer { gv in y.withUnsafeBufferPointer { yv in
                 [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                    for i in 0..<n {
-                        let gi = gv[i]  // loaded unconditionally, so the select vectorises
-                        out[i] = yv[i] > 0 ? gi : 0
+                    if n > 0 {
+                        ReLUKernel.backward(output: yv.baseAddress!, gradOutput: gv.baseAddress!, gradInput: out.baseAddress!, count: n)
                     }
                     initialized = n
                 }

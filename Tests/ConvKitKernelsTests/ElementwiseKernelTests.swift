@@ -1,0 +1,40 @@
+import Testing
+import _ConvKitKernels
+
+/// ReLU and the bias gradient split large tensors across cores; both must equal one plain
+/// loop over the whole buffer, including NaN, ±0 and ±∞ and chunk boundaries (odd counts).
+@Suite struct ElementwiseKernelTests {
+    static func values(_ count: Int) -> [Float] {
+        let special: [Float] = [.nan, 0, -0.0, .infinity, -.infinity, 1e-38, -1e-38]
+        return GEMMTests.values(count, seed: 31).enumerated().map { i, v in i % 997 < special.count ? special[i % 997] : v }
+    }
+
+    @Test(arguments: [1, 1_000, 300_001])
+    func reluMatchesAPlainLoop(count: Int) {
+        let x = Self.values(count), dy = GEMMTests.values(count, seed: 32)
+        var y = [Float](repeating: 7, count: count), dx = [Float](repeating: 7, count: count)
+        ReLUKernel.forward(input: x, output: &y, count: count)
+        ReLUKernel.backward(output: y, gradOutput: dy, gradInput: &dx, count: count)
+        var wrong = 0
+        for i in 0..<count {
+            let expected: Float = x[i].isNaN ? .nan : Swift.max(x[i], 0)
+            let sameForward = expected.isNaN ? y[i].isNaN : y[i] == expected
+            let sameBackward = dx[i] == (y[i] > 0 ? dy[i] : 0)
+            if !sameForward || !sameBackward { wrong += 1 }
+        }
+        #expect(wrong == 0, "\(wrong) of \(count) elements differ")
+    }
+
+    @Test(arguments: [(1, 1, 1), (3, 50, 2_001), (2, 7, 30_000)])
+    func biasGradientSumsEachChannel(size: (Int, Int, Int)) {
+        let (batch, channels, plane) = size
+        let dy = GEMMTests.values(batch * channels * plane, seed: 33)
+        var db = [Float](repeating: .nan, count: channels)
+        ConvolutionKernel.biasGradient(batch: batch, channels: channels, plane: plane, gradOutput: dy, gradBias: &db)
+        for k in 0..<channels {
+            var s = 0.0
+            for n in 0..<batch { for p in 0..<plane { s += Double(dy[(n * channels + k) * plane + p]) } }
+            #expect(Swift.abs(Double(db[k]) - s) <= 1e-4 * Double(batch * plane).squareRoot() + 1e-5, "channel \(k)")
+        }
+    }
+}
