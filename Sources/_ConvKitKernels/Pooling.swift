@@ -91,10 +91,14 @@ public enum PoolingKernel {
         indices: UnsafePointer<Int>, gradInput: UnsafeMutablePointer<Float>
     ) {
         let (inPlane, outPlane) = (g.inputPlane, g.outputPlane)
-        gradInput.update(repeating: 0, count: planes * inPlane)
-        for c in 0..<planes {
-            for o in 0..<outPlane {
-                gradInput[c * inPlane + indices[c * outPlane + o]] += gradOutput[c * outPlane + o]
+        let (dy, index, dx) = (SharedPointer(gradOutput), SharedPointer(indices), SharedPointer(gradInput))
+        // Each plane's scatter stays within the plane, so the planes split across workers.
+        Parallel.forEachChunk(planes, workers: workers(g, planes: planes)) { chunk, _ in
+            (dx.base + chunk.lowerBound * inPlane).update(repeating: 0, count: chunk.count * inPlane)
+            for c in chunk {
+                for o in 0..<outPlane {
+                    dx.base[c * inPlane + index.base[c * outPlane + o]] += dy.base[c * outPlane + o]
+                }
             }
         }
     }

@@ -104,4 +104,23 @@ import _ConvKitKernels
             #expect(Self.same(got.values, [value]) && got.indices == [index], "\(x)")
         }
     }
+
+    /// The backward pass routes each gradient to its recorded index, planes split across
+    /// workers when the work is large (here 400 planes); overlapping windows add up.
+    @Test func backwardScattersToTheRecordedIndices() {
+        for (size, kernel, stride) in [([28, 28], [2, 2], [2, 2]), ([15, 17], [3, 3], [1, 2])] {
+            let g = ConvGeometry(batch: 1, inChannels: 1, outChannels: 1, inputSize: size, kernelSize: kernel,
+                                 stride: stride, dilation: [1, 1], padBefore: [0, 0], padAfter: [0, 0])
+            let planes = 400
+            let x = GEMMTests.values(planes * g.inputPlane, seed: 41), dy = GEMMTests.values(planes * g.outputPlane, seed: 42)
+            let indices = Self.run(g, planes: planes, x).indices
+            var expected = [Float](repeating: 0, count: x.count)
+            for c in 0..<planes {
+                for o in 0..<g.outputPlane { expected[c * g.inputPlane + indices[c * g.outputPlane + o]] += dy[c * g.outputPlane + o] }
+            }
+            var dx = [Float](repeating: .nan, count: x.count)
+            PoolingKernel.maxBackward(g, planes: planes, gradOutput: dy, indices: indices, gradInput: &dx)
+            #expect(dx == expected, "\(size) kernel \(kernel) stride \(stride)")
+        }
+    }
 }

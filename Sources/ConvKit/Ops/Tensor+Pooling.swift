@@ -143,29 +143,35 @@ func maxPool(
     let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding,
                                 dilation: dilation, ceilMode: ceilMode,
                                 op: op)
-    let planes = x.shape[0] * x.shape[1]
-    var out = [Float](repeating: 0, count: planes * g.outputPlane)
+    let planes = x.shape[0] * x.shape[1], count = planes * g.outputPlane
     // Where the maxima were: for the caller, or for the backward pass (skipped in inference).
     let needIndices = returnIndices || (GradMode.isEnabled && x.requiresGrad)
-    var indices = [Int](repeating: 0, count: needIndices ? out.count : 0)
-    if !out.isEmpty {
-        x.scalars.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-            indices.withUnsafeMutableBufferPointer { pi in
+    // The kernel writes every output and index, so neither array is zero-filled first.
+    var indices = [Int](unsafeUninitializedCapacity: needIndices ? count : 0) { _, initialized in
+        initialized = needIndices ? count : 0
+    }
+    let out = [Float](unsafeUninitializedCapacity: count) { po, initialized in
+        if count > 0 {
+            x.scalars.withUnsafeBufferPointer { px in indices.withUnsafeMutableBufferPointer { pi in
                 PoolingKernel.maxForward(g, planes: planes, input: px.baseAddress!, output: po.baseAddress!,
                                          indices: needIndices ? pi.baseAddress! : nil)
-            }
-        }}
+            }}
+        }
+        initialized = count
     }
     let recorded = indices
     let y = Tensor.result(shape: Array(x.shape[..<2]) + g.outputSize, scalars: out, op: op, inputs: [x]) { dy in
-        var dx = [Float](repeating: 0, count: x.count)
-        if !dx.isEmpty && !dy.scalars.isEmpty {
-            dy.scalars.withUnsafeBufferPointer { pdy in recorded.withUnsafeBufferPointer { pi in
-                dx.withUnsafeMutableBufferPointer { pdx in
+        // maxBackward zero-fills dx itself, plane by plane on its workers.
+        let dx = [Float](unsafeUninitializedCapacity: x.count) { pdx, initialized in
+            if x.count > 0 && !dy.scalars.isEmpty {
+                dy.scalars.withUnsafeBufferPointer { pdy in recorded.withUnsafeBufferPointer { pi in
                     PoolingKernel.maxBackward(g, planes: planes, gradOutput: pdy.baseAddress!, indices: pi.baseAddress!,
                                               gradInput: pdx.baseAddress!)
-                }
-            }}
+                }}
+            } else if x.count > 0 {
+                pdx.baseAddress!.update(repeating: 0, count: x.count)
+            }
+            initialized = x.count
         }
         return [Tensor(uncheckedShape: x.shape, scalars: dx)]
     }
