@@ -127,9 +127,6 @@ import _ConvKitKernels
     /// direct tiles over flat positions (the GEMM elsewhere, and for their weight gradients).
     @Test func pointwiseLayersMatchTheDefinition() {
         var seed: UInt64 = 3
-        func values(_ count: Int) -> [Float] {
-            (0..<count).map { _ in seed = seed &* 6364136223846793005 &+ 1; return Float(Int(seed >> 33) % 2001) / 1000 - 1 }
-        }
         let cases = [
             ConvGeometry(batch: 3, inChannels: 20, outChannels: 35, inputSize: [14, 14], kernelSize: [1, 1], stride: [1, 1],
                          dilation: [1, 1], padBefore: [0, 0], padAfter: [0, 0]),
@@ -138,7 +135,12 @@ import _ConvKitKernels
             ConvGeometry(batch: 1, inChannels: 64, outChannels: 40, groups: 2, inputSize: [29], kernelSize: [1], stride: [1],
                          dilation: [1], padBefore: [0], padAfter: [0]),
         ]
-        for g in cases { Self.check(g, withBias: true, values: values) }
+        for g in cases {
+            Self.check(g, withBias: true) { count in
+                seed += 1
+                return GEMMTests.values(count, seed: seed)
+            }
+        }
     }
 
     /// Single items with enough work for several workers: the forward pass splits the item's
