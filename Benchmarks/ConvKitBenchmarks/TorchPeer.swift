@@ -18,11 +18,12 @@ final class TorchPeer {
 
     /// Starts the peer with the first Python that imports torch: `$CONVKIT_TORCH_PYTHON`,
     /// `.venv-torch/bin/python`, then `python3`. Returns nil (and says why) when none does.
-    static func start(script: String) -> TorchPeer? {
+    /// The peer times each workload for at least `minTime` seconds, as ConvKit's side does.
+    static func start(script: String, minTime: Double) -> TorchPeer? {
         let environment = ProcessInfo.processInfo.environment
         let candidates = [environment["CONVKIT_TORCH_PYTHON"], ".venv-torch/bin/python", "/usr/bin/env"].compactMap { $0 }
         for python in candidates where python == "/usr/bin/env" || FileManager.default.isExecutableFile(atPath: python) {
-            if let peer = try? TorchPeer(python: Python(executable: python), script: script) {
+            if let peer = try? TorchPeer(python: Python(executable: python), script: script, minTime: minTime) {
                 Self.python = Python(executable: python)
                 return peer
             }
@@ -30,9 +31,12 @@ final class TorchPeer {
         return nil
     }
 
-    private init(python: Python, script: String) throws {
+    private init(python: Python, script: String, minTime: Double) throws {
         process.executableURL = URL(fileURLWithPath: python.executable)
         process.arguments = python.arguments(script)
+        var environment = ProcessInfo.processInfo.environment
+        environment["CONVKIT_BENCH_MIN_TIME"] = String(minTime)
+        process.environment = environment
         process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.standardError

@@ -72,7 +72,7 @@ print(String(format: "FMA peak: %.1f GFLOP/s on one core, %.1f on %d", peakOne, 
 
 let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("scripts/bench_torch.py").path
-let torch = TorchPeer.start(script: scriptPath)
+let torch = TorchPeer.start(script: scriptPath, minTime: minTime)
 print(torch.map { "PyTorch peer: \($0.version)" }
       ?? "PyTorch comparison skipped: no Python with torch (set CONVKIT_TORCH_PYTHON or create .venv-torch; see README)")
 print("Each side: the median of repeated runs, best of \(rounds) alternating round\(rounds == 1 ? "" : "s")")
