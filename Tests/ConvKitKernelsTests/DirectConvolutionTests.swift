@@ -123,6 +123,36 @@ import _ConvKitKernels
         #expect(widths.contains { $0 >= 16 && $0 % 16 != 0 } && widths.contains { $0 < 16 })
     }
 
+    /// "Same" zero-padded layers with stride 1, whose lines share their padding (each input line
+    /// then the zeros that pad it on the right and the next line on the left): widths 12–16,
+    /// 28 with one input channel, asymmetric padding, dilation, groups, ranks 1 and 3.
+    @Test func sameZeroPaddedLayersMatchTheDefinition() {
+        var seed: UInt64 = 7
+        func same(_ n: Int, c: Int, k: Int, groups: Int = 1, size: [Int], kernel: [Int], dilation: [Int]? = nil,
+                  before: [Int], after: [Int]) -> ConvGeometry {
+            ConvGeometry(batch: n, inChannels: c, outChannels: k, groups: groups, inputSize: size, kernelSize: kernel,
+                         stride: size.map { _ in 1 }, dilation: dilation ?? size.map { _ in 1 }, padBefore: before, padAfter: after)
+        }
+        let cases = [
+            same(2, c: 5, k: 19, size: [14, 14], kernel: [3, 3], before: [1, 1], after: [1, 1]),
+            same(1, c: 3, k: 16, size: [9, 12], kernel: [3, 3], before: [1, 1], after: [1, 1]),
+            same(1, c: 3, k: 5, size: [7, 13], kernel: [3, 3], before: [1, 1], after: [1, 1]),
+            same(1, c: 2, k: 7, size: [6, 15], kernel: [5, 5], before: [2, 2], after: [2, 2]),
+            same(2, c: 4, k: 6, groups: 2, size: [5, 16], kernel: [3, 4], before: [1, 1], after: [1, 2]),
+            same(1, c: 3, k: 5, size: [4, 29], kernel: [3, 3], dilation: [2, 3], before: [2, 3], after: [2, 3]),
+            same(3, c: 1, k: 33, size: [28, 28], kernel: [3, 3], before: [1, 1], after: [1, 1]),
+            same(2, c: 6, k: 9, size: [45], kernel: [7], before: [3], after: [3]),
+            same(1, c: 2, k: 4, size: [2, 3, 13], kernel: [1, 3, 3], before: [0, 1, 1], after: [0, 1, 1]),
+        ]
+        for g in cases {
+            #expect(g.outputSize == g.inputSize)
+            Self.check(g, withBias: true) { count in
+                seed += 1
+                return GEMMTests.values(count, seed: seed)
+            }
+        }
+    }
+
     /// Pointwise (1 × 1, unpadded, stride 1) layers: on AVX-512 their forward pass takes the
     /// direct tiles over flat positions (the GEMM elsewhere, and for their weight gradients).
     @Test func pointwiseLayersMatchTheDefinition() {

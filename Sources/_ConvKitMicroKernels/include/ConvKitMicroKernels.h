@@ -4,10 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The only C in ConvKit: register-blocked GEMM micro-kernels, dot-product tiles and direct-
-// convolution tiles, compiled per instruction set with target attributes and chosen once at
-// run time. Packing, blocking and threading are Swift (_ConvKitKernels/PackedGEMM.swift,
-// DotGEMM.swift, Convolution+Direct.swift).
+// The only C in ConvKit: register-blocked GEMM micro-kernels and dot-product tiles
+// (MicroKernels.c) and direct-convolution tiles (ConvolutionTiles.c), compiled per instruction
+// set with target attributes and chosen once at run time. Packing, blocking and threading are
+// Swift (_ConvKitKernels/PackedGEMM.swift, DotGEMM.swift, Convolution+Direct.swift).
 
 /// The best micro-kernel this CPU runs: 2 = AVX-512F, 1 = AVX2 + FMA, 0 = none (use the
 /// portable Swift path). The environment variable CONVKIT_KERNELS=avx2 or =portable caps it,

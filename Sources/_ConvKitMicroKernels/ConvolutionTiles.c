@@ -1,0 +1,266 @@
+#include "ConvKitMicroKernels.h"
+
+// Direct-convolution tiles (forward and weight gradient) per instruction set, and their
+// dispatch. The loops over lines, panels and batch items are Swift
+// (_ConvKitKernels/Convolution+Direct.swift, Convolution+DirectWeightGradient.swift).
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+// AVX2 + FMA direct-convolution tile: `rows` (≤ 6) output channels × 16 consecutive output
+// positions of a line, C[i][j] = init[i] + Σ_p a[p·6 + i] · x[off[p] + j]. The GEMM's B
+// operand is read in place: row p (an input channel and kernel tap) starts `off[p]` floats
+// into a padded copy of the input, so no column matrix is written or read.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void conv_avx2_tile(const int rows, size_t kc, const float *restrict a, const int32_t *restrict off,
+                                  const float *restrict x, float *restrict c, size_t ldc, const float *restrict init) {
+    __m256 acc[6][2];
+    for (int i = 0; i < rows; i++) { acc[i][0] = _mm256_set1_ps(init[i]); acc[i][1] = acc[i][0]; }
+    for (size_t p = 0; p < kc; p++) {
+        const float *xp = x + off[p];
+        const __m256 b0 = _mm256_loadu_ps(xp), b1 = _mm256_loadu_ps(xp + 8);
+        const float *ap = a + p * 6;
+        for (int i = 0; i < rows; i++) {
+            const __m256 ai = _mm256_broadcast_ss(ap + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        _mm256_storeu_ps(c + i * ldc, acc[i][0]);
+        _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
+    }
+}
+
+// Whole lines of `width` outputs: tiles of 16, the last one shifted left to end at the
+// line's end (its overlap with the previous tile is computed twice, identically, and stored
+// twice); lines narrower than 16 go through a scratch tile.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void conv_avx2_lines(const int rows, size_t kc, const float *a, const int32_t *off, const float *x,
+                                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc,
+                                   size_t c_line_stride, const float *init) {
+    for (size_t l = 0; l < lines; l++) {
+        const float *xl = x + l * x_line_stride;
+        float *cl = c + l * c_line_stride;
+        if (width >= 16) {
+            for (size_t j = 0; j < width; j += 16) {
+                const size_t j0 = j + 16 <= width ? j : width - 16;
+                conv_avx2_tile(rows, kc, a, off, xl + j0, cl + j0, ldc, init);
+            }
+        } else {
+            float tile[6 * 16];
+            conv_avx2_tile(rows, kc, a, off, xl, tile, 16, init);
+            for (int i = 0; i < rows; i++)
+                for (size_t j = 0; j < width; j++) cl[i * ldc + j] = tile[i * 16 + j];
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void conv_avx2(int rows, size_t kc, const float *a, const int32_t *off, const float *x, size_t x_line_stride,
+                      size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init) {
+    switch (rows) {
+    case 1: conv_avx2_lines(1, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    case 2: conv_avx2_lines(2, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    case 3: conv_avx2_lines(3, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    case 4: conv_avx2_lines(4, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    case 5: conv_avx2_lines(5, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    default: conv_avx2_lines(6, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    }
+}
+
+// AVX-512F direct-convolution tile: `rows` (≤ 16) output channels × 16 consecutive output
+// positions, one zmm accumulator per channel; per reduction step one load of the 16 inputs
+// and `rows` FMAs with the weight broadcast from the packed panel (16 values per p). 16
+// channels per panel fit the 32-, 64- and 128-channel layers exactly, where a 6-row panel
+// left a partial one. Lines end in a masked tile instead of an overlapping one.
+__attribute__((target("avx512f"), always_inline))
+static inline void conv_avx512_tile(const int rows, size_t kc, const float *restrict a, const int32_t *restrict off,
+                                    const float *restrict x, float *restrict c, size_t ldc, const float *restrict init,
+                                    __mmask16 mask) {
+    __m512 acc[16];
+    for (int i = 0; i < rows; i++) acc[i] = _mm512_set1_ps(init[i]);
+    for (size_t p = 0; p < kc; p++) {
+        const __m512 b = _mm512_loadu_ps(x + off[p]);
+        const float *ap = a + p * 16;
+        for (int i = 0; i < rows; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(ap[i]), b, acc[i]);
+    }
+    for (int i = 0; i < rows; i++) _mm512_mask_storeu_ps(c + i * ldc, mask, acc[i]);
+}
+
+// Whole lines of `width` outputs. Per line, tiles of 16 end in a masked one. When lines are
+// short, the tiles run instead over the flat slab positions q = l·x_line_stride + j (line l
+// reads x + q + off[p] in both cases) and skip only the x_line_stride − width junk positions
+// between lines, storing each tile's lanes to the one to three output lines they belong to
+// with masks: 28-wide lines of a 3 × 3 layer (29 floats in the slab, the padding shared)
+// fill 96 % of the lanes instead of 28 / 32, 56-wide ones 98 % instead of 56 / 64.
+__attribute__((target("avx512f"), always_inline))
+static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, const int32_t *off, const float *x,
+                                     size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc,
+                                     size_t c_line_stride, const float *init) {
+    const size_t per_line = lines * ((width + 15) / 16);
+    const size_t flat = lines * x_line_stride - (x_line_stride - width);
+    if ((flat + 15) / 16 < per_line) {
+        for (size_t q0 = 0; q0 < flat; q0 += 16) {
+            __m512 acc[16];
+            for (int i = 0; i < rows; i++) acc[i] = _mm512_set1_ps(init[i]);
+            for (size_t p = 0; p < kc; p++) {
+                const __m512 b = _mm512_loadu_ps(x + q0 + off[p]);
+                const float *ap = a + p * 16;
+                for (int i = 0; i < rows; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(ap[i]), b, acc[i]);
+            }
+            // Lanes of line l are q in [l·xls, l·xls + width) ∩ [q0, q0 + 16); lane i of such a
+            // q goes to c + l·c_line_stride + (q0 + i − l·xls).
+            const size_t q1 = q0 + 16 < flat ? q0 + 16 : flat;
+            for (size_t l = q0 / x_line_stride; l * x_line_stride < q1; l++) {
+                const size_t lo = l * x_line_stride > q0 ? l * x_line_stride : q0;
+                const size_t hi = l * x_line_stride + width < q1 ? l * x_line_stride + width : q1;
+                if (lo >= hi) continue;
+                const __mmask16 mask = (__mmask16)(((1u << (hi - lo)) - 1) << (lo - q0));
+                float *base = c + l * c_line_stride + q0 - l * x_line_stride;
+                for (int i = 0; i < rows; i++) _mm512_mask_storeu_ps(base + i * ldc, mask, acc[i]);
+            }
+        }
+        return;
+    }
+    const __mmask16 tail = (__mmask16)((1u << (width % 16)) - 1);
+    for (size_t l = 0; l < lines; l++) {
+        const float *xl = x + l * x_line_stride;
+        float *cl = c + l * c_line_stride;
+        size_t j = 0;
+        for (; j + 16 <= width; j += 16) conv_avx512_tile(rows, kc, a, off, xl + j, cl + j, ldc, init, 0xFFFF);
+        if (j < width) conv_avx512_tile(rows, kc, a, off, xl + j, cl + j, ldc, init, tail);
+    }
+}
+
+#define CK_CONV512_CASE(R) case R: conv_avx512_lines(R, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+__attribute__((target("avx512f")))
+static void conv_avx512(int rows, size_t kc, const float *a, const int32_t *off, const float *x, size_t x_line_stride,
+                        size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init) {
+    switch (rows) {
+    CK_CONV512_CASE(1) CK_CONV512_CASE(2) CK_CONV512_CASE(3) CK_CONV512_CASE(4) CK_CONV512_CASE(5) CK_CONV512_CASE(6)
+    CK_CONV512_CASE(7) CK_CONV512_CASE(8) CK_CONV512_CASE(9) CK_CONV512_CASE(10) CK_CONV512_CASE(11) CK_CONV512_CASE(12)
+    CK_CONV512_CASE(13) CK_CONV512_CASE(14) CK_CONV512_CASE(15)
+    default: conv_avx512_lines(16, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    }
+}
+#undef CK_CONV512_CASE
+
+// AVX2 + FMA weight-gradient tile of a direct convolution: `rows` (≤ 6) rows of the implicit
+// column matrix × 16 output channels, C[i][j] += Σ_l Σ_q x[off[i] + l·x_line + q] · dyt[(l·width + q)·ldt + j]:
+// the column values are broadcast from the padded input, the output gradient is read
+// transposed (positions × channels), and the reduction over positions stays in registers.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void grad_avx2_tile(const int rows, size_t width, size_t lines, const float *restrict x,
+                                  const int32_t *restrict off, size_t x_line, const float *restrict dyt, size_t ldt,
+                                  float *restrict c, size_t ldc) {
+    __m256 acc[6][2];
+    const float *xr[6];
+    for (int i = 0; i < rows; i++) { acc[i][0] = _mm256_setzero_ps(); acc[i][1] = acc[i][0]; xr[i] = x + off[i]; }
+    for (size_t l = 0; l < lines; l++) {
+        const float *d = dyt + l * width * ldt;
+        for (size_t q = 0; q < width; q++) {
+            const __m256 b0 = _mm256_loadu_ps(d + q * ldt), b1 = _mm256_loadu_ps(d + q * ldt + 8);
+            for (int i = 0; i < rows; i++) {
+                const __m256 ai = _mm256_broadcast_ss(xr[i] + q);
+                acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+                acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+            }
+        }
+        for (int i = 0; i < rows; i++) xr[i] += x_line;
+    }
+    for (int i = 0; i < rows; i++) {
+        float *ci = c + i * ldc;
+        _mm256_storeu_ps(ci, _mm256_add_ps(_mm256_loadu_ps(ci), acc[i][0]));
+        _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), acc[i][1]));
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void grad_avx2(int rows, size_t width, size_t lines, const float *x, const int32_t *off, size_t x_line,
+                      const float *dyt, size_t ldt, float *c, size_t ldc) {
+    switch (rows) {
+    case 1: grad_avx2_tile(1, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    case 2: grad_avx2_tile(2, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    case 3: grad_avx2_tile(3, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    case 4: grad_avx2_tile(4, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    case 5: grad_avx2_tile(5, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    default: grad_avx2_tile(6, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    }
+}
+
+// AVX-512F weight-gradient tile: `rows` (≤ 12) column-matrix rows × 16 output channels, one
+// zmm accumulator per row; per position one load of the 16 channels' output gradient and
+// `rows` FMAs with the input value broadcast from memory. Twice the rows of the AVX2 tile,
+// so each output-gradient load serves twice as many FMAs.
+__attribute__((target("avx512f"), always_inline))
+static inline void grad_avx512_tile(const int rows, size_t width, size_t lines, const float *restrict x,
+                                    const int32_t *restrict off, size_t x_line, const float *restrict dyt, size_t ldt,
+                                    float *restrict c, size_t ldc) {
+    __m512 acc[12];
+    const float *xr[12];
+    for (int i = 0; i < rows; i++) { acc[i] = _mm512_setzero_ps(); xr[i] = x + off[i]; }
+    for (size_t l = 0; l < lines; l++) {
+        const float *d = dyt + l * width * ldt;
+        for (size_t q = 0; q < width; q++) {
+            const __m512 b = _mm512_loadu_ps(d + q * ldt);
+            for (int i = 0; i < rows; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(xr[i][q]), b, acc[i]);
+        }
+        for (int i = 0; i < rows; i++) xr[i] += x_line;
+    }
+    for (int i = 0; i < rows; i++) _mm512_storeu_ps(c + i * ldc, _mm512_add_ps(_mm512_loadu_ps(c + i * ldc), acc[i]));
+}
+
+#define CK_GRAD512_CASE(R) case R: grad_avx512_tile(R, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+__attribute__((target("avx512f")))
+static void grad_avx512(int rows, size_t width, size_t lines, const float *x, const int32_t *off, size_t x_line,
+                        const float *dyt, size_t ldt, float *c, size_t ldc) {
+    switch (rows) {
+    CK_GRAD512_CASE(1) CK_GRAD512_CASE(2) CK_GRAD512_CASE(3) CK_GRAD512_CASE(4) CK_GRAD512_CASE(5) CK_GRAD512_CASE(6)
+    CK_GRAD512_CASE(7) CK_GRAD512_CASE(8) CK_GRAD512_CASE(9) CK_GRAD512_CASE(10) CK_GRAD512_CASE(11)
+    default: grad_avx512_tile(12, width, lines, x, off, x_line, dyt, ldt, c, ldc); break;
+    }
+}
+#undef CK_GRAD512_CASE
+#endif
+
+int ck_conv_mr(int level) { return level == 2 ? 16 : (level == 1 ? 6 : 0); }
+
+int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t *off, const float *x,
+                  size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
+                  const float *init) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (rows < 1 || rows > ck_conv_mr(level)) return 0;
+    if (level == 2) {
+        conv_avx512(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init);
+        return 1;
+    }
+    if (level == 1) {
+        conv_avx2(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init);
+        return 1;
+    }
+#endif
+    (void)level; (void)rows; (void)kc; (void)a; (void)off; (void)x; (void)x_line_stride; (void)lines; (void)width;
+    (void)c; (void)ldc; (void)c_line_stride; (void)init;
+    return 0;
+}
+
+int ck_conv_grad_rows(int level) { return level == 2 ? 12 : (level == 1 ? 6 : 0); }
+
+int ck_conv_grad_lines(int level, int rows, size_t width, size_t lines, const float *x, const int32_t *off,
+                       size_t x_line, const float *dyt, size_t ldt, float *c, size_t ldc) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (rows < 1 || rows > ck_conv_grad_rows(level)) return 0;
+    if (level == 2) {
+        grad_avx512(rows, width, lines, x, off, x_line, dyt, ldt, c, ldc);
+        return 1;
+    }
+    if (level == 1) {
+        grad_avx2(rows, width, lines, x, off, x_line, dyt, ldt, c, ldc);
+        return 1;
+    }
+#endif
+    (void)level; (void)rows; (void)width; (void)lines; (void)x; (void)off; (void)x_line; (void)dyt; (void)ldt; (void)c;
+    (void)ldc;
+    return 0;
+}
