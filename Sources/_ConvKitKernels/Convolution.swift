@@ -226,8 +226,7 @@ public enum ConvolutionKernel {
         gradBias: UnsafeMutablePointer<Float>
     ) {
         let (dy, db) = (SharedPointer(gradOutput), SharedPointer(gradBias))
-        let workers = batch * channels * plane >= ReLUKernel.parallelThreshold ? MicroKernel.threads : 1
-        Parallel.forEachChunk(channels, workers: workers) { chunk, _ in
+        Parallel.forEachChunk(channels, workers: Parallel.memoryPassWorkers(batch * channels * plane)) { chunk, _ in
             for k in chunk {
                 var s: Float = 0
                 for n in 0..<batch { s += sum(dy.base + (n * channels + k) * plane, count: plane) }

@@ -8,6 +8,13 @@ struct SharedPointer<T>: @unchecked Sendable {
 }
 
 enum Parallel {
+    /// Elements below which a memory-bound pass (ReLU, a bias gradient) stays on one thread:
+    /// waking a second one costs tens of microseconds.
+    static let memoryPassThreshold = 1 << 18
+
+    /// Workers for a memory-bound pass over `count` elements.
+    static func memoryPassWorkers(_ count: Int) -> Int { count >= memoryPassThreshold ? MicroKernel.threads : 1 }
+
     /// Splits `0..<count` into at most `workers` (default: one per core) contiguous chunks
     /// and runs `body(chunk, worker)` on each, in parallel when there is more than one chunk.
     static func forEachChunk(_ count: Int, workers: Int = MicroKernel.threads,

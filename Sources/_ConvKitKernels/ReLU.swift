@@ -3,13 +3,10 @@
 /// The passes are bound by memory, not arithmetic: a training step of the course CNN runs
 /// three of each over up to 6.4 MB, and on one core they took about 5 % of the step.
 public enum ReLUKernel {
-    /// Elements below which one thread does the pass (waking a second costs tens of µs).
-    static let parallelThreshold = 1 << 18
-
     /// `output[i] = max(input[i], 0)`, with NaN propagated as PyTorch does.
     public static func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
         let (x, y) = (SharedPointer(input), SharedPointer(output))
-        Parallel.forEachChunk(count, workers: workers(count)) { chunk, _ in
+        Parallel.forEachChunk(count, workers: Parallel.memoryPassWorkers(count)) { chunk, _ in
             for i in chunk {
                 let v = x.base[i]
                 y.base[i] = v > 0 || v != v ? v : 0
@@ -23,13 +20,11 @@ public enum ReLUKernel {
         output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>, count: Int
     ) {
         let (y, dy, dx) = (SharedPointer(output), SharedPointer(gradOutput), SharedPointer(gradInput))
-        Parallel.forEachChunk(count, workers: workers(count)) { chunk, _ in
+        Parallel.forEachChunk(count, workers: Parallel.memoryPassWorkers(count)) { chunk, _ in
             for i in chunk {
                 let g = dy.base[i]  // loaded unconditionally, so the select vectorises
                 dx.base[i] = y.base[i] > 0 ? g : 0
             }
         }
     }
-
-    static func workers(_ count: Int) -> Int { count >= parallelThreshold ? MicroKernel.threads : 1 }
 }
