@@ -31,10 +31,17 @@ let package = Package(
             name: "ConvKitLab",
             dependencies: ["ConvKit", .product(name: "Hummingbird", package: "hummingbird")],
             resources: [.copy("Public")]),
+        // The commands as a library (parse, call ConvKit, print), so that tests and the
+        // generated-input harness run them in-process; `convkit` is a one-line main over it.
+        .target(
+            name: "ConvKitCommands",
+            dependencies: ["ConvKit", "ConvKitLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "ConvKitCLI", dependencies: ["ConvKitCommands"], path: "Sources/ConvKitCLI"),
+        // Drives every CLI command and every lab endpoint with boundary values (scripts/stress.sh).
         .executableTarget(
-            name: "ConvKitCLI",
-            dependencies: ["ConvKit", "ConvKitLab", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/ConvKitCLI"),
+            name: "ConvKitStress",
+            dependencies: ["ConvKitCommands", "ConvKitLab", "ConvKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            path: "Tests/ConvKitStress"),
         .executableTarget(name: "CourseExamples", dependencies: ["ConvKit"], path: "Examples/CourseExamples"),
         .executableTarget(
             name: "ConvKitBenchmarks", dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitMicroKernels"],

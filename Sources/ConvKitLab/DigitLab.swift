@@ -105,8 +105,8 @@ final class DigitLab: @unchecked Sendable {
                 let trainer = try Trainer(model: model, optimizer: try Adam(parameters: model.parameters, learningRate: learningRate),
                                           batchSize: 64, seed: seed)
                 lock.withLock { self.trainer = trainer }
-                let data = limit.map { train.prefix($0) } ?? train
-                try trainer.fit(data, epochs: epochs, validation: test.prefix(500)) { event in
+                let data = try limit.map { try train.prefix($0) } ?? train
+                try trainer.fit(data, epochs: epochs, validation: try test.prefix(500)) { event in
                     self.record(event, model: model)
                     // A Stop that came before the trainer existed (or before fit began) takes effect here.
                     if self.lock.withLock({ self.stopRequested }) { trainer.stop() }

@@ -17,13 +17,22 @@ public struct LabConfiguration: Sendable {
 
 /// The lab's web application: static pages from the package's resources and a JSON API
 /// whose every number is computed by ConvKit. Tests call this without a socket.
+/// - Throws: `ConvKitError.invalidArgument` for a port outside 0…65535 or non-positive limits.
 public func buildLabApplication(
     _ configuration: LabConfiguration, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    try Limits.check(configuration.port, in: 0...65535, op: "lab", argument: "port")
+    try Limits.check(configuration.maxRequestBytes, in: 1...(1 << 30), op: "lab", argument: "maxRequestBytes")
+    try Limits.check(configuration.maxUploadBytes, in: 1...(1 << 32), op: "lab", argument: "maxUploadBytes")
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: LocalOriginMiddleware(loopbackOnly: LocalOriginMiddleware<BasicRequestContext>.isLoopback(configuration.host[...])))
     let digits = try DigitLab()
-    registerAPI(router, configuration: configuration, digits: digits)
+    let api = router.group("api")
+    let limit = configuration.maxRequestBytes
+    ConvolutionController(limit: limit).addRoutes(to: api)
+    ArithmeticController(limit: limit).addRoutes(to: api)
+    DigitController(limit: limit, maxUploadBytes: configuration.maxUploadBytes, digits: digits).addRoutes(to: api)
     guard let publicFolder = Bundle.module.url(forResource: "Public", withExtension: nil)?.path else {
         throw ConvKitError.io(path: "Public", message: "the lab's pages are missing from the package's resources")
     }

@@ -25,7 +25,11 @@ struct LocalOriginMiddleware<Context: RequestContext>: RouterMiddleware {
         if loopbackOnly, let foreign = names.first(where: { !Self.isLoopback($0) }) {
             return errorResponse(LabError(status: .forbidden, message: "the lab answers only requests for localhost, not '\(foreign)'"))
         }
-        if let origin = request.headers[.origin], origin != "null" {
+        // `Origin: null` comes from sandboxed iframes, file:// pages and some redirects: never this lab's own pages.
+        if request.headers[.origin]?.lowercased() == "null" {
+            return errorResponse(LabError(status: .forbidden, message: "requests from pages without an origin (Origin: null) are not allowed"))
+        }
+        if let origin = request.headers[.origin] {
             let originHost = Self.hostName(origin.split(separator: "/").dropFirst().first ?? "")
             let allowed = loopbackOnly ? Self.isLoopback(originHost) : originHost == (host ?? originHost)
             if !allowed {

@@ -10,7 +10,7 @@ import Testing
         expectError(containing: "conv2d: input has 3 channels but weight expects 4 (4 per group × groups 1)") {
             try conv2d(x, weight: try Tensor.zeros([4, 4, 3, 3]))
         }
-        expectError(containing: "padding .same requires stride 1") { try conv2d(x, weight: w, stride: 2, padding: .same) }
+        expectError(containing: "padding 'same' requires stride 1") { try conv2d(x, weight: w, stride: 2, padding: .same) }
         expectError(containing: "kernel larger than padded input") { try conv2d(x, weight: try Tensor.zeros([1, 3, 9, 9])) }
         expectError(containing: "stride must be positive, got 0") { try conv2d(x, weight: w, stride: 0) }
         expectError(containing: "stride must be positive, got -1") { try conv2d(x, weight: w, stride: [1, -1]) }

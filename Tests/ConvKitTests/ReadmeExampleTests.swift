@@ -20,7 +20,7 @@ import Testing
         expectError(containing: "conv2d: input has 3 channels but weight expects 4 (4 per group × groups 1)") {
             try conv2d(try Tensor.zeros([1, 3, 5, 5]), weight: try Tensor.zeros([2, 4, 3, 3]))
         }
-        expectError(containing: "conv2d: padding .same requires stride 1, got stride [2, 2]") {
+        expectError(containing: "conv2d: padding 'same' requires stride 1, got stride [2, 2]") {
             try conv2d(x, weight: w, stride: 2, padding: .same)
         }
     }

@@ -5,7 +5,7 @@ import Testing
 /// The training loop: determinism, exact resume from a checkpoint, NaN detection, corrupt
 /// checkpoints, and the acceptance run on the bundled MNIST subset.
 @Suite struct TrainingTests {
-    static let digits = (try? MNIST.bundled(.train).prefix(384)) ?? nil
+    static let digits = try? MNIST.bundled(.train).prefix(384)
 
     /// A small network with every source of state and randomness: batch norm (buffers and a
     /// counter), dropout (its own generator), plus the trainer's shuffling and augmentation.
@@ -62,7 +62,7 @@ import Testing
     @Test func corruptOrForeignCheckpointsAreRejectedAndChangeNothing() throws {
         let data = try #require(Self.digits)
         let (_, trainer) = try Self.makeRun(seed: 4)
-        try trainer.fit(data.prefix(100), epochs: 1)
+        try trainer.fit(try data.prefix(100), epochs: 1)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("convkit-ckpt-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

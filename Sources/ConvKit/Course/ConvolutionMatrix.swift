@@ -10,11 +10,19 @@ public func convolutionMatrix(height: Int, width: Int, kernel: Tensor, stride: I
         throw ConvKitError.shapeMismatch(op: "convolutionMatrix", message: "kernel must be (kH, kW), got \(kernel.shape)")
     }
     let (kH, kW) = (kernel.shape[0], kernel.shape[1])
-    let outH = ConvGeometry.outputLength(input: height, kernel: kH, stride: stride, dilation: 1, padBefore: padding, padAfter: padding)
-    let outW = ConvGeometry.outputLength(input: width, kernel: kW, stride: stride, dilation: 1, padBefore: padding, padAfter: padding)
-    guard outH > 0, outW > 0, height > 0, width > 0, stride > 0 else {
-        throw ConvKitError.shapeMismatch(
-            op: "convolutionMatrix", message: "a \(kH)×\(kW) kernel does not fit a \(height)×\(width) input with padding \(padding)")
+    let g = try convolutionGeometry(inputShape: [1, 1, height, width], weightShape: [1, 1, kH, kW], biasShape: nil, rank: 2,
+                                    stride: PerAxis(stride), padding: Padding.symmetric(padding), dilation: 1, groups: 1,
+                                    paddingMode: .zeros, op: "convolutionMatrix")
+    let (outH, outW) = (g.outputSize[0], g.outputSize[1])
+    guard height > 0, width > 0 else {
+        throw ConvKitError.invalidArgument(op: "convolutionMatrix", argument: "input", message: "must be at least 1×1, got \(height)×\(width)")
+    }
+    let (rows, columns) = (outH * outW, height * width)
+    let (entries, overflow) = rows.multipliedReportingOverflow(by: columns)
+    guard !overflow, entries <= Limits.maxMatrixEntries else {
+        throw ConvKitError.invalidArgument(
+            op: "convolutionMatrix", argument: "input",
+            message: "\(height)×\(width) gives a \(groupedDigits(rows)) × \(groupedDigits(columns)) matrix; at most \(groupedDigits(Limits.maxMatrixEntries)) entries are written out (e.g. 64×64)")
     }
     var m = [Float](repeating: 0, count: outH * outW * height * width)
     for oy in 0..<outH {
@@ -41,4 +49,14 @@ public func convolutionMatrixCheck(_ matrix: Tensor, height: Int, width: Int, ke
     let viaConv = try conv2d(try x.reshaped(to: [1, 1, height, width]), weight: try kernel.reshaped(to: [1, 1] + kernel.shape),
                              stride: PerAxis(stride), padding: Padding.symmetric(padding))
     return zip(viaMatrix.scalars, viaConv.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
+}
+
+/// A kernel whose taps are numbered 1, 2, …, kH·kW row-major, so that a printed convolution
+/// matrix shows which weight each entry shares.
+/// - Throws: `ConvKitError.invalidArgument` unless 1 ≤ kH, kW and kH·kW ≤ 4,096.
+public func numberedKernel(height: Int, width: Int) throws -> Tensor {
+    try Limits.check(height, in: 1...4096, op: "numberedKernel", argument: "height")
+    try Limits.check(width, in: 1...4096, op: "numberedKernel", argument: "width")
+    try Limits.check(height * width, in: 1...4096, op: "numberedKernel", argument: "taps")
+    return try Tensor(shape: [height, width], scalars: (1...(height * width)).map(Float.init))
 }

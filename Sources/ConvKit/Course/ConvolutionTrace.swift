@@ -9,6 +9,12 @@ public struct ConvolutionStep: Sendable, Equatable {
     public let window: [Float]
     /// The kernel taps, row-major (flipped for a true convolution).
     public let kernel: [Float]
+    /// Where each tap reads, row-major: its cell in the padded input (row, column; one index
+    /// for 1-D), counting from the first padding cell, so a page can highlight the window.
+    public let paddedCells: [[Int]]
+    /// The input cell each tap's value comes from (after the padding mode's mapping), or
+    /// nil when it is the zero padding.
+    public let sources: [[Int]?]
     /// window[i] · kernel[i].
     public var products: [Float] { zip(window, kernel).map { $0 * $1 } }
     /// The output value (the sum of the products).
@@ -48,9 +54,10 @@ public func convolutionSteps(
             op: "convolutionSteps", message: "input and kernel must both be 1-D or both 2-D, got \(input.shape) and \(kernel.shape)")
     }
     let taps = flip ? try kernel.flipped(axes: Array(0..<r)) : kernel
-    let x = try input.reshaped(to: [1, 1] + input.shape), w = try taps.reshaped(to: [1, 1] + kernel.shape)
-    let g = try convolutionGeometry(input: x, weight: w, bias: nil, rank: r, stride: stride, padding: padding,
-                                    dilation: dilation, groups: 1, paddingMode: paddingMode, op: r == 1 ? "conv1d" : "conv2d")
+    let g = try convolutionGeometry(inputShape: [1, 1] + input.shape, weightShape: [1, 1] + kernel.shape, biasShape: nil, rank: r,
+                                    stride: stride, padding: padding, dilation: dilation, groups: 1, paddingMode: paddingMode,
+                                    op: r == 1 ? "conv1d" : "conv2d")
+    try checkTraceSize(positions: g.outputPlane, taps: g.kernelVolume, op: "convolutionSteps")
     // Lift to (H, W) with H = 1 for 1-D.
     func lift(_ v: [Int], _ one: Int) -> (Int, Int) { r == 1 ? (one, v[0]) : (v[0], v[1]) }
     let (inH, inW) = lift(g.inputSize, 1), (kH, kW) = lift(g.kernelSize, 1), (outH, outW) = lift(g.outputSize, 1)
@@ -58,15 +65,24 @@ public func convolutionSteps(
     var steps: [ConvolutionStep] = []
     for oy in 0..<outH {
         for ox in 0..<outW {
-            var window: [Float] = []
+            var window: [Float] = [], cells: [[Int]] = [], sources: [[Int]?] = []
             for ky in 0..<kH {
                 for kx in 0..<kW {
-                    let sy = paddingMode.sourceIndex(oy * sH + ky * dH - pH, length: inH)
-                    let sx = paddingMode.sourceIndex(ox * sW + kx * dW - pW, length: inW)
-                    if let sy, let sx { window.append(input.scalars[sy * inW + sx]) } else { window.append(0) }
+                    let (py, px) = (oy * sH + ky * dH, ox * sW + kx * dW)
+                    let sy = paddingMode.sourceIndex(py - pH, length: inH)
+                    let sx = paddingMode.sourceIndex(px - pW, length: inW)
+                    cells.append(r == 1 ? [px] : [py, px])
+                    if let sy, let sx {
+                        window.append(input.scalars[sy * inW + sx])
+                        sources.append(r == 1 ? [sx] : [sy, sx])
+                    } else {
+                        window.append(0)
+                        sources.append(nil)
+                    }
                 }
             }
-            steps.append(ConvolutionStep(position: r == 1 ? [ox] : [oy, ox], window: window, kernel: taps.scalars))
+            steps.append(ConvolutionStep(position: r == 1 ? [ox] : [oy, ox], window: window, kernel: taps.scalars,
+                                         paddedCells: cells, sources: sources))
         }
     }
     return steps
@@ -106,15 +122,37 @@ public struct ScatterStep: Sendable, Equatable {
 }
 
 /// Every input cell's contribution to a 2-D transposed convolution
-/// (out = (n − 1)·s − 2p + k), in input order; summing them gives `convTranspose2d`.
-public func transposedConvolutionSteps(input: Tensor, kernel: Tensor, stride: Int = 1, padding: Int = 0) throws -> (steps: [ScatterStep], output: Tensor) {
-    guard input.rank == 2, kernel.rank == 2, stride >= 1, padding >= 0 else {
-        throw ConvKitError.shapeMismatch(op: "transposedConvolutionSteps", message: "input and kernel must be 2-D, stride ≥ 1, padding ≥ 0")
+/// (out = (n − 1)·s − 2p + d·(k − 1) + 1 per axis), in input order; summing them gives
+/// `convTranspose2d`, which computes `output`.
+/// - Parameters:
+///   - input: (H, W); kernel: (kH, kW).
+///   - padding: an amount (or one per axis); `same` and asymmetric padding are not defined
+///     for a transposed convolution (as in PyTorch).
+/// - Throws: `ConvKitError` for other ranks, bad stride, dilation or padding, an empty
+///   output, or more than `Limits.maxTraceTerms` terms.
+public func transposedConvolutionSteps(
+    input: Tensor, kernel: Tensor, stride: PerAxis = 1, padding: Padding = 0, dilation: PerAxis = 1
+) throws -> TracedTransposedConvolution {
+    let op = "transposedConvolutionSteps"
+    guard input.rank == 2, kernel.rank == 2, input.count > 0, kernel.count > 0 else {
+        throw ConvKitError.shapeMismatch(op: op, message: "input and kernel must be non-empty 2-D grids, got \(input.shape) and \(kernel.shape)")
     }
+    let pad: PerAxis
+    switch padding {
+    case let .explicit(before, after) where before == after: pad = PerAxis(before)
+    case .valid: pad = 0
+    default:
+        throw ConvKitError.invalidArgument(
+            op: op, argument: "padding", message: "must be an amount per axis for a transposed convolution ('same' and asymmetric padding are not defined)")
+    }
+    let s = try stride.resolved(rank: 2, op: op, argument: "stride")
+    let d = try dilation.resolved(rank: 2, op: op, argument: "dilation")
+    let p = try pad.resolved(rank: 2, op: op, argument: "padding", minimum: 0)
+    try checkTraceSize(positions: input.count, taps: kernel.count, op: op)
     let output = try convTranspose2d(try input.reshaped(to: [1, 1] + input.shape), weight: try kernel.reshaped(to: [1, 1] + kernel.shape),
-                                     stride: PerAxis(stride), padding: PerAxis(padding)).reshaped(to: [-1]).scalars
+                                     stride: PerAxis(s), padding: PerAxis(p), dilation: PerAxis(d))
     let (h, w, kh, kw) = (input.shape[0], input.shape[1], kernel.shape[0], kernel.shape[1])
-    let (outH, outW) = ((h - 1) * stride - 2 * padding + kh, (w - 1) * stride - 2 * padding + kw)
+    let (outH, outW) = (output.shape[2], output.shape[3])
     var steps: [ScatterStep] = []
     for y in 0..<h {
         for x in 0..<w {
@@ -122,19 +160,66 @@ public func transposedConvolutionSteps(input: Tensor, kernel: Tensor, stride: In
             var targets: [[Int]?] = []
             for ky in 0..<kh {
                 for kx in 0..<kw {
-                    let (oy, ox) = (y * stride + ky - padding, x * stride + kx - padding)
+                    let (oy, ox) = (y * s[0] + ky * d[0] - p[0], x * s[1] + kx * d[1] - p[1])
                     targets.append(oy >= 0 && oy < outH && ox >= 0 && ox < outW ? [oy, ox] : nil)
                 }
             }
             steps.append(ScatterStep(position: [y, x], value: v, targets: targets, contributions: kernel.scalars.map { $0 * v }))
         }
     }
-    return (steps, try Tensor(shape: [outH, outW], scalars: output))
+    let lines = (0..<2).map { a in
+        TransposedSizeLine(input: input.shape[a], kernel: kernel.shape[a], stride: s[a], padding: p[a], dilation: d[a], output: output.shape[2 + a])
+    }
+    let values = output.scalars
+    return TracedTransposedConvolution(steps: steps, output: (0..<outH).map { Array(values[($0 * outW)..<(($0 + 1) * outW)]) }, lines: lines)
+}
+
+/// A transposed convolution written out input cell by input cell.
+public struct TracedTransposedConvolution: Sendable, Encodable {
+    /// One step per input cell, in input order.
+    public let steps: [ScatterStep]
+    /// The output's rows (H_out of W_out values), as `convTranspose2d` computes it.
+    public let output: [[Float]]
+    /// The output-size formula per axis.
+    public let lines: [TransposedSizeLine]
+
+    enum CodingKeys: String, CodingKey { case steps, output, outputShape, formula, lines }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(output, forKey: .output)
+        try c.encode([output.count, output.first?.count ?? 0], forKey: .outputShape)
+        try c.encode(lines.map(\.text), forKey: .formula)
+        try c.encode(lines, forKey: .lines)
+    }
+}
+
+/// The transposed convolution's output-size formula with one axis's numbers.
+public struct TransposedSizeLine: Sendable, Equatable, Encodable {
+    public let input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, output: Int
+
+    /// "(n − 1)×s − 2×p + d×(k − 1) + 1 = out" with this axis's numbers.
+    public var text: String {
+        "(\(input) − 1)×\(stride) − 2×\(padding) + \(dilation)×(\(kernel) − 1) + 1 = \(output)"
+    }
+}
+
+/// Refuses a trace of more than `Limits.maxTraceTerms` terms before building it.
+func checkTraceSize(positions: Int, taps: Int, op: String) throws {
+    let (terms, overflow) = positions.multipliedReportingOverflow(by: taps)
+    guard !overflow, terms <= Limits.maxTraceTerms else {
+        throw ConvKitError.invalidArgument(
+            op: op, argument: "size",
+            message: "\(positions) positions × \(taps) taps are too many to write out step by step (at most \(groupedDigits(Limits.maxTraceTerms)) terms)")
+    }
 }
 
 /// The output-size formula filled in, per axis: "floor((n + p_before + p_after − d×(k − 1) − 1) / s) + 1 = out".
 public struct OutputSizeLine: Sendable, Equatable {
     public let input: Int, kernel: Int, stride: Int, dilation: Int, padBefore: Int, padAfter: Int, output: Int
+
+    /// The dilated kernel's extent, 1 + d·(k − 1).
+    public var effectiveKernel: Int { 1 + dilation * (kernel - 1) }
 
     /// The formula with this axis's numbers, written as the course writes it.
     public var text: String {
@@ -144,19 +229,59 @@ public struct OutputSizeLine: Sendable, Equatable {
 }
 
 /// The output size of a convolution or pooling window per axis, with the formula's numbers.
-/// - Parameters: sizes of the input and kernel per axis (1 or 2 axes); padding as for `conv2d`.
+/// - Parameters: sizes of the input and kernel per axis (1 to 3 axes; one value is used for
+///   every axis of the other); padding as for `conv2d`.
 /// - Throws: `ConvKitError` for impossible geometry (kernel larger than the padded input…).
 public func outputSizeLines(
     input: [Int], kernel: [Int], stride: PerAxis = 1, padding: Padding = 0, dilation: PerAxis = 1
 ) throws -> [OutputSizeLine] {
+    var (input, kernel) = (input, kernel)
+    if input.count == 1 && kernel.count > 1 { input = Array(repeating: input[0], count: kernel.count) }
+    if kernel.count == 1 && input.count > 1 { kernel = Array(repeating: kernel[0], count: input.count) }
     guard !input.isEmpty, input.count == kernel.count else {
         throw ConvKitError.shapeMismatch(op: "outputSize", message: "input \(input) and kernel \(kernel) need the same number of axes")
     }
-    let x = try Tensor.zeros([1, 1] + input), w = try Tensor.zeros([1, 1] + kernel)
-    let g = try convolutionGeometry(input: x, weight: w, bias: nil, rank: input.count, stride: stride, padding: padding,
-                                    dilation: dilation, groups: 1, paddingMode: .zeros, op: "outsize")
+    guard input.count <= 3 else {
+        throw ConvKitError.shapeMismatch(op: "outputSize", message: "at most 3 axes, got \(input.count)")
+    }
+    // Shapes only: nothing is allocated, so any size up to 2^31 − 1 is answered.
+    let g = try convolutionGeometry(inputShape: [1, 1] + input, weightShape: [1, 1] + kernel, biasShape: nil, rank: input.count,
+                                    stride: stride, padding: padding, dilation: dilation, groups: 1, paddingMode: .zeros, op: "outsize")
     return input.indices.map { a in
         OutputSizeLine(input: input[a], kernel: kernel[a], stride: g.stride[a], dilation: g.dilation[a], padBefore: g.padBefore[a],
                        padAfter: g.padAfter[a], output: g.outputSize[a])
+    }
+}
+
+// JSON forms (the CLI's --json and the lab's responses encode these types directly).
+extension ConvolutionStep: Encodable {
+    enum CodingKeys: String, CodingKey { case position, window, kernel, products, sum, text, paddedCells, sources }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(position, forKey: .position)
+        try c.encode(window, forKey: .window)
+        try c.encode(kernel, forKey: .kernel)
+        try c.encode(products, forKey: .products)
+        try c.encode(sum, forKey: .sum)
+        try c.encode(explanation, forKey: .text)
+        try c.encode(paddedCells, forKey: .paddedCells)
+        try c.encode(sources, forKey: .sources)
+    }
+}
+
+extension ScatterStep: Encodable {}
+
+extension OutputSizeLine: Encodable {
+    enum CodingKeys: String, CodingKey { case input, kernel, stride, dilation, padBefore, padAfter, output, text }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(input, forKey: .input)
+        try c.encode(kernel, forKey: .kernel)
+        try c.encode(stride, forKey: .stride)
+        try c.encode(dilation, forKey: .dilation)
+        try c.encode(padBefore, forKey: .padBefore)
+        try c.encode(padAfter, forKey: .padAfter)
+        try c.encode(output, forKey: .output)
+        try c.encode(text, forKey: .text)
     }
 }

@@ -1,5 +1,5 @@
 /// What shifting an input does to a convolution and to pooling (exercise 2 of 001).
-public struct EquivarianceReport: Sendable {
+public struct EquivarianceReport: Sendable, Encodable {
     public let shift: Int
     /// max |conv(shift(x)) − shift(conv(x))| with circular padding (exact equivariance: 0).
     public let circularDifference: Float
@@ -12,8 +12,10 @@ public struct EquivarianceReport: Sendable {
 
 /// Shifts a random image right by `shift` pixels and compares shift-then-convolve with
 /// convolve-then-shift for a random 3×3 kernel; then shows max pooling's invariance to small shifts.
+/// - Throws: `ConvKitError.invalidArgument` unless 5 ≤ `size` ≤ 4,096 and 0 ≤ `shift` ≤ (size − 5)/2.
 public func equivarianceReport(size: Int = 32, shift: Int = 5, seed: UInt64 = 0) throws -> EquivarianceReport {
-    guard size > 2 * shift + 4, shift >= 0 else {
+    try Limits.check(size, in: 5...4096, op: "equivariance", argument: "size")
+    guard shift >= 0, shift <= (size - 5) / 2 else {
         throw ConvKitError.invalidArgument(op: "equivariance", argument: "shift", message: "must be in 0…\((size - 5) / 2) for a \(size)×\(size) image, got \(shift)")
     }
     var g = SeededGenerator(seed: seed)

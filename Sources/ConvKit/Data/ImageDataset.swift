@@ -45,8 +45,11 @@ public struct ImageDataset: Sendable {
     }
 
     /// The first `n` samples (all when `n` exceeds the count).
-    public func prefix(_ n: Int) -> ImageDataset {
-        let k = Swift.min(Swift.max(n, 0), count)
+    /// - Throws: `ConvKitError.invalidArgument` for `n` below 1 (an empty dataset trains and
+    ///   evaluates nothing).
+    public func prefix(_ n: Int) throws -> ImageDataset {
+        try Limits.check(n, in: 1...Int.max, op: "limit", argument: "sample count")
+        let k = Swift.min(n, count)
         return try! ImageDataset(sampleShape: sampleShape, pixels: Array(pixels[0..<(k * sampleSize)]),
                                  labels: Array(labels[0..<k]), classNames: classNames)
     }

@@ -33,6 +33,7 @@ public class Convolution: Module {
         _ = try padding.resolved(rank: rank, kernel: self.kernelSize, dilation: self.dilation, stride: self.stride, op: op)
         self.padding = padding
         self.paddingMode = paddingMode
+        try Limits.elementCount([outChannels, inChannels / groups] + self.kernelSize, op: op, what: "weight")
         let fanIn = inChannels / groups * self.kernelSize.reduce(1, *)
         weight = Initializer.kaimingUniformDefault([outChannels, inChannels / groups] + self.kernelSize,
                                                    fanIn: fanIn, using: &generator)
@@ -118,6 +119,7 @@ public final class ConvTranspose2d: Module {
                 message: "channels must be positive multiples of groups, got \(inChannels), \(outChannels), groups \(groups)")
         }
         let k = try kernelSize.resolved(rank: 2, op: "ConvTranspose2d", argument: "kernelSize")
+        try Limits.elementCount([inChannels, outChannels / groups] + k, op: "ConvTranspose2d", what: "weight")
         let fanIn = outChannels / groups * k.reduce(1, *)
         weight = Initializer.kaimingUniformDefault([inChannels, outChannels / groups] + k, fanIn: fanIn, using: &generator)
         self.bias = bias ? Initializer.uniform([outChannels], bound: 1 / Float(fanIn).squareRoot(), using: &generator) : nil
@@ -156,6 +158,7 @@ public final class Linear: Module {
             throw ConvKitError.invalidArgument(
                 op: "Linear", argument: "inFeatures/outFeatures", message: "must be positive, got \(inFeatures), \(outFeatures)")
         }
+        try Limits.elementCount([outFeatures, inFeatures], op: "Linear", what: "weight")
         weight = Initializer.kaimingUniformDefault([outFeatures, inFeatures], fanIn: inFeatures, using: &generator)
         self.bias = bias ? Initializer.uniform([outFeatures], bound: 1 / Float(inFeatures).squareRoot(), using: &generator) : nil
     }

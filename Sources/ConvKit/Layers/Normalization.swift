@@ -16,6 +16,7 @@ public class BatchNorm: Module, ModeDependent {
         guard numFeatures > 0 else {
             throw ConvKitError.invalidArgument(op: "BatchNorm", argument: "numFeatures", message: "must be positive, got \(numFeatures)")
         }
+        try Limits.elementCount([numFeatures], op: "BatchNorm", what: "numFeatures")
         weight = affine ? Initializer.constant([numFeatures], 1) : nil
         bias = affine ? Initializer.constant([numFeatures], 0) : nil
         runningMean = Tensor(uncheckedShape: [numFeatures], scalars: Array(repeating: 0, count: numFeatures))
@@ -57,6 +58,7 @@ public final class LayerNorm: Module {
             throw ConvKitError.invalidArgument(
                 op: "LayerNorm", argument: "normalizedShape", message: "must be non-empty and positive, got \(normalizedShape)")
         }
+        try Limits.elementCount(normalizedShape, op: "LayerNorm", what: "normalizedShape")
         self.normalizedShape = normalizedShape
         weight = elementwiseAffine ? Initializer.constant(normalizedShape, 1) : nil
         bias = elementwiseAffine ? Initializer.constant(normalizedShape, 0) : nil
@@ -83,6 +85,7 @@ public final class LayerNorm2d: Module {
         guard channels > 0 else {
             throw ConvKitError.invalidArgument(op: "LayerNorm2d", argument: "channels", message: "must be positive, got \(channels)")
         }
+        try Limits.elementCount([channels], op: "LayerNorm2d", what: "channels")
         weight = Initializer.constant([channels], 1)
         bias = Initializer.constant([channels], 0)
         self.eps = eps

@@ -3,9 +3,9 @@ import Foundation
 /// A torchinfo/Keras-style description of a model for one input shape: every module call
 /// with its output shape, parameters, mult-adds and — what those tools lack — the
 /// receptive field (size and jump, in input pixels) of the units of its output.
-public struct ModelSummary: Sendable {
+public struct ModelSummary: Sendable, Encodable {
     /// One module call, in call order (parents before children).
-    public struct Row: Sendable {
+    public struct Row: Sendable, Encodable {
         /// Nesting depth (0 for the model's direct children).
         public let depth: Int
         /// The module's name in its parent (`conv1`, `0`) and its type (`Conv2d`).
@@ -22,6 +22,23 @@ public struct ModelSummary: Sendable {
         public let receptiveField: (size: [Int], jump: [Int])?
         /// Whether the module has submodules.
         public let isContainer: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case depth, name, type, outputShape, parameters, multAdds, receptiveFieldSize, receptiveFieldJump, isContainer
+        }
+        /// `receptiveFieldSize` and `receptiveFieldJump` are null when a unit sees the whole input.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(depth, forKey: .depth)
+            try c.encode(name, forKey: .name)
+            try c.encode(type, forKey: .type)
+            try c.encode(outputShape, forKey: .outputShape)
+            try c.encode(parameters, forKey: .parameters)
+            try c.encode(multAdds, forKey: .multAdds)
+            try c.encode(receptiveField?.size, forKey: .receptiveFieldSize)
+            try c.encode(receptiveField?.jump, forKey: .receptiveFieldJump)
+            try c.encode(isContainer, forKey: .isContainer)
+        }
     }
 
     public let modelName: String
@@ -170,8 +187,8 @@ private func leafMultAdds(_ m: any Module, input: Tensor, output: Tensor) -> Int
     }
 }
 
-/// Receptive field bookkeeping per spatial axis (Araujo et al., "Computing receptive fields
-/// of convolutional neural networks", Distill 2019): r ← r + (k − 1)·d·j, j ← j·s.
+/// Receptive field bookkeeping per spatial axis, through `ReceptiveFieldRecurrence` (a field
+/// that no longer fits an `Int` is reported as the whole input).
 struct ReceptiveField {
     var size: [Int], jump: [Int]
     var isGlobal = false
@@ -184,8 +201,9 @@ struct ReceptiveField {
         guard !isGlobal, kernel.count == size.count else { return self }
         var f = self
         for a in size.indices {
-            f.size[a] = size[a] + (kernel[a] - 1) * dilation[a] * jump[a]
-            f.jump[a] = jump[a] * stride[a]
+            guard let next = ReceptiveFieldRecurrence.step(size: size[a], jump: jump[a], kernel: kernel[a], stride: stride[a],
+                                                           dilation: dilation[a]) else { return .global }
+            (f.size[a], f.jump[a]) = next
         }
         return f
     }
@@ -220,6 +238,10 @@ struct ReceptiveField {
             if o.allSatisfy({ $0 == 1 }) { return .global }
             return window(kernel: zip(n, o).map { ($0 + $1 - 1) / $1 }, stride: zip(n, o).map { Swift.max($0 / $1, 1) },
                           dilation: Array(repeating: 1, count: r))
+        case is Linear where input.rank > 2:
+            // A Linear on (N, H, W, C) mixes channels at each position (ConvNeXt's pointwise
+            // layers): the field is unchanged.
+            return self
         case is AdaptiveAvgPool2d, is GlobalAvgPool, is Linear, is Flatten:
             return .global
         default:

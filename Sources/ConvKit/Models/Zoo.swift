@@ -15,8 +15,12 @@ public enum Zoo {
         public let make: @Sendable (Int, Int, UInt64) throws -> Sequential
 
         /// Builds the model with its defaults (or the given classes, channels and seed).
+        /// - Throws: `ConvKitError.invalidArgument` unless 1 ≤ classes ≤ 1,000,000 and
+        ///   1 ≤ inputChannels ≤ 4,096, and for layers larger than `Limits.maxTensorElements`.
         public func build(classes: Int? = nil, inputChannels: Int? = nil, seed: UInt64 = 0) throws -> Sequential {
-            try make(classes ?? self.classes, inputChannels ?? inputShape[0], seed)
+            try Limits.check(classes ?? self.classes, in: 1...1_000_000, op: name, argument: "classes")
+            try Limits.check(inputChannels ?? inputShape[0], in: 1...4096, op: name, argument: "inputChannels")
+            return try make(classes ?? self.classes, inputChannels ?? inputShape[0], seed)
         }
     }
 

@@ -73,42 +73,73 @@ func batchedInput(_ input: Tensor, rank r: Int, op: String, layout: String) thro
         op: op, message: "input must be \(layout) or unbatched without N, got shape \(input.shape)")
 }
 
-/// The checked geometry of a convolution.
+/// The checked geometry of a convolution whose buffers are about to be allocated: the
+/// shape checks of `convolutionGeometry(inputShape:…)`, then the output and the padded
+/// input against `Limits.maxTensorElements`.
 func convolutionGeometry(
     input x: Tensor, weight: Tensor, bias: Tensor?, rank r: Int, stride: PerAxis, padding: Padding,
     dilation: PerAxis, groups: Int, paddingMode: PaddingMode, op: String
 ) throws -> ConvGeometry {
+    let g = try convolutionGeometry(inputShape: x.shape, weightShape: weight.shape, biasShape: bias?.shape, rank: r, stride: stride,
+                                    padding: padding, dilation: dilation, groups: groups, paddingMode: paddingMode, op: op)
+    try checkAllocations(g, op: op)
+    return g
+}
+
+/// The output and the padded copy of the input that the kernels allocate for `g`.
+func checkAllocations(_ g: ConvGeometry, op: String) throws {
+    try Limits.elementCount([g.batch, g.outChannels] + g.outputSize, op: op, what: "output")
+    let padded = (0..<g.rank).map { g.inputSize[$0] + g.padBefore[$0] + g.padAfter[$0] }
+    try Limits.elementCount([g.batch, g.inChannels] + padded, op: op, what: "padded input")
+}
+
+/// The checked geometry of a convolution from shapes alone (nothing is allocated, so
+/// `outputSizeLines` can answer for any size): ranks, channels and groups, every size,
+/// stride, dilation and padding in 0…`Limits.maxAxisValue` (so the output-size formula
+/// cannot overflow), and a kernel that fits the padded input.
+/// - Parameters:
+///   - inputShape: (N, C, spatial…); weightShape: (K, C/groups, kernel…); biasShape: (K).
+func convolutionGeometry(
+    inputShape: [Int], weightShape: [Int], biasShape: [Int]?, rank r: Int, stride: PerAxis, padding: Padding,
+    dilation: PerAxis, groups: Int, paddingMode: PaddingMode, op: String
+) throws -> ConvGeometry {
     let names = r == 1 ? "(K, C/groups, k)" : "(K, C/groups, kH, kW)"
-    guard weight.rank == r + 2 else {
-        throw ConvKitError.shapeMismatch(op: op, message: "weight must be \(names), got shape \(weight.shape)")
+    guard weightShape.count == r + 2 else {
+        throw ConvKitError.shapeMismatch(op: op, message: "weight must be \(names), got shape \(weightShape)")
+    }
+    guard inputShape.count == r + 2 else {
+        throw ConvKitError.shapeMismatch(op: op, message: "input must have rank \(r + 2), got shape \(inputShape)")
     }
     guard groups > 0 else {
         throw ConvKitError.invalidArgument(op: op, argument: "groups", message: "must be positive, got \(groups)")
     }
-    let c = x.shape[1], k = weight.shape[0]
-    guard c == weight.shape[1] * groups else {
+    let c = inputShape[1], k = weightShape[0]
+    guard c == weightShape[1] * groups else {
         throw ConvKitError.shapeMismatch(
-            op: op, message: "input has \(c) channels but weight expects \(weight.shape[1] * groups) "
-                + "(\(weight.shape[1]) per group × groups \(groups))")
+            op: op, message: "input has \(c) channels but weight expects \(weightShape[1] * groups) "
+                + "(\(weightShape[1]) per group × groups \(groups))")
     }
     guard k > 0, k % groups == 0 else {
         throw ConvKitError.shapeMismatch(
             op: op, message: "output channels \(k) must be a positive multiple of groups \(groups)")
     }
-    if let bias, bias.shape != [k] {
-        throw ConvKitError.shapeMismatch(op: op, message: "bias must have shape [\(k)], got \(bias.shape)")
+    if let biasShape, biasShape != [k] {
+        throw ConvKitError.shapeMismatch(op: op, message: "bias must have shape [\(k)], got \(biasShape)")
     }
-    let kernel = Array(weight.shape[2...])
-    guard kernel.allSatisfy({ $0 > 0 }) else {
-        throw ConvKitError.shapeMismatch(op: op, message: "kernel sizes must be positive, got \(kernel)")
+    let kernel = Array(weightShape[2...])
+    guard kernel.allSatisfy({ $0 > 0 && $0 <= Limits.maxAxisValue }) else {
+        throw ConvKitError.shapeMismatch(op: op, message: "kernel sizes must be in 1…2^31 − 1, got \(kernel)")
+    }
+    let size = Array(inputShape[2...])
+    if let bad = size.first(where: { $0 < 0 || $0 > Limits.maxAxisValue }) {
+        throw ConvKitError.invalidArgument(op: op, argument: "input size", message: "must be in 0…2^31 − 1, got \(bad) in \(size)")
     }
     let s = try stride.resolved(rank: r, op: op, argument: "stride")
     let d = try dilation.resolved(rank: r, op: op, argument: "dilation")
     let (before, after) = try padding.resolved(rank: r, kernel: kernel, dilation: d, stride: s, op: op)
-    let size = Array(x.shape[2...])
     try checkPaddingMode(paddingMode, size: size, before: before, after: after, op: op)
     let g = ConvGeometry(
-        batch: x.shape[0], inChannels: c, outChannels: k, groups: groups, inputSize: size, kernelSize: kernel,
+        batch: inputShape[0], inChannels: c, outChannels: k, groups: groups, inputSize: size, kernelSize: kernel,
         stride: s, dilation: d, padBefore: before, padAfter: after, paddingMode: paddingMode)
     for a in 0..<r where g.outputSize[a] <= 0 {
         throw ConvKitError.shapeMismatch(

@@ -68,14 +68,18 @@ func convolutionTranspose(
             message: "must be smaller than either stride or dilation, got \(op_[a]) with stride \(s[a]) and dilation \(d[a])")
     }
     let inSize = Array(x.shape[2...])
+    guard kernel.allSatisfy({ $0 > 0 && $0 <= Limits.maxAxisValue }) else {
+        throw ConvKitError.shapeMismatch(op: op, message: "kernel sizes must be in 1…2^31 − 1, got \(kernel)")
+    }
     var outSize = [Int]()
     for a in 0..<r {
-        let span: Int = (inSize[a] - 1) * s[a] - 2 * p[a]
-        outSize.append(span + d[a] * (kernel[a] - 1) + op_[a] + 1)
+        outSize.append(try transposedOutputLength(input: inSize[a], kernel: kernel[a], stride: s[a], padding: p[a],
+                                                  dilation: d[a], outputPadding: op_[a], op: op))
     }
     for a in 0..<r where outSize[a] <= 0 {
         throw ConvKitError.shapeMismatch(op: op, message: "output size \(outSize) must be positive (padding \(p) too large)")
     }
+    try Limits.elementCount([x.shape[0], cOut] + outSize, op: op, what: "output")
     // The convolution that maps our output (its input) back to our input (its output).
     let g = ConvGeometry(
         batch: x.shape[0], inChannels: cOut, outChannels: cIn, groups: groups, inputSize: outSize,
@@ -110,4 +114,14 @@ func convolutionTranspose(
         return grads
     }
     return unbatched ? try y.squeezed(axis: 0) : y
+}
+
+/// Output length of a transposed convolution along one axis (PyTorch's formula):
+/// `(n − 1)·s − 2p + d·(k − 1) + output_padding + 1`, overflow-checked.
+/// - Throws: `ConvKitError.invalidArgument` when it overflows.
+func transposedOutputLength(input n: Int, kernel k: Int, stride s: Int, padding p: Int, dilation d: Int,
+                            outputPadding: Int, op: String) throws -> Int {
+    let what = "output size"
+    let span = try Limits.product(Swift.max(n - 1, -1), s, op: op, what: what) - (try Limits.product(2, p, op: op, what: what))
+    return try Limits.sum(span, try Limits.product(d, k - 1, op: op, what: what) + outputPadding + 1, op: op, what: what)
 }

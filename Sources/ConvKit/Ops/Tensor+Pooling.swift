@@ -121,6 +121,9 @@ func poolingGeometry(
             op: op, argument: "padding", message: "should be at most half of the kernel size, got \(p[a]) for kernel \(k[a])")
     }
     let size = Array(x.shape[2...])
+    if let bad = size.first(where: { $0 > Limits.maxAxisValue }) {
+        throw ConvKitError.invalidArgument(op: op, argument: "input size", message: "must be at most 2^31 − 1, got \(bad)")
+    }
     let out = (0..<r).map { a in
         ConvGeometry.outputLength(input: size[a], kernel: k[a], stride: s[a], dilation: d[a],
                                   padBefore: p[a], padAfter: p[a], ceilMode: ceilMode)
@@ -131,6 +134,7 @@ func poolingGeometry(
                 + "< window \(d[a] * (k[a] - 1) + 1)")
     }
     let c = max(x.shape[1], 1)
+    try Limits.elementCount([x.shape[0], c] + out, op: op, what: "output")
     return ConvGeometry(batch: x.shape[0], inChannels: c, outChannels: c, groups: c, inputSize: size,
                         kernelSize: k, stride: s, dilation: d, padBefore: p, padAfter: p, outputSize: out)
 }

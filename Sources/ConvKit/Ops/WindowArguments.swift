@@ -16,7 +16,7 @@ public struct PerAxis: Sendable, Equatable, ExpressibleByIntegerLiteral, Express
 
     /// The values for `rank` axes.
     /// - Throws: `ConvKitError.invalidArgument` when the count is neither 1 nor `rank`,
-    ///   or a value is below `minimum`.
+    ///   or a value is below `minimum` or above `Limits.maxAxisValue`.
     func resolved(rank: Int, op: String, argument: String, minimum: Int = 1) throws -> [Int] {
         let expanded: [Int]
         if values.count == 1 {
@@ -31,6 +31,10 @@ public struct PerAxis: Sendable, Equatable, ExpressibleByIntegerLiteral, Express
             let what = minimum == 1 ? "positive" : "at least \(minimum)"
             throw ConvKitError.invalidArgument(
                 op: op, argument: argument, message: "must be \(what), got \(bad) in \(values)")
+        }
+        if let bad = expanded.first(where: { $0 > Limits.maxAxisValue }) {
+            throw ConvKitError.invalidArgument(
+                op: op, argument: argument, message: "must be at most 2^31 − 1, got \(bad) in \(values)")
         }
         return expanded
     }
@@ -62,7 +66,7 @@ public enum Padding: Sendable, Equatable, ExpressibleByIntegerLiteral, Expressib
         case .same:
             guard stride.allSatisfy({ $0 == 1 }) else {
                 throw ConvKitError.invalidArgument(
-                    op: op, argument: "padding", message: ".same requires stride 1, got stride \(stride)")
+                    op: op, argument: "padding", message: "'same' requires stride 1, got stride \(stride)")
             }
             let total = (0..<rank).map { dilation[$0] * (kernel[$0] - 1) }
             return (total.map { $0 / 2 }, total.map { $0 - $0 / 2 })
@@ -82,4 +86,47 @@ public enum Reduction: String, Sendable, CaseIterable {
     case sum
     /// No reduction: one value per element.
     case none
+}
+
+extension PerAxis {
+    /// Parses the command line's and the lab's form: one integer (`3`) or one per axis
+    /// separated by `,`, `x` or `×` (`3,5`, `3x5`).
+    /// - Parameter argument: the argument's name, for the message (`--stride`).
+    /// - Throws: `ConvKitError.invalidArgument` for anything else (empty, non-integers, more than 3 values).
+    public init(parsing text: String, argument: String) throws {
+        let parts = text.split(whereSeparator: { ",x×".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap { Int($0) }
+        guard !values.isEmpty, values.count == parts.count, values.count <= 3 else {
+            throw ConvKitError.invalidArgument(
+                op: "parse", argument: argument, message: "must be 1 to 3 integers like 3 or 3,5, got '\(text.prefix(40))'")
+        }
+        self.init(values)
+    }
+}
+
+extension Padding {
+    /// Parses `same`, `valid`, one amount (`1`) or one per axis (`1,2`).
+    /// - Throws: `ConvKitError.invalidArgument` naming `argument`.
+    public init(parsing text: String, argument: String = "padding") throws {
+        switch text.lowercased().trimmingCharacters(in: .whitespaces) {
+        case "same": self = .same
+        case "valid": self = .valid
+        default:
+            let amounts = try PerAxis(parsing: text, argument: argument).values
+            self = .explicit(before: amounts, after: amounts)
+        }
+    }
+}
+
+extension PaddingMode {
+    /// Parses a padding mode's name (`zeros`, `reflect`, `replicate`, `circular`).
+    /// - Throws: `ConvKitError.invalidArgument` listing the names.
+    public init(parsing text: String, argument: String = "mode") throws {
+        guard let mode = PaddingMode(rawValue: text.lowercased()) else {
+            throw ConvKitError.invalidArgument(
+                op: "parse", argument: argument,
+                message: "must be one of \(PaddingMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text.prefix(40))'")
+        }
+        self = mode
+    }
 }

@@ -1,6 +1,6 @@
 extension Tensor {
     /// A tensor of the given shape filled with `value`.
-    /// - Throws: `ConvKitError.invalidArgument` for a negative size.
+    /// - Throws: `ConvKitError.invalidArgument` for a negative size or more than `Limits.maxTensorElements` elements.
     public static func full(_ shape: [Int], value: Float, requiresGrad: Bool = false) throws -> Tensor {
         try checkShape(shape, op: "full")
         return Tensor(uncheckedShape: shape, scalars: Array(repeating: value, count: shape.reduce(1, *)),
@@ -39,10 +39,8 @@ extension Tensor {
         return Tensor(uncheckedShape: shape, scalars: values, requiresGrad: requiresGrad)
     }
 
+    /// Non-negative sizes whose product fits `Limits.maxTensorElements`, checked before allocating.
     static func checkShape(_ shape: [Int], op: String) throws {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw ConvKitError.invalidArgument(
-                op: op, argument: "shape", message: "must have non-negative sizes, got \(shape)")
-        }
+        try Limits.elementCount(shape, op: op)
     }
 }

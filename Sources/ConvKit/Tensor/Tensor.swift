@@ -22,11 +22,7 @@ public final class Tensor {
     /// Creates a tensor from a shape and row-major scalars.
     /// - Throws: `ConvKitError.shapeMismatch` when the counts differ or a size is negative.
     public convenience init(shape: [Int], scalars: [Float], requiresGrad: Bool = false) throws {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw ConvKitError.invalidArgument(
-                op: "Tensor", argument: "shape", message: "must have non-negative sizes, got \(shape)")
-        }
-        let count = shape.reduce(1, *)
+        let count = try Limits.elementCount(shape, op: "Tensor")
         guard count == scalars.count else {
             throw ConvKitError.shapeMismatch(
                 op: "Tensor", message: "shape \(shape) holds \(count) scalars but \(scalars.count) were given")

@@ -67,3 +67,34 @@ public func movingAverage(_ values: [Float], window: Int) -> [Float] {
     }
     return result
 }
+
+extension Evaluation: Encodable {
+    enum CodingKeys: String, CodingKey { case accuracy, loss, count, perClassAccuracy, confusion }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(accuracy, forKey: .accuracy)
+        try c.encode(loss, forKey: .loss)
+        try c.encode(count, forKey: .count)
+        try c.encode(perClassAccuracy.map { $0.isNaN ? nil : $0 }, forKey: .perClassAccuracy)
+        try c.encode(confusion, forKey: .confusion)
+    }
+}
+
+/// One class of a prediction: its index, name and probability.
+public struct ClassProbability: Sendable, Equatable, Encodable {
+    public let index: Int
+    public let name: String
+    public let probability: Float
+}
+
+/// The `top` most probable classes, most probable first.
+/// - Parameters:
+///   - probabilities: one per class (a softmax output).
+///   - names: class names (indices are used where a name is missing).
+///   - top: 1 or more; more than the class count gives every class.
+/// - Throws: `ConvKitError.invalidArgument` for `top` below 1.
+public func rankedClasses(_ probabilities: [Float], names: [String] = [], top: Int) throws -> [ClassProbability] {
+    try Limits.check(top, in: 1...Int.max, op: "predict", argument: "top")
+    let order = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
+    return order.prefix(top).map { ClassProbability(index: $0, name: $0 < names.count ? names[$0] : "\($0)", probability: probabilities[$0]) }
+}

@@ -46,7 +46,7 @@ public final class SGD: Optimizer {
     ///   Nesterov without momentum (or with dampening).
     public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
                 weightDecay: Float = 0, nesterov: Bool = false) throws {
-        guard learningRate >= 0, momentum >= 0, weightDecay >= 0 else {
+        guard learningRate >= 0, momentum >= 0, weightDecay >= 0, learningRate.isFinite, momentum.isFinite, weightDecay.isFinite else {
             throw ConvKitError.invalidArgument(op: "SGD", argument: "learningRate/momentum/weightDecay",
                                                message: "must be non-negative, got \(learningRate), \(momentum), \(weightDecay)")
         }
@@ -108,7 +108,8 @@ public class Adam: Optimizer {
     /// - Throws: `ConvKitError.invalidArgument` for β outside [0, 1) or a negative rate or decay.
     public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 eps: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) throws {
-        guard (0..<1).contains(beta1), (0..<1).contains(beta2), learningRate >= 0, weightDecay >= 0, eps >= 0 else {
+        guard (0..<1).contains(beta1), (0..<1).contains(beta2), learningRate >= 0, weightDecay >= 0, eps >= 0,
+              learningRate.isFinite, weightDecay.isFinite, eps.isFinite else {
             throw ConvKitError.invalidArgument(
                 op: decoupledWeightDecay ? "AdamW" : "Adam", argument: "hyperparameters",
                 message: "need betas in [0, 1) and non-negative learningRate, eps, weightDecay; got betas (\(beta1), \(beta2)), lr \(learningRate), eps \(eps), weightDecay \(weightDecay)")

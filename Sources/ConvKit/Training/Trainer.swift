@@ -54,17 +54,30 @@ public final class Trainer {
     public internal(set) var generator: SeededGenerator
     private let stopFlag = StopFlag()
 
-    /// - Throws: `ConvKitError.invalidArgument` for a batch size below 1.
+    /// - Throws: `ConvKitError.invalidArgument` for a batch size below 1, crop padding outside
+    ///   0…4,096, a gradient-norm cap that is not a positive number, label smoothing outside 0…1.
     public init(model: any Module, optimizer: any Optimizer, batchSize: Int = 64, seed: UInt64 = 0,
                 schedule: LearningRateSchedule = .constant, maxGradientNorm: Float? = nil, labelSmoothing: Float = 0,
                 augmentation: Augmentation = Augmentation()) throws {
         guard batchSize >= 1 else {
             throw ConvKitError.invalidArgument(op: "Trainer", argument: "batchSize", message: "must be at least 1, got \(batchSize)")
         }
+        try Limits.check(augmentation.cropPadding, in: 0...4096, op: "Trainer", argument: "cropPadding")
+        if let maxGradientNorm { try Limits.check(maxGradientNorm, in: 1e-12...Float.greatestFiniteMagnitude, op: "Trainer", argument: "maxGradientNorm") }
+        try Limits.check(labelSmoothing, in: 0...1, op: "Trainer", argument: "labelSmoothing")
         (self.model, self.optimizer, self.batchSize, self.schedule) = (model, optimizer, batchSize, schedule)
         (self.maxGradientNorm, self.labelSmoothing, self.augmentation) = (maxGradientNorm, labelSmoothing, augmentation)
         baseLearningRate = optimizer.learningRate
         generator = SeededGenerator(seed: seed)
+    }
+
+    /// Optimizer steps of a run of `epochs` epochs over `samples` samples at this batch size
+    /// (what a schedule's `totalSteps` needs).
+    /// - Throws: `ConvKitError.invalidArgument` for epochs outside 1…1,000,000 or no samples.
+    public func totalSteps(epochs: Int, samples: Int) throws -> Int {
+        try Limits.check(epochs, in: 1...1_000_000, op: "fit", argument: "epochs")
+        try Limits.check(samples, in: 1...Int.max, op: "fit", argument: "samples")
+        return try Limits.product(epochs, (samples - 1) / batchSize + 1, op: "fit", what: "steps")
     }
 
     /// Asks a running `fit` to stop after the current batch (safe from another thread).
@@ -75,12 +88,21 @@ public final class Trainer {
     /// - Parameter onEvent: called after every step and epoch; throwing from it stops training.
     /// - Returns: the records of the epochs run by this call.
     /// - Throws: `ConvKitError.training` when a loss is NaN or infinite — before that step
-    ///   changes any weight — naming the epoch and step.
+    ///   changes any weight — naming the epoch and step; `ConvKitError.invalidArgument` for
+    ///   `epochs` outside 1…1,000,000 or not beyond the epochs already completed, or empty data.
     @discardableResult
     public func fit(
         _ data: ImageDataset, epochs: Int, validation: ImageDataset? = nil,
         onEvent: (TrainingEvent) throws -> Void = { _ in }
     ) throws -> [EpochRecord] {
+        try Limits.check(epochs, in: 1...1_000_000, op: "fit", argument: "epochs")
+        guard data.count > 0 else {
+            throw ConvKitError.invalidArgument(op: "fit", argument: "data", message: "is empty; there is nothing to train on")
+        }
+        guard epoch < epochs else {
+            throw ConvKitError.invalidArgument(
+                op: "fit", argument: "epochs", message: "is \(epochs) but the run has completed \(epoch) already; ask for more epochs than that")
+        }
         var records: [EpochRecord] = []
         stopFlag.clear()
         while epoch < epochs && !stopFlag.isSet {
@@ -145,7 +167,12 @@ public final class Trainer {
     }
 
     /// Evaluates `model` on `data` in evaluation mode; restores the previous mode afterwards.
+    /// - Throws: `ConvKitError.invalidArgument` for empty data or a batch size below 1.
     public static func evaluate(_ model: any Module, on data: ImageDataset, batchSize: Int = 256) throws -> Evaluation {
+        guard data.count > 0 else {
+            throw ConvKitError.invalidArgument(op: "evaluate", argument: "data", message: "is empty; there is nothing to evaluate")
+        }
+        try Limits.check(batchSize, in: 1...Int.max, op: "evaluate", argument: "batchSize")
         let wasTraining = model.isInTrainingMode
         model.eval()
         defer { model.train(wasTraining) }

@@ -5,6 +5,7 @@ extension Image {
         guard newWidth > 0, newHeight > 0 else {
             throw ConvKitError.invalidArgument(op: "Image.resized", argument: "size", message: "must be positive, got \(newWidth)×\(newHeight)")
         }
+        try Limits.elementCount([channels, newHeight, newWidth], op: "Image.resized", what: "size")
         if newWidth == width && newHeight == height { return self }
         var out = [Float](repeating: 0, count: channels * newWidth * newHeight)
         let (sx, sy) = (Float(width) / Float(newWidth), Float(height) / Float(newHeight))

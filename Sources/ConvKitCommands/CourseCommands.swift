@@ -16,11 +16,10 @@ struct Conv1D: ParsableCommand {
     func run() throws {
         let g = try geometry.resolved()
         let x = Tensor(try floats(signal, "--signal")), k = Tensor(try floats(kernel, "--kernel"))
-        let steps = try convolutionSteps(input: x, kernel: k, stride: g.stride, padding: g.padding, dilation: g.dilation,
+        let trace = try traceConvolution(channels: [x], kernels: [k], stride: g.stride, padding: g.padding, dilation: g.dilation,
                                          paddingMode: g.mode, flip: flip)
-        let result = steps.map(\.sum)
-        output.emit(.object([("output", .array(result.map { .number(Double($0)) }))])) {
-            (explain ? steps.map(\.explanation).joined(separator: "\n") + "\n" : "") + "[" + result.map { number($0) }.joined(separator: ", ") + "]"
+        try output.emit(trace) {
+            (explain ? trace.steps[0].map(\.explanation).joined(separator: "\n") + "\n" : "") + rowsText(trace.rows)
         }
     }
 }
@@ -43,13 +42,10 @@ struct Conv2D: ParsableCommand {
         let g = try geometry.resolved()
         let x = try Tensor(rows: try NamedKernel.parseMatrix(input, what: "input"))
         let k = try Tensor(rows: try NamedKernel.parse(kernel).matrix)
-        let steps = try convolutionSteps(input: x, kernel: k, stride: g.stride, padding: g.padding, dilation: g.dilation,
+        let trace = try traceConvolution(channels: [x], kernels: [k], stride: g.stride, padding: g.padding, dilation: g.dilation,
                                          paddingMode: g.mode, flip: flip)
-        let width = (steps.last?.position.last ?? 0) + 1
-        let result = try Tensor(shape: [steps.count / Swift.max(width, 1), width], scalars: steps.map(\.sum))
-        output.emit(.object([("shape", .array(result.shape.map { .number(Double($0)) })),
-                             ("output", .array(result.scalars.map { .number(Double($0)) }))])) {
-            (explain ? steps.map(\.explanation).joined(separator: "\n") + "\n" : "") + result.rowsText
+        try output.emit(trace) {
+            (explain ? trace.steps[0].map(\.explanation).joined(separator: "\n") + "\n" : "") + rowsText(trace.rows)
         }
     }
 }
@@ -66,24 +62,17 @@ struct OutSize: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        var n = try integers(input, "--input"), k = try integers(kernel, "--kernel")
-        if n.count == 1 && k.count == 2 { n += n }
-        if k.count == 1 && n.count == 2 { k += k }
-        let pad: Padding
-        switch padding.lowercased() {
-        case "same": pad = .same
-        case "valid": pad = .valid
-        default: pad = .explicit(before: try integers(padding, "--padding"), after: try integers(padding, "--padding"))
-        }
-        let lines = try outputSizeLines(input: n, kernel: k, stride: PerAxis(try integers(stride, "--stride")), padding: pad,
-                                        dilation: PerAxis(try integers(dilation, "--dilation")))
+        let lines = try outputSizeLines(
+            input: try PerAxis(parsing: input, argument: "--input").values, kernel: try PerAxis(parsing: kernel, argument: "--kernel").values,
+            stride: try PerAxis(parsing: stride, argument: "--stride"), padding: try Padding(parsing: padding, argument: "--padding"),
+            dilation: try PerAxis(parsing: dilation, argument: "--dilation"))
         var text: [String] = ["out = floor((n + 2p − d(k − 1) − 1) / s) + 1"]
         for l in lines {
             text.append(l.text)
-            if l.dilation > 1 { text.append("effective kernel extent 1 + d(k − 1) = \(1 + l.dilation * (l.kernel - 1))") }
+            if l.dilation > 1 { text.append("effective kernel extent 1 + d(k − 1) = \(l.effectiveKernel)") }
         }
         text.append("output size: " + lines.map { String($0.output) }.joined(separator: "×"))
-        output.emit(.object([("output", .array(lines.map { .number(Double($0.output)) }))])) { text.joined(separator: "\n") }
+        try output.emit(lines) { text.joined(separator: "\n") }
     }
 }
 
@@ -95,43 +84,36 @@ struct Params: ParsableCommand {
             Example: convkit params --input 224x224x3 --hidden 1000 --kernel 3 --filters 64
             """)
     @Option(help: "Image size HxWxC (e.g. 224x224x3).") var input: String?
-    @Option(help: "Hidden units of the fully connected layer.") var hidden = 1000
-    @Option(help: "Kernel size of the convolution.") var kernel = 3
-    @Option(help: "Number of convolution filters.") var filters = 64
+    @Option(parsing: .unconditional, help: "Hidden units of the fully connected layer.") var hidden = 1000
+    @Option(parsing: .unconditional, help: "Kernel size of the convolution.") var kernel = 3
+    @Option(parsing: .unconditional, help: "Number of convolution filters.") var filters = 64
     @Flag(help: "Count weights only (the course sometimes leaves biases out).") var noBias = false
     @Option(help: "Parameters of one conv layer: IN,OUT,K (e.g. 17,64,3 for the course's Conv1d).") var conv: String?
-    @Option(help: "Rank of --conv (1 for Conv1d, 2 for Conv2d).") var rank = 1
+    @Option(parsing: .unconditional, help: "Rank of --conv (1 for Conv1d, 2 for Conv2d, 3 for Conv3d).") var rank = 1
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         if let conv {
-            let v = try integers(conv, "--conv")
+            let v = try PerAxis(parsing: conv, argument: "--conv").values
             guard v.count == 3 else { throw ValidationError("--conv needs IN,OUT,K, e.g. 17,64,3") }
-            let kernel = Array(repeating: v[2], count: rank)
-            let n = ParameterCount.convolution(inChannels: v[0], outChannels: v[1], kernel: kernel, bias: !noBias)
-            let taps = kernel.map(String.init).joined(separator: " × ")
-            output.emit(.object([("parameters", .number(Double(n)))])) {
-                "Conv\(rank)d(\(v[0]), \(v[1]), kernel_size=\(v[2])): \(taps) × \(v[0]) × \(v[1])\(noBias ? "" : " + \(v[1])") = \(groupedDigits(n))"
-            }
+            let count = try ParameterCount.Convolution(inChannels: v[0], outChannels: v[1], kernelSize: v[2], rank: rank, bias: !noBias)
+            try output.emit(count) { count.formula }
             return
         }
-        var rows = ParameterCount.courseTable.map {
-            ParameterCount.Comparison(name: $0.name, height: $0.height, width: $0.width, channels: $0.channels,
-                                      hidden: hidden, kernel: kernel, filters: filters, bias: !noBias)
-        }
+        let rows: [ParameterCount.Comparison]
         if let input {
-            let v = try integers(input, "--input")
+            let v = try PerAxis(parsing: input, argument: "--input").values
             guard v.count == 3 || v.count == 2 else { throw ValidationError("--input must be HxWxC, e.g. 224x224x3") }
-            rows = [ParameterCount.Comparison(name: "\(v[0]) × \(v[1]) × \(v.count == 3 ? v[2] : 1)", height: v[0], width: v[1],
-                                              channels: v.count == 3 ? v[2] : 1, hidden: hidden, kernel: kernel, filters: filters, bias: !noBias)]
+            let c = v.count == 3 ? v[2] : 1
+            rows = [try ParameterCount.Comparison(name: "\(v[0]) × \(v[1]) × \(c)", height: v[0], width: v[1], channels: c,
+                                                  hidden: hidden, kernel: kernel, filters: filters, bias: !noBias)]
+        } else {
+            rows = try ParameterCount.courseTable(hidden: hidden, kernel: kernel, filters: filters, bias: !noBias)
         }
-        output.emit(.array(rows.map { r in
-            .object([("image", .string(r.name)), ("inputs", .number(Double(r.inputs))), ("fullyConnected", .number(Double(r.fullyConnected))),
-                     ("convolution", .number(Double(r.convolution))), ("ratio", .number(r.ratio))])
-        })) {
+        try output.emit(rows) {
             table([["Image", "Inputs", "FC → \(groupedDigits(hidden))", "Conv \(kernel)×\(kernel)×C×\(filters)", "Ratio"]] + rows.map { r in
                 [r.name, groupedDigits(r.inputs), groupedDigits(r.fullyConnected), groupedDigits(r.convolution),
-                 groupedDigits(Int(r.ratio.rounded())) + "×"]
+                 r.ratio < 1e15 ? groupedDigits(Int(r.ratio.rounded())) + "×" : String(format: "%.3g×", r.ratio)]
             })
         }
     }
@@ -151,9 +133,8 @@ struct ReceptiveField: ParsableCommand {
 
     func run() throws {
         if let spec = layers {
-            let steps = receptiveFieldGrowth(try WindowLayer.parseList(spec))
-            output.emit(.array(steps.map { .object([("layer", .string($0.layer.name)), ("size", .number(Double($0.size))),
-                                                    ("jump", .number(Double($0.jump))), ("start", .number($0.start))]) })) {
+            let steps = try receptiveFieldGrowth(try WindowLayer.parseList(spec))
+            try output.emit(steps) {
                 table([["Layer", "k", "s", "d", "p", "RF size", "jump", "start"]] + steps.enumerated().map { i, s in
                     ["\(i + 1) \(s.layer.name)", "\(s.layer.kernel)", "\(s.layer.stride)", "\(s.layer.dilation)", "\(s.layer.padding)",
                      "\(s.size)", "\(s.jump)", number(Float(s.start))]
@@ -163,9 +144,7 @@ struct ReceptiveField: ParsableCommand {
             let entry = try Zoo.entry(model)
             let summary = try entry.build().summary(inputShape: [1] + entry.inputShape)
             let rows = summary.rows.filter { !$0.isContainer }
-            output.emit(.array(rows.map { r in .object([("layer", .string(r.name)), ("type", .string(r.type)),
-                                                        ("size", r.receptiveField.map { .number(Double($0.size[0])) } ?? .string("global")),
-                                                        ("jump", r.receptiveField.map { .number(Double($0.jump[0])) } ?? .string("global"))]) })) {
+            try output.emit(rows) {
                 table([["Layer", "Type", "RF size", "jump"]] + rows.map { r in
                     [r.name, r.type, r.receptiveField.map { "\($0.size[0])" } ?? "global", r.receptiveField.map { "\($0.jump[0])" } ?? "-"]
                 })
@@ -182,26 +161,25 @@ struct Matrix: ParsableCommand {
         discussion: "Example: convkit matrix --input 6x6 --kernel 3x3   (a 16 × 36 matrix, 9 shared values per row)")
     @Option(help: "Input size HxW.") var input = "6x6"
     @Option(help: "Kernel size KxK, or a kernel name/matrix.") var kernel = "3x3"
-    @Option(help: "Stride.") var stride = 1
-    @Option(help: "Padding.") var padding = 0
+    @Option(parsing: .unconditional, help: "Stride.") var stride = 1
+    @Option(parsing: .unconditional, help: "Padding.") var padding = 0
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let size = try integers(input, "--input")
+        let size = try PerAxis(parsing: input, argument: "--input").values
         guard size.count == 2 || size.count == 1 else { throw ValidationError("--input must be HxW") }
         let (h, w) = (size[0], size.count == 2 ? size[1] : size[0])
         let k: Tensor
-        if let dims = try? integers(kernel, "--kernel"), dims.count <= 2 {
-            let (kh, kw) = (dims[0], dims.count == 2 ? dims[1] : dims[0])
-            k = try Tensor(shape: [kh, kw], scalars: (1...(kh * kw)).map(Float.init))  // distinct values show the sharing
+        if let dims = try? PerAxis(parsing: kernel, argument: "--kernel").values, dims.count <= 2 {
+            k = try numberedKernel(height: dims[0], width: dims.count == 2 ? dims[1] : dims[0])  // distinct values show the sharing
         } else {
             k = try Tensor(rows: try NamedKernel.parse(kernel).matrix)
         }
         let m = try convolutionMatrix(height: h, width: w, kernel: k, stride: stride, padding: padding)
         let difference = try convolutionMatrixCheck(m, height: h, width: w, kernel: k, stride: stride, padding: padding)
         let nonZero = m.scalars.filter { $0 != 0 }.count
-        output.emit(.object([("shape", .array(m.shape.map { .number(Double($0)) })), ("nonZero", .number(Double(nonZero))),
-                             ("maxDifference", .number(Double(difference)))])) {
+        struct Result: Encodable { let shape: [Int], nonZero: Int, maxDifference: Float }
+        try output.emit(Result(shape: m.shape, nonZero: nonZero, maxDifference: difference)) {
             let legend = k.scalars.enumerated().map { "\(Character(UnicodeScalar(97 + $0.offset % 26)!))=\(number($0.element))" }.joined(separator: " ")
             let rows = (0..<m.shape[0]).map { r in
                 (0..<m.shape[1]).map { c -> String in
@@ -222,15 +200,13 @@ struct Equivariance: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "equivariance", abstract: "Shift-then-convolve versus convolve-then-shift (exercise 2 of 001), and pooling.",
         discussion: "Example: convkit equivariance --shift 5")
-    @Option(help: "Shift in pixels.") var shift = 5
-    @Option(help: "Image side.") var size = 32
+    @Option(parsing: .unconditional, help: "Shift in pixels.") var shift = 5
+    @Option(parsing: .unconditional, help: "Image side.") var size = 32
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let r = try equivarianceReport(size: size, shift: shift)
-        output.emit(.object([("circular", .number(Double(r.circularDifference))), ("zeroPadding", .number(Double(r.zeroPaddingDifference))),
-                             ("zeroPaddingInterior", .number(Double(r.zeroPaddingInteriorDifference))),
-                             ("pooling", .number(Double(r.poolingDifference))), ("poolingUnchanged", .number(Double(r.poolingUnchangedFraction)))])) {
+        try output.emit(r) {
             """
             shift by \(r.shift) pixels, 3×3 convolution on a \(size)×\(size) image:
               circular padding: max |conv(shift(x)) − shift(conv(x))| = \(String(format: "%.2e", r.circularDifference))  (equivariant)
@@ -250,10 +226,9 @@ struct Correlation: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let picture = try Image.named(image) ?? readImage(image)
-        let (adjacent, distant) = pixelCorrelations(picture)
-        output.emit(.object([("adjacent", .number(Double(adjacent))), ("distant", .number(Double(distant)))])) {
-            String(format: "Adjacent pixel correlation: %.4f\nDistant pixel correlation: %.4f", adjacent, distant)
+        let r = try pixelCorrelations(try Image.named(image) ?? PNG.read(path: image))
+        try output.emit(r) {
+            String(format: "Adjacent pixel correlation: %.4f\nDistant pixel correlation: %.4f", r.adjacent, r.distant)
         }
     }
 }
@@ -263,19 +238,21 @@ struct Filter: ParsableCommand {
         commandName: "filter", abstract: "Apply a kernel to a photo and write the result as PNG (or raw safetensors).",
         discussion: """
             Kernels: \(NamedKernel.allCases.map(\.rawValue).joined(separator: ", ")), or a matrix "1,0,-1; 2,0,-2; 1,0,-1".
+            σ for gaussian and blob: 0.1…10. The output's extension chooses the format: .png (display-scaled) or .safetensors (raw values).
             Example: convkit filter camera --kernel sobel -o edges.png
             """)
     @Argument(help: "A PNG file, a bundled photo (camera, chelsea) or checkerboard.") var image: String
     @Option(help: "Kernel name or matrix.") var kernel: String
-    @Option(help: "σ for gaussian and blob.") var sigma: Float = 1
+    @Option(parsing: .unconditional, help: "σ for gaussian and blob (0.1…10).") var sigma: Float = 1
     @OptionGroup var geometry: GeometryOptions
     @Flag(help: "Convert to gray first.") var gray = false
-    @Flag(help: "Keep raw values: write a safetensors file instead of a display-scaled PNG.") var raw = false
-    @Option(name: .shortAndLong, help: "Output file.") var output: String
+    @Flag(help: "Keep raw values (needs an output ending in .safetensors).") var raw = false
+    @Option(name: .shortAndLong, help: "Output file: NAME.png or NAME.safetensors.") var output: String
 
     func run() throws {
+        let format = try FilterOutput(path: output, raw: raw)
         let g = try geometry.resolved()
-        var picture = try Image.named(image) ?? readImage(image)
+        var picture = try Image.named(image) ?? PNG.read(path: image)
         picture = gray ? picture.grayscale : picture.withoutAlpha
         let result: Tensor
         if let named = NamedKernel(rawValue: kernel.lowercased()) {
@@ -284,12 +261,26 @@ struct Filter: ParsableCommand {
             result = try ImageFilter.apply(try NamedKernel.parse(kernel).matrix, to: picture, stride: g.stride, padding: g.padding,
                                            dilation: g.dilation, paddingMode: g.mode)
         }
-        if raw {
-            try SafeTensors.write([("output", .tensor(result))], to: output)
-        } else {
-            try PNG.write(try Image(ImageFilter.displayScaled(result)), to: output)
+        switch format {
+        case .safetensors: try SafeTensors.write([("output", .tensor(result))], to: output)
+        case .png: try PNG.write(try Image(ImageFilter.displayScaled(result)), to: output)
         }
         print("\(output): \(result.shape[2])×\(result.shape[1]), \(result.shape[0]) channel\(result.shape[0] == 1 ? "" : "s")")
+    }
+}
+
+/// What `filter` writes, from the output's extension (checked before any work).
+enum FilterOutput {
+    case png, safetensors
+
+    init(path: String, raw: Bool) throws {
+        let ext = (path as NSString).pathExtension.lowercased()
+        switch (ext, raw) {
+        case ("safetensors", _): self = .safetensors
+        case ("png", false): self = .png
+        case ("png", true): throw ValidationError("--raw writes safetensors; name the output NAME.safetensors, not '\(path)'")
+        default: throw ValidationError("-o must end in .png or .safetensors, got '\(path)'")
+        }
     }
 }
 
@@ -298,8 +289,8 @@ struct Pool: ParsableCommand {
         commandName: "pool", abstract: "Max, average or global-average pooling of a small matrix.",
         discussion: "Example (004): convkit pool --input \"1,3,2,0; 4,2,1,3; 0,1,4,2; 3,2,1,0\" --kernel 2")
     @Option(help: "The input matrix: rows separated by ';'.") var input: String
-    @Option(help: "Window size.") var kernel = 2
-    @Option(help: "Stride (default: the window size).") var stride: Int?
+    @Option(parsing: .unconditional, help: "Window size.") var kernel = 2
+    @Option(parsing: .unconditional, help: "Stride (default: the window size).") var stride: Int?
     @Option(help: "max, avg or global-avg.") var mode = "max"
     @OptionGroup var output: OutputOptions
 
@@ -310,9 +301,10 @@ struct Pool: ParsableCommand {
         case "max": y = try maxPool2d(x, kernelSize: PerAxis(kernel), stride: stride.map { PerAxis($0) })
         case "avg": y = try avgPool2d(x, kernelSize: PerAxis(kernel), stride: stride.map { PerAxis($0) })
         case "global-avg": y = try globalAvgPool(try x.unsqueezed(axis: 0)).reshaped(to: [1, 1, 1])
-        default: throw ValidationError("--mode must be max, avg or global-avg, got '\(mode)'")
+        default: throw ValidationError("--mode must be max, avg or global-avg, got '\(mode.prefix(40))'")
         }
         let result = try y.squeezed(axis: 0)
-        output.emit(.object([("output", .array(result.scalars.map { .number(Double($0)) }))])) { result.rowsText }
+        struct Result: Encodable { let shape: [Int], output: [Float] }
+        try output.emit(Result(shape: result.shape, output: result.scalars)) { result.rowsText }
     }
 }

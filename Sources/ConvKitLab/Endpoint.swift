@@ -81,43 +81,39 @@ func checkGrid(_ grid: [[Float]], name: String, maxSide: Int) throws -> Tensor {
     return try Tensor(rows: grid)
 }
 
-/// Stride, padding, dilation and padding mode as the pages send them.
+/// Stride, padding, dilation and padding mode as the pages send them; the library parses
+/// and checks them (the ranges here only keep requests small).
 struct GeometryRequest: Decodable, Sendable {
     var stride: Int?
     var padding: PaddingValue?
     var dilation: Int?
     var mode: String?
 
+    /// A padding amount or a name (`same`, `valid`).
     enum PaddingValue: Decodable, Sendable {
         case amount(Int), named(String)
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let n = try? c.decode(Int.self) { self = .amount(n) } else { self = .named(try c.decode(String.self)) }
         }
+        func resolved() throws -> Padding {
+            switch self {
+            case let .amount(n): try Padding(parsing: String(n), argument: "padding")
+            case let .named(text): try Padding(parsing: text, argument: "padding")
+            }
+        }
     }
 
-    func resolved() throws -> (stride: PerAxis, padding: Padding, dilation: PerAxis, mode: PaddingMode) {
+    func resolved(maxStride: Int = 8, maxPadding: Int = 16) throws -> (stride: PerAxis, padding: Padding, dilation: PerAxis, mode: PaddingMode) {
         let s = stride ?? 1, d = dilation ?? 1
-        guard (1...8).contains(s), (1...8).contains(d) else {
-            throw LabError(status: .badRequest, message: "stride and dilation must be in 1…8")
-        }
-        guard let mode = PaddingMode(rawValue: mode ?? "zeros") else {
-            throw LabError(status: .badRequest, message: "mode must be zeros, reflect, replicate or circular")
-        }
-        let p: Padding
-        switch padding ?? .amount(0) {
-        case let .amount(n):
-            guard (0...16).contains(n) else { throw LabError(status: .badRequest, message: "padding must be in 0…16") }
-            p = Padding.symmetric(n)
-        case .named("same"): p = .same
-        case .named("valid"): p = .valid
-        case let .named(other): throw LabError(status: .badRequest, message: "padding must be a number, 'same' or 'valid', got '\(other)'")
-        }
-        return (PerAxis(s), p, PerAxis(d), mode)
+        try Limits.check(s, in: 1...maxStride, op: "request", argument: "stride")
+        try Limits.check(d, in: 1...8, op: "request", argument: "dilation")
+        if case let .amount(n) = padding { try Limits.check(n, in: 0...maxPadding, op: "request", argument: "padding") }
+        return (PerAxis(s), try (padding ?? .amount(0)).resolved(), PerAxis(d), try PaddingMode(parsing: mode ?? "zeros", argument: "mode"))
     }
 }
 
-/// A kernel given by name or as a matrix.
+/// A kernel given by name (with σ for gaussian and blob) or as a matrix.
 struct KernelRequest: Decodable, Sendable {
     var name: String?
     var matrix: [[Float]]?
@@ -126,13 +122,13 @@ struct KernelRequest: Decodable, Sendable {
     func resolved() throws -> (name: String, matrix: [[Float]]) {
         if let matrix {
             _ = try checkGrid(matrix, name: "kernel", maxSide: 15)
-            return (name ?? "custom", matrix)
+            return (String((name ?? "custom").prefix(60)), matrix)
         }
         guard let name else { throw LabError(status: .badRequest, message: "a kernel needs a name or a matrix") }
         guard let named = NamedKernel(rawValue: name) else {
             throw LabError(status: .badRequest,
-                           message: "unknown kernel '\(name)'; known: \(NamedKernel.allCases.map(\.rawValue).joined(separator: ", "))")
+                           message: "unknown kernel '\(name.prefix(60))'; known: \(NamedKernel.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return (name, named.matrix(sigma: Swift.min(Swift.max(sigma ?? 1, 0.3), 3)))
+        return (name, try named.matrix(sigma: sigma ?? 1))
     }
 }

@@ -8,7 +8,7 @@ struct Lab: AsyncParsableCommand {
         abstract: "Serve the interactive lab: the course's widgets, computed by ConvKit, in your browser.",
         discussion: "Example: convkit lab   (then open the printed URL; --host 0.0.0.0 to share on your network)")
     @Option(help: "Address to bind (default: this machine only).") var host = "127.0.0.1"
-    @Option(help: "Port (0: any free port).") var port = 8080
+    @Option(parsing: .unconditional, help: "Port (0: any free port; at most 65535).") var port = 8080
 
     func run() async throws {
         let app = try buildLabApplication(LabConfiguration(host: host, port: port)) { port in

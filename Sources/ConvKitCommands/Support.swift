@@ -7,12 +7,21 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
-    func emit(_ value: JSONValue, text: () -> String) {
-        print(json ? value.serialized : text())
+    /// Prints `value` as JSON (the library's `Encodable` result) or `text()`.
+    func emit(_ value: some Encodable, text: () -> String) throws {
+        print(json ? try jsonText(value) : text())
     }
 }
 
-/// Geometry options shared by conv1d, conv2d and filter.
+/// One JSON document, keys in a stable order; NaN and ±∞ as strings.
+func jsonText(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// Geometry options shared by conv1d, conv2d and filter; parsed by the library's parsers.
 struct GeometryOptions: ParsableArguments {
     @Option(help: "Stride (one value, or h,w).") var stride = "1"
     @Option(help: "Padding: an amount (or h,w), 'same' or 'valid'.") var padding = "0"
@@ -20,27 +29,9 @@ struct GeometryOptions: ParsableArguments {
     @Option(help: "Padding mode: zeros, reflect, replicate, circular.") var mode = "zeros"
 
     func resolved() throws -> (stride: PerAxis, padding: Padding, dilation: PerAxis, mode: PaddingMode) {
-        guard let mode = PaddingMode(rawValue: mode) else {
-            throw ValidationError("--mode must be one of \(PaddingMode.allCases.map(\.rawValue).joined(separator: ", ")), got '\(self.mode)'")
-        }
-        let pad: Padding
-        switch padding.lowercased() {
-        case "same": pad = .same
-        case "valid": pad = .valid
-        default: pad = .explicit(before: try integers(padding, "--padding"), after: try integers(padding, "--padding"))
-        }
-        return (PerAxis(try integers(stride, "--stride")), pad, PerAxis(try integers(dilation, "--dilation")), mode)
+        (try PerAxis(parsing: stride, argument: "--stride"), try Padding(parsing: padding, argument: "--padding"),
+         try PerAxis(parsing: dilation, argument: "--dilation"), try PaddingMode(parsing: mode, argument: "--mode"))
     }
-}
-
-/// "3" or "3,5" or "3x5" → [3] / [3, 5].
-func integers(_ text: String, _ name: String) throws -> [Int] {
-    let parts = text.split(whereSeparator: { ",x×".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
-    let values = parts.compactMap { Int($0) }
-    guard !values.isEmpty, values.count == parts.count else {
-        throw ValidationError("\(name) must be integers like 3 or 3,5, got '\(text)'")
-    }
-    return values
 }
 
 /// "1,2,3" → [1, 2, 3] (a 1-D signal or kernel).
@@ -49,9 +40,6 @@ func floats(_ text: String, _ name: String) throws -> [Float] {
     guard matrix.count == 1 else { throw ValidationError("\(name) must be one row of numbers like 1,0,-1, got \(matrix.count) rows") }
     return matrix[0]
 }
-
-/// Reads a PNG, or says clearly that the file is not one.
-func readImage(_ path: String) throws -> Image { try PNG.read(path: path) }
 
 /// Loads a zoo model, optionally with weights.
 func loadModel(_ name: String, classes: Int? = nil, inputChannels: Int? = nil, weights: String?) throws -> (Zoo.Entry, Sequential) {
@@ -79,4 +67,9 @@ extension Tensor {
             "[" + scalars[r..<(r + w)].map { number($0) }.joined(separator: ", ") + "]"
         }.joined(separator: "\n")
     }
+}
+
+/// Rows of numbers as the course prints them.
+func rowsText(_ rows: [[Float]]) -> String {
+    rows.map { "[" + $0.map { number($0) }.joined(separator: ", ") + "]" }.joined(separator: "\n")
 }

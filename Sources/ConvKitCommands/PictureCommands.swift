@@ -9,15 +9,14 @@ struct Visualize: ParsableCommand {
     @Argument(help: "A zoo model with sequential top-level layers (course-cnn, lenet5, …).") var model = "course-cnn"
     @Option(help: "Weights (safetensors); random initialisation without.") var weights: String?
     @Option(help: "Input PNG (default: the first bundled test digit).") var image: String?
-    @Option(help: "Also render what the first N channels of the last conv layer respond to most.") var maximize = 0
+    @Option(parsing: .unconditional, help: "Also render what the first N channels of the last conv layer respond to most (0…64).") var maximize = 0
     @Option(name: .shortAndLong, help: "Output folder.") var output: String
 
     func run() throws {
         let (entry, net) = try loadModel(model, weights: weights)
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let input: Tensor
         if let image {
-            input = try readImage(image).withChannels(entry.inputShape[0]).resized(width: entry.inputShape[2], height: entry.inputShape[1]).tensor
+            input = try PNG.read(path: image).withChannels(entry.inputShape[0]).resized(width: entry.inputShape[2], height: entry.inputShape[1]).tensor
         } else {
             input = try MNIST.bundled(.test).image(0)
         }
@@ -31,22 +30,19 @@ struct Visualize: ParsableCommand {
 }
 
 /// Writes filters.png, one features-N.png per top-level conv layer and, when asked,
-/// maximize-N.png; returns the paths. Shared by `visualize` and `demo`.
+/// maximize-N.png; returns the paths. Shared by `visualize` and `demo`. Every picture is
+/// made before the first is written, so a failure leaves no partial set behind.
 func writeNetworkPictures(_ net: Sequential, input: Tensor, folder: String, maximize: Int = 0) throws -> [String] {
-    var written: [String] = []
-    func write(_ image: Image, _ name: String) throws {
-        let path = (folder as NSString).appendingPathComponent(name)
-        try PNG.write(image, to: path)
-        written.append(path)
-    }
+    try Limits.check(maximize, in: 0...64, op: "visualize", argument: "maximize")
+    var pictures: [(Image, String)] = []
     if let first = net.namedModules().lazy.compactMap({ $0.module as? Conv2d }).first {
-        try write(try Pictures.filters(first), "filters.png")
+        pictures.append((try Pictures.filters(first), "filters.png"))
     }
     net.eval()
     let outputs = try withGradientsDisabled { try net.intermediateOutputs(try input.unsqueezed(axis: 0)) }
     var lastConv: Int?
     for (i, layer) in net.layers.enumerated() where layer.module is Conv2d && outputs[i].rank == 4 {
-        try write(try Pictures.featureMaps(outputs[i], scale: Swift.max(1, 56 / outputs[i].shape[2])), "features-\(i)-\(layer.name).png")
+        pictures.append((try Pictures.featureMaps(outputs[i], scale: Swift.max(1, 56 / outputs[i].shape[2])), "features-\(i)-\(layer.name).png"))
         lastConv = i
     }
     if maximize > 0, let lastConv {
@@ -55,9 +51,14 @@ func writeNetworkPictures(_ net: Sequential, input: Tensor, folder: String, maxi
             let t = try Pictures.maximizeActivation(net, layerIndex: lastConv, channel: c, inputShape: Array(input.shape))
             return try t.slice(axis: 0, 0..<1).squeezed(axis: 0)
         }
-        try write(try Pictures.grid(maps, scale: 3), "maximize-\(lastConv).png")
+        pictures.append((try Pictures.grid(maps, scale: 3), "maximize-\(lastConv).png"))
     }
-    return written
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return try pictures.map { image, name in
+        let path = (folder as NSString).appendingPathComponent(name)
+        try PNG.write(image, to: path)
+        return path
+    }
 }
 
 struct Demo: ParsableCommand {
@@ -68,12 +69,11 @@ struct Demo: ParsableCommand {
             accuracy and confusion matrix, and writes to the output folder: first-layer filters, every conv layer's
             feature maps for one test digit, loss and accuracy curves, classic kernels applied to a photo, the weights.
             """)
-    @Option(help: "Epochs.") var epochs = 5
-    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Epochs.") var epochs = 5
+    @Option(parsing: .unconditional, help: "Seed.") var seed: UInt64 = 0
     @Option(name: .shortAndLong, help: "Output folder.") var output = "convkit-demo"
 
     func run() throws {
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         let train = try MNIST.bundled(.train, normalized: true), test = try MNIST.bundled(.test, normalized: true)
         let model = try Zoo.courseCNN(seed: seed)
         print("course CNN (\(groupedDigits(model.parameterCount)) parameters) on \(groupedDigits(train.count)) bundled MNIST digits, \(epochs) epochs")
@@ -104,7 +104,7 @@ struct Demo: ParsableCommand {
             try write(try Image(ImageFilter.displayScaled(try ImageFilter.apply(kernel, to: photo, padding: 1))), "camera-\(kernel.rawValue).png")
         }
         let weights = (output as NSString).appendingPathComponent("course-cnn.safetensors")
-        try model.save(to: weights, metadata: Normalization(mean: [MNIST.normalization.mean], std: [MNIST.normalization.std]).metadata
+        try model.save(to: weights, metadata: InputNormalization(mean: [MNIST.normalization.mean], std: [MNIST.normalization.std]).metadata
                         .merging(["convkit.model": "course-cnn"]) { a, _ in a })
         written.append(weights)
         print("wrote:\n  " + written.joined(separator: "\n  "))

@@ -5,11 +5,11 @@ import Foundation
 /// Optimizer and schedule options for `train` and `demo`.
 struct OptimizerOptions: ParsableArguments {
     @Option(help: "adam, adamw or sgd.") var optimizer = "adam"
-    @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
-    @Option(help: "SGD momentum.") var momentum: Float = 0.9
-    @Option(help: "Weight decay.") var weightDecay: Float = 0
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate.") var learningRate: Float = 1e-3
+    @Option(parsing: .unconditional, help: "SGD momentum.") var momentum: Float = 0.9
+    @Option(parsing: .unconditional, help: "Weight decay.") var weightDecay: Float = 0
     @Option(help: "constant, cosine, step (×0.1 every third of the run) or onecycle.") var schedule = "constant"
-    @Option(help: "Clip gradients to this global norm.") var clip: Float?
+    @Option(parsing: .unconditional, help: "Clip gradients to this global norm.") var clip: Float?
 
     func make(_ parameters: [Tensor]) throws -> any Optimizer {
         switch optimizer.lowercased() {
@@ -42,10 +42,10 @@ struct Train: ParsableCommand {
     @Argument(help: "A zoo model (default: the course CNN).") var model = "course-cnn"
     @OptionGroup var data: DataOptions
     @OptionGroup var optimization: OptimizerOptions
-    @Option(help: "Epochs to reach (counting those of a resumed checkpoint).") var epochs = 5
-    @Option(help: "Batch size.") var batchSize = 64
-    @Option(help: "Seed for initialisation, shuffling and augmentation.") var seed: UInt64 = 0
-    @Option(help: "Augmentation: crop padding in pixels (0 = none).") var cropPadding = 0
+    @Option(parsing: .unconditional, help: "Epochs to reach (counting those of a resumed checkpoint).") var epochs = 5
+    @Option(parsing: .unconditional, help: "Batch size.") var batchSize = 64
+    @Option(parsing: .unconditional, help: "Seed for initialisation, shuffling and augmentation.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Augmentation: crop padding in pixels (0 = none).") var cropPadding = 0
     @Flag(help: "Random horizontal flips.") var flip = false
     @Option(help: "Write a checkpoint here after every epoch.") var checkpoint: String?
     @Option(help: "Resume from this checkpoint.") var resume: String?
@@ -53,17 +53,19 @@ struct Train: ParsableCommand {
     @Flag(help: "Print the epoch records as JSON (with the process's resident memory after each epoch).") var json = false
 
     func run() throws {
+        // Output paths first: a typo in -o must not cost a training run.
+        for path in [output, checkpoint].compactMap({ $0 }) { try checkWritable(path) }
         let entry = try Zoo.entry(model)
-        let normalization = Normalization.default(for: data.dataset)
+        let normalization = InputNormalization.default(for: data.dataset)
         func prepare(_ d: ImageDataset) throws -> ImageDataset { try normalization.map { try d.normalized(mean: $0.mean, std: $0.std) } ?? d }
         let train = try prepare(try data.load(.train, channels: entry.inputShape[0]))
         let test = try prepare(try data.load(.test, channels: entry.inputShape[0]))
         let net = try entry.build(classes: train.classCount, inputChannels: train.sampleShape[0], seed: seed)
         let optimizer = try optimization.make(net.parameters)
-        let steps = epochs * ((train.count + batchSize - 1) / batchSize)
         let trainer = try Trainer(model: net, optimizer: optimizer, batchSize: batchSize, seed: seed,
-                                  schedule: try optimization.schedule(totalSteps: steps), maxGradientNorm: optimization.clip,
+                                  maxGradientNorm: optimization.clip,
                                   augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: flip))
+        trainer.schedule = try optimization.schedule(totalSteps: try trainer.totalSteps(epochs: epochs, samples: train.count))
         if let resume { try trainer.resume(from: resume) }
         let progress = ProgressBar.terminal()
         var records: [EpochRecord] = [], resident: [Int] = []
@@ -79,11 +81,10 @@ struct Train: ParsableCommand {
             try net.save(to: output, metadata: (normalization?.metadata ?? [:]).merging(["convkit.model": entry.name]) { a, _ in a })
         }
         if json {
-            print(JSONValue.array(zip(records, resident).map { r, bytes in
-                .object([("epoch", .number(Double(r.epoch))), ("loss", .number(Double(r.trainLoss))),
-                         ("testAccuracy", .number(Double(r.validation?.accuracy ?? .nan))),
-                         ("residentMB", .number((Double(bytes) / 1_048_576 * 10).rounded() / 10))])
-            }).serialized)
+            struct Row: Encodable { let epoch: Int, loss: Float, testAccuracy: Float?, residentMB: Double }
+            print(try jsonText(zip(records, resident).map { r, bytes in
+                Row(epoch: r.epoch, loss: r.trainLoss, testAccuracy: r.validation?.accuracy, residentMB: (Double(bytes) / 1_048_576 * 10).rounded() / 10)
+            }))
         } else if let last = records.last?.validation {
             print(String(format: "test accuracy %.2f%% after %d epochs", last.accuracy * 100, trainer.epoch) + (output.map { "; weights: \($0)" } ?? ""))
         }
@@ -103,13 +104,12 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let entry = try Zoo.entry(model)
         var test = try data.load(.test, channels: entry.inputShape[0])
-        if !raw, let n = try savedNormalization(weights) ?? Normalization.default(for: data.dataset) {
+        if !raw, let n = try savedNormalization(weights) ?? InputNormalization.default(for: data.dataset) {
             test = try test.normalized(mean: n.mean, std: n.std)
         }
         let (_, net) = try loadModel(model, classes: test.classCount, inputChannels: test.sampleShape[0], weights: weights)
         let result = try Trainer.evaluate(net, on: test)
-        output.emit(.object([("accuracy", .number(Double(result.accuracy))), ("loss", .number(Double(result.loss))),
-                             ("confusion", .array(result.confusion.map { .array($0.map { .number(Double($0)) }) }))])) {
+        try output.emit(result) {
             String(format: "accuracy %.2f%% (%d samples), loss %.4f\n", result.accuracy * 100, result.count, result.loss)
                 + "per class: " + zip(test.classNames, result.perClassAccuracy).map { "\($0) \(String(format: "%.1f", $1 * 100))%" }.joined(separator: ", ")
                 + "\n" + result.confusionTable(classNames: test.classNames)
@@ -124,7 +124,7 @@ struct Predict: ParsableCommand {
     @Argument(help: "A PNG image (resized and converted to the model's input).") var image: String
     @Option(help: "A zoo model.") var model = "course-cnn"
     @Option(help: "Weights (safetensors).") var weights: String
-    @Option(help: "How many classes to show.") var top = 3
+    @Option(parsing: .unconditional, help: "How many classes to show.") var top = 3
     @Option(help: "Class names, comma-separated (default: 0, 1, …).") var classNames: String?
     @Flag(help: "Invert gray levels (dark digit on light paper → MNIST's light on dark).") var invert = false
     @OptionGroup var output: OutputOptions
@@ -132,18 +132,32 @@ struct Predict: ParsableCommand {
     func run() throws {
         let (entry, net) = try loadModel(model, weights: weights)
         net.eval()
-        var picture = try readImage(image).withChannels(entry.inputShape[0]).resized(width: entry.inputShape[2], height: entry.inputShape[1])
+        var picture = try PNG.read(path: image).withChannels(entry.inputShape[0]).resized(width: entry.inputShape[2], height: entry.inputShape[1])
         if invert { picture.pixels = picture.pixels.map { 1 - $0 } }
         var x = picture.tensor
         if let n = try savedNormalization(weights) {
             x = try ImageDataset.normalize(x, mean: n.mean, std: n.std)
         }
         let probabilities = try withGradientsDisabled { try net(try x.unsqueezed(axis: 0)).softmax(axis: 1) }.scalars
-        let names = classNames?.split(separator: ",").map(String.init) ?? probabilities.indices.map(String.init)
-        let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(Swift.max(top, 1))
-        output.emit(.array(ranked.map { .object([("class", .string($0 < names.count ? names[$0] : "\($0)")), ("probability", .number(Double(probabilities[$0])))]) })) {
-            ranked.map { String(format: "%@  %.2f%%", $0 < names.count ? names[$0] : "\($0)", probabilities[$0] * 100) }.joined(separator: "\n")
+        let names = classNames?.split(separator: ",").map(String.init) ?? []
+        let ranked = try rankedClasses(probabilities, names: names, top: top)
+        try output.emit(ranked) {
+            ranked.map { String(format: "%@  %.2f%%", $0.name, $0.probability * 100) }.joined(separator: "\n")
         }
+    }
+}
+
+/// Refuses an output path whose folder does not exist or cannot be written, before any work.
+func checkWritable(_ path: String) throws {
+    let folder = (path as NSString).deletingLastPathComponent
+    let dir = folder.isEmpty ? "." : folder
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw ValidationError("\(path): the folder '\(dir)' does not exist")
+    }
+    guard FileManager.default.isWritableFile(atPath: dir) else { throw ValidationError("\(path): the folder '\(dir)' is not writable") }
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw ValidationError("\(path) is a folder, not a file")
     }
 }
 
@@ -156,6 +170,17 @@ struct Download: AsyncParsableCommand {
     @Option(help: "Base URL of a mirror (MNIST) or the archive URL (CIFAR-10).") var mirror: String?
 
     func run() async throws {
+        // A failed download leaves no folder behind that it created.
+        let existed = FileManager.default.fileExists(atPath: to)
+        do { try await download() } catch {
+            if !existed, (try? FileManager.default.contentsOfDirectory(atPath: to))?.isEmpty ?? false {
+                try? FileManager.default.removeItem(atPath: to)
+            }
+            throw error
+        }
+    }
+
+    private func download() async throws {
         switch dataset.lowercased() {
         case "mnist":
             let base = try mirror.map { try url($0) } ?? URL(string: "https://ossci-datasets.s3.amazonaws.com/mnist/")!

@@ -7,12 +7,11 @@ struct Models: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let rows = try Zoo.entries.map { e in (e, try e.build().parameterCount) }
-        output.emit(.array(rows.map { e, n in .object([("name", .string(e.name)), ("parameters", .number(Double(n))),
-                                                      ("input", .array(e.inputShape.map { .number(Double($0)) })),
-                                                      ("description", .string(e.description))]) })) {
-            table([["Model", "Parameters", "Input", "Description"]] + rows.map { e, n in
-                [e.name, groupedDigits(n), e.inputShape.map(String.init).joined(separator: "×"), e.description]
+        struct Row: Encodable { let name: String, parameters: Int, input: [Int], description: String }
+        let rows = try Zoo.entries.map { e in Row(name: e.name, parameters: try e.build().parameterCount, input: e.inputShape, description: e.description) }
+        try output.emit(rows) {
+            table([["Model", "Parameters", "Input", "Description"]] + rows.map { r in
+                [r.name, groupedDigits(r.parameters), r.input.map(String.init).joined(separator: "×"), r.description]
             })
         }
     }
@@ -24,20 +23,15 @@ struct Summary: ParsableCommand {
         discussion: "Example: convkit summary resnet18 --input 3x224x224")
     @Argument(help: "A zoo model (see `convkit models`).") var model: String
     @Option(help: "Input C×H×W (default: the model's native size).") var input: String?
-    @Option(help: "Number of classes.") var classes: Int?
+    @Option(parsing: .unconditional, help: "Number of classes.") var classes: Int?
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let entry = try Zoo.entry(model)
-        let shape = try input.map { try integers($0, "--input") } ?? entry.inputShape
+        let shape = try input.map { try PerAxis(parsing: $0, argument: "--input").values } ?? entry.inputShape
         guard shape.count == 3 else { throw ValidationError("--input must be C×H×W, e.g. 3x224x224") }
         let s = try entry.build(classes: classes, inputChannels: shape[0]).summary(inputShape: [1] + shape)
-        output.emit(.object([("model", .string(s.modelName)), ("parameters", .number(Double(s.trainableParameters))),
-                             ("multAdds", .number(Double(s.totalMultAdds))),
-                             ("layers", .array(s.rows.map { r in .object([("name", .string(r.name)), ("type", .string(r.type)), ("depth", .number(Double(r.depth))),
-                                                                          ("output", .array(r.outputShape.map { .number(Double($0)) })),
-                                                                          ("parameters", .number(Double(r.parameters))),
-                                                                          ("multAdds", .number(Double(r.multAdds)))]) }))])) { s.table }
+        try output.emit(s) { s.table }
     }
 }
 
@@ -45,9 +39,9 @@ struct Summary: ParsableCommand {
 struct DataOptions: ParsableArguments {
     @Option(help: "mnist (bundled subset unless --data-dir), cifar10, or folder (class per subfolder).") var dataset = "mnist"
     @Option(help: "Folder with the data (MNIST IDX files, cifar-10-batches-bin, or an image folder).") var dataDir: String?
-    @Option(help: "Use only the first N samples of each split.") var limit: Int?
+    @Option(parsing: .unconditional, help: "Use only the first N samples of each split.") var limit: Int?
     @Option(help: "Keep only these classes, relabelled 0, 1, … (e.g. 0,1 for MNIST's zeros and ones).") var classes: String?
-    @Option(help: "Shrink images by this factor with average pooling (2: 28×28 → 14×14).") var downsample = 1
+    @Option(parsing: .unconditional, help: "Shrink images by this factor with average pooling (2: 28×28 → 14×14).") var downsample = 1
 
     func load(_ split: MNIST.Split, channels: Int) throws -> ImageDataset {
         var data: ImageDataset
@@ -64,19 +58,19 @@ struct DataOptions: ParsableArguments {
         default:
             throw ValidationError("--dataset must be mnist, cifar10 or folder, got '\(dataset)'")
         }
-        if let classes { data = try data.selecting(classes: try integers(classes, "--classes")) }
+        if let classes { data = try data.selecting(classes: try integerList(classes, "--classes")) }
         data = try data.downsampled(by: downsample)
-        return limit.map { data.prefix($0) } ?? data
+        return try limit.map { try data.prefix($0) } ?? data
     }
 }
 
 /// How inputs were normalised, stored with the weights so eval and predict repeat it.
-struct Normalization {
+struct InputNormalization {
     var mean: [Float], std: [Float]
-    static func `default`(for dataset: String) -> Normalization? {
+    static func `default`(for dataset: String) -> InputNormalization? {
         switch dataset.lowercased() {
-        case "mnist": Normalization(mean: [MNIST.normalization.mean], std: [MNIST.normalization.std])
-        case "cifar10": Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
+        case "mnist": InputNormalization(mean: [MNIST.normalization.mean], std: [MNIST.normalization.std])
+        case "cifar10": InputNormalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
         default: nil
         }
     }
@@ -92,7 +86,17 @@ struct Normalization {
 }
 
 /// The normalisation saved with weights (none when the file has none).
-func savedNormalization(_ weights: String?) throws -> Normalization? {
+func savedNormalization(_ weights: String?) throws -> InputNormalization? {
     guard let weights else { return nil }
-    return Normalization(metadata: try SafeTensors(contentsOf: weights).metadata)
+    return InputNormalization(metadata: try SafeTensors(contentsOf: weights).metadata)
+}
+
+/// "0,1,5" → [0, 1, 5] (a list of class indices; at most 10,000).
+func integerList(_ text: String, _ name: String) throws -> [Int] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    let values = parts.compactMap { Int($0) }
+    guard !values.isEmpty, values.count == parts.count, values.count <= 10_000 else {
+        throw ValidationError("\(name) must be integers separated by commas like 0,1, got '\(text.prefix(40))'")
+    }
+    return values
 }
