@@ -43,6 +43,7 @@ try:
     base = line.split(" ", 2)[-1]
     check(base.startswith("http://127.0.0.1:"), f"server prints its URL ({line})")
     options = webdriver.ChromeOptions()
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"]:
         options.add_argument(flag)
     if os.path.exists("/usr/bin/chromium"):
@@ -123,6 +124,56 @@ try:
     status = driver.find_element(By.ID, "status").text
     check("stopped" in status or "done" in status, "digits: training streams progress and stops on request")
     driver.save_screenshot(os.path.join(shots, "digits.png"))
+    # Hostile and odd links (issue 16): nothing runs, nothing freezes, errors are shown and stale results cleared.
+    from urllib.parse import quote
+    hostile = {"kernels": [{"name": "<img src=x onerror=window.__xss=1>", "matrix": [[1]]},
+                           {"name": "<script>window.__xss=2</script>", "matrix": [[0, 1], [1, 0]]}]}
+    driver.get(base + "playground.html#" + quote(json.dumps(hostile)))
+    wait.until(lambda d: d.find_element(By.ID, "timing").text.startswith("round trip"))
+    time.sleep(0.5)
+    check(driver.execute_script("return window.__xss === undefined"), "playground: a kernel name from a link runs no script")
+    check("<img src=x onerror" in driver.find_element(By.ID, "kernels").text, "playground: the hostile name is shown as text")
+    check(not driver.find_elements(By.CSS_SELECTOR, "#kernels img, #kernels script"), "playground: no element made from the name")
+    cell = driver.find_element(By.CSS_SELECTOR, "#kernels input.cell")
+    cell.clear(); cell.send_keys("abc")
+    check("invalid" in cell.get_attribute("class"), "playground: a cell holding 'abc' is marked, not silently kept")
+    driver.save_screenshot(os.path.join(shots, "playground-hostile-link.png"))
+    # The page's own scripts and styles are files, so the CSP (no inline script) blocks nothing of ours.
+    headers = urllib.request.urlopen(base + "playground.html").headers
+    check("default-src 'self'" in (headers.get("Content-Security-Policy") or ""), "pages carry a Content-Security-Policy")
+    check(headers.get("X-Content-Type-Options") == "nosniff", "pages carry X-Content-Type-Options: nosniff")
+    try:
+        logs = [e["message"] for e in driver.get_log("browser")]
+    except Exception:
+        logs = []
+    check(not any("Content Security Policy" in m for m in logs), f"no CSP violations logged ({[m for m in logs if 'Content Security' in m][:2]})")
+
+    pools = {"layers": [{"kind": "pool", "kernel": 2, "stride": 2, "dilation": 1, "padding": 0}] * 24}
+    started = time.time()
+    driver.get(base + "receptive-field.html#" + quote(json.dumps(pools)))
+    wait.until(lambda d: "24 layers" in d.find_element(By.ID, "summary").text)
+    check(time.time() - started < 10, f"receptive field: 24 pooling layers draw in {time.time() - started:.1f} s")
+    driver.save_screenshot(os.path.join(shots, "receptive-field-24-pools.png"))
+
+    even = {"padding": "same", "kernels": [[[1, 1], [1, 1]], [[1, 0], [0, 1]], [[0, 1], [1, 0]]]}
+    driver.get(base + "stepper.html#" + quote(json.dumps(even)))
+    wait.until(lambda d: "Position (0, 0)" in d.find_element(By.ID, "explain").text)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#tables .panel:first-child table tr")
+    check(len(rows) == 6, f"stepper: 'same' with a 2×2 kernel draws the extra bottom padding row ({len(rows)} rows of 6)")
+    driver.save_screenshot(os.path.join(shots, "stepper-same-even.png"))
+    driver.find_element(By.ID, "transposed").click()
+    wait.until(lambda d: "transposed" in d.find_element(By.ID, "error").text)
+    check(not driver.find_elements(By.CSS_SELECTOR, "#tables table"), "stepper: transposed with 'same' is an error and clears the old result")
+
+    driver.get(base + "conv1d.html#" + quote(json.dumps({"kernel": "abc"})))
+    wait.until(lambda d: d.find_element(By.ID, "error").text != "")
+    check("not a finite number" in errors(), f"conv1d: 'abc' as kernel is explained ({errors()})")
+    driver.get("about:blank")  # a new hash alone would not reload the page
+    driver.get(base + "conv1d.html#" + quote(json.dumps({"kernel": "1,0,-1", "dilation": "2"})))
+    wait.until(lambda d: "Position 0:" in d.find_element(By.ID, "explain").text)
+    check("2×(3 − 1)" in driver.find_element(By.ID, "explain").text, "conv1d: the dilation control reaches the formula")
+    driver.save_screenshot(os.path.join(shots, "conv1d-dilation.png"))
+
     for page in ["playground", "stepper", "conv1d", "receptive-field", "connectivity", "params", "digits"]:
         driver.get(base + page + ".html")
         time.sleep(0.5)

@@ -51,6 +51,19 @@ public enum ParameterCount {
                           groups: groups, bias: bias)
         }
 
+        enum CodingKeys: String, CodingKey { case inChannels, outChannels, kernel, groups, bias, weights, total, formula }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(inChannels, forKey: .inChannels)
+            try c.encode(outChannels, forKey: .outChannels)
+            try c.encode(kernel, forKey: .kernel)
+            try c.encode(groups, forKey: .groups)
+            try c.encode(bias, forKey: .bias)
+            try c.encode(weights, forKey: .weights)
+            try c.encode(total, forKey: .total)
+            try c.encode(formula, forKey: .formula)
+        }
+
         /// "Conv1d(17, 64, kernel_size=3): 3 × 17 × 64 + 64 = 3,328".
         public var formula: String {
             let size = Set(kernel).count == 1 ? "\(kernel[0])" : "(" + kernel.map(String.init).joined(separator: ", ") + ")"

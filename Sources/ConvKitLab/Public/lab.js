@@ -7,10 +7,60 @@ const Lab = {
 
   header() {
     const here = location.pathname.split("/").pop() || "index.html";
-    const h = document.createElement("header");
-    h.innerHTML = '<span class="brand">ConvKit lab</span>' + this.pages.slice(1)
-      .map(([href, name]) => `<a href="${href}"${href === here ? ' class="here"' : ""}>${name}</a>`).join("");
+    const h = this.el("header", {}, this.el("span", { class: "brand", text: "ConvKit lab" }),
+      this.pages.slice(1).map(([href, name]) => this.el("a", { href, class: href === here ? "here" : "", text: name })));
     document.body.prepend(h);
+  },
+
+  // Builds an element. Text and attribute values are set as text (never parsed as markup),
+  // so a name from a shared link or the server cannot inject script. props: class, text,
+  // style (an object), dataset (an object), on<event> (a function), other attributes.
+  el(tag, props = {}, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(props)) {
+      if (v === undefined || v === null) continue;
+      if (k === "class") e.className = v;
+      else if (k === "text") e.textContent = String(v);
+      else if (k === "style") Object.assign(e.style, v);
+      else if (k === "dataset") Object.assign(e.dataset, v);
+      else if (k.startsWith("on") && typeof v === "function") e.addEventListener(k.slice(2), v);
+      else if (k === "value") e.value = String(v);
+      else e.setAttribute(k, String(v));
+    }
+    for (const c of children.flat(Infinity)) if (c !== undefined && c !== null && c !== false) e.append(c instanceof Node ? c : String(c));
+    return e;
+  },
+
+  // Replaces an element's children (strings become text nodes).
+  fill(target, ...children) {
+    const e = typeof target === "string" ? document.getElementById(target) : target;
+    e.replaceChildren(...children.flat(Infinity).filter(c => c !== undefined && c !== null && c !== false).map(c => c instanceof Node ? c : document.createTextNode(String(c))));
+    return e;
+  },
+
+  // Shows an error (as text) or clears it.
+  error(message) { const e = document.getElementById("error"); if (e) e.textContent = message || ""; },
+
+  // A table of numbers; cell(y, x, v) may return { class, content } to decorate a cell.
+  table(grid, cell) {
+    return this.el("table", { class: "grid" }, grid.map((row, y) => this.el("tr", {}, row.map((v, x) => {
+      const c = cell ? cell(y, x, v) : null;
+      return this.el("td", { class: c && c.class }, c && c.content !== undefined ? c.content : String(v));
+    }))));
+  },
+
+  // A number input bound to one value: marks itself invalid (and calls nothing) until it holds a finite number.
+  // event: "input" (every keystroke) or "change" (when the cell is left), for pages that redraw their inputs.
+  numberInput(value, onValue, props = {}, event = "input") {
+    const inp = this.el("input", Object.assign({ class: "cell", value }, props));
+    inp.addEventListener(event, () => {
+      const text = inp.value.trim(), v = Number(text);
+      const ok = text !== "" && Number.isFinite(v);
+      inp.classList.toggle("invalid", !ok);
+      inp.title = ok ? "" : "not a number";
+      if (ok) onValue(v);
+    });
+    return inp;
   },
 
   async post(path, body) {
@@ -28,9 +78,16 @@ const Lab = {
   },
 
   // Page state lives in the URL hash (JSON, URI-encoded), so a link reproduces the page.
+  // Values of another type than the default's (a link edited by hand) are ignored.
   readState(defaults) {
-    try { return Object.assign({}, defaults, JSON.parse(decodeURIComponent(location.hash.slice(1)) || "{}")); }
-    catch { return Object.assign({}, defaults); }
+    const state = JSON.parse(JSON.stringify(defaults));
+    let saved = {};
+    try { saved = JSON.parse(decodeURIComponent(location.hash.slice(1)) || "{}"); } catch { saved = {}; }
+    if (saved && typeof saved === "object") for (const k of Object.keys(defaults)) {
+      const v = saved[k], d = defaults[k];
+      if (v !== undefined && typeof v === typeof d && Array.isArray(v) === Array.isArray(d)) state[k] = v;
+    }
+    return state;
   },
   writeState(state) { history.replaceState(null, "", "#" + encodeURIComponent(JSON.stringify(state))); },
 
