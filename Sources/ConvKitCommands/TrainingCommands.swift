@@ -87,6 +87,8 @@ struct Train: ParsableCommand {
             }))
         } else if let last = records.last?.validation {
             print(String(format: "test accuracy %.2f%% after %d epochs", last.accuracy * 100, trainer.epoch) + (output.map { "; weights: \($0)" } ?? ""))
+        } else {
+            print("the checkpoint has completed \(trainer.epoch) epochs already; nothing to train" + (output.map { "; weights: \($0)" } ?? ""))
         }
     }
 }

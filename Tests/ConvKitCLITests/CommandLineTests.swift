@@ -21,7 +21,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         try expectCleanFailure(["conv2d", "--input", "1,2;3", "--kernel", "sobel-x"], mentions: "rows of different lengths")
         try expectCleanFailure(["conv2d", "--input", "1,2,3", "--kernel", "sobel-q"], mentions: "'sobel-q' is not a kernel name")
-        try expectCleanFailure(["conv2d", "--input", "1,x,3", "--kernel", "sobel-x"], mentions: "'x' is not a number")
+        try expectCleanFailure(["conv2d", "--input", "1,x,3", "--kernel", "sobel-x"], mentions: "'x' is not a finite number")
         try expectCleanFailure(["conv2d", "--input", "1,2; 3,4", "--kernel", "sobel-x"], mentions: "kernel larger than padded input")
         try expectCleanFailure(["outsize", "--input", "2", "--kernel", "5"], mentions: "kernel larger than padded input")
         try expectCleanFailure(["conv1d", "--signal", "1,2,3", "--kernel", "1,1", "--padding", "5", "--mode", "reflect"],
@@ -95,6 +95,6 @@ import Testing
         let help = try CLI.run(["conv2d", "--help"])
         #expect(help.stdout.contains("Example") && help.stdout.contains("--explain"))
         let json = try CLI.run(["conv1d", "--signal", "1,2,3,4,5", "--kernel", "1,0,-1", "--json"])
-        #expect(json.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == #"{"output":[-2,-2,-2]}"#)
+        #expect(json.stdout.contains(#""output":[[-2,-2,-2]]"#) && json.stdout.contains(#""sums":[-2,-2,-2]"#), "\(json.stdout)")
     }
 }

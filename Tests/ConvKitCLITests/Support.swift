@@ -31,6 +31,35 @@ struct CLI {
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    struct LimitedResult {
+        let status: Int32
+        let signalled: Bool, timedOut: Bool
+        let stdout: String, stderr: String
+    }
+
+    /// Runs `convkit arguments…` under a 2 GiB address-space limit (`ulimit -v`) and a time
+    /// limit, as the generated-input runs do: a command that tries a huge allocation fails
+    /// instead of swapping, and a hang is reported rather than waited for.
+    static func runLimited(_ arguments: [String], in directory: URL? = nil, seconds: Int = 60) throws -> LimitedResult {
+        let binary = try #require(binary, "build the convkit product first (swift build -c release)")
+        let quoted = ([binary.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v 2097152; exec timeout -s KILL \(seconds) \(quoted)"]
+        if let directory { process.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let status = process.terminationStatus
+        // sh -c 'exec …' reports a signal as 128 + n (timeout's KILL as 137).
+        return LimitedResult(status: status, signalled: process.terminationReason == .uncaughtSignal || (status > 128 && status < 160),
+                             timedOut: status == 137, stdout: String(decoding: stdout, as: UTF8.self),
+                             stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("convkit-cli-\(UUID())")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -94,7 +94,7 @@ extension PerAxis {
     /// - Parameter argument: the argument's name, for the message (`--stride`).
     /// - Throws: `ConvKitError.invalidArgument` for anything else (empty, non-integers, more than 3 values).
     public init(parsing text: String, argument: String) throws {
-        let parts = text.split(whereSeparator: { ",x×".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { ",x×".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
         let values = parts.compactMap { Int($0) }
         guard !values.isEmpty, values.count == parts.count, values.count <= 3 else {
             throw ConvKitError.invalidArgument(

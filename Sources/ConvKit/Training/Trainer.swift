@@ -89,7 +89,7 @@ public final class Trainer {
     /// - Returns: the records of the epochs run by this call.
     /// - Throws: `ConvKitError.training` when a loss is NaN or infinite — before that step
     ///   changes any weight — naming the epoch and step; `ConvKitError.invalidArgument` for
-    ///   `epochs` outside 1…1,000,000 or not beyond the epochs already completed, or empty data.
+    ///   `epochs` outside 1…1,000,000 or below the epochs already completed, or empty data.
     @discardableResult
     public func fit(
         _ data: ImageDataset, epochs: Int, validation: ImageDataset? = nil,
@@ -99,9 +99,11 @@ public final class Trainer {
         guard data.count > 0 else {
             throw ConvKitError.invalidArgument(op: "fit", argument: "data", message: "is empty; there is nothing to train on")
         }
-        guard epoch < epochs else {
+        // Asking for the epochs already done is a no-op (a run killed after its last checkpoint
+        // resumes to write its weights); asking for fewer is a mistake.
+        guard epoch <= epochs else {
             throw ConvKitError.invalidArgument(
-                op: "fit", argument: "epochs", message: "is \(epochs) but the run has completed \(epoch) already; ask for more epochs than that")
+                op: "fit", argument: "epochs", message: "is \(epochs) but the run has completed \(epoch) already; ask for at least that many")
         }
         var records: [EpochRecord] = []
         stopFlag.clear()
