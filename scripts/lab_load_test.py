@@ -52,6 +52,13 @@ CASES = [
     ("foreign host", "GET", "/api/models", None, {"Host": "evil.example"}, 403, 2),
     ("foreign origin", "POST", "/api/convolve", {"input": GRID8, "kernels": [{"name": "box"}]}, {**JSON, "Origin": "http://evil.example"}, 403, 2),
     ("missing page", "GET", "/nothing-here.html", None, {}, 404, 2),
+    # Issue 16: numbers that used to kill the server or grow it to gigabytes, and Origin: null.
+    ("gaussian sigma 1e9", "POST", "/api/convolve", {"input": GRID8, "kernels": [{"name": "gaussian", "sigma": 1e9}]}, JSON, 422, 2),
+    ("gaussian sigma -1", "POST", "/api/convolve", {"input": GRID8, "kernels": [{"name": "gaussian", "sigma": -1}]}, JSON, 422, 2),
+    ("blob sigma 10000", "POST", "/api/convolve", {"input": GRID8, "kernels": [{"name": "blob", "sigma": 10000}]}, JSON, 422, 2),
+    ("huge padding", "POST", "/api/convolve", {"input": GRID8, "kernels": [{"name": "box"}], "padding": 99999999999}, JSON, 422, 1),
+    ("origin null", "POST", "/api/digit/weights", b"x", {**JSON, "Origin": "null"}, 403, 2),
+    ("missing endpoint", "GET", "/api/nothing", None, {}, 404, 1),
     ("path traversal", "GET", "/../../etc/passwd", None, {}, 400, 1),
     ("wrong method", "DELETE", "/api/convolve", None, {}, 404, 1),
 ]

@@ -151,8 +151,9 @@ struct Predict: ParsableCommand {
 
 /// Refuses an output path whose folder does not exist or cannot be written, before any work.
 func checkWritable(_ path: String) throws {
-    let folder = (path as NSString).deletingLastPathComponent
-    let dir = folder.isEmpty ? "." : folder
+    guard !path.isEmpty else { throw ValidationError("the output path is empty") }
+    // URL, not NSString: Foundation on Linux traps on "." deletingLastPathComponent.
+    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
         throw ValidationError("\(path): the folder '\(dir)' does not exist")

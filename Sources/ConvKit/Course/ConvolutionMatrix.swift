@@ -17,12 +17,13 @@ public func convolutionMatrix(height: Int, width: Int, kernel: Tensor, stride: I
     guard height > 0, width > 0 else {
         throw ConvKitError.invalidArgument(op: "convolutionMatrix", argument: "input", message: "must be at least 1×1, got \(height)×\(width)")
     }
-    let (rows, columns) = (outH * outW, height * width)
-    let (entries, overflow) = rows.multipliedReportingOverflow(by: columns)
-    guard !overflow, entries <= Limits.maxMatrixEntries else {
+    let (rows, o1) = outH.multipliedReportingOverflow(by: outW)
+    let (columns, o2) = height.multipliedReportingOverflow(by: width)
+    let (entries, o3) = rows.multipliedReportingOverflow(by: columns)
+    guard !o1, !o2, !o3, entries <= Limits.maxMatrixEntries else {
         throw ConvKitError.invalidArgument(
             op: "convolutionMatrix", argument: "input",
-            message: "\(height)×\(width) gives a \(groupedDigits(rows)) × \(groupedDigits(columns)) matrix; at most \(groupedDigits(Limits.maxMatrixEntries)) entries are written out (e.g. 64×64)")
+            message: "\(height)×\(width) with a \(outH)×\(outW) output gives a matrix of more than \(groupedDigits(Limits.maxMatrixEntries)) entries; at most \(groupedDigits(Limits.maxMatrixEntries)) entries are written out (e.g. 64×64)")
     }
     var m = [Float](repeating: 0, count: outH * outW * height * width)
     for oy in 0..<outH {
