@@ -62,12 +62,9 @@ final class DigitLab: @unchecked Sendable {
     }
 
     static func filters(of model: Sequential) -> [[[Float]]] {
-        guard let conv = model.namedModules().lazy.compactMap({ $0.module as? Conv2d }).first else { return [] }
-        let w = conv.weight
-        let (k, c, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        return (0..<k).map { f in
-            (0..<kh).map { y in (0..<kw).map { x in (0..<c).reduce(0) { $0 + w.scalars[((f * c + $1) * kh + y) * kw + x] } / Float(c) } }
-        }
+        guard let conv = model.namedModules().lazy.compactMap({ $0.module as? Conv2d }).first,
+              let maps = try? Pictures.filterMaps(conv) else { return [] }
+        return maps.map(rows)
     }
 
     /// Loads uploaded weights into a fresh zoo model that takes 28×28 gray input.
@@ -101,7 +98,7 @@ final class DigitLab: @unchecked Sendable {
                 let train = try MNIST.bundled(.train, normalized: true), test = try MNIST.bundled(.test, normalized: true)
                 let model = try Zoo.entry(name).build(seed: seed)
                 // Start from the weights in use, so Train continues what the page shows.
-                try model.loadState(from: try SafeTensors(bytes: SafeTensors.serialize(lock.withLock { predictor }.stateDict())))
+                try model.copyState(from: lock.withLock { predictor })
                 let trainer = try Trainer(model: model, optimizer: try Adam(parameters: model.parameters, learningRate: learningRate),
                                           batchSize: 64, seed: seed)
                 lock.withLock { self.trainer = trainer }
@@ -148,10 +145,16 @@ final class DigitLab: @unchecked Sendable {
     /// the training thread, so it is consistent).
     private func publish(_ model: Sequential?, event: Event) {
         var snapshot: Sequential?
-        if let model, let copy = try? Zoo.entry(lock.withLock { modelName }).build() {
-            try? copy.loadState(from: try SafeTensors(bytes: SafeTensors.serialize(model.stateDict())))
-            copy.eval()
-            snapshot = copy
+        if let model {
+            do {
+                let copy = try Zoo.entry(lock.withLock { modelName }).build()
+                try copy.copyState(from: model)
+                copy.eval()
+                snapshot = copy
+            } catch {
+                // The training thread's own model: a copy cannot fail unless the zoo changed; say so in the stream.
+                lock.withLock { events.append(Event(kind: "error", epoch: event.epoch, message: "snapshot failed: \(error)")) }
+            }
         }
         lock.withLock {
             if let snapshot { predictor = snapshot }

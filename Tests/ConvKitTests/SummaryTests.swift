@@ -35,4 +35,25 @@ import Testing
         #expect(s.totalMultAdds == 1_814_073_344)  // torchinfo: 1.81 G
         #expect(s.bufferScalars == 2 * 4800 + 20)  // running mean and var of 4,800 channels, 20 counters
     }
+
+    /// ConvNeXt's channel-wise Linear layers (on (N, H, W, C)) keep the field; it used to turn
+    /// "global" after the first block. Stem 4/4, then each block adds 6 × 4 (a 7×7 depthwise conv).
+    @Test func convNeXtFieldGrowsThroughItsBlocks() throws {
+        let s = try Zoo.convNeXtTiny().summary(inputShape: [1, 3, 224, 224])
+        let blocks = s.rows.filter { $0.type == "CNBlock" }.prefix(3).map { $0.receptiveField?.size }
+        #expect(blocks == [[28, 28], [52, 52], [76, 76]])
+        #expect(s.rows.first { $0.type == "Linear" && $0.outputShape.count == 4 }?.receptiveField != nil)
+    }
+
+    /// A transposed convolution widens the field and divides the jump by its stride (it used to be the identity).
+    @Test func transposedConvolutionInTheField() throws {
+        let model = try Sequential {
+            try Conv2d(1, 4, kernelSize: 2, stride: 2)
+            try ConvTranspose2d(4, 1, kernelSize: 2, stride: 2)
+        }
+        let s = try model.summary(inputShape: [1, 1, 8, 8])
+        #expect(s.rows[0].receptiveField?.size == [2, 2] && s.rows[0].receptiveField?.jump == [2, 2])
+        // Each output reads ⌈((2 − 1)·1 + 1)/2⌉ = 1 input unit: size 2, jump 2/2 = 1.
+        #expect(s.rows[1].receptiveField?.size == [2, 2] && s.rows[1].receptiveField?.jump == [1, 1])
+    }
 }

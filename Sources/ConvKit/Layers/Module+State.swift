@@ -50,6 +50,24 @@ extension Module {
         for (tensor, values) in updates { tensor.scalars = values }
     }
 
+    /// Copies every parameter and buffer of `other`, a module of the same architecture (a
+    /// snapshot of a model being trained, say), without a file round trip.
+    /// - Throws: `ConvKitError.shapeMismatch` naming the first name or shape that differs;
+    ///   nothing is changed then.
+    public func copyState(from other: any Module) throws {
+        let mine = namedState(), theirs = other.namedState()
+        guard mine.map(\.name) == theirs.map(\.name) else {
+            let missing = Set(theirs.map(\.name)).symmetricDifference(mine.map(\.name)).sorted().prefix(5)
+            throw ConvKitError.shapeMismatch(
+                op: "copyState", message: "\(typeName(other)) and \(typeName(self)) hold different state (\(missing.joined(separator: ", ")))")
+        }
+        for (a, b) in zip(mine, theirs) where a.entry.tensor.shape != b.entry.tensor.shape {
+            throw ConvKitError.shapeMismatch(
+                op: "copyState", message: "size mismatch for \(a.name): \(b.entry.tensor.shape) in the source, \(a.entry.tensor.shape) here")
+        }
+        for (a, b) in zip(mine, theirs) { a.entry.tensor.scalars = b.entry.tensor.scalars }
+    }
+
     /// Writes the state to a safetensors file atomically (see `SafeTensors.write`).
     public func save(to path: String, metadata: [String: String] = [:]) throws {
         try SafeTensors.write(stateDict(), metadata: metadata, to: path)

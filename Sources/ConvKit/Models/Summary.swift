@@ -220,11 +220,24 @@ struct ReceptiveField {
         let r = size.count
         func values(_ p: PerAxis?, _ fallback: [Int]) -> [Int] {
             guard let p else { return fallback }
-            return p.values.count == 1 ? Array(repeating: p.values[0], count: r) : p.values
+            return (try? p.resolved(rank: r, op: "summary", argument: "window", minimum: 0)) ?? fallback
         }
         switch m {
         case let c as Convolution:
             return window(kernel: c.kernelSize, stride: c.stride, dilation: c.dilation)
+        case let t as ConvTranspose2d where r == 2:
+            // Output o reads the inputs i with i·s + t·d − p = o: at most ⌈((k − 1)·d + 1)/s⌉ of
+            // them, neighbours in input units; outputs are j/s apart (rounded up when s does not divide j).
+            guard !isGlobal else { return self }
+            let k = Array(t.weight.shape.suffix(2)), s = values(t.stride, [1, 1]), d = values(t.dilation, [1, 1])
+            var f = self
+            for a in 0..<r {
+                let taps = ((k[a] - 1) * d[a] + 1 + s[a] - 1) / s[a]
+                guard let next = ReceptiveFieldRecurrence.step(size: size[a], jump: jump[a], kernel: taps, stride: 1, dilation: 1) else { return .global }
+                f.size[a] = next.size
+                f.jump[a] = Swift.max((jump[a] + s[a] - 1) / s[a], 1)
+            }
+            return f
         case let p as MaxPool:
             let k = values(p.kernelSize, [])
             return window(kernel: k, stride: values(p.stride, k), dilation: values(p.dilation, k))

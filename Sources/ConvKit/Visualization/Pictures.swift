@@ -31,15 +31,21 @@ public enum Pictures {
     /// The filters of a convolution (weight (K, C, kH, kW)) as a grid: one tile per filter
     /// (channels averaged, or RGB when C = 3 is not needed here), enlarged `scale` times.
     public static func filters(_ conv: Convolution, scale: Int = 8) throws -> Image {
+        try grid(try filterMaps(conv), scale: scale, shared: true)
+    }
+
+    /// Each filter of a 2-D convolution (weight (K, C, kH, kW)) as one (kH, kW) map, its input
+    /// channels averaged: what the pictures and the lab's digit page show.
+    /// - Throws: `ConvKitError.shapeMismatch` for a convolution of another rank.
+    public static func filterMaps(_ conv: Convolution) throws -> [Tensor] {
         let w = conv.weight
-        guard w.rank == 4 else { throw ConvKitError.shapeMismatch(op: "Pictures.filters", message: "expected a 2-D convolution") }
+        guard w.rank == 4 else { throw ConvKitError.shapeMismatch(op: "Pictures.filters", message: "expected a 2-D convolution, got weight \(w.shape)") }
         let (k, c, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
-        let maps = (0..<k).map { f in
+        return (0..<k).map { f in
             Tensor(uncheckedShape: [kh, kw], scalars: (0..<(kh * kw)).map { i in
                 (0..<c).reduce(0) { $0 + w.scalars[((f * c) + $1) * kh * kw + i] } / Float(c)
             })
         }
-        return try grid(maps, scale: scale, shared: true)
     }
 
     /// The feature maps of one sample (C, H, W) or (1, C, H, W) as a grid.
