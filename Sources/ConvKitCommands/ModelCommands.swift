@@ -37,58 +37,64 @@ struct Summary: ParsableCommand {
 
 /// Where training and evaluation data come from.
 struct DataOptions: ParsableArguments {
-    @Option(help: "mnist (bundled subset unless --data-dir), cifar10, or folder (class per subfolder).") var dataset = "mnist"
+    @Option(help: "mnist (bundled subset unless --data-dir), cifar10, or folder (class per subfolder).") var dataset: String?
     @Option(help: "Folder with the data (MNIST IDX files, cifar-10-batches-bin, or an image folder).") var dataDir: String?
     @Option(parsing: .unconditional, help: "Use only the first N samples of each split.") var limit: Int?
     @Option(help: "Keep only these classes, relabelled 0, 1, … (e.g. 0,1 for MNIST's zeros and ones).") var classes: String?
-    @Option(parsing: .unconditional, help: "Shrink images by this factor with average pooling (2: 28×28 → 14×14).") var downsample = 1
+    @Option(parsing: .unconditional, help: "Shrink images by this factor with average pooling (2: 28×28 → 14×14).") var downsample: Int?
+    @Option(parsing: .unconditional, help: "For a folder without train/ and test/: hold out this fraction (e.g. 0.2) as the test set.")
+    var valSplit: Float?
 
-    func load(_ split: MNIST.Split, channels: Int) throws -> ImageDataset {
-        var data: ImageDataset
-        switch dataset.lowercased() {
-        case "mnist":
-            data = try dataDir.map { try MNIST.load(folder: $0, split: split) } ?? MNIST.bundled(split)
-        case "cifar10":
-            guard let dataDir else { throw ValidationError("--dataset cifar10 needs --data-dir (see `convkit download cifar10`)") }
-            data = try CIFAR10.load(folder: dataDir, split: split)
-        case "folder":
-            guard let dataDir else { throw ValidationError("--dataset folder needs --data-dir with one subfolder per class") }
-            let sub = (dataDir as NSString).appendingPathComponent(split.rawValue)
-            data = try ImageDataset(imageFolder: FileManager.default.fileExists(atPath: sub) ? sub : dataDir, channels: channels)
-        default:
-            throw ValidationError("--dataset must be mnist, cifar10 or folder, got '\(dataset)'")
-        }
-        if let classes { data = try data.selecting(classes: try integerList(classes, "--classes")) }
-        data = try data.downsampled(by: downsample)
-        return try limit.map { try data.prefix($0) } ?? data
+    init() {}
+
+    init(_ s: TrainSettings) {
+        (dataset, dataDir, limit, classes, downsample, valSplit) = (s.dataset, s.dataDir, s.limit, s.classes, s.downsample, s.valSplit)
     }
-}
 
-/// How inputs were normalised, stored with the weights so eval and predict repeat it.
-struct InputNormalization {
-    var mean: [Float], std: [Float]
-    static func `default`(for dataset: String) -> InputNormalization? {
-        switch dataset.lowercased() {
-        case "mnist": InputNormalization(mean: [MNIST.normalization.mean], std: [MNIST.normalization.std])
-        case "cifar10": InputNormalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
+    /// The dataset's usual normalisation (none for image folders).
+    var defaultNormalization: (mean: [Float], std: [Float])? {
+        switch (dataset ?? "mnist").lowercased() {
+        case "mnist": ([MNIST.normalization.mean], [MNIST.normalization.std])
+        case "cifar10": (CIFAR10.normalization.mean, CIFAR10.normalization.std)
         default: nil
         }
     }
-    var metadata: [String: String] {
-        ["convkit.mean": mean.map { "\($0)" }.joined(separator: ","), "convkit.std": std.map { "\($0)" }.joined(separator: ",")]
-    }
-    init(mean: [Float], std: [Float]) { (self.mean, self.std) = (mean, std) }
-    init?(metadata: [String: String]) {
-        guard let m = metadata["convkit.mean"], let s = metadata["convkit.std"] else { return nil }
-        mean = m.split(separator: ",").compactMap { Float($0) }
-        std = s.split(separator: ",").compactMap { Float($0) }
-    }
-}
 
-/// The normalisation saved with weights (none when the file has none).
-func savedNormalization(_ weights: String?) throws -> InputNormalization? {
-    guard let weights else { return nil }
-    return InputNormalization(metadata: try SafeTensors(contentsOf: weights).metadata)
+    /// The training and test splits. An image folder with `train/` and `test/` subfolders uses
+    /// them; one without needs `--val-split`, so that a model is never tested on its training data.
+    func loadSplits(channels: Int) throws -> (train: ImageDataset, test: ImageDataset) {
+        var (train, test): (ImageDataset, ImageDataset)
+        switch (dataset ?? "mnist").lowercased() {
+        case "mnist":
+            (train, test) = try (dataDir.map { try MNIST.load(folder: $0, split: .train) } ?? MNIST.bundled(.train),
+                                 dataDir.map { try MNIST.load(folder: $0, split: .test) } ?? MNIST.bundled(.test))
+        case "cifar10":
+            guard let dataDir else { throw ValidationError("--dataset cifar10 needs --data-dir (see `convkit download cifar10`)") }
+            (train, test) = (try CIFAR10.load(folder: dataDir, split: .train), try CIFAR10.load(folder: dataDir, split: .test))
+        case "folder":
+            guard let dataDir else { throw ValidationError("--dataset folder needs --data-dir with one subfolder per class") }
+            let root = URL(fileURLWithPath: dataDir)
+            let (trainDir, testDir) = (root.appendingPathComponent("train").path, root.appendingPathComponent("test").path)
+            if FileManager.default.fileExists(atPath: trainDir) && FileManager.default.fileExists(atPath: testDir) {
+                guard valSplit == nil else { throw ValidationError("--val-split is for a folder without train/ and test/; \(dataDir) has both") }
+                (train, test) = (try ImageDataset(imageFolder: trainDir, channels: channels), try ImageDataset(imageFolder: testDir, channels: channels))
+            } else {
+                guard let valSplit else {
+                    throw ValidationError("\(dataDir) has no train/ and test/ subfolders; give --val-split 0.2 to hold out a fifth as the test set")
+                }
+                (train, test) = try ImageDataset(imageFolder: dataDir, channels: channels).split(holdOut: valSplit, seed: 0)
+            }
+        default:
+            throw ValidationError("--dataset must be mnist, cifar10 or folder, got '\((dataset ?? "").prefix(40))'")
+        }
+        if let classes {
+            let selected = try integerList(classes, "--classes")
+            (train, test) = (try train.selecting(classes: selected), try test.selecting(classes: selected))
+        }
+        (train, test) = (try train.downsampled(by: downsample ?? 1), try test.downsampled(by: downsample ?? 1))
+        if let limit { (train, test) = (try train.prefix(limit), try test.prefix(limit)) }
+        return (train, test)
+    }
 }
 
 /// "0,1,5" → [0, 1, 5] (a list of class indices; at most 10,000).

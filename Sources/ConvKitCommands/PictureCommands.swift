@@ -6,14 +6,18 @@ struct Visualize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Feature maps, first-layer filters and activation maximisation as PNG grids.",
         discussion: "Example: convkit visualize --weights course-cnn.safetensors --image digit.png --maximize 8 -o pictures")
-    @Argument(help: "A zoo model with sequential top-level layers (course-cnn, lenet5, …).") var model = "course-cnn"
+    @Argument(help: "A zoo model with sequential top-level layers (course-cnn, lenet5, …; default: the weights', else course-cnn).") var model: String?
     @Option(help: "Weights (safetensors); random initialisation without.") var weights: String?
     @Option(help: "Input PNG (default: the first bundled test digit).") var image: String?
     @Option(parsing: .unconditional, help: "Also render what the first N channels of the last conv layer respond to most (0…64).") var maximize = 0
     @Option(name: .shortAndLong, help: "Output folder.") var output: String
 
     func run() throws {
-        let (entry, net) = try loadModel(model, weights: weights)
+        let (entry, net, info): (Zoo.Entry, Sequential, ModelInfo?)
+        if let weights { (entry, net, info) = try Zoo.load(weights: weights, model: model) } else {
+            entry = try Zoo.entry(model ?? "course-cnn")
+            (net, info) = (try entry.build(), nil)
+        }
         let input: Tensor
         if let image {
             input = try PNG.read(path: image).withChannels(entry.inputShape[0]).resized(width: entry.inputShape[2], height: entry.inputShape[1]).tensor
@@ -21,9 +25,7 @@ struct Visualize: ParsableCommand {
             input = try MNIST.bundled(.test).image(0)
         }
         var x = input
-        if let n = try savedNormalization(weights) {
-            x = try ImageDataset.normalize(x, mean: n.mean, std: n.std)
-        }
+        if let mean = info?.mean, let std = info?.std { x = try ImageDataset.normalize(x, mean: mean, std: std) }
         let written = try writeNetworkPictures(net, input: x, folder: output, maximize: maximize)
         print(written.joined(separator: "\n"))
     }
@@ -104,8 +106,8 @@ struct Demo: ParsableCommand {
             try write(try Image(ImageFilter.displayScaled(try ImageFilter.apply(kernel, to: photo, padding: 1))), "camera-\(kernel.rawValue).png")
         }
         let weights = (output as NSString).appendingPathComponent("course-cnn.safetensors")
-        try model.save(to: weights, metadata: InputNormalization(mean: [MNIST.normalization.mean], std: [MNIST.normalization.std]).metadata
-                        .merging(["convkit.model": "course-cnn"]) { a, _ in a })
+        try model.save(to: weights, metadata: ModelInfo(model: "course-cnn", classNames: train.classNames, inputShape: train.sampleShape,
+                                                       mean: [MNIST.normalization.mean], std: [MNIST.normalization.std]).metadata)
         written.append(weights)
         print("wrote:\n  " + written.joined(separator: "\n  "))
         print("(accuracy.png: blue = training, orange = test accuracy per epoch)")

@@ -41,14 +41,6 @@ func floats(_ text: String, _ name: String) throws -> [Float] {
     return matrix[0]
 }
 
-/// Loads a zoo model, optionally with weights.
-func loadModel(_ name: String, classes: Int? = nil, inputChannels: Int? = nil, weights: String?) throws -> (Zoo.Entry, Sequential) {
-    let entry = try Zoo.entry(name)
-    let model = try entry.build(classes: classes, inputChannels: inputChannels)
-    if let weights { try model.load(from: weights) }
-    return (entry, model)
-}
-
 /// Rows of text in aligned columns (first column left, others right).
 func table(_ rows: [[String]]) -> String {
     let widths = (0..<(rows.map(\.count).max() ?? 0)).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }

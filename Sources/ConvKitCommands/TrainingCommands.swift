@@ -2,33 +2,91 @@ import ArgumentParser
 import ConvKit
 import Foundation
 
-/// Optimizer and schedule options for `train` and `demo`.
+/// Everything `train` was asked, saved with its checkpoints and weights (metadata
+/// `convkit.train`, JSON) so that `--resume`, `eval` and `predict` repeat it without flags.
+/// nil means "not given": on `--resume` the checkpoint's value is used, and a given value
+/// that differs from it is an error rather than a silent change of run.
+struct TrainSettings: Codable, Equatable {
+    var model: String?
+    var optimizer: String?, learningRate: Float?, momentum: Float?, weightDecay: Float?, schedule: String?, clip: Float?
+    var batchSize: Int?, seed: UInt64?, cropPadding: Int?, flip: Bool?
+    var dataset: String?, dataDir: String?, limit: Int?, classes: String?, downsample: Int?, valSplit: Float?
+    /// Set in what `train` saves: every value is then the run's (nil meaning "none"), so any
+    /// given value that differs, even from nil, changes the run.
+    var recorded: Bool?
+
+    static let key = "convkit.train"
+
+    /// These settings with every default filled in, marked as a run's record.
+    var record: TrainSettings {
+        var s = self
+        s.model = s.model ?? "course-cnn"; s.optimizer = s.optimizer ?? "adam"; s.learningRate = s.learningRate ?? 1e-3
+        s.momentum = s.momentum ?? 0.9; s.weightDecay = s.weightDecay ?? 0; s.schedule = s.schedule ?? "constant"
+        s.batchSize = s.batchSize ?? 64; s.seed = s.seed ?? 0; s.cropPadding = s.cropPadding ?? 0; s.flip = s.flip ?? false
+        s.dataset = s.dataset ?? "mnist"; s.downsample = s.downsample ?? 1
+        s.recorded = true
+        return s
+    }
+
+    init(metadata: [String: String]) throws {
+        guard let text = metadata[Self.key] else { self.init(); return }
+        do { self = try JSONDecoder().decode(TrainSettings.self, from: Data(text.utf8)) } catch {
+            throw ValidationError("the file's \(Self.key) metadata is not valid: \(error)")
+        }
+    }
+
+    init() {}
+
+    var metadata: [String: String] { [Self.key: String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self)] }
+
+    /// `given` where set, else `saved`; a value set in both that differs is an error naming the option.
+    static func merged(given: TrainSettings, saved: TrainSettings, source: String) throws -> TrainSettings {
+        var result = given
+        func take<T: Equatable>(_ key: WritableKeyPath<TrainSettings, T?>, _ option: String) throws {
+            if let g = given[keyPath: key], saved[keyPath: key] != g, saved[keyPath: key] != nil || saved.recorded == true {
+                let was = saved[keyPath: key].map { "\($0)" } ?? "none"
+                throw ValidationError("\(option) \(g) conflicts with \(was) in \(source); leave it out to continue that run, or start a new one")
+            }
+            result[keyPath: key] = given[keyPath: key] ?? saved[keyPath: key]
+        }
+        try take(\.model, "the model"); try take(\.optimizer, "--optimizer"); try take(\.learningRate, "--lr")
+        try take(\.momentum, "--momentum"); try take(\.weightDecay, "--weight-decay"); try take(\.schedule, "--schedule")
+        try take(\.clip, "--clip"); try take(\.batchSize, "--batch-size"); try take(\.seed, "--seed")
+        try take(\.cropPadding, "--crop-padding"); try take(\.flip, "--flip"); try take(\.dataset, "--dataset")
+        try take(\.dataDir, "--data-dir"); try take(\.limit, "--limit"); try take(\.classes, "--classes")
+        try take(\.downsample, "--downsample"); try take(\.valSplit, "--val-split")
+        return result
+    }
+
+    func makeOptimizer(_ parameters: [Tensor]) throws -> any Optimizer {
+        let rate = learningRate ?? 1e-3, decay = weightDecay ?? 0
+        switch (optimizer ?? "adam").lowercased() {
+        case "adam": return try Adam(parameters: parameters, learningRate: rate, weightDecay: decay)
+        case "adamw": return try AdamW(parameters: parameters, learningRate: rate, weightDecay: decay == 0 ? 0.01 : decay)
+        case "sgd": return try SGD(parameters: parameters, learningRate: rate, momentum: momentum ?? 0.9, weightDecay: decay)
+        default: throw ValidationError("--optimizer must be adam, adamw or sgd, got '\((optimizer ?? "").prefix(40))'")
+        }
+    }
+
+    func makeSchedule(totalSteps: Int) throws -> LearningRateSchedule {
+        switch (schedule ?? "constant").lowercased() {
+        case "constant": return .constant
+        case "cosine": return .cosine(totalSteps: totalSteps)
+        case "step": return .step(stepSize: Swift.max(totalSteps / 3, 1), gamma: 0.1)
+        case "onecycle": return .oneCycle(maxRate: learningRate ?? 1e-3, totalSteps: totalSteps)
+        default: throw ValidationError("--schedule must be constant, cosine, step or onecycle, got '\((schedule ?? "").prefix(40))'")
+        }
+    }
+}
+
+/// Optimizer and schedule options for `train`.
 struct OptimizerOptions: ParsableArguments {
-    @Option(help: "adam, adamw or sgd.") var optimizer = "adam"
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate.") var learningRate: Float = 1e-3
-    @Option(parsing: .unconditional, help: "SGD momentum.") var momentum: Float = 0.9
-    @Option(parsing: .unconditional, help: "Weight decay.") var weightDecay: Float = 0
-    @Option(help: "constant, cosine, step (×0.1 every third of the run) or onecycle.") var schedule = "constant"
+    @Option(help: "adam, adamw or sgd (default adam).") var optimizer: String?
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate (default 0.001).") var learningRate: Float?
+    @Option(parsing: .unconditional, help: "SGD momentum (default 0.9).") var momentum: Float?
+    @Option(parsing: .unconditional, help: "Weight decay (default 0; 0.01 for adamw).") var weightDecay: Float?
+    @Option(help: "constant, cosine, step (×0.1 every third of the run) or onecycle (default constant).") var schedule: String?
     @Option(parsing: .unconditional, help: "Clip gradients to this global norm.") var clip: Float?
-
-    func make(_ parameters: [Tensor]) throws -> any Optimizer {
-        switch optimizer.lowercased() {
-        case "adam": try Adam(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
-        case "adamw": try AdamW(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay == 0 ? 0.01 : weightDecay)
-        case "sgd": try SGD(parameters: parameters, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
-        default: throw ValidationError("--optimizer must be adam, adamw or sgd, got '\(optimizer)'")
-        }
-    }
-
-    func schedule(totalSteps: Int) throws -> LearningRateSchedule {
-        switch schedule.lowercased() {
-        case "constant": .constant
-        case "cosine": .cosine(totalSteps: totalSteps)
-        case "step": .step(stepSize: Swift.max(totalSteps / 3, 1), gamma: 0.1)
-        case "onecycle": .oneCycle(maxRate: learningRate, totalSteps: totalSteps)
-        default: throw ValidationError("--schedule must be constant, cosine, step or onecycle, got '\(schedule)'")
-        }
-    }
 }
 
 struct Train: ParsableCommand {
@@ -37,35 +95,58 @@ struct Train: ParsableCommand {
         discussion: """
             Examples: convkit train --epochs 5 -o course-cnn.safetensors          (course CNN, bundled MNIST)
                       convkit train lenet5 --optimizer sgd --lr 0.05 --schedule cosine --checkpoint run.ckpt
-                      convkit train --resume run.ckpt --epochs 10
+                      convkit train --resume run.ckpt --epochs 10                (same model, data and optimizer as the run)
+            Weights and checkpoints record the model, classes, input shape, normalisation and these options, so
+            `--resume`, `eval` and `predict` need no repeated flags; a flag that contradicts the checkpoint is an error.
             """)
-    @Argument(help: "A zoo model (default: the course CNN).") var model = "course-cnn"
+    @Argument(help: "A zoo model (default: the course CNN, or the checkpoint's).") var model: String?
     @OptionGroup var data: DataOptions
     @OptionGroup var optimization: OptimizerOptions
     @Option(parsing: .unconditional, help: "Epochs to reach (counting those of a resumed checkpoint).") var epochs = 5
-    @Option(parsing: .unconditional, help: "Batch size.") var batchSize = 64
-    @Option(parsing: .unconditional, help: "Seed for initialisation, shuffling and augmentation.") var seed: UInt64 = 0
-    @Option(parsing: .unconditional, help: "Augmentation: crop padding in pixels (0 = none).") var cropPadding = 0
-    @Flag(help: "Random horizontal flips.") var flip = false
+    @Option(parsing: .unconditional, help: "Batch size (default 64).") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Seed for initialisation, shuffling and augmentation (default 0).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Augmentation: crop padding in pixels (default 0 = none).") var cropPadding: Int?
+    @Flag(inversion: .prefixedNo, help: "Random horizontal flips (default off).") var flip: Bool?
     @Option(help: "Write a checkpoint here after every epoch.") var checkpoint: String?
     @Option(help: "Resume from this checkpoint.") var resume: String?
     @Option(name: .shortAndLong, help: "Write the trained weights here.") var output: String?
     @Flag(help: "Print the epoch records as JSON (with the process's resident memory after each epoch).") var json = false
 
+    var given: TrainSettings {
+        var s = TrainSettings()
+        (s.model, s.optimizer, s.learningRate, s.momentum, s.weightDecay, s.schedule, s.clip) =
+            (model?.lowercased(), optimization.optimizer?.lowercased(), optimization.learningRate, optimization.momentum,
+             optimization.weightDecay, optimization.schedule?.lowercased(), optimization.clip)
+        (s.batchSize, s.seed, s.cropPadding, s.flip) = (batchSize, seed, cropPadding, flip)
+        (s.dataset, s.dataDir, s.limit, s.classes, s.downsample, s.valSplit) =
+            (data.dataset?.lowercased(), data.dataDir, data.limit, data.classes, data.downsample, data.valSplit)
+        return s
+    }
+
     func run() throws {
         // Output paths first: a typo in -o must not cost a training run.
         for path in [output, checkpoint].compactMap({ $0 }) { try checkWritable(path) }
-        let entry = try Zoo.entry(model)
-        let normalization = InputNormalization.default(for: data.dataset)
+        let saved = try resume.map { try TrainSettings(metadata: try SafeTensors(contentsOf: $0).metadata) } ?? TrainSettings()
+        let settings = try TrainSettings.merged(given: given, saved: saved, source: resume ?? "the checkpoint")
+        let entry = try Zoo.entry(settings.model ?? "course-cnn")
+        let options = DataOptions(settings)
+        let normalization = options.defaultNormalization
         func prepare(_ d: ImageDataset) throws -> ImageDataset { try normalization.map { try d.normalized(mean: $0.mean, std: $0.std) } ?? d }
-        let train = try prepare(try data.load(.train, channels: entry.inputShape[0]))
-        let test = try prepare(try data.load(.test, channels: entry.inputShape[0]))
-        let net = try entry.build(classes: train.classCount, inputChannels: train.sampleShape[0], seed: seed)
-        let optimizer = try optimization.make(net.parameters)
-        let trainer = try Trainer(model: net, optimizer: optimizer, batchSize: batchSize, seed: seed,
-                                  maxGradientNorm: optimization.clip,
-                                  augmentation: Augmentation(cropPadding: cropPadding, horizontalFlip: flip))
-        trainer.schedule = try optimization.schedule(totalSteps: try trainer.totalSteps(epochs: epochs, samples: train.count))
+        let (rawTrain, rawTest) = try options.loadSplits(channels: entry.inputShape[0])
+        let (train, test) = (try prepare(rawTrain), try prepare(rawTest))
+        let net = try entry.build(classes: train.classCount, inputChannels: train.sampleShape[0], seed: settings.seed ?? 0)
+        // One sample through the model first: images of a size the model cannot take are named, not a shape error deep in a layer.
+        do { _ = try withGradientsDisabled { try net(train.batch(0..<1).images) } } catch {
+            throw ValidationError("the images are \(train.sampleShape.map(String.init).joined(separator: "×")) (C×H×W) but \(entry.name) "
+                                  + "takes \(entry.inputShape.map(String.init).joined(separator: "×")); resize them or pick another model (\(error))")
+        }
+        let trainer = try Trainer(model: net, optimizer: try settings.makeOptimizer(net.parameters), batchSize: settings.batchSize ?? 64,
+                                  seed: settings.seed ?? 0, maxGradientNorm: settings.clip,
+                                  augmentation: Augmentation(cropPadding: settings.cropPadding ?? 0, horizontalFlip: settings.flip ?? false))
+        trainer.schedule = try settings.makeSchedule(totalSteps: try trainer.totalSteps(epochs: epochs, samples: train.count))
+        let info = ModelInfo(model: entry.name, classNames: train.classNames, inputShape: train.sampleShape,
+                             mean: normalization?.mean, std: normalization?.std)
+        let metadata = info.metadata.merging(settings.record.metadata) { a, _ in a }
         if let resume { try trainer.resume(from: resume) }
         let progress = ProgressBar.terminal()
         var records: [EpochRecord] = [], resident: [Int] = []
@@ -74,12 +155,10 @@ struct Train: ParsableCommand {
             if case let .epoch(r) = event {
                 records.append(r)
                 resident.append(ProcessMemory.residentBytes() ?? 0)
-                if let checkpoint { try trainer.saveCheckpoint(to: checkpoint) }
+                if let checkpoint { try trainer.saveCheckpoint(to: checkpoint, metadata: metadata) }
             }
         }
-        if let output {
-            try net.save(to: output, metadata: (normalization?.metadata ?? [:]).merging(["convkit.model": entry.name]) { a, _ in a })
-        }
+        if let output { try net.save(to: output, metadata: metadata) }
         if json {
             struct Row: Encodable { let epoch: Int, loss: Float, testAccuracy: Float?, residentMB: Double }
             print(try jsonText(zip(records, resident).map { r, bytes in
@@ -96,25 +175,37 @@ struct Train: ParsableCommand {
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Accuracy, per-class accuracy and confusion matrix of weights on a test set.",
-        discussion: "Example: convkit eval course-cnn --weights course-cnn.safetensors   (weights saved by ConvKit or by PyTorch)")
-    @Argument(help: "A zoo model.") var model = "course-cnn"
+        discussion: """
+            Example: convkit eval --weights course-cnn.safetensors   (weights saved by ConvKit or by PyTorch)
+            Weights saved by `convkit train` know their model, classes, data and normalisation; for others give the model.
+            """)
+    @Argument(help: "A zoo model (default: the one the weights name, else course-cnn).") var model: String?
     @Option(help: "Weights (safetensors, PyTorch state_dict names).") var weights: String
     @OptionGroup var data: DataOptions
     @Flag(help: "Do not normalise inputs (for weights trained on raw [0, 1] pixels).") var raw = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let entry = try Zoo.entry(model)
-        var test = try data.load(.test, channels: entry.inputShape[0])
-        if !raw, let n = try savedNormalization(weights) ?? InputNormalization.default(for: data.dataset) {
+        // The training run's data (dataset, folder, classes, downsampling, hold-out) unless given
+        // here: evaluating on other data is allowed; --limit is this run's own.
+        let saved = try TrainSettings(metadata: try SafeTensors(contentsOf: weights).metadata)
+        var options = data
+        options.dataset = data.dataset ?? saved.dataset
+        options.dataDir = data.dataDir ?? saved.dataDir
+        options.classes = data.classes ?? saved.classes
+        options.downsample = data.downsample ?? saved.downsample
+        options.valSplit = data.valSplit ?? saved.valSplit
+        let (entry, net, info) = try Zoo.load(weights: weights, model: model)
+        var test = try options.loadSplits(channels: info?.inputShape.first ?? entry.inputShape[0]).test
+        if !raw, let n = info.flatMap({ i in i.mean.map { (mean: $0, std: i.std ?? []) } }) ?? options.defaultNormalization {
             test = try test.normalized(mean: n.mean, std: n.std)
         }
-        let (_, net) = try loadModel(model, classes: test.classCount, inputChannels: test.sampleShape[0], weights: weights)
         let result = try Trainer.evaluate(net, on: test)
+        let names = info?.classesKnown == true ? info!.classNames : test.classNames
         try output.emit(result) {
             String(format: "accuracy %.2f%% (%d samples), loss %.4f\n", result.accuracy * 100, result.count, result.loss)
-                + "per class: " + zip(test.classNames, result.perClassAccuracy).map { "\($0) \(String(format: "%.1f", $1 * 100))%" }.joined(separator: ", ")
-                + "\n" + result.confusionTable(classNames: test.classNames)
+                + "per class: " + zip(names, result.perClassAccuracy).map { "\($0) \(String(format: "%.1f", $1 * 100))%" }.joined(separator: ", ")
+                + "\n" + result.confusionTable(classNames: names)
         }
     }
 }
@@ -122,26 +213,24 @@ struct Evaluate: ParsableCommand {
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Top-k classes with probabilities for an image.",
-        discussion: "Example: convkit predict digit.png --weights course-cnn.safetensors --top 3")
+        discussion: "Example: convkit predict digit.png --weights course-cnn.safetensors --top 3   (class names and normalisation come with the weights)")
     @Argument(help: "A PNG image (resized and converted to the model's input).") var image: String
-    @Option(help: "A zoo model.") var model = "course-cnn"
+    @Option(help: "A zoo model (default: the one the weights name, else course-cnn).") var model: String?
     @Option(help: "Weights (safetensors).") var weights: String
     @Option(parsing: .unconditional, help: "How many classes to show.") var top = 3
-    @Option(help: "Class names, comma-separated (default: 0, 1, …).") var classNames: String?
+    @Option(help: "Class names, comma-separated (default: the weights' names, else 0, 1, …).") var classNames: String?
     @Flag(help: "Invert gray levels (dark digit on light paper → MNIST's light on dark).") var invert = false
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let (entry, net) = try loadModel(model, weights: weights)
-        net.eval()
-        var picture = try PNG.read(path: image).withChannels(entry.inputShape[0]).resized(width: entry.inputShape[2], height: entry.inputShape[1])
+        let (entry, net, info) = try Zoo.load(weights: weights, model: model)
+        let shape = info?.inputShape ?? entry.inputShape
+        var picture = try PNG.read(path: image).withChannels(shape[0]).resized(width: shape[2], height: shape[1])
         if invert { picture.pixels = picture.pixels.map { 1 - $0 } }
         var x = picture.tensor
-        if let n = try savedNormalization(weights) {
-            x = try ImageDataset.normalize(x, mean: n.mean, std: n.std)
-        }
+        if let mean = info?.mean, let std = info?.std { x = try ImageDataset.normalize(x, mean: mean, std: std) }
         let probabilities = try withGradientsDisabled { try net(try x.unsqueezed(axis: 0)).softmax(axis: 1) }.scalars
-        let names = classNames?.split(separator: ",").map(String.init) ?? []
+        let names = classNames?.split(separator: ",").map(String.init) ?? (info?.classesKnown == true ? info!.classNames : [])
         let ranked = try rankedClasses(probabilities, names: names, top: top)
         try output.emit(ranked) {
             ranked.map { String(format: "%@  %.2f%%", $0.name, $0.probability * 100) }.joined(separator: "\n")

@@ -97,4 +97,37 @@ import Testing
         let json = try CLI.run(["conv1d", "--signal", "1,2,3,4,5", "--kernel", "1,0,-1", "--json"])
         #expect(json.stdout.contains(#""output":[[-2,-2,-2]]"#) && json.stdout.contains(#""sums":[-2,-2,-2]"#), "\(json.stdout)")
     }
+
+    /// Weights and checkpoints carry model, classes, data and normalisation (issue 16): `eval`,
+    /// `predict` and `--resume` need no repeated flags, and a flag that contradicts them is an error.
+    @Test func weightsAndCheckpointsCarryTheirRun() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let train = try CLI.run(["train", "lenet5", "--classes", "3,5", "--limit", "200", "--epochs", "1", "--checkpoint", "run.ckpt",
+                                 "-o", "w.safetensors"], in: dir)
+        #expect(train.status == 0, "\(train.stderr)")
+        let eval = try CLI.run(["eval", "--weights", "w.safetensors", "--limit", "50"], in: dir)
+        #expect(eval.status == 0 && eval.stdout.contains("per class: 3 ") && eval.stdout.contains(", 5 "), "\(eval.stdout)\(eval.stderr)")
+        _ = try CLI.run(["filter", "camera", "--kernel", "box", "-o", "photo.png"], in: dir)
+        let predict = try CLI.run(["predict", "photo.png", "--weights", "w.safetensors", "--top", "5"], in: dir)
+        let names = predict.stdout.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" }
+        #expect(predict.status == 0 && Set(names) == ["3", "5"], "two classes named as trained: \(predict.stdout)\(predict.stderr)")
+        // The help's own example: resume with nothing but the checkpoint.
+        let resumed = try CLI.run(["train", "--resume", "run.ckpt", "--epochs", "2"], in: dir)
+        #expect(resumed.status == 0 && resumed.stdout.contains("after 2 epochs"), "\(resumed.stdout)\(resumed.stderr)")
+        try expectCleanFailure(["train", "--resume", "run.ckpt", "--epochs", "3", "--lr", "0.5"], mentions: "--lr 0.5 conflicts with 0.001", in: dir)
+        try expectCleanFailure(["train", "course-cnn", "--resume", "run.ckpt", "--epochs", "3"], mentions: "the model course-cnn conflicts with lenet5", in: dir)
+        try expectCleanFailure(["eval", "course-cnn", "--weights", "w.safetensors"], mentions: "holds weights for 'lenet5'", in: dir)
+        // A folder without train/ and test/ is never silently tested on its training images.
+        for c in ["a", "b"] {
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("f/\(c)"), withIntermediateDirectories: true)
+            for i in 0..<3 { _ = try CLI.run(["filter", "checkerboard", "--kernel", "box", "--stride", "2", "--padding", "1", "-o", "f/\(c)/\(i).png"], in: dir) }
+        }
+        try expectCleanFailure(["train", "lenet5", "--dataset", "folder", "--data-dir", "f"], mentions: "give --val-split", in: dir)
+        try expectCleanFailure(["train", "tiny-vgg", "--dataset", "folder", "--data-dir", "f", "--val-split", "0.4"],
+                               mentions: "the images are 3×32×32 (C×H×W) but tiny-vgg takes 3×64×64", in: dir)
+        let split = try CLI.run(["train", "lenet5-classic", "--dataset", "folder", "--data-dir", "f", "--val-split", "0.4",
+                                 "--epochs", "1"], in: dir)
+        #expect(split.status == 0, "\(split.stderr)")
+    }
 }

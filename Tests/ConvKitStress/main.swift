@@ -59,6 +59,12 @@ let kernelNames = NamedKernel.allCases.map(\.rawValue) + ["sobel-q", "", "<b>x</
 let modelNames = Zoo.entries.map(\.name).filter { !["vgg16", "vgg19", "densenet121", "convnext_tiny", "efficientnet_b0", "resnet50"].contains($0) }
     + ["resnet19", "", "../x", "COURSE-CNN"]
 let imageNames = ["camera", "checkerboard", "missing.png", "", "/dev/null", "/", "chelsea"]
+/// Commands that train or evaluate get small models and small valid amounts of work (their
+/// large valid values — a ResNet epoch on 4,000 digits — are slow, not wrong; the limits
+/// themselves are tested with every boundary value).
+let smallModels = ["scratch-cnn", "course-cnn", "lenet5", "lenet5-classic", "tiny-vgg", "resnet19", "", "COURSE-CNN"]
+let epochValues = ["0", "-1", "1", "2", "1000001", "9223372036854775807", "-9223372036854775808", "nan", "", "1e308", "abc"]
+let limitValues = ["0", "-1", "1", "16", "64", "", "nan", "1e308", "abc", "-9223372036854775808"]
 
 func pick<T>(_ values: [T]) -> T { values[Int(random.next() % UInt64(values.count))] }
 func chance(_ p: Double) -> Bool { Double(random.next() % 10_000) / 10_000 < p }
@@ -89,15 +95,15 @@ let commands: [(name: String, positional: Value?, options: [(String, Value)], ch
      [("--stride", ["4", "8"])]),
     ("summary", .model, [("--input", .axis), ("--classes", .integer), ("--json", .flag)], []),
     ("models", nil, [("--json", .flag)], []),
-    ("train", .model, [("--epochs", .integer), ("--batch-size", .integer), ("--limit", .integer), ("--lr", .float), ("--momentum", .float),
+    ("train", .text(smallModels), [("--epochs", .text(epochValues)), ("--batch-size", .integer), ("--limit", .text(limitValues)), ("--lr", .float), ("--momentum", .float),
                        ("--optimizer", .text(["adam", "sgd", "adamw", "lion"])), ("--schedule", .text(["constant", "cosine", "step", "onecycle", "x"])),
                        ("--clip", .float), ("--crop-padding", .integer), ("--seed", .integer), ("--classes", .text(["0,1", "0,0", "99", "", "0,1,2,3,4,5,6,7,8,9"])),
                        ("--downsample", .integer), ("-o", .text(["w.safetensors", "missing/w.safetensors", "."])), ("--json", .flag)],
      [("--limit", ["16", "64"]), ("--epochs", ["1"])]),
-    ("eval", .model, [("--weights", .text(["w.safetensors", "missing.safetensors", "/dev/null", ""])), ("--limit", .integer), ("--json", .flag)],
+    ("eval", .text(smallModels), [("--weights", .text(["w.safetensors", "missing.safetensors", "/dev/null", ""])), ("--limit", .text(limitValues)), ("--json", .flag)],
      [("--limit", ["8", "100"])]),
-    ("predict", .image, [("--model", .model), ("--weights", .text(["w.safetensors", "missing.safetensors"])), ("--top", .integer), ("--json", .flag)], []),
-    ("visualize", .model, [("--weights", .text(["w.safetensors", "missing.safetensors"])), ("--maximize", .integer), ("-o", .text(["pics", "", "missing/pics"]))],
+    ("predict", .image, [("--model", .text(smallModels)), ("--weights", .text(["w.safetensors", "missing.safetensors"])), ("--top", .integer), ("--json", .flag)], []),
+    ("visualize", .text(smallModels), [("--weights", .text(["w.safetensors", "missing.safetensors"])), ("--maximize", .integer), ("-o", .text(["pics", "", "missing/pics"]))],
      [("--maximize", ["0", "1"])]),
     ("demo", nil, [("--seed", .integer)], [("--epochs", ["0", "-1", "nan", "", "99999999999"])]),
 ]

@@ -4,6 +4,8 @@ import Foundation
 /// then 1,024 red, 1,024 green and 1,024 blue bytes of a 32×32 image.
 public enum CIFAR10 {
     public static let classNames = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    /// The per-channel mean and standard deviation of the training images (RGB), as commonly used.
+    public static let normalization: (mean: [Float], std: [Float]) = ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616])
     static let recordSize = 3073
 
     /// The published archive and its MD5.

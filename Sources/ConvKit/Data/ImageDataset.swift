@@ -44,6 +44,33 @@ public struct ImageDataset: Sendable {
         return (Tensor(uncheckedShape: [indices.count] + sampleShape, scalars: values), indices.map { labels[$0] })
     }
 
+    /// Splits off a held-out part: each class's samples are shuffled with `seed` and the last
+    /// ⌈fraction · count⌉ of them (at least one, when the class has two or more) go to the
+    /// second set, so both keep every class (stratified, as scikit-learn's `stratify=`).
+    /// - Throws: `ConvKitError.invalidArgument` unless 0 < `fraction` < 1, or when a set would be empty.
+    public func split(holdOut fraction: Float, seed: UInt64 = 0) throws -> (kept: ImageDataset, heldOut: ImageDataset) {
+        guard fraction.isFinite, fraction > 0, fraction < 1 else {
+            throw ConvKitError.invalidArgument(op: "split", argument: "holdOut", message: "must be a fraction between 0 and 1, got \(fraction)")
+        }
+        var generator = SeededGenerator(seed: seed)
+        var kept: [Int] = [], heldOut: [Int] = []
+        for c in 0..<classCount {
+            var members = labels.indices.filter { labels[$0] == c }
+            members.shuffle(using: &generator)
+            let n = members.count < 2 ? 0 : Swift.max(1, Int((Float(members.count) * fraction).rounded(.up)))
+            heldOut += members.suffix(n)
+            kept += members.prefix(members.count - n)
+        }
+        guard !kept.isEmpty, !heldOut.isEmpty else {
+            throw ConvKitError.invalidArgument(op: "split", argument: "holdOut", message: "\(fraction) of \(count) samples leaves one side empty")
+        }
+        func subset(_ indices: [Int]) throws -> ImageDataset {
+            let sorted = indices.sorted()
+            return try ImageDataset(sampleShape: sampleShape, pixels: batch(sorted).images.scalars, labels: sorted.map { labels[$0] }, classNames: classNames)
+        }
+        return (try subset(kept), try subset(heldOut))
+    }
+
     /// The first `n` samples (all when `n` exceeds the count).
     /// - Throws: `ConvKitError.invalidArgument` for `n` below 1 (an empty dataset trains and
     ///   evaluates nothing).

@@ -20,7 +20,9 @@ extension Trainer {
     /// Writes weights, optimizer state, epoch/step and every random generator to `path`
     /// atomically (temporary file in the same directory, fsync, rename, directory fsync):
     /// a failure leaves any earlier checkpoint at `path` intact.
-    public func saveCheckpoint(to path: String) throws {
+    /// - Parameter metadata: more metadata to keep with it (what the run was asked, say);
+    ///   ConvKit's own keys win over these.
+    public func saveCheckpoint(to path: String, metadata: [String: String] = [:]) throws {
         var values: [(String, SafeTensors.Value)] = model.stateDict().map { ("model." + $0.0, $0.1) }
         values += optimizer.stateArrays().map { ("optimizer." + $0.0, .float32(shape: [$0.1.count], scalars: $0.1)) }
         values += [("trainer.epoch", .int64(shape: [], values: [epoch])), ("trainer.step", .int64(shape: [], values: [step]))]
@@ -28,7 +30,8 @@ extension Trainer {
         for (path, module) in model.namedModules() {
             if let m = module as? any RandomizedModule { values.append(("rng.module." + path, Self.encode(m.generator))) }
         }
-        try SafeTensors.write(values, metadata: ["convkit.checkpoint": "1", "optimizer": "\(type(of: optimizer))"], to: path)
+        try SafeTensors.write(values, metadata: metadata.merging(["convkit.checkpoint": "1", "optimizer": "\(type(of: optimizer))"]) { _, own in own },
+                              to: path)
     }
 
     /// Restores a checkpoint written by `saveCheckpoint` into this trainer's model and
