@@ -254,18 +254,23 @@ struct Filter: ParsableCommand {
         let g = try geometry.resolved()
         var picture = try Image.named(image) ?? PNG.read(path: image)
         picture = gray ? picture.grayscale : picture.withoutAlpha
-        let result: Tensor
+        let result: Tensor, matrix: [[Float]]
         if let named = NamedKernel(rawValue: kernel.lowercased()) {
+            matrix = try named.matrix(sigma: sigma)
             result = try ImageFilter.apply(named, sigma: sigma, to: picture, stride: g.stride, padding: g.padding, dilation: g.dilation, paddingMode: g.mode)
         } else {
-            result = try ImageFilter.apply(try NamedKernel.parse(kernel).matrix, to: picture, stride: g.stride, padding: g.padding,
-                                           dilation: g.dilation, paddingMode: g.mode)
+            matrix = try NamedKernel.parse(kernel).matrix
+            result = try ImageFilter.apply(matrix, to: picture, stride: g.stride, padding: g.padding, dilation: g.dilation, paddingMode: g.mode)
         }
+        var mapping = "raw values"
         switch format {
         case .safetensors: try SafeTensors.write([("output", .tensor(result))], to: output)
-        case .png: try PNG.write(try Image(ImageFilter.displayScaled(result)), to: output)
+        case .png:
+            let display = try ImageFilter.display(result, kernel: matrix)
+            try PNG.write(display.image, to: output)
+            mapping = display.mapping
         }
-        print("\(output): \(result.shape[2])×\(result.shape[1]), \(result.shape[0]) channel\(result.shape[0] == 1 ? "" : "s")")
+        print("\(output): \(result.shape[2])×\(result.shape[1]), \(result.shape[0]) channel\(result.shape[0] == 1 ? "" : "s"); \(mapping)")
     }
 }
 

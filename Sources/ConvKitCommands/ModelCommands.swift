@@ -62,15 +62,18 @@ struct DataOptions: ParsableArguments {
 
     /// The training and test splits. An image folder with `train/` and `test/` subfolders uses
     /// them; one without needs `--val-split`, so that a model is never tested on its training data.
-    func loadSplits(channels: Int) throws -> (train: ImageDataset, test: ImageDataset) {
+    /// - Parameter training: false when only the test split is needed (evaluation); the
+    ///   returned training split is then the test split.
+    func loadSplits(channels: Int, training: Bool = true) throws -> (train: ImageDataset, test: ImageDataset) {
         var (train, test): (ImageDataset, ImageDataset)
         switch (dataset ?? "mnist").lowercased() {
         case "mnist":
-            (train, test) = try (dataDir.map { try MNIST.load(folder: $0, split: .train) } ?? MNIST.bundled(.train),
-                                 dataDir.map { try MNIST.load(folder: $0, split: .test) } ?? MNIST.bundled(.test))
+            test = try dataDir.map { try MNIST.load(folder: $0, split: .test) } ?? MNIST.bundled(.test)
+            train = training ? try dataDir.map { try MNIST.load(folder: $0, split: .train) } ?? MNIST.bundled(.train) : test
         case "cifar10":
             guard let dataDir else { throw ValidationError("--dataset cifar10 needs --data-dir (see `convkit download cifar10`)") }
-            (train, test) = (try CIFAR10.load(folder: dataDir, split: .train), try CIFAR10.load(folder: dataDir, split: .test))
+            test = try CIFAR10.load(folder: dataDir, split: .test)
+            train = training ? try CIFAR10.load(folder: dataDir, split: .train) : test
         case "folder":
             guard let dataDir else { throw ValidationError("--dataset folder needs --data-dir with one subfolder per class") }
             let root = URL(fileURLWithPath: dataDir)

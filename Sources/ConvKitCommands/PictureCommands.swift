@@ -44,7 +44,10 @@ func writeNetworkPictures(_ net: Sequential, input: Tensor, folder: String, maxi
     let outputs = try withGradientsDisabled { try net.intermediateOutputs(try input.unsqueezed(axis: 0)) }
     var lastConv: Int?
     for (i, layer) in net.layers.enumerated() where layer.module is Conv2d && outputs[i].rank == 4 {
-        pictures.append((try Pictures.featureMaps(outputs[i], scale: Swift.max(1, 56 / outputs[i].shape[2])), "features-\(i)-\(layer.name).png"))
+        let shape = outputs[i].shape.dropFirst().map(String.init).joined(separator: "×")
+        pictures.append((try Pictures.featureMaps(outputs[i], scale: Swift.max(1, 56 / outputs[i].shape[2]),
+                                                  title: "layer \(i) (\(type(of: layer.module))) → \(shape), dark = low, light = high"),
+                         "features-\(i)-\(layer.name).png"))
         lastConv = i
     }
     if maximize > 0, let lastConv {
@@ -93,23 +96,37 @@ struct Demo: ParsableCommand {
         print(String(format: "test accuracy: %.2f%% on %d digits", result.accuracy * 100, result.count))
         print(result.confusionTable(classNames: test.classNames))
         var written = try writeNetworkPictures(model, input: test.image(0), folder: output)
-        func write(_ image: Image, _ name: String) throws {
+        var notes: [String] = []
+        func write(_ image: Image, _ name: String, _ note: String? = nil) throws {
             let path = (output as NSString).appendingPathComponent(name)
             try PNG.write(image, to: path)
             written.append(path)
+            if let note { notes.append("\(name): \(note)") }
         }
-        // A smoothed per-batch loss curve (moving average over 10 batches) and accuracy per epoch.
-        try write(try Pictures.lineChart([movingAverage(batchLosses, window: 10)]), "loss.png")
-        try write(try Pictures.lineChart([trainAccuracy, testAccuracy]), "accuracy.png")
+        // The per-batch loss smoothed over 10 batches (x in epochs), accuracy per epoch; also as SVG.
+        let perEpoch = Float(batchLosses.count) / Float(Swift.max(epochs, 1))
+        let loss = LineChart(title: "Training loss (moving average of 10 batches)", xLabel: "epoch", yLabel: "cross-entropy loss",
+                             series: [.init("training loss", movingAverage(batchLosses, window: 10), x: batchLosses.indices.map { Float($0 + 1) / perEpoch })])
+        let accuracy = LineChart(title: "Accuracy per epoch", xLabel: "epoch", yLabel: "accuracy",
+                                 series: [.init("training", trainAccuracy), .init("test", testAccuracy)])
+        try write(try loss.image(), "loss.png")
+        try write(try accuracy.image(), "accuracy.png")
+        for (chart, name) in [(loss, "loss.svg"), (accuracy, "accuracy.svg")] {
+            let path = (output as NSString).appendingPathComponent(name)
+            try AtomicFile.write(Array(try chart.svg().utf8), to: path)
+            written.append(path)
+        }
+        try write(try Pictures.confusionMatrix(result, classNames: test.classNames), "confusion.png")
         let photo = try Image.sample(.camera)
         for kernel in [NamedKernel.sobelX, .sobelY, .sobel, .prewittX, .laplacian, .sharpen] {
-            try write(try Image(ImageFilter.displayScaled(try ImageFilter.apply(kernel, to: photo, padding: 1))), "camera-\(kernel.rawValue).png")
+            let display = try ImageFilter.display(try ImageFilter.apply(kernel, to: photo, padding: 1), kernel: try kernel.matrix())
+            try write(display.image, "camera-\(kernel.rawValue).png", display.mapping)
         }
         let weights = (output as NSString).appendingPathComponent("course-cnn.safetensors")
         try model.save(to: weights, metadata: ModelInfo(model: "course-cnn", classNames: train.classNames, inputShape: train.sampleShape,
                                                        mean: [MNIST.normalization.mean], std: [MNIST.normalization.std]).metadata)
         written.append(weights)
         print("wrote:\n  " + written.joined(separator: "\n  "))
-        print("(accuracy.png: blue = training, orange = test accuracy per epoch)")
+        print("colours: " + notes.joined(separator: "; "))
     }
 }

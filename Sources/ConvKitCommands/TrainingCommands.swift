@@ -37,7 +37,7 @@ struct TrainSettings: Codable, Equatable {
 
     init() {}
 
-    var metadata: [String: String] { [Self.key: String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self)] }
+    var metadata: [String: String] { [Self.key: (try? jsonText(self)) ?? "{}"] }
 
     /// `given` where set, else `saved`; a value set in both that differs is an error naming the option.
     static func merged(given: TrainSettings, saved: TrainSettings, source: String) throws -> TrainSettings {
@@ -196,7 +196,7 @@ struct Evaluate: ParsableCommand {
         options.downsample = data.downsample ?? saved.downsample
         options.valSplit = data.valSplit ?? saved.valSplit
         let (entry, net, info) = try Zoo.load(weights: weights, model: model)
-        var test = try options.loadSplits(channels: info?.inputShape.first ?? entry.inputShape[0]).test
+        var test = try options.loadSplits(channels: info?.inputShape.first ?? entry.inputShape[0], training: false).test
         if !raw, let n = info.flatMap({ i in i.mean.map { (mean: $0, std: i.std ?? []) } }) ?? options.defaultNormalization {
             test = try test.normalized(mean: n.mean, std: n.std)
         }

@@ -6,11 +6,11 @@ import Darwin
 #endif
 
 /// Whole-file writes that either fully replace the destination or leave it untouched.
-enum AtomicFile {
+public enum AtomicFile {
     /// Writes `bytes` to a temporary file beside `path`, fsyncs it, renames it over `path`
     /// and fsyncs the directory. Temporary files left by writers that were killed mid-write
     /// (their process no longer exists) are removed first.
-    static func write(_ bytes: [UInt8], to path: String) throws {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let prefix = "." + url.lastPathComponent + ".tmp-"

@@ -24,7 +24,9 @@ public struct ModelInfo: Sendable, Equatable, Codable {
 
     /// The metadata entries to save with the weights.
     public var metadata: [String: String] {
-        var m = [Self.key: String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self), "convkit.model": model]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // same weights, same bytes
+        var m = [Self.key: String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self), "convkit.model": model]
         if let mean, let std {
             m["convkit.mean"] = mean.map { "\($0)" }.joined(separator: ",")
             m["convkit.std"] = std.map { "\($0)" }.joined(separator: ",")

@@ -28,10 +28,42 @@ public enum Pictures {
         return try Image(width: width, height: height, channels: 1, pixels: pixels)
     }
 
-    /// The filters of a convolution (weight (K, C, kH, kW)) as a grid: one tile per filter
-    /// (channels averaged, or RGB when C = 3 is not needed here), enlarged `scale` times.
-    public static func filters(_ conv: Convolution, scale: Int = 8) throws -> Image {
-        try grid(try filterMaps(conv), scale: scale, shared: true)
+    /// The filters of a 2-D convolution as a labelled grid people can read: each filter
+    /// enlarged to about 48 pixels with gaps between them; single-channel (or channel-averaged)
+    /// filters in a diverging map (blue negative, white 0, red positive, shared scale, stated
+    /// under the grid); three-channel filters (a first layer on RGB photos) in colour, each
+    /// min–max scaled.
+    /// - Parameters:
+    ///   - scale: pixels per weight (default: 48 / kernel size, at least 4).
+    ///   - title: the caption above (default "K filters, kH×kW").
+    public static func filters(_ conv: Convolution, scale: Int? = nil, title: String? = nil) throws -> Image {
+        let w = conv.weight
+        guard w.rank == 4 else { throw ConvKitError.shapeMismatch(op: "Pictures.filters", message: "expected a 2-D convolution, got weight \(w.shape)") }
+        let (k, c, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        let s = try scale.map { v in try Limits.check(v, in: 1...64, op: "Pictures.filters", argument: "scale"); return v } ?? Swift.max(4, 48 / Swift.max(kh, kw))
+        let columns = Swift.min(k, 16), rows = (k + columns - 1) / columns, gap = 4
+        let (tileW, tileH) = (kw * s, kh * s)
+        let width = Swift.max(columns * (tileW + gap) + gap, 300), height = 28 + rows * (tileH + gap) + gap + 22
+        var canvas = try Canvas(width: width, height: height, background: Canvas.Color(0.96, 0.96, 0.97))
+        canvas.text(title ?? "\(k) filters, \(kh)×\(kw)\(c == 3 ? ", RGB" : c > 1 ? ", \(c) input channels averaged" : "")", x: gap, y: 18)
+        let maps = try filterMaps(conv)
+        let bound = Swift.max(maps.flatMap(\.scalars).map(Swift.abs).max() ?? 1, 1e-12)
+        for f in 0..<k {
+            let (ox, oy) = (gap + (f % columns) * (tileW + gap), 28 + (f / columns) * (tileH + gap))
+            let rgb: [Float]? = c == 3 ? Array(w.scalars[(f * 3 * kh * kw)..<((f + 1) * 3 * kh * kw)]) : nil
+            let (lo, hi) = (rgb?.min() ?? 0, rgb?.max() ?? 1)
+            for y in 0..<kh {
+                for x in 0..<kw {
+                    let color: Canvas.Color = if let rgb {
+                        Canvas.Color((rgb[y * kw + x] - lo) / Swift.max(hi - lo, 1e-12), (rgb[kh * kw + y * kw + x] - lo) / Swift.max(hi - lo, 1e-12),
+                                     (rgb[2 * kh * kw + y * kw + x] - lo) / Swift.max(hi - lo, 1e-12))
+                    } else { Canvas.Color.diverging(maps[f].scalars[y * kw + x] / bound) }
+                    canvas.fill(x: ox + x * s, y: oy + y * s, width: s, height: s, color)
+                }
+            }
+        }
+        canvas.text(c == 3 ? "each filter's weights min-max scaled to RGB" : "blue < 0 < red, |w| up to \(number(bound))", x: gap, y: height - 8, .gray)
+        return canvas.image
     }
 
     /// Each filter of a 2-D convolution (weight (K, C, kH, kW)) as one (kH, kW) map, its input
@@ -48,57 +80,70 @@ public enum Pictures {
         }
     }
 
-    /// The feature maps of one sample (C, H, W) or (1, C, H, W) as a grid.
-    public static func featureMaps(_ t: Tensor, scale: Int = 2) throws -> Image {
+    /// The feature maps of one sample (C, H, W) or (1, C, H, W) as a labelled grid: each map
+    /// min–max scaled to gray on its own (dark = low), numbered, under a title such as
+    /// "0 (Conv2d) → 32×28×28".
+    public static func featureMaps(_ t: Tensor, scale: Int = 2, title: String? = nil) throws -> Image {
         let x = t.rank == 4 ? try t.squeezed(axis: 0) : t
         guard x.rank == 3 else { throw ConvKitError.shapeMismatch(op: "Pictures.featureMaps", message: "expected (C, H, W), got \(t.shape)") }
+        try Limits.check(scale, in: 1...64, op: "Pictures.featureMaps", argument: "scale")
         let (c, h, w) = (x.shape[0], x.shape[1], x.shape[2])
-        return try grid((0..<c).map { Tensor(uncheckedShape: [h, w], scalars: Array(x.scalars[($0 * h * w)..<(($0 + 1) * h * w)])) }, scale: scale)
-    }
-
-    /// A line chart of one or more series (e.g. loss per epoch for training and test) on
-    /// shared axes, as an RGB image: white background, gray axes and gridlines, one colour per series.
-    public static func lineChart(_ series: [[Float]], width: Int = 480, height: Int = 320) throws -> Image {
-        let colors: [[Float]] = [[0.12, 0.47, 0.71], [1, 0.5, 0.05], [0.17, 0.63, 0.17], [0.84, 0.15, 0.16]]
-        let values = series.flatMap { $0 }.filter(\.isFinite)
-        guard !values.isEmpty, width > 40, height > 40 else {
-            throw ConvKitError.invalidArgument(op: "Pictures.lineChart", argument: "series", message: "need finite values and a size above 40×40")
-        }
-        var (lo, hi) = (values.min()!, values.max()!)
-        if hi - lo < 1e-6 { (lo, hi) = (lo - 0.5, hi + 0.5) }
-        let margin = 20
-        let plane = width * height
-        var pixels = [Float](repeating: 1, count: 3 * plane)
-        func dot(_ x: Int, _ y: Int, _ c: [Float]) {
-            guard x >= 0, x < width, y >= 0, y < height else { return }
-            for ch in 0..<3 { pixels[ch * plane + y * width + x] = c[ch] }
-        }
-        for i in 0...4 {  // gridlines
-            let y = margin + (height - 2 * margin) * i / 4
-            for x in margin..<(width - margin) { dot(x, y, i == 4 ? [0.3, 0.3, 0.3] : [0.88, 0.88, 0.88]) }
-        }
-        for y in margin..<(height - margin) { dot(margin, y, [0.3, 0.3, 0.3]) }
-        let longest = Swift.max(series.map(\.count).max() ?? 1, 2)
-        for (s, points) in series.enumerated() {
-            let color = colors[s % colors.count]
-            func position(_ i: Int) -> (Double, Double) {
-                (Double(margin) + Double(width - 2 * margin) * Double(i) / Double(longest - 1),
-                 Double(height - margin) - Double(height - 2 * margin) * Double((points[i] - lo) / (hi - lo)))
-            }
-            for i in points.indices where points[i].isFinite {
-                let (x0, y0) = position(i)
-                for dy in -1...1 { for dx in -1...1 { dot(Int(x0) + dx, Int(y0) + dy, color) } }
-                guard i + 1 < points.count, points[i + 1].isFinite else { continue }
-                let (x1, y1) = position(i + 1)
-                let steps = Int(Swift.max(Swift.abs(x1 - x0), Swift.abs(y1 - y0))) + 1
-                for t in 0...steps {
-                    let f = Double(t) / Double(steps)
-                    dot(Int(x0 + (x1 - x0) * f), Int(y0 + (y1 - y0) * f), color)
-                    dot(Int(x0 + (x1 - x0) * f), Int(y0 + (y1 - y0) * f) + 1, color)
+        let columns = Swift.min(c, 8), rows = (c + columns - 1) / columns, gap = 4, label = 14
+        let (tileW, tileH) = (w * scale, h * scale)
+        let width = Swift.max(columns * (tileW + gap) + gap, 260), height = 26 + rows * (tileH + gap + label) + gap
+        var canvas = try Canvas(width: width, height: height, background: Canvas.Color(0.96, 0.96, 0.97))
+        canvas.text(title ?? "\(c) feature maps, \(h)×\(w)", x: gap, y: 17)
+        for ch in 0..<c {
+            let values = x.scalars[(ch * h * w)..<((ch + 1) * h * w)]
+            let (lo, hi) = (values.min() ?? 0, values.max() ?? 1)
+            let (ox, oy) = (gap + (ch % columns) * (tileW + gap), 26 + (ch / columns) * (tileH + gap + label))
+            canvas.text("\(ch)", x: ox, y: oy + 10, .gray)
+            for yy in 0..<h {
+                for xx in 0..<w {
+                    let v = (values[values.startIndex + yy * w + xx] - lo) / Swift.max(hi - lo, 1e-12)
+                    canvas.fill(x: ox + xx * scale, y: oy + label + yy * scale, width: scale, height: scale, Canvas.Color(v, v, v))
                 }
             }
         }
-        return try Image(width: width, height: height, channels: 3, pixels: pixels)
+        return canvas.image
+    }
+
+    /// A confusion matrix as a picture: rows the true class, columns the predicted one, each
+    /// cell shaded by the fraction of its row and labelled with its count; the accuracy in the title.
+    public static func confusionMatrix(_ evaluation: Evaluation, classNames: [String]? = nil) throws -> Image {
+        let n = evaluation.confusion.count
+        try Limits.check(n, in: 1...100, op: "Pictures.confusionMatrix", argument: "classes")
+        let names = (classNames ?? []).count == n ? classNames! : (0..<n).map(String.init)
+        let nameWidth = Swift.min(names.map { BitmapFont.width($0) }.max() ?? 7, 100)
+        let cellSize = Swift.max(28, (evaluation.confusion.flatMap { $0 }.map { BitmapFont.width(String($0)) }.max() ?? 7) + 8)
+        let (left, top) = (nameWidth + 40, 56)
+        let width = Swift.max(left + n * cellSize + 16, 320), height = top + n * cellSize + 40
+        var canvas = try Canvas(width: width, height: height)
+        canvas.text(String(format: "Confusion matrix: accuracy %.2f%% on %d samples", evaluation.accuracy * 100, evaluation.count), x: 8, y: 18)
+        canvas.text("predicted class", x: left + n * cellSize / 2, y: 40, .gray, center: true)
+        canvas.verticalText("true class", x: 6, y: top + n * cellSize / 2, .gray)
+        for (t, row) in evaluation.confusion.enumerated() {
+            let total = Swift.max(row.reduce(0, +), 1)
+            canvas.text(String(names[t].prefix(14)), x: left - 6, y: top + t * cellSize + cellSize / 2 + 4, alignRight: true)
+            for (p, count) in row.enumerated() {
+                let fraction = Float(count) / Float(total)
+                let (x, y) = (left + p * cellSize, top + t * cellSize)
+                canvas.fill(x: x, y: y, width: cellSize - 1, height: cellSize - 1, Canvas.Color.sequential(fraction))
+                canvas.text("\(count)", x: x + cellSize / 2, y: y + cellSize / 2 + 4, fraction > 0.55 ? .white : .text, center: true)
+            }
+        }
+        for (p, name) in names.enumerated() {
+            canvas.text(String(name.prefix(3)), x: left + p * cellSize + cellSize / 2, y: top + n * cellSize + 14, center: true)
+        }
+        canvas.text("shade: fraction of the true class's samples", x: 8, y: height - 8, .gray)
+        return canvas.image
+    }
+
+    /// A line chart of one or more series on shared axes (see `LineChart` for titles, axis
+    /// labels and a legend); series are named "series 1", "series 2", ….
+    public static func lineChart(_ series: [[Float]], width: Int = 480, height: Int = 320) throws -> Image {
+        try LineChart(title: "", xLabel: "", yLabel: "", series: series.enumerated().map { LineChart.Series("series \($0.offset + 1)", $0.element) })
+            .image(width: width, height: height)
     }
 
     /// Activation maximisation ("what a filter learns"): starting from faint noise, gradient
