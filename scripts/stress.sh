@@ -11,4 +11,10 @@ binary=.build/release/ConvKitStress
 [ -x "$binary" ] || swift build -c release --product ConvKitStress
 export CONVKIT_MAX_TENSOR_ELEMENTS=$((1 << 26))  # 256 MiB per tensor
 ulimit -v $((6 * 1024 * 1024))                    # 6 GiB of address space for the whole run
-"$binary" --cli "$cli" --lab "$lab" --seed "$seed" --case-seconds 60 --last-case "$PWD/stress-last-case.txt" 2>&1 | grep -v "^20..-..-..T" 
+status=0
+"$binary" --cli "$cli" --lab "$lab" --seed "$seed" --case-seconds 60 --last-case "$PWD/stress-last-case.txt" 2>&1 | grep -v "^20..-..-..T" || status=$?
+if [ "$status" -ne 0 ]; then
+    echo "generated-input run FAILED (status $status); the case running when it stopped:" >&2
+    cat stress-last-case.txt >&2 2>/dev/null || true
+    exit 1
+fi

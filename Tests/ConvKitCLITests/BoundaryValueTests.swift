@@ -61,6 +61,14 @@ import Testing
         #expect((try? FileManager.default.contentsOfDirectory(atPath: dir.path))?.isEmpty ?? true, "\(arguments) left files")
     }
 
+    /// Found by the generated-input run: a batch larger than the data overflowed `count + batchSize − 1`.
+    @Test func hugeBatchSizeTrainsOnTheWholeData() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.runLimited(["train", "lenet5", "--batch-size", "9223372036854775807", "--limit", "64", "--epochs", "1"], in: dir)
+        #expect(r.status == 0 && !r.signalled && r.stdout.contains("test accuracy"), "\(r.status): \(r.stderr)")
+    }
+
     /// Silent nonsense before: now a clear answer or a clear error.
     @Test func formerlySilentCases() throws {
         let odd = try CLI.runLimited(["correlation", "checkerboard"])

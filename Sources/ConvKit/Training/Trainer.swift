@@ -121,12 +121,14 @@ public final class Trainer {
         model.train()
         var order = Array(0..<data.count)
         order.shuffle(using: &generator)
-        let batches = (data.count + batchSize - 1) / batchSize
+        // A batch larger than the data is the whole data (and keeps b · size from overflowing).
+        let size = Swift.min(batchSize, data.count)
+        let batches = (data.count - 1) / size + 1
         let start = Date()
         var lossSum: Double = 0, correct = 0, seen = 0
         for b in 0..<batches {
             if stopFlag.isSet { break }
-            let indices = order[(b * batchSize)..<Swift.min((b + 1) * batchSize, data.count)]
+            let indices = order[(b * size)..<Swift.min((b + 1) * size, data.count)]
             var (images, labels) = data.batch(indices)
             images = augmentation.apply(to: images, using: &generator)
             optimizer.learningRate = schedule.rate(at: step, base: baseLearningRate)
@@ -180,8 +182,9 @@ public final class Trainer {
         defer { model.train(wasTraining) }
         var accumulator = EvaluationAccumulator(classes: data.classCount)
         try withGradientsDisabled {
-            for start in stride(from: 0, to: data.count, by: Swift.max(batchSize, 1)) {
-                let (images, labels) = data.batch(start..<Swift.min(start + batchSize, data.count))
+            let size = Swift.min(batchSize, data.count)
+            for start in stride(from: 0, to: data.count, by: size) {
+                let (images, labels) = data.batch(start..<Swift.min(start + size, data.count))
                 let logits = try model.forward(images)
                 try accumulator.add(logits: logits, labels: labels, meanLoss: try crossEntropy(logits, targets: labels).item())
             }
