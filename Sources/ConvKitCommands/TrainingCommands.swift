@@ -183,9 +183,11 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Weights (safetensors, PyTorch state_dict names).") var weights: String
     @OptionGroup var data: DataOptions
     @Flag(help: "Do not normalise inputs (for weights trained on raw [0, 1] pixels).") var raw = false
+    @Option(help: "Also draw the confusion matrix into this PNG.") var confusion: String?
     @OptionGroup var output: OutputOptions
 
     func run() throws {
+        if let confusion { try checkWritable(confusion) }
         // The training run's data (dataset, folder, classes, downsampling, hold-out) unless given
         // here: evaluating on other data is allowed; --limit is this run's own.
         let saved = try TrainSettings(metadata: try SafeTensors(contentsOf: weights).metadata)
@@ -202,6 +204,7 @@ struct Evaluate: ParsableCommand {
         }
         let result = try Trainer.evaluate(net, on: test)
         let names = info?.classesKnown == true ? info!.classNames : test.classNames
+        if let confusion { try PNG.write(try Pictures.confusionMatrix(result, classNames: names), to: confusion) }
         try output.emit(result) {
             String(format: "accuracy %.2f%% (%d samples), loss %.4f\n", result.accuracy * 100, result.count, result.loss)
                 + "per class: " + zip(names, result.perClassAccuracy).map { "\($0) \(String(format: "%.1f", $1 * 100))%" }.joined(separator: ", ")
