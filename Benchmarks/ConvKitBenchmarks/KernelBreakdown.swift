@@ -25,6 +25,7 @@ enum KernelBreakdown {
             let gflop = 2.0 * Double(g.batch * g.outChannels * g.outputPlane * g.columnRows) / 1e9
             print(name.padding(toLength: 26, withPad: " ", startingAt: 0),
                   fmt(f), fmt(bi), fmt(bw), "   GFLOP/s", fmt(gflop / f * 1e3), fmt(gflop / bi * 1e3), fmt(gflop / bw * 1e3))
+            print("    plan: \(ConvolutionPlan(g))")
         }
     }
 

@@ -44,12 +44,7 @@ public enum ConvolutionKernel {
     }
 
     /// Floats of workspace the entry points need for `g`.
-    public static func workspaceCount(_ g: ConvGeometry) -> Int {
-        if DepthwiseKernel.applies(g) { return 0 }
-        let input = flippedGeometry(g) == nil ? slabsCount(g) : flippedWorkspaceCount(g)
-        let weight = directApplies(g) ? directWeightWorkspaceCount(g) : slabsCount(g)
-        return max(forwardWorkspaceCount(g), input, weight)
-    }
+    public static func workspaceCount(_ g: ConvGeometry) -> Int { ConvolutionPlan(g).workspace }
 
     /// Floats of workspace `forward(g)` alone needs.
     static func forwardWorkspaceCount(_ g: ConvGeometry) -> Int {
@@ -112,11 +107,10 @@ public enum ConvolutionKernel {
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
         workspace: UnsafeMutablePointer<Float>
     ) {
-        if DepthwiseKernel.applies(g) {
-            return DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
-        }
-        if directForwardApplies(g) {
-            return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
+        switch ConvolutionPlan(g).forward {
+        case .depthwise: return DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
+        case .direct: return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
+        case .pointwise, .im2colGEMM, .flipped: break  // forEachColumnChunk skips the column matrix for 1 × 1 layers
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let threaded = workers(g) == 1
@@ -143,14 +137,15 @@ public enum ConvolutionKernel {
         _ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         gradInput: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
-        if DepthwiseKernel.applies(g) {
-            return DepthwiseKernel.backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
-        }
-        if let t = flippedGeometry(g) {
-            return backwardInputFlipped(g, t, gradOutput: gradOutput, weight: weight, gradInput: gradInput, workspace: workspace)
+        let plan = ConvolutionPlan(g)
+        switch plan.inputGradient {
+        case .depthwise: return DepthwiseKernel.backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
+        case .flipped:
+            return backwardInputFlipped(g, flippedGeometry(g)!, gradOutput: gradOutput, weight: weight, gradInput: gradInput, workspace: workspace)
+        case .pointwise, .im2colGEMM, .direct: break
         }
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
-        let pointwise = isPointwise(g), threaded = workers(g) == 1
+        let pointwise = plan.inputGradient == .pointwise, threaded = workers(g) == 1
         let (dyAll, w, dxAll) = (SharedPointer(gradOutput), SharedPointer(weight), SharedPointer(gradInput))
         overBatch(g, workspace: workspace) { items, cols, _ in
             for n in items {
@@ -183,11 +178,10 @@ public enum ConvolutionKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
-        if DepthwiseKernel.applies(g) {
-            return DepthwiseKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
-        }
-        if directApplies(g) {
-            return backwardWeightDirect(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
+        switch ConvolutionPlan(g).weightGradient {
+        case .depthwise: return DepthwiseKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
+        case .direct: return backwardWeightDirect(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
+        case .pointwise, .im2colGEMM, .flipped: break
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let workerCount = workers(g), threaded = workerCount == 1

@@ -106,4 +106,12 @@ import Testing
         }
         expectError(containing: "must be one of zeros, reflect") { try PaddingMode(parsing: "mirror") }
     }
+
+    @Test func planIsAValueForAnyShape() throws {
+        let plan = try convolutionPlan(inputShape: [64, 32, 28, 28], weightShape: [32, 32, 3, 3], padding: 1)
+        #expect(plan.inputGradient == .flipped && plan.workspace > 0, "\(plan)")
+        expectError(containing: "padding must be at most 2^31 − 1") {
+            try convolutionPlan(inputShape: [1, 1, 4, 4], weightShape: [1, 1, 3, 3], padding: Padding.symmetric(Int.max))
+        }
+    }
 }

@@ -65,6 +65,24 @@ public func trueConv2d(
                       dilation: dilation, groups: groups, paddingMode: paddingMode)
 }
 
+/// Which implementation `conv1d`/`conv2d` (rank 1 or 2) would run for these shapes and
+/// arguments on this CPU, in each direction, and the workspace it needs.
+/// - Parameters:
+///   - inputShape: (N, C, spatial…); weightShape: (K, C/groups, kernel…).
+/// - Throws: `ConvKitError` as the convolution itself would, without allocating anything.
+public func convolutionPlan(
+    inputShape: [Int], weightShape: [Int], stride: PerAxis = 1, padding: Padding = 0, dilation: PerAxis = 1,
+    groups: Int = 1, paddingMode: PaddingMode = .zeros
+) throws -> ConvolutionPlan {
+    let rank = weightShape.count - 2
+    guard (1...2).contains(rank) else {
+        throw ConvKitError.shapeMismatch(op: "convolutionPlan", message: "weight must have rank 3 or 4, got \(weightShape)")
+    }
+    let g = try convolutionGeometry(inputShape: inputShape, weightShape: weightShape, biasShape: nil, rank: rank, stride: stride,
+                                    padding: padding, dilation: dilation, groups: groups, paddingMode: paddingMode, op: "convolutionPlan")
+    return ConvolutionPlan(g)
+}
+
 /// Adds a batch axis to unbatched input (rank r+1) and reports whether it did.
 func batchedInput(_ input: Tensor, rank r: Int, op: String, layout: String) throws -> (Tensor, Bool) {
     if input.rank == r + 2 { return (input, false) }

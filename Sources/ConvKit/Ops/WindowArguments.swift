@@ -1,5 +1,6 @@
 @_exported import struct _ConvKitKernels.ConvGeometry
 @_exported import enum _ConvKitKernels.PaddingMode
+@_exported import struct _ConvKitKernels.ConvolutionPlan
 
 /// A per-axis integer argument (stride, dilation, kernel size…): one value for every
 /// axis (`2`) or one per axis (`[2, 1]`), as PyTorch's `int | tuple` arguments.

@@ -1,0 +1,58 @@
+/// Which implementation runs a convolution in each direction, chosen once from its geometry
+/// and the CPU's micro-kernel level (as oneDNN's primitive descriptors or cuDNN's algorithm
+/// enums make the choice a value you can print and test).
+public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
+    /// One way to compute a direction.
+    public enum Algorithm: String, Sendable, Equatable {
+        /// Per-channel loops for groups == C == K (`DepthwiseKernel`).
+        case depthwise
+        /// Register tiles read in place from a padded copy of the input (`Convolution+Direct`).
+        case direct
+        /// The input gradient as a forward convolution with flipped weights (stride 1, zero
+        /// padding), which then runs `flippedForward`.
+        case flipped
+        /// 1 × 1 layers: a GEMM on the input (or output gradient) itself, no column matrix.
+        case pointwise
+        /// A column matrix (im2col, or col2im for the input gradient) and a packed GEMM.
+        case im2colGEMM = "im2col+GEMM"
+    }
+
+    public let forward: Algorithm
+    public let inputGradient: Algorithm
+    /// For `inputGradient == .flipped`, how that forward convolution runs.
+    public let flippedForward: Algorithm?
+    public let weightGradient: Algorithm
+    /// Floats of caller-owned workspace the three directions need (the largest).
+    public let workspace: Int
+
+    /// The plan for `g` on this CPU (`CONVKIT_KERNELS` caps the level).
+    public init(_ g: ConvGeometry) {
+        let depthwise = DepthwiseKernel.applies(g), pointwise = ConvolutionKernel.isPointwise(g)
+        forward = Self.forwardAlgorithm(g)
+        if depthwise {
+            (inputGradient, flippedForward) = (.depthwise, nil)
+        } else if let t = ConvolutionKernel.flippedGeometry(g) {
+            // Only t's forward: t's own input gradient would flip back to g.
+            (inputGradient, flippedForward) = (.flipped, Self.forwardAlgorithm(t))
+        } else {
+            (inputGradient, flippedForward) = (pointwise ? .pointwise : .im2colGEMM, nil)
+        }
+        weightGradient = depthwise ? .depthwise : ConvolutionKernel.directApplies(g) ? .direct : pointwise ? .pointwise : .im2colGEMM
+        let k = ConvolutionKernel.self
+        workspace = depthwise ? 0 : Swift.max(
+            forward == .direct ? k.directWorkspaceCount(g) : k.slabsCount(g),
+            inputGradient == .flipped ? k.flippedWorkspaceCount(g) : k.slabsCount(g),
+            weightGradient == .direct ? k.directWeightWorkspaceCount(g) : k.slabsCount(g))
+    }
+
+    static func forwardAlgorithm(_ g: ConvGeometry) -> Algorithm {
+        DepthwiseKernel.applies(g) ? .depthwise : ConvolutionKernel.directForwardApplies(g) ? .direct
+            : ConvolutionKernel.isPointwise(g) ? .pointwise : .im2colGEMM
+    }
+
+    /// "forward direct, input gradient flipped (direct), weight gradient direct; workspace 12,345 floats".
+    public var description: String {
+        "forward \(forward.rawValue), input gradient \(inputGradient.rawValue)"
+            + (flippedForward.map { " (\($0.rawValue))" } ?? "") + ", weight gradient \(weightGradient.rawValue); workspace \(workspace) floats"
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import _ConvKitKernels
+
+/// The plan names which implementation runs each direction (chosen once, printed by
+/// `ConvKitBenchmarks --breakdown`); these are the choices the kernels' own tests exercise.
+@Suite struct ConvolutionPlanTests {
+    static func geometry(n: Int = 2, c: Int, k: Int, size: Int, kernel: Int = 3, stride: Int = 1, pad: Int = 1, groups: Int = 1) -> ConvGeometry {
+        ConvGeometry(batch: n, inChannels: c, outChannels: k, groups: groups, inputSize: [size, size], kernelSize: [kernel, kernel],
+                     stride: [stride, stride], dilation: [1, 1], padBefore: [pad, pad], padAfter: [pad, pad])
+    }
+
+    /// The CPU's level as the kernels see it (CI also runs these suites with CONVKIT_KERNELS=avx2 and =portable).
+    static let level: String = ProcessInfo.processInfo.environment["CONVKIT_KERNELS"] ?? "best"
+
+    @Test func depthwiseAndPointwiseDoNotDependOnTheCPU() {
+        let dw = ConvolutionPlan(Self.geometry(c: 32, k: 32, size: 56, groups: 32))
+        #expect(dw.forward == .depthwise && dw.inputGradient == .depthwise && dw.weightGradient == .depthwise && dw.workspace == 0)
+        let pw = ConvolutionPlan(Self.geometry(c: 64, k: 128, size: 7, kernel: 1, pad: 0))  // 7-wide lines: no direct tiles
+        #expect(pw.forward == .pointwise && pw.inputGradient == .pointwise && pw.weightGradient == .pointwise, "\(pw)")
+        // Stride 2 with 7-wide outputs: im2col + GEMM everywhere.
+        let strided = ConvolutionPlan(Self.geometry(c: 16, k: 16, size: 14, stride: 2))
+        #expect(strided.forward == .im2colGEMM && strided.inputGradient == .im2colGEMM && strided.weightGradient == .im2colGEMM, "\(strided)")
+    }
+
+    @Test func courseCNNLayers() {
+        // conv2 of the course CNN: 28-wide lines, stride 1, zero padding, 32 input channels.
+        let conv2 = ConvolutionPlan(Self.geometry(n: 64, c: 32, k: 32, size: 28))
+        if Self.level == "portable" {
+            #expect(conv2.forward == .im2colGEMM && conv2.weightGradient == .im2colGEMM, "\(conv2)")
+            #expect(conv2.inputGradient == .flipped && conv2.flippedForward == .im2colGEMM, "\(conv2)")
+        } else {
+            #expect(conv2.forward == .direct && conv2.weightGradient == .direct, "\(conv2)")
+            #expect(conv2.inputGradient == .flipped && conv2.flippedForward == .direct, "\(conv2)")
+        }
+        // conv1 has one input channel: its input gradient is not worth flipping (fewer than 8 channels).
+        let conv1 = ConvolutionPlan(Self.geometry(n: 64, c: 1, k: 32, size: 28))
+        #expect(conv1.inputGradient == .im2colGEMM, "\(conv1)")
+        #expect(conv2.workspace == ConvolutionKernel.workspaceCount(Self.geometry(n: 64, c: 32, k: 32, size: 28)))
+        #expect(conv2.description.hasPrefix("forward "))
+    }
+}
