@@ -27,6 +27,7 @@ import Testing
         (["matrix", "--input", "1000x1000", "--kernel", "3x3"], "at most 16,777,216 entries"),
         (["matrix", "--kernel", "0x3"], "height must be in 1…4,096"),
         (["matrix", "--padding", "2147483647"], "entries are written out"),  // found by the generated-input run (overflow)
+        (["conv2d", "--input", "1,2,3,4,5", "--kernel", "1,0,-1", "--padding", "2147483647"], "too many to write out"),  // ditto
         (["summary", "vgg19", "--input", "3x20000x20000"], "the limit is"),
         (["summary", "resnet18", "--classes", "99999999999"], "classes must be in 1…1,000,000"),
         (["lab", "--port", "99999"], "port must be in 0…65,535"),

@@ -57,7 +57,7 @@ public func convolutionSteps(
     let g = try convolutionGeometry(inputShape: [1, 1] + input.shape, weightShape: [1, 1] + kernel.shape, biasShape: nil, rank: r,
                                     stride: stride, padding: padding, dilation: dilation, groups: 1, paddingMode: paddingMode,
                                     op: r == 1 ? "conv1d" : "conv2d")
-    try checkTraceSize(positions: g.outputPlane, taps: g.kernelVolume, op: "convolutionSteps")
+    try checkTraceSize(sizes: g.outputSize + g.kernelSize, op: "convolutionSteps")
     // Lift to (H, W) with H = 1 for 1-D.
     func lift(_ v: [Int], _ one: Int) -> (Int, Int) { r == 1 ? (one, v[0]) : (v[0], v[1]) }
     let (inH, inW) = lift(g.inputSize, 1), (kH, kW) = lift(g.kernelSize, 1), (outH, outW) = lift(g.outputSize, 1)
@@ -148,7 +148,7 @@ public func transposedConvolutionSteps(
     let s = try stride.resolved(rank: 2, op: op, argument: "stride")
     let d = try dilation.resolved(rank: 2, op: op, argument: "dilation")
     let p = try pad.resolved(rank: 2, op: op, argument: "padding", minimum: 0)
-    try checkTraceSize(positions: input.count, taps: kernel.count, op: op)
+    try checkTraceSize(sizes: [input.count, kernel.count], op: op)
     let output = try convTranspose2d(try input.reshaped(to: [1, 1] + input.shape), weight: try kernel.reshaped(to: [1, 1] + kernel.shape),
                                      stride: PerAxis(s), padding: PerAxis(p), dilation: PerAxis(d))
     let (h, w, kh, kw) = (input.shape[0], input.shape[1], kernel.shape[0], kernel.shape[1])
@@ -204,13 +204,18 @@ public struct TransposedSizeLine: Sendable, Equatable, Encodable {
     }
 }
 
-/// Refuses a trace of more than `Limits.maxTraceTerms` terms before building it.
-func checkTraceSize(positions: Int, taps: Int, op: String) throws {
-    let (terms, overflow) = positions.multipliedReportingOverflow(by: taps)
-    guard !overflow, terms <= Limits.maxTraceTerms else {
-        throw ConvKitError.invalidArgument(
-            op: op, argument: "size",
-            message: "\(positions) positions × \(taps) taps are too many to write out step by step (at most \(groupedDigits(Limits.maxTraceTerms)) terms)")
+/// Refuses a trace of more than `Limits.maxTraceTerms` terms (output positions × taps, the
+/// product of `sizes`, overflow-checked) before building it.
+func checkTraceSize(sizes: [Int], op: String) throws {
+    var terms = 1
+    for s in sizes {
+        let (product, overflow) = terms.multipliedReportingOverflow(by: s)
+        guard !overflow, product <= Limits.maxTraceTerms else {
+            throw ConvKitError.invalidArgument(
+                op: op, argument: "size",
+                message: "\(sizes) (output positions × taps) are too many to write out step by step (at most \(groupedDigits(Limits.maxTraceTerms)) terms)")
+        }
+        terms = product
     }
 }
 

@@ -80,6 +80,7 @@ public func convolutionPlan(
     }
     let g = try convolutionGeometry(inputShape: inputShape, weightShape: weightShape, biasShape: nil, rank: rank, stride: stride,
                                     padding: padding, dilation: dilation, groups: groups, paddingMode: paddingMode, op: "convolutionPlan")
+    try checkAllocations(g, op: "convolutionPlan")
     return ConvolutionPlan(g)
 }
 
