@@ -14,13 +14,18 @@ struct Conv1D: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let g = try geometry.resolved()
         let x = Tensor(try floats(signal, "--signal")), k = Tensor(try floats(kernel, "--kernel"))
-        let trace = try traceConvolution(channels: [x], kernels: [k], stride: g.stride, padding: g.padding, dilation: g.dilation,
-                                         paddingMode: g.mode, flip: flip)
-        try output.emit(trace) {
-            (explain ? trace.steps[0].map(\.explanation).joined(separator: "\n") + "\n" : "") + rowsText(trace.rows)
-        }
+        try emitTrace(input: x, kernel: k, geometry: geometry, flip: flip, explain: explain, output: output)
+    }
+}
+
+/// conv1d and conv2d: the library's trace, printed (with every step when `explain`) or as JSON.
+func emitTrace(input: Tensor, kernel: Tensor, geometry: GeometryOptions, flip: Bool, explain: Bool, output: OutputOptions) throws {
+    let g = try geometry.resolved()
+    let trace = try traceConvolution(channels: [input], kernels: [kernel], stride: g.stride, padding: g.padding, dilation: g.dilation,
+                                     paddingMode: g.mode, flip: flip)
+    try output.emit(trace) {
+        (explain ? trace.steps[0].map(\.explanation).joined(separator: "\n") + "\n" : "") + rowsText(trace.rows)
     }
 }
 
@@ -39,14 +44,9 @@ struct Conv2D: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let g = try geometry.resolved()
         let x = try Tensor(rows: try NamedKernel.parseMatrix(input, what: "input"))
         let k = try Tensor(rows: try NamedKernel.parse(kernel).matrix)
-        let trace = try traceConvolution(channels: [x], kernels: [k], stride: g.stride, padding: g.padding, dilation: g.dilation,
-                                         paddingMode: g.mode, flip: flip)
-        try output.emit(trace) {
-            (explain ? trace.steps[0].map(\.explanation).joined(separator: "\n") + "\n" : "") + rowsText(trace.rows)
-        }
+        try emitTrace(input: x, kernel: k, geometry: geometry, flip: flip, explain: explain, output: output)
     }
 }
 

@@ -23,6 +23,8 @@ public enum ParameterCount {
         public let inChannels: Int, outChannels: Int, kernel: [Int], groups: Int, bias: Bool
         /// Weights (without biases) and the total.
         public let weights: Int, total: Int
+        /// "Conv1d(17, 64, kernel_size=3): 3 × 17 × 64 + 64 = 3,328".
+        public let formula: String
 
         /// - Throws: as `ParameterCount.convolution`.
         public init(inChannels: Int, outChannels: Int, kernel: [Int], groups: Int = 1, bias: Bool = true) throws {
@@ -41,6 +43,10 @@ public enum ParameterCount {
             (self.inChannels, self.outChannels, self.kernel, self.groups, self.bias) = (inChannels, outChannels, kernel, groups, bias)
             weights = w
             total = try Limits.sum(w, bias ? outChannels : 0, op: op, what: "parameters")
+            let size = Set(kernel).count == 1 ? "\(kernel[0])" : "(" + kernel.map(String.init).joined(separator: ", ") + ")"
+            let perGroup = groups == 1 ? "\(inChannels)" : "(\(inChannels)/\(groups))"
+            formula = "Conv\(kernel.count)d(\(inChannels), \(outChannels), kernel_size=\(size)\(groups == 1 ? "" : ", groups=\(groups)")): "
+                + "\(kernel.map(String.init).joined(separator: " × ")) × \(perGroup) × \(outChannels)\(bias ? " + \(outChannels)" : "") = \(groupedDigits(total))"
         }
 
         /// A layer with a cubic (or square, or 1-D) kernel of side `kernelSize` over `rank` axes.
@@ -51,27 +57,6 @@ public enum ParameterCount {
                           groups: groups, bias: bias)
         }
 
-        enum CodingKeys: String, CodingKey { case inChannels, outChannels, kernel, groups, bias, weights, total, formula }
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(inChannels, forKey: .inChannels)
-            try c.encode(outChannels, forKey: .outChannels)
-            try c.encode(kernel, forKey: .kernel)
-            try c.encode(groups, forKey: .groups)
-            try c.encode(bias, forKey: .bias)
-            try c.encode(weights, forKey: .weights)
-            try c.encode(total, forKey: .total)
-            try c.encode(formula, forKey: .formula)
-        }
-
-        /// "Conv1d(17, 64, kernel_size=3): 3 × 17 × 64 + 64 = 3,328".
-        public var formula: String {
-            let size = Set(kernel).count == 1 ? "\(kernel[0])" : "(" + kernel.map(String.init).joined(separator: ", ") + ")"
-            let taps = kernel.map(String.init).joined(separator: " × ")
-            let perGroup = groups == 1 ? "\(inChannels)" : "(\(inChannels)/\(groups))"
-            return "Conv\(kernel.count)d(\(inChannels), \(outChannels), kernel_size=\(size)\(groups == 1 ? "" : ", groups=\(groups)")): "
-                + "\(taps) × \(perGroup) × \(outChannels)\(bias ? " + \(outChannels)" : "") = \(groupedDigits(total))"
-        }
     }
 
     /// One row of a comparison table: an image of `size` (H, W, C) flattened into a fully
@@ -85,7 +70,7 @@ public enum ParameterCount {
         /// H·W·C, the fully connected layer's parameters and the convolution's.
         public let inputs: Int, fullyConnected: Int, convolution: Int
         /// fullyConnected / convolution.
-        public var ratio: Double { Double(fullyConnected) / Double(convolution) }
+        public let ratio: Double
 
         /// - Throws: `ConvKitError.invalidArgument` for a size or count below 1, or counts that overflow.
         public init(name: String, height: Int, width: Int, channels: Int, hidden: Int = 1000, kernel: Int = 3, filters: Int = 64,
@@ -100,31 +85,13 @@ public enum ParameterCount {
             inputs = try Limits.product(try Limits.product(height, width, op: op, what: "inputs"), channels, op: op, what: "inputs")
             fullyConnected = try ParameterCount.fullyConnected(inputs: inputs, outputs: hidden, bias: bias)
             convolution = try ParameterCount.convolution(inChannels: channels, outChannels: filters, kernel: [kernel, kernel], bias: bias)
+            ratio = Double(fullyConnected) / Double(convolution)
         }
 
         /// The same image with other layer sizes.
         public func with(hidden: Int, kernel: Int, filters: Int, bias: Bool = true) throws -> Comparison {
             try Comparison(name: name, height: height, width: width, channels: channels, hidden: hidden, kernel: kernel,
                            filters: filters, bias: bias)
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case name, height, width, channels, hidden, kernel, filters, bias, inputs, fullyConnected, convolution, ratio
-        }
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(height, forKey: .height)
-            try c.encode(width, forKey: .width)
-            try c.encode(channels, forKey: .channels)
-            try c.encode(hidden, forKey: .hidden)
-            try c.encode(kernel, forKey: .kernel)
-            try c.encode(filters, forKey: .filters)
-            try c.encode(bias, forKey: .bias)
-            try c.encode(inputs, forKey: .inputs)
-            try c.encode(fullyConnected, forKey: .fullyConnected)
-            try c.encode(convolution, forKey: .convolution)
-            try c.encode(ratio, forKey: .ratio)
         }
     }
 
