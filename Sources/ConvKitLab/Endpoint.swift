@@ -98,7 +98,7 @@ struct GeometryRequest: Decodable, Sendable {
         }
         func resolved() throws -> Padding {
             switch self {
-            case let .amount(n): try Padding(parsing: String(n), argument: "padding")
+            case let .amount(n): Padding.symmetric(n)
             case let .named(text): try Padding(parsing: text, argument: "padding")
             }
         }

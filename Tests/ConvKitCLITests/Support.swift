@@ -17,8 +17,15 @@ struct CLI {
 
     /// Runs `convkit arguments…` in `directory` and waits for it.
     static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+        let r = try launch(try #require(binary, "build the convkit product first (swift build -c release)"), arguments, in: directory)
+        return Result(status: r.process.terminationStatus, stdout: r.stdout, stderr: r.stderr)
+    }
+
+    /// Starts `executable`, reads both pipes to the end and waits for it.
+    private static func launch(_ executable: URL, _ arguments: [String], in directory: URL?) throws
+        -> (process: Process, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = try #require(binary, "build the convkit product first (swift build -c release)")
+        process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
@@ -27,8 +34,7 @@ struct CLI {
         try process.run()
         let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return (process, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
     struct LimitedResult {
@@ -43,21 +49,11 @@ struct CLI {
     static func runLimited(_ arguments: [String], in directory: URL? = nil, seconds: Int = 60) throws -> LimitedResult {
         let binary = try #require(binary, "build the convkit product first (swift build -c release)")
         let quoted = ([binary.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -v 2097152; exec timeout -s KILL \(seconds) \(quoted)"]
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let status = process.terminationStatus
+        let r = try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", "ulimit -v 2097152; exec timeout -s KILL \(seconds) \(quoted)"], in: directory)
+        let status = r.process.terminationStatus
         // sh -c 'exec …' reports a signal as 128 + n (timeout's KILL as 137).
-        return LimitedResult(status: status, signalled: process.terminationReason == .uncaughtSignal || (status > 128 && status < 160),
-                             timedOut: status == 137, stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self))
+        return LimitedResult(status: status, signalled: r.process.terminationReason == .uncaughtSignal || (status > 128 && status < 160),
+                             timedOut: status == 137, stdout: r.stdout, stderr: r.stderr)
     }
 
     static func temporaryDirectory() throws -> URL {
