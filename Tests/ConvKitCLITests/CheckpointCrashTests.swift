@@ -30,6 +30,7 @@ import Glibc
             if FileManager.default.fileExists(atPath: checkpoint) { arguments += ["--resume", checkpoint] }
             let process = Process()
             process.executableURL = try #require(CLI.binary)
+            process.currentDirectoryURL = dir
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
@@ -89,6 +90,7 @@ import Glibc
         let command = "trap '' XFSZ; ulimit -f 1024; exec \"$0\" \"$@\""
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.currentDirectoryURL = dir
         process.arguments = ["-c", command, binary] + Self.training + ["--epochs", "3", "--resume", checkpoint, "--checkpoint", checkpoint]
         let err = Pipe()
         process.standardError = err
@@ -106,6 +108,7 @@ import Glibc
     static let canMountTmpfs: Bool = {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        probe.currentDirectoryURL = FileManager.default.temporaryDirectory
         probe.arguments = ["-rm", "sh", "-c", "mount -t tmpfs -o size=1m none /tmp"]
         probe.standardOutput = FileHandle.nullDevice
         probe.standardError = FileHandle.nullDevice
@@ -134,6 +137,7 @@ import Glibc
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.currentDirectoryURL = dir
         process.arguments = ["-rm", "sh", "-c", script, "sh", disk.path, try #require(CLI.binary).path, dir.path]
         try process.run()
         process.waitUntilExit()

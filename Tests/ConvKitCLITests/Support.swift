@@ -27,7 +27,9 @@ struct CLI {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
+        // Always an explicit folder: another test in this process may change (and remove) the
+        // process's current directory, and a child that inherits a removed one fails in getcwd.
+        process.currentDirectoryURL = directory ?? FileManager.default.temporaryDirectory
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -13,10 +13,12 @@ import Testing
         let records = try #require(try JSONValue.parse(Array(run.stdout.utf8)).arrayValue)
         let resident = records.compactMap { $0["residentMB"].flatMap { if case let .number(d) = $0 { d } else { nil } } }
         #expect(resident.count == 6)
-        // After the first epochs (allocator pools and caches fill up), no further growth.
+        // After the first epochs (allocator pools and caches fill up), no growth beyond one
+        // allocator step: a leaked batch per step would add ≥ 4 × 48 MB from epoch 2 to epoch 6,
+        // while glibc's arenas alone were seen to step once by 24 MB with other tests running.
         let settled = resident[1], peak = resident[1...].max() ?? 0
         print("resident memory per epoch (MB): \(resident)")
-        #expect(peak - settled < 24, "resident memory grew from \(settled) MB to \(peak) MB across epochs: \(resident)")
+        #expect(peak - settled < 64, "resident memory grew from \(settled) MB to \(peak) MB across epochs: \(resident)")
     }
 
     /// The allocator setting `convkit` and the benchmark apply (glibc's `mallopt`) is found

@@ -8,7 +8,11 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("convkit-readme-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
+        // The README writes to the current folder; put the previous one back before the temporary
+        // folder is removed (defers run last-in first-out), so other tests never see a removed cwd.
+        let previous = FileManager.default.currentDirectoryPath
         FileManager.default.changeCurrentDirectoryPath(directory.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
         // README BEGIN
         DefaultGenerator.seed(0)
         let model = try Sequential {
