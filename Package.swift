@@ -48,7 +48,9 @@ let package = Package(
         .executableTarget(
             name: "ConvKitBenchmarks", dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitMicroKernels"],
             path: "Benchmarks/ConvKitBenchmarks"),
-        .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels"]),
+        // What the test targets share: a seeded test RNG and convolution written from its definition.
+        .target(name: "_ConvKitTestSupport", dependencies: ["_ConvKitKernels"], path: "Tests/_ConvKitTestSupport"),
+        .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels", "_ConvKitTestSupport"]),
         // Runs the built `convkit` binary; depending on the executable target makes `swift test` build it.
         .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKitCLI", "ConvKit"]),
         .testTarget(
@@ -57,7 +59,7 @@ let package = Package(
                            .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(
             name: "ConvKitTests",
-            dependencies: ["ConvKit", "_ConvKitKernels"],
+            dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitTestSupport"],
             exclude: ["Fixtures"]
         ),
     ],

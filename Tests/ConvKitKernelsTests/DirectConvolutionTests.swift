@@ -1,5 +1,6 @@
 import Testing
 import _ConvKitKernels
+import _ConvKitTestSupport
 
 /// Convolutions with lines at least 12 wide and a stride of at most 4 along them run as direct
 /// tiles over a padded copy of the input (`Convolution+Direct.swift`), and so do their
@@ -12,46 +13,6 @@ import _ConvKitKernels
 /// output channels that leave a partial panel of 6 (or of 16), bias or none, and single
 /// items large enough that the workers split an item's lines or column-matrix rows.
 @Suite struct DirectConvolutionTests {
-    /// Calls `body(output, weight, input)` with the flat indices of every term
-    /// `W[k, c, t] · x[n, grp·C/G + c, o·s − padBefore + t·d]` of every output y[n, k, o]
-    /// (padded positions read through the padding mode; the constant's terms are skipped).
-    static func forEachTerm(_ g: ConvGeometry, _ body: (Int, Int, Int) -> Void) {
-        let r = 3 - g.rank
-        let n = [Int](repeating: 1, count: r) + g.inputSize, out = [Int](repeating: 1, count: r) + g.outputSize
-        let k = [Int](repeating: 1, count: r) + g.kernelSize, d = [Int](repeating: 1, count: r) + g.dilation
-        let s = [Int](repeating: 1, count: r) + g.stride, p = [Int](repeating: 0, count: r) + g.padBefore
-        let (kg, cg, kv) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.kernelVolume)
-        for b in 0..<g.batch { for ko in 0..<g.outChannels {
-            let grp = ko / kg
-            for o0 in 0..<out[0] { for o1 in 0..<out[1] { for o2 in 0..<out[2] {
-                let y = ((b * g.outChannels + ko) * out[0] + o0) * out[1] * out[2] + o1 * out[2] + o2
-                for cl in 0..<cg { for t0 in 0..<k[0] { for t1 in 0..<k[1] { for t2 in 0..<k[2] {
-                    let i = [o0 * s[0] - p[0] + t0 * d[0], o1 * s[1] - p[1] + t1 * d[1], o2 * s[2] - p[2] + t2 * d[2]]
-                    guard let i0 = g.paddingMode.sourceIndex(i[0], length: n[0]),
-                          let i1 = g.paddingMode.sourceIndex(i[1], length: n[1]),
-                          let i2 = g.paddingMode.sourceIndex(i[2], length: n[2]) else { continue }
-                    let c = grp * cg + cl, tap = (t0 * k[1] + t1) * k[2] + t2
-                    body(y, (ko * cg + cl) * kv + tap, ((b * g.inChannels + c) * n[0] + i0) * n[1] * n[2] + i1 * n[2] + i2)
-                }}}}
-            }}}
-        }}
-    }
-
-    /// y[n, k, o] = bias[k] + Σ W[k, c, t] · x[n, grp·C/G + c, o·s − padBefore + t·d], in Double.
-    static func definition(_ g: ConvGeometry, x: [Float], w: [Float], bias: [Float]?) -> [Float] {
-        let plane = g.outputPlane
-        var y = (0..<g.outputCount).map { Double(bias?[$0 / plane % g.outChannels] ?? 0) }
-        forEachTerm(g) { out, weight, input in y[out] += Double(w[weight]) * Double(x[input]) }
-        return y.map { Float($0) }
-    }
-
-    /// dW[k, c, t] = Σ over batch and output positions of dy[n, k, o] · x[n, grp·C/G + c, o·s − padBefore + t·d].
-    static func weightGradient(_ g: ConvGeometry, x: [Float], dy: [Float]) -> [Float] {
-        var dw = [Double](repeating: 0, count: g.weightCount)
-        forEachTerm(g) { out, weight, input in dw[weight] += Double(dy[out]) * Double(x[input]) }
-        return dw.map { Float($0) }
-    }
-
     /// Runs `g`'s forward pass and weight gradient on random values and compares them with the definition.
     static func check(_ g: ConvGeometry, withBias: Bool, values: (Int) -> [Float]) {
         let x = values(g.inputCount), w = values(g.weightCount), bias = withBias ? values(g.outChannels) : nil
@@ -71,7 +32,7 @@ import _ConvKitKernels
             }}
         }}
         // NaN (an output never written) fails the comparisons too.
-        let expected = Self.definition(g, x: x, w: w, bias: bias)
+        let expected = ReferenceConvolution.forward(g, x: x, w: w, bias: bias)
         let wrong = zip(y, expected).filter { !(abs($0 - $1) <= 1e-4 * Float(g.columnRows)) }
         #expect(wrong.isEmpty, "\(g): \(wrong.count) outputs differ, e.g. \(wrong.first.map { "\($0) vs \($1)" } ?? "")")
 
@@ -84,7 +45,7 @@ import _ConvKitKernels
                                                  gradWeight: pdw.baseAddress!, workspace: ws.baseAddress!)
             }}
         }}
-        let expectedGradient = Self.weightGradient(g, x: x, dy: dy)
+        let expectedGradient = ReferenceConvolution.weightGradient(g, x: x, dy: dy)
         let positions = g.batch * g.outputPlane
         let wrongGradient = zip(dw, expectedGradient).filter { !(abs($0 - $1) <= 1e-4 * Float(max(positions, 1))) }
         #expect(wrongGradient.isEmpty,
@@ -92,9 +53,9 @@ import _ConvKitKernels
     }
 
     @Test func forwardAndWeightGradientMatchTheDefinition() {
-        var seed: UInt64 = 11
-        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1; return Int(seed >> 33) % n }
-        func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float(next(2001)) / 1000 - 1 } }
+        var random = TestRandom(seed: 11)
+        func next(_ n: Int) -> Int { random.next(n) }
+        func values(_ count: Int) -> [Float] { random.values(count) }
         var widths = Set<Int>()
         for trial in 0..<48 {
             let rank = 1 + trial % 3
@@ -148,7 +109,7 @@ import _ConvKitKernels
             #expect(g.outputSize == g.inputSize)
             Self.check(g, withBias: true) { count in
                 seed += 1
-                return GEMMTests.values(count, seed: seed)
+                return TestRandom.values(count, seed: seed)
             }
         }
     }
@@ -168,7 +129,7 @@ import _ConvKitKernels
         for g in cases {
             Self.check(g, withBias: true) { count in
                 seed += 1
-                return GEMMTests.values(count, seed: seed)
+                return TestRandom.values(count, seed: seed)
             }
         }
     }
@@ -176,10 +137,8 @@ import _ConvKitKernels
     /// Single items with enough work for several workers: the forward pass splits the item's
     /// lines between them, the weight gradient its column-matrix rows.
     @Test func singleItemsAreSplitBetweenWorkers() {
-        var seed: UInt64 = 5
-        func values(_ count: Int) -> [Float] {
-            (0..<count).map { _ in seed = seed &* 6364136223846793005 &+ 1; return Float(Int(seed >> 33) % 2001) / 1000 - 1 }
-        }
+        var random = TestRandom(seed: 5)
+        func values(_ count: Int) -> [Float] { random.values(count) }
         let cases = [
             ConvGeometry(batch: 1, inChannels: 32, outChannels: 26, inputSize: [40, 37], kernelSize: [3, 3], stride: [1, 1],
                          dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], paddingMode: .reflect),

@@ -1,17 +1,18 @@
 import Testing
 import _ConvKitKernels
+import _ConvKitTestSupport
 
 /// ReLU and the bias gradient split large tensors across cores; both must equal one plain
 /// loop over the whole buffer, including NaN, ±0 and ±∞ and chunk boundaries (odd counts).
 @Suite struct ElementwiseKernelTests {
     static func values(_ count: Int) -> [Float] {
         let special: [Float] = [.nan, 0, -0.0, .infinity, -.infinity, 1e-38, -1e-38]
-        return GEMMTests.values(count, seed: 31).enumerated().map { i, v in i % 997 < special.count ? special[i % 997] : v }
+        return TestRandom.values(count, seed: 31).enumerated().map { i, v in i % 997 < special.count ? special[i % 997] : v }
     }
 
     @Test(arguments: [1, 1_000, 300_001])
     func reluMatchesAPlainLoop(count: Int) {
-        let x = Self.values(count), dy = GEMMTests.values(count, seed: 32)
+        let x = Self.values(count), dy = TestRandom.values(count, seed: 32)
         var y = [Float](repeating: 7, count: count), dx = [Float](repeating: 7, count: count)
         ReLUKernel.forward(input: x, output: &y, count: count)
         ReLUKernel.backward(output: y, gradOutput: dy, gradInput: &dx, count: count)
@@ -28,7 +29,7 @@ import _ConvKitKernels
     @Test(arguments: [(1, 1, 1), (3, 50, 2_001), (2, 7, 30_000)])
     func biasGradientSumsEachChannel(size: (Int, Int, Int)) {
         let (batch, channels, plane) = size
-        let dy = GEMMTests.values(batch * channels * plane, seed: 33)
+        let dy = TestRandom.values(batch * channels * plane, seed: 33)
         var db = [Float](repeating: .nan, count: channels)
         ConvolutionKernel.biasGradient(batch: batch, channels: channels, plane: plane, gradOutput: dy, gradBias: &db)
         for k in 0..<channels {

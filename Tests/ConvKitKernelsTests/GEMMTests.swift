@@ -1,16 +1,8 @@
 import Testing
 import _ConvKitKernels
+import _ConvKitTestSupport
 
 @Suite struct GEMMTests {
-    /// Deterministic pseudo-random values in [-1, 1).
-    static func values(_ n: Int, seed: UInt64) -> [Float] {
-        var s = seed &* 6364136223846793005 &+ 1442695040888963407
-        return (0..<n).map { _ in
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: s >> 11) % 2000) / 1000 - 1
-        }
-    }
-
     /// Plain triple loop in Double, the reference the blocked GEMM must match.
     static func naive(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: [Float], _ b: [Float],
                       _ beta: Float, _ c: [Float]) -> [Float] {
@@ -46,8 +38,8 @@ import _ConvKitKernels
         guard MicroKernel.isAvailable else { return }
         let (m, n, k) = size, ldc = n + 3
         for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (-2, 0.25)] {
-            let a = Self.values(m * k, seed: 7), b = Self.values(n * k, seed: 8)
-            var c = Self.values(m * ldc, seed: 9)
+            let a = TestRandom.values(m * k, seed: 7), b = TestRandom.values(n * k, seed: 8)
+            var c = TestRandom.values(m * ldc, seed: 9)
             let dense = (0..<m).flatMap { i in c[(i * ldc)..<(i * ldc + n)] }
             let expected = Self.naive(false, true, m, n, k, alpha, a, b, beta, dense)
             let before = c
@@ -81,8 +73,8 @@ import _ConvKitKernels
         let big = m * n * k > 1_000_000
         for (ta, tb) in big ? [(false, false), (true, true)] : [(false, false), (true, false), (false, true), (true, true)] {
             for (alpha, beta) in big ? [(Float(-2), Float(0.25))] : [(Float(1), Float(0)), (0.5, 1), (-2, 0.25)] {
-                let a = Self.values(m * k, seed: 1), b = Self.values(k * n, seed: 2)
-                var c = Self.values(m * n, seed: 3)
+                let a = TestRandom.values(m * k, seed: 1), b = TestRandom.values(k * n, seed: 2)
+                var c = TestRandom.values(m * n, seed: 3)
                 let expected = Self.naive(ta, tb, m, n, k, alpha, a, b, beta, c)
                 a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
                     f(ta, tb, m, n, k, alpha, pa.baseAddress!, ta ? m : k, pb.baseAddress!, tb ? k : n, beta, pc.baseAddress!, n)
@@ -99,11 +91,11 @@ import _ConvKitKernels
     @Test(arguments: [(1, 1, 1), (5, 20, 9), (32, 784, 9), (13, 37, 300), (64, 300, 200), (6, 5, 400), (40, 8, 800)])
     func rowBiasIsAddedPerRow(size: (Int, Int, Int)) {
         let (m, n, k) = size
-        let bias = Self.values(m, seed: 10)
+        let bias = TestRandom.values(m, seed: 10)
         for tb in [false, true] {
             for beta: Float in [0, 1, 0.25] {
-                let a = Self.values(m * k, seed: 11), b = Self.values(k * n, seed: 12)
-                var c = Self.values(m * n, seed: 13)
+                let a = TestRandom.values(m * k, seed: 11), b = TestRandom.values(k * n, seed: 12)
+                var c = TestRandom.values(m * n, seed: 13)
                 var expected = Self.naive(false, tb, m, n, k, 1, a, b, beta, c)
                 for i in 0..<m { for j in 0..<n { expected[i * n + j] += bias[i] } }
                 if beta == 0 { c = [Float](repeating: .nan, count: m * n) }
@@ -124,8 +116,8 @@ import _ConvKitKernels
     @Test func packedMatchesReferenceWithLeadingDimensions() throws {
         guard MicroKernel.isAvailable else { return }
         let (m, n, k, ldc) = (29, 45, 300, 50)
-        let a = Self.values(m * k, seed: 4), b = Self.values(k * n, seed: 5)
-        var c1 = Self.values(m * ldc, seed: 6)
+        let a = TestRandom.values(m * k, seed: 4), b = TestRandom.values(k * n, seed: 5)
+        var c1 = TestRandom.values(m * ldc, seed: 6)
         var c2 = c1
         a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
             c1.withUnsafeMutableBufferPointer { pc in

@@ -1,5 +1,6 @@
 import Testing
 import _ConvKitKernels
+import _ConvKitTestSupport
 
 @Suite struct GeometryTests {
     @Test func paddingModesMapIndicesLikePyTorch() {
@@ -32,8 +33,8 @@ import _ConvKitKernels
     /// im2col and its scatter are adjoint: ⟨gather(x), c⟩ = ⟨x, scatter(c)⟩ for every padding
     /// mode, rank and stride/dilation — the property convolution's backward relies on.
     @Test func gatherAndScatterAreAdjoint() {
-        var seed: UInt64 = 5
-        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1; return Int(seed >> 33) % n }
+        var random = TestRandom(seed: 5)
+        func next(_ n: Int) -> Int { random.next(n) }
         for trial in 0..<60 {
             let rank = 1 + next(3)
             let mode = PaddingMode.allCases[next(4)]
@@ -45,8 +46,8 @@ import _ConvKitKernels
             let g = ConvGeometry(batch: 1, inChannels: 2, outChannels: 1, inputSize: size, kernelSize: kernel,
                                  stride: (0..<rank).map { _ in 1 + next(3) }, dilation: dilation,
                                  padBefore: before, padAfter: after, paddingMode: mode)
-            let x = GEMMTests.values(2 * g.inputPlane, seed: UInt64(trial))
-            let c = GEMMTests.values(g.columnRows * g.outputPlane, seed: UInt64(trial + 100))
+            let x = TestRandom.values(2 * g.inputPlane, seed: UInt64(trial))
+            let c = TestRandom.values(g.columnRows * g.outputPlane, seed: UInt64(trial + 100))
             var cols = [Float](repeating: 0, count: c.count)
             var back = [Float](repeating: 0, count: x.count)
             x.withUnsafeBufferPointer { px in cols.withUnsafeMutableBufferPointer { pc in

@@ -1,5 +1,6 @@
 import Testing
 import _ConvKitKernels
+import _ConvKitTestSupport
 
 /// Max pooling takes a direct path when every window lies inside the input (and an unrolled
 /// one for 2×2 windows); these check it against a naive loop with PyTorch's rules on random
@@ -53,8 +54,8 @@ import _ConvKitKernels
     }
 
     @Test func matchesNaiveLoopOnRandomGeometries() {
-        var seed: UInt64 = 11
-        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1; return Int(seed >> 33) % n }
+        var random = TestRandom(seed: 11)
+        func next(_ n: Int) -> Int { random.next(n) }
         var interiorCount = 0, twoByTwoCount = 0
         for trial in 0..<400 {
             let rank = 1 + next(3)
@@ -112,7 +113,7 @@ import _ConvKitKernels
             let g = ConvGeometry(batch: 1, inChannels: 1, outChannels: 1, inputSize: size, kernelSize: kernel,
                                  stride: stride, dilation: [1, 1], padBefore: [0, 0], padAfter: [0, 0])
             let planes = 400
-            let x = GEMMTests.values(planes * g.inputPlane, seed: 41), dy = GEMMTests.values(planes * g.outputPlane, seed: 42)
+            let x = TestRandom.values(planes * g.inputPlane, seed: 41), dy = TestRandom.values(planes * g.outputPlane, seed: 42)
             let indices = Self.run(g, planes: planes, x).indices
             var expected = [Float](repeating: 0, count: x.count)
             for c in 0..<planes {

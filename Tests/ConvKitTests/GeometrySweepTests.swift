@@ -1,6 +1,8 @@
 import ConvKit
 import Foundation
 import Testing
+import _ConvKitKernels
+import _ConvKitTestSupport
 
 /// Property-based sweeps over random convolution and pooling geometries (rank 1 and 2, empty
 /// batches, groups, dilation, every padding mode, ceil mode, invalid values): every valid one
@@ -52,94 +54,13 @@ import Testing
             (0..<rank).map { a in (size[a] + 2 * padding[a] - dilation[a] * (kernel[a] - 1) - 1) / stride[a] + 1 }
         }
 
-        /// The source index of padded position `i` on an axis of length `n`, or nil for zero padding.
-        func source(_ i: Int, _ n: Int) -> Int? {
-            if (0..<n).contains(i) { return i }
-            switch mode {
-            case .zeros: return nil
-            case .reflect: return i < 0 ? -i : 2 * (n - 1) - i
-            case .replicate: return Swift.min(Swift.max(i, 0), n - 1)
-            case .circular: return ((i % n) + n) % n
-            }
-        }
-
         /// out[n, k, o] = bias[k] + Σ_{c in k's group} Σ_t x[n, c, source(o·s − p + t·d)] · w[k, c, t]
         func direct(_ x: [Float], _ w: [Float], _ bias: [Float]) -> [Float] {
-            let c = groups * perGroupIn, k = groups * perGroupOut
-            let (h, wd) = rank == 2 ? (size[0], size[1]) : (1, size[0])
-            let (kh, kw) = rank == 2 ? (kernel[0], kernel[1]) : (1, kernel[0])
-            let out = outputSize
-            let (oh, ow) = rank == 2 ? (out[0], out[1]) : (1, out[0])
-            let (sh, sw) = rank == 2 ? (stride[0], stride[1]) : (1, stride[0])
-            let (dh, dw) = rank == 2 ? (dilation[0], dilation[1]) : (1, dilation[0])
-            let (ph, pw) = rank == 2 ? (padding[0], padding[1]) : (0, padding[0])
-            var y = [Float](repeating: 0, count: batch * k * oh * ow)
-            for n in 0..<batch {
-                for ko in 0..<k {
-                    let group = ko / perGroupOut
-                    for i in 0..<oh {
-                        for j in 0..<ow {
-                            var sum = Double(bias[ko])
-                            for ci in 0..<perGroupIn {
-                                let cin = group * perGroupIn + ci
-                                for a in 0..<kh {
-                                    guard let r = source(i * sh - ph + a * dh, h) else { continue }
-                                    for b in 0..<kw {
-                                        guard let q = source(j * sw - pw + b * dw, wd) else { continue }
-                                        sum += Double(x[((n * c + cin) * h + r) * wd + q]) * Double(w[((ko * perGroupIn + ci) * kh + a) * kw + b])
-                                    }
-                                }
-                            }
-                            y[((n * k + ko) * oh + i) * ow + j] = Float(sum)
-                        }
-                    }
-                }
-            }
-            return y
+            let g = ConvGeometry(batch: batch, inChannels: groups * perGroupIn, outChannels: groups * perGroupOut, groups: groups,
+                                 inputSize: size, kernelSize: kernel, stride: stride, dilation: dilation,
+                                 padBefore: padding, padAfter: padding, paddingMode: mode)
+            return ReferenceConvolution.forward(g, x: x, w: w, bias: bias)
         }
-    }
-
-    @Test func convolutionsMatchTheDefinitionOrThrow() throws {
-        var valid = 0, refused = 0
-        for i in 0..<Self.cases {
-            let t = ConvCase(seed: UInt64(1000 + i))
-            var g = SeededGenerator(seed: UInt64(5000 + i))
-            let c = t.groups * t.perGroupIn, k = t.groups * t.perGroupOut
-            let x = try Tensor.randomNormal([t.batch, c] + t.size, using: &g, requiresGrad: true)
-            let w = try Tensor.randomNormal([k, t.perGroupIn] + t.kernel, using: &g, requiresGrad: true)
-            let b = try Tensor.randomNormal([k], using: &g, requiresGrad: true)
-            let run = {
-                t.rank == 1
-                    ? try conv1d(x, weight: w, bias: b, stride: PerAxis(t.stride), padding: .explicit(before: t.padding, after: t.padding),
-                                 dilation: PerAxis(t.dilation), groups: t.groups, paddingMode: t.mode)
-                    : try conv2d(x, weight: w, bias: b, stride: PerAxis(t.stride), padding: .explicit(before: t.padding, after: t.padding),
-                                 dilation: PerAxis(t.dilation), groups: t.groups, paddingMode: t.mode)
-            }
-            guard t.isValid else {
-                #expect(throws: ConvKitError.self, "case \(i) (\(t)) is invalid in PyTorch but ran") { _ = try run() }
-                refused += 1
-                continue
-            }
-            let y = try run()
-            valid += 1
-            #expect(y.shape == [t.batch, k] + t.outputSize, "case \(i) (\(t))")
-            let expected = t.direct(x.scalars, w.scalars, b.scalars)
-            #expect(maxRelativeError(y.scalars, expected) < 1e-4, "case \(i) (\(t)): output differs from the direct loop")
-
-            // Backward: the convolution without bias is linear in x and in w, so for any upstream u,
-            // Σ u·conv(x, w) = ⟨x, ∂/∂x⟩ = ⟨w, ∂/∂w⟩, and ∂/∂bias sums u over batch and positions.
-            let upstream = try Tensor.randomNormal(y.shape, using: &g)
-            try y.backward(gradient: upstream)
-            let plain = zip(t.direct(x.scalars, w.scalars, [Float](repeating: 0, count: k)), upstream.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            let scale = zip(y.scalars, upstream.scalars).reduce(1.0) { $0 + abs(Double($1.0) * Double($1.1)) }
-            #expect(abs(dot(x.scalars, x.grad?.scalars ?? []) - plain) < 1e-4 * scale, "case \(i) (\(t)): input gradient")
-            #expect(abs(dot(w.scalars, w.grad?.scalars ?? []) - plain) < 1e-4 * scale, "case \(i) (\(t)): weight gradient")
-            let plane = t.outputSize.reduce(1, *)
-            let biasGrad = (0..<k).map { ko in (0..<t.batch).reduce(Float(0)) { s, n in s + upstream.scalars[((n * k + ko) * plane)..<((n * k + ko + 1) * plane)].reduce(0, +) } }
-            #expect(maxRelativeError(b.grad?.scalars ?? [], biasGrad) < 1e-4, "case \(i) (\(t)): bias gradient")
-        }
-        // The generator must exercise both sides.
-        #expect(valid > Self.cases / 3 && refused > Self.cases / 10, "valid \(valid), refused \(refused)")
     }
 
     // MARK: Pooling
