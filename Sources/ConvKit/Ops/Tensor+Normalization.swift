@@ -1,5 +1,8 @@
+import _ConvKitKernels
+
 // Batch norm normalises each channel over (N, spatial...); layer norm normalises each
-// sample over the normalised axes. Both are written over an (outer, mid, inner) view:
+// sample over the normalised axes. Both run in `NormalizationKernel` over an
+// (outer, mid, inner) view:
 //   batch norm: statistics per mid (= channel) over outer·inner elements,
 //   layer norm: statistics per (outer, inner) over mid elements.
 
@@ -25,21 +28,15 @@ public func batchNorm(
             throw ConvKitError.shapeMismatch(op: "batchNorm", message: "\(name) must have shape [\(c)], got \(t.shape)")
         }
     }
-    let m = outer * inner
-    var mean = [Float](repeating: 0, count: c), variance = [Float](repeating: 0, count: c)
-    let x = input.scalars
+    // x is captured by value: the backward pass sees the input as it was.
+    let m = outer * inner, x = input.scalars
+    var mean: [Float], variance: [Float]
     if training {
         guard m > 1 else {
             throw ConvKitError.shapeMismatch(
                 op: "batchNorm", message: "expected more than 1 value per channel when training, got input \(input.shape)")
         }
-        for ch in 0..<c {
-            var s: Double = 0, ss: Double = 0
-            for o in 0..<outer { for i in 0..<inner { let v = Double(x[(o * c + ch) * inner + i]); s += v; ss += v * v } }
-            let mu = s / Double(m)
-            mean[ch] = Float(mu)
-            variance[ch] = Float(Swift.max(ss / Double(m) - mu * mu, 0))
-        }
+        (mean, variance) = NormalizationKernel.channelStatistics(x, outer: outer, channels: c, inner: inner)
         if let runningMean, let runningVar {
             let unbias = Float(m) / Float(m - 1)
             for ch in 0..<c {
@@ -52,40 +49,19 @@ public func batchNorm(
             throw ConvKitError.invalidArgument(
                 op: "batchNorm", argument: "runningMean/runningVar", message: "are required when not training")
         }
-        mean = runningMean.scalars
-        variance = runningVar.scalars
+        (mean, variance) = (runningMean.scalars, runningVar.scalars)
     }
     let invStd = variance.map { 1 / ($0 + eps).squareRoot() }
-    let gamma = weight?.scalars ?? Array(repeating: 1, count: c)
-    let beta = bias?.scalars ?? Array(repeating: 0, count: c)
-    var xhat = x, y = x
-    for o in 0..<outer { for ch in 0..<c { for i in 0..<inner {
-        let k = (o * c + ch) * inner + i
-        xhat[k] = (x[k] - mean[ch]) * invStd[ch]
-        y[k] = gamma[ch] * xhat[k] + beta[ch]
-    }}}
+    let (gamma, beta) = (weight?.scalars, bias?.scalars)
+    let y = NormalizationKernel.batchNormForward(x, outer: outer, channels: c, inner: inner,
+                                                 mean: mean, invStd: invStd, gamma: gamma, beta: beta)
     let inputs = [input] + [weight, bias].compactMap { $0 }
     return Tensor.result(shape: input.shape, scalars: y, op: "batchNorm", inputs: inputs) { g in
-        let dy = g.scalars
-        var sumDy = [Float](repeating: 0, count: c), sumDyXhat = [Float](repeating: 0, count: c)
-        for o in 0..<outer { for ch in 0..<c { for i in 0..<inner {
-            let k = (o * c + ch) * inner + i
-            sumDy[ch] += dy[k]
-            sumDyXhat[ch] += dy[k] * xhat[k]
-        }}}
-        var dx = dy
-        for o in 0..<outer { for ch in 0..<c { for i in 0..<inner {
-            let k = (o * c + ch) * inner + i
-            if training {
-                // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂))
-                dx[k] = gamma[ch] * invStd[ch] * (dy[k] - sumDy[ch] / Float(m) - xhat[k] * sumDyXhat[ch] / Float(m))
-            } else {
-                dx[k] = gamma[ch] * invStd[ch] * dy[k]
-            }
-        }}}
-        var grads: [Tensor?] = [Tensor(uncheckedShape: input.shape, scalars: dx)]
-        if let weight { grads.append(Tensor(uncheckedShape: weight.shape, scalars: sumDyXhat)) }
-        if let bias { grads.append(Tensor(uncheckedShape: bias.shape, scalars: sumDy)) }
+        let d = NormalizationKernel.batchNormBackward(x, gradOutput: g.scalars, outer: outer, channels: c, inner: inner,
+                                                      training: training, mean: mean, invStd: invStd, gamma: gamma)
+        var grads: [Tensor?] = [Tensor(uncheckedShape: input.shape, scalars: d.input)]
+        if let weight { grads.append(Tensor(uncheckedShape: weight.shape, scalars: d.gamma)) }
+        if let bias { grads.append(Tensor(uncheckedShape: bias.shape, scalars: d.beta)) }
         return grads
     }
 }
@@ -132,48 +108,16 @@ func normalizeMiddle(
             throw ConvKitError.shapeMismatch(op: op, message: "\(name) must have shape \(affineShape), got \(t.shape)")
         }
     }
-    let x = input.scalars
-    let gamma = weight?.scalars ?? Array(repeating: 1, count: mid)
-    let beta = bias?.scalars ?? Array(repeating: 0, count: mid)
-    var xhat = x, y = x
-    var invStd = [Float](repeating: 0, count: outer * inner)
-    for o in 0..<outer { for i in 0..<inner {
-        var s: Double = 0, ss: Double = 0
-        for j in 0..<mid { let v = Double(x[(o * mid + j) * inner + i]); s += v; ss += v * v }
-        let mu = s / Double(mid)
-        let inv = Float(1 / (Swift.max(ss / Double(mid) - mu * mu, 0) + Double(eps)).squareRoot())
-        invStd[o * inner + i] = inv
-        for j in 0..<mid {
-            let k = (o * mid + j) * inner + i
-            xhat[k] = (x[k] - Float(mu)) * inv
-            y[k] = gamma[j] * xhat[k] + beta[j]
-        }
-    }}
+    let (x, gamma, beta) = (input.scalars, weight?.scalars, bias?.scalars)
+    let forward = NormalizationKernel.layerNormForward(x, outer: outer, mid: mid, inner: inner, eps: eps,
+                                                       gamma: gamma, beta: beta)
     let inputs = [input] + [weight, bias].compactMap { $0 }
-    return Tensor.result(shape: input.shape, scalars: y, op: op, inputs: inputs) { g in
-        let dy = g.scalars
-        var dx = dy
-        var dgamma = [Float](repeating: 0, count: mid), dbeta = [Float](repeating: 0, count: mid)
-        for o in 0..<outer { for i in 0..<inner {
-            // dx = (1/σ)·(d x̂ − mean(d x̂) − x̂·mean(d x̂ · x̂)), d x̂ = γ·dy
-            var sumD: Float = 0, sumDX: Float = 0
-            for j in 0..<mid {
-                let k = (o * mid + j) * inner + i
-                let d = gamma[j] * dy[k]
-                sumD += d
-                sumDX += d * xhat[k]
-                dgamma[j] += dy[k] * xhat[k]
-                dbeta[j] += dy[k]
-            }
-            let inv = invStd[o * inner + i]
-            for j in 0..<mid {
-                let k = (o * mid + j) * inner + i
-                dx[k] = inv * (gamma[j] * dy[k] - sumD / Float(mid) - xhat[k] * sumDX / Float(mid))
-            }
-        }}
-        var grads: [Tensor?] = [Tensor(uncheckedShape: input.shape, scalars: dx)]
-        if let weight { grads.append(Tensor(uncheckedShape: weight.shape, scalars: dgamma)) }
-        if let bias { grads.append(Tensor(uncheckedShape: bias.shape, scalars: dbeta)) }
+    return Tensor.result(shape: input.shape, scalars: forward.output, op: op, inputs: inputs) { g in
+        let d = NormalizationKernel.layerNormBackward(x, gradOutput: g.scalars, outer: outer, mid: mid, inner: inner,
+                                                      mean: forward.mean, invStd: forward.invStd, gamma: gamma)
+        var grads: [Tensor?] = [Tensor(uncheckedShape: input.shape, scalars: d.input)]
+        if let weight { grads.append(Tensor(uncheckedShape: weight.shape, scalars: d.gamma)) }
+        if let bias { grads.append(Tensor(uncheckedShape: bias.shape, scalars: d.beta)) }
         return grads
     }
 }

@@ -147,37 +147,12 @@ func maxPool(
     let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding,
                                 dilation: dilation, ceilMode: ceilMode,
                                 op: op)
-    let planes = x.shape[0] * x.shape[1], count = planes * g.outputPlane
+    let planes = x.shape[0] * x.shape[1]
     // Where the maxima were: for the caller, or for the backward pass (skipped in inference).
     let needIndices = returnIndices || (GradMode.isEnabled && x.requiresGrad)
-    // The kernel writes every output and index, so neither array is zero-filled first.
-    var indices = [Int](unsafeUninitializedCapacity: needIndices ? count : 0) { _, initialized in
-        initialized = needIndices ? count : 0
-    }
-    let out = [Float](unsafeUninitializedCapacity: count) { po, initialized in
-        if count > 0 {
-            x.scalars.withUnsafeBufferPointer { px in indices.withUnsafeMutableBufferPointer { pi in
-                PoolingKernel.maxForward(g, planes: planes, input: px.baseAddress!, output: po.baseAddress!,
-                                         indices: needIndices ? pi.baseAddress! : nil)
-            }}
-        }
-        initialized = count
-    }
-    let recorded = indices
+    let (out, indices) = PoolingKernel.maxForward(g, planes: planes, input: x.scalars, needIndices: needIndices)
     let y = Tensor.result(shape: Array(x.shape[..<2]) + g.outputSize, scalars: out, op: op, inputs: [x]) { dy in
-        // maxBackward zero-fills dx itself, plane by plane on its workers.
-        let dx = [Float](unsafeUninitializedCapacity: x.count) { pdx, initialized in
-            if x.count > 0 && !dy.scalars.isEmpty {
-                dy.scalars.withUnsafeBufferPointer { pdy in recorded.withUnsafeBufferPointer { pi in
-                    PoolingKernel.maxBackward(g, planes: planes, gradOutput: pdy.baseAddress!, indices: pi.baseAddress!,
-                                              gradInput: pdx.baseAddress!)
-                }}
-            } else if x.count > 0 {
-                pdx.baseAddress!.update(repeating: 0, count: x.count)
-            }
-            initialized = x.count
-        }
-        return [Tensor(uncheckedShape: x.shape, scalars: dx)]
+        [Tensor(uncheckedShape: x.shape, scalars: PoolingKernel.maxBackward(g, planes: planes, gradOutput: dy.scalars, indices: indices))]
     }
     return (unbatched ? try y.squeezed(axis: 0) : y, indices)
 }
@@ -193,22 +168,11 @@ func avgPool(
     let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding, dilation: 1,
                                 ceilMode: ceilMode, op: op)
     let planes = x.shape[0] * x.shape[1]
-    var out = [Float](repeating: 0, count: planes * g.outputPlane)
-    if !out.isEmpty {
-        x.scalars.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-            PoolingKernel.averageForward(g, planes: planes, input: px.baseAddress!, output: po.baseAddress!,
-                                         countIncludePad: countIncludePad, divisorOverride: divisorOverride)
-        }}
-    }
+    let out = PoolingKernel.averageForward(g, planes: planes, input: x.scalars, countIncludePad: countIncludePad,
+                                           divisorOverride: divisorOverride)
     let y = Tensor.result(shape: Array(x.shape[..<2]) + g.outputSize, scalars: out, op: op, inputs: [x]) { dy in
-        var dx = [Float](repeating: 0, count: x.count)
-        if !dx.isEmpty && !dy.scalars.isEmpty {
-            dy.scalars.withUnsafeBufferPointer { pdy in dx.withUnsafeMutableBufferPointer { pdx in
-                PoolingKernel.averageBackward(g, planes: planes, gradOutput: pdy.baseAddress!, gradInput: pdx.baseAddress!,
-                                              countIncludePad: countIncludePad, divisorOverride: divisorOverride)
-            }}
-        }
-        return [Tensor(uncheckedShape: x.shape, scalars: dx)]
+        [Tensor(uncheckedShape: x.shape, scalars: PoolingKernel.averageBackward(
+            g, planes: planes, gradOutput: dy.scalars, countIncludePad: countIncludePad, divisorOverride: divisorOverride))]
     }
     return unbatched ? try y.squeezed(axis: 0) : y
 }
@@ -221,22 +185,10 @@ func adaptiveAvgPool(_ input: Tensor, rank r: Int, outputSize: PerAxis, op: Stri
         throw ConvKitError.shapeMismatch(op: op, message: "input spatial sizes must be positive, got \(x.shape)")
     }
     let planes = x.shape[0] * x.shape[1]
-    var out = [Float](repeating: 0, count: planes * outSize.reduce(1, *))
-    if !out.isEmpty {
-        x.scalars.withUnsafeBufferPointer { px in out.withUnsafeMutableBufferPointer { po in
-            PoolingKernel.adaptiveAverageForward(inputSize: inSize, outputSize: outSize, planes: planes,
-                                                 input: px.baseAddress!, output: po.baseAddress!)
-        }}
-    }
+    let out = PoolingKernel.adaptiveAverageForward(inputSize: inSize, outputSize: outSize, planes: planes, input: x.scalars)
     let y = Tensor.result(shape: Array(x.shape[..<2]) + outSize, scalars: out, op: op, inputs: [x]) { dy in
-        var dx = [Float](repeating: 0, count: x.count)
-        if !dx.isEmpty {
-            dy.scalars.withUnsafeBufferPointer { pdy in dx.withUnsafeMutableBufferPointer { pdx in
-                PoolingKernel.adaptiveAverageBackward(inputSize: inSize, outputSize: outSize, planes: planes,
-                                                      gradOutput: pdy.baseAddress!, gradInput: pdx.baseAddress!)
-            }}
-        }
-        return [Tensor(uncheckedShape: x.shape, scalars: dx)]
+        [Tensor(uncheckedShape: x.shape, scalars: PoolingKernel.adaptiveAverageBackward(
+            inputSize: inSize, outputSize: outSize, planes: planes, gradOutput: dy.scalars))]
     }
     return unbatched ? try y.squeezed(axis: 0) : y
 }

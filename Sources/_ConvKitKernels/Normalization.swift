@@ -1,0 +1,139 @@
+/// Batch and layer normalisation, forward and backward, over an (outer, mid, inner) view of
+/// the input (row-major, inner fastest):
+///   batch norm: statistics per mid (= channel) over its outer·inner elements;
+///   layer norm: statistics per (outer, inner) position over its mid elements.
+/// γ and β are indexed by mid in both; nil means γ = 1, β = 0. Sums run in Double.
+public enum NormalizationKernel {
+    /// Per-channel mean and biased variance of x (outer, channels, inner).
+    /// - Parameters:
+    ///   - mean, variance: (channels), written.
+    public static func channelStatistics(
+        outer: Int, channels: Int, inner: Int, input x: UnsafePointer<Float>,
+        mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
+    ) {
+        let m = Double(outer * inner)
+        for ch in 0..<channels {
+            var s: Double = 0, ss: Double = 0
+            for o in 0..<outer {
+                let row = x + (o * channels + ch) * inner
+                for i in 0..<inner { let v = Double(row[i]); s += v; ss += v * v }
+            }
+            let mu = s / m
+            mean[ch] = Float(mu)
+            variance[ch] = Float(Swift.max(ss / m - mu * mu, 0))
+        }
+    }
+
+    /// y = γ·(x − μ)·σ⁻¹ + β per channel of x (outer, channels, inner).
+    /// - Parameters:
+    ///   - mean, invStd, gamma, beta: (channels). output: like x.
+    public static func batchNormForward(
+        outer: Int, channels: Int, inner: Int, input x: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
+        output y: UnsafeMutablePointer<Float>
+    ) {
+        for o in 0..<outer {
+            for ch in 0..<channels {
+                let base = (o * channels + ch) * inner
+                let (mu, inv, g, b) = (mean[ch], invStd[ch], gamma?[ch] ?? 1, beta?[ch] ?? 0)
+                for i in 0..<inner { y[base + i] = g * ((x[base + i] - mu) * inv) + b }
+            }
+        }
+    }
+
+    /// The gradients of `batchNormForward`, with x̂ = (x − μ)·σ⁻¹ recomputed from x:
+    ///   training (μ, σ from this batch): dx = γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)),
+    ///   evaluation (running statistics, constants): dx = γσ⁻¹·dy;
+    ///   dγ = Σ dy·x̂, dβ = Σ dy over outer and inner.
+    /// - Parameters:
+    ///   - gradInput: like x. gradGamma, gradBeta: (channels), written.
+    public static func batchNormBackward(
+        outer: Int, channels: Int, inner: Int, training: Bool, input x: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?,
+        gradOutput dy: UnsafePointer<Float>, gradInput dx: UnsafeMutablePointer<Float>,
+        gradGamma: UnsafeMutablePointer<Float>, gradBeta: UnsafeMutablePointer<Float>
+    ) {
+        let m = Float(outer * inner)
+        for ch in 0..<channels {
+            let (mu, inv) = (mean[ch], invStd[ch])
+            var sumDy: Float = 0, sumDyXhat: Float = 0
+            for o in 0..<outer {
+                let base = (o * channels + ch) * inner
+                for i in 0..<inner {
+                    sumDy += dy[base + i]
+                    sumDyXhat += dy[base + i] * ((x[base + i] - mu) * inv)
+                }
+            }
+            gradGamma[ch] = sumDyXhat
+            gradBeta[ch] = sumDy
+            let scale = (gamma?[ch] ?? 1) * inv
+            for o in 0..<outer {
+                let base = (o * channels + ch) * inner
+                for i in 0..<inner {
+                    let xhat = (x[base + i] - mu) * inv
+                    dx[base + i] = training ? scale * (dy[base + i] - sumDy / m - xhat * sumDyXhat / m) : scale * dy[base + i]
+                }
+            }
+        }
+    }
+
+    /// Layer norm: each (outer, inner) position normalised over its mid elements,
+    /// y = γ[j]·(x − μ)·σ⁻¹ + β[j] with σ = √(biased variance + eps).
+    /// - Parameters:
+    ///   - gamma, beta: (mid). output: like x. mean, invStd: (outer, inner), written for the backward pass.
+    public static func layerNormForward(
+        outer: Int, mid: Int, inner: Int, eps: Float, input x: UnsafePointer<Float>,
+        gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>,
+        mean: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>
+    ) {
+        for o in 0..<outer {
+            for i in 0..<inner {
+                var s: Double = 0, ss: Double = 0
+                for j in 0..<mid { let v = Double(x[(o * mid + j) * inner + i]); s += v; ss += v * v }
+                let mu = s / Double(mid)
+                let inv = Float(1 / (Swift.max(ss / Double(mid) - mu * mu, 0) + Double(eps)).squareRoot())
+                mean[o * inner + i] = Float(mu)
+                invStd[o * inner + i] = inv
+                for j in 0..<mid {
+                    let k = (o * mid + j) * inner + i
+                    y[k] = (gamma?[j] ?? 1) * ((x[k] - Float(mu)) * inv) + (beta?[j] ?? 0)
+                }
+            }
+        }
+    }
+
+    /// The gradients of `layerNormForward`, with d x̂ = γ·dy:
+    ///   dx = σ⁻¹·(d x̂ − mean(d x̂) − x̂·mean(d x̂·x̂)) over each position's mid elements;
+    ///   dγ[j] = Σ dy·x̂, dβ[j] = Σ dy over outer and inner.
+    /// - Parameters:
+    ///   - mean, invStd: (outer, inner) from the forward pass. gradGamma, gradBeta: (mid), written.
+    public static func layerNormBackward(
+        outer: Int, mid: Int, inner: Int, input x: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?,
+        gradOutput dy: UnsafePointer<Float>, gradInput dx: UnsafeMutablePointer<Float>,
+        gradGamma: UnsafeMutablePointer<Float>, gradBeta: UnsafeMutablePointer<Float>
+    ) {
+        gradGamma.update(repeating: 0, count: mid)
+        gradBeta.update(repeating: 0, count: mid)
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let (mu, inv) = (mean[o * inner + i], invStd[o * inner + i])
+                var sumD: Float = 0, sumDX: Float = 0
+                for j in 0..<mid {
+                    let k = (o * mid + j) * inner + i
+                    let xhat = (x[k] - mu) * inv
+                    let d = (gamma?[j] ?? 1) * dy[k]
+                    sumD += d
+                    sumDX += d * xhat
+                    gradGamma[j] += dy[k] * xhat
+                    gradBeta[j] += dy[k]
+                }
+                for j in 0..<mid {
+                    let k = (o * mid + j) * inner + i
+                    let xhat = (x[k] - mu) * inv
+                    dx[k] = inv * ((gamma?[j] ?? 1) * dy[k] - sumD / Float(mid) - xhat * sumDX / Float(mid))
+                }
+            }
+        }
+    }
+}
