@@ -190,7 +190,7 @@ struct Evaluate: ParsableCommand {
         if let confusion { try checkWritable(confusion) }
         // The training run's data (dataset, folder, classes, downsampling, hold-out) unless given
         // here: evaluating on other data is allowed; --limit is this run's own.
-        let saved = try TrainSettings(metadata: try SafeTensors(contentsOf: weights).metadata)
+        let saved = try TrainSettings(metadata: try WeightsFile.read(contentsOf: weights).metadata)
         var options = data
         options.dataset = data.dataset ?? saved.dataset
         options.dataDir = data.dataDir ?? saved.dataDir

@@ -47,12 +47,26 @@ public enum Zlib {
         try inflate(input, source: source, stopAfter: count).output
     }
 
+    /// Inflates a raw deflate stream (RFC 1951, no header: a zip entry's data) that must hold
+    /// exactly `count` bytes, the size its container declares.
+    /// - Throws: `ConvKitError.invalidFile` when the stream is corrupt or holds another size.
+    public static func inflateRaw(_ input: [UInt8], count: Int, source: String = "<memory>") throws -> [UInt8] {
+        guard count / maxRatio <= input.count else {
+            throw ConvKitError.invalidFile(path: source, message: "\(input.count) compressed bytes cannot hold the \(count) declared")
+        }
+        let (output, ended) = count == 0 ? ([], true) : try inflate(input, source: source, stopAfter: count + 1, windowBits: -15)
+        guard ended, output.count == count else {
+            throw ConvKitError.invalidFile(path: source, message: "compressed data holds \(output.count)\(ended ? "" : "+") bytes, \(count) were declared")
+        }
+        return output
+    }
+
     /// Inflates until the stream ends or `stopAfter` bytes are out; `ended` tells which.
-    static func inflate(_ input: [UInt8], source: String, stopAfter: Int) throws -> (output: [UInt8], ended: Bool) {
+    /// windowBits 15 + 32 accepts zlib and gzip headers; −15 reads raw deflate.
+    static func inflate(_ input: [UInt8], source: String, stopAfter: Int, windowBits: Int32 = 15 + 32) throws -> (output: [UInt8], ended: Bool) {
         guard stopAfter > 0 else { return ([], false) }
         var stream = z_stream()
-        // windowBits 15 + 32: accept zlib and gzip headers.
-        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard inflateInit2_(&stream, windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw ConvKitError.invalidFile(path: source, message: "zlib could not start inflating")
         }
         defer { inflateEnd(&stream) }

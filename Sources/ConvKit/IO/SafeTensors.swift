@@ -23,6 +23,9 @@ public struct SafeTensors: Sendable {
             case .i8, .u8, .bool: 1
             }
         }
+
+        /// F64, F32, F16 or BF16.
+        public var isFloatingPoint: Bool { [.f64, .f32, .f16, .bf16].contains(self) }
     }
 
     /// One stored tensor: its dtype, shape and byte range within the data section.
@@ -142,6 +145,11 @@ public struct SafeTensors: Sendable {
             throw ConvKitError.invalidFile(path: source, message: "safetensors: no tensor named '\(name)'")
         }
         return e
+    }
+
+    /// The stored little-endian bytes of tensor `name`, as they are.
+    public func storedBytes(_ name: String) throws -> [UInt8] {
+        Array(data[try entry(name).byteRange])
     }
 
     /// The tensor `name` converted to float32 (from any stored dtype).

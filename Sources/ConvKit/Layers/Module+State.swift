@@ -77,4 +77,10 @@ extension Module {
     public func load(from path: String, strict: Bool = true) throws {
         try loadState(from: SafeTensors(contentsOf: path), strict: strict)
     }
+
+    /// Loads weights from a safetensors file or a PyTorch checkpoint (`.pt`, `.pth`, `.bin`;
+    /// told apart by content, see `WeightsFile`) with `loadState(from:strict:)`.
+    public func load(contentsOf path: String, strict: Bool = true) throws {
+        try loadState(from: WeightsFile.read(contentsOf: path), strict: strict)
+    }
 }

@@ -71,21 +71,29 @@ extension Zoo {
     /// Loads trained weights with what they say about themselves: builds the zoo model they
     /// were saved from (with their class count and input channels) and loads the state.
     /// - Parameters:
-    ///   - path: safetensors weights.
+    ///   - path: safetensors weights or a PyTorch checkpoint (see `WeightsFile`). Without
+    ///     saved info, the class count is read from the classifier's weight in the file.
     ///   - model: the zoo name to use when the file does not say; when it does and `model`
     ///     names another, that is an error (weights for one model given to another).
     /// - Returns: the zoo entry, the model (in evaluation mode) and the file's info (nil for
     ///   files without any, e.g. saved by PyTorch).
     /// - Throws: `ConvKitError` for an unreadable file, a model mismatch or state that does not fit.
     public static func load(weights path: String, model: String? = nil) throws -> (entry: Entry, model: Sequential, info: ModelInfo?) {
-        let file = try SafeTensors(contentsOf: path)
+        let file = try WeightsFile.read(contentsOf: path)
         let info = try ModelInfo(metadata: file.metadata, source: path)
         if let model, let saved = info?.model, saved != model.lowercased() {
             throw ConvKitError.invalidArgument(op: "load", argument: "model", message: "'\(model)' was given, but \(path) holds weights for '\(saved)'")
         }
         let entry = try Zoo.entry(info?.model ?? model ?? "course-cnn")
-        let net = try entry.build(classes: info.flatMap { $0.classesKnown ? $0.classNames.count : nil },
+        var net = try entry.build(classes: info.flatMap { $0.classesKnown ? $0.classNames.count : nil },
                                   inputChannels: info?.inputShape.first)
+        // Weights from elsewhere (a fine-tuned torchvision checkpoint) say their class count
+        // only through the shape of the last layer's weight.
+        if info == nil, let last = net.namedState().last(where: { $0.name.hasSuffix(".weight") }),
+           let stored = try? file.entry(last.name), stored.shape.count == last.entry.tensor.shape.count,
+           let classes = stored.shape.first, classes != last.entry.tensor.shape.first, (1...1_000_000).contains(classes) {
+            net = try entry.build(classes: classes)
+        }
         try net.loadState(from: file)
         net.eval()
         return (entry, net, info)
