@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (Fuzz/, with AddressSanitizer) and runs each for SECONDS.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: png idx cifar safetensors (default: all)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: png idx cifar safetensors torch (default: all)
 # New interesting inputs go to .build-fuzz-corpus/<target>/ (not committed); a crash, hang
 # (> 10 s per input) or an allocation over 2 GiB stops the run and leaves the input in
 # .build-fuzz-findings/<target>/. Commit such inputs under Tests/ConvKitTests/Fixtures/fuzz/<target>/
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(png idx cifar safetensors)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(png idx cifar safetensors torch)
 
 (cd Fuzz && swift build -c release --scratch-path ../.build-fuzz \
     --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address)
@@ -20,7 +20,8 @@ for target in "${targets[@]}"; do
         idx) binary=FuzzIDX; seeds=Fuzz/Corpus/idx ;;
         cifar) binary=FuzzCIFAR; seeds=Fuzz/Corpus/cifar ;;
         safetensors) binary=FuzzSafeTensors; seeds=Fuzz/Corpus/safetensors ;;
-        *) echo "unknown fuzz target '$target' (expected png, idx, cifar or safetensors)" >&2; exit 2 ;;
+        torch) binary=FuzzTorchCheckpoint; seeds=Fuzz/Corpus/torch ;;
+        *) echo "unknown fuzz target '$target' (expected png, idx, cifar, safetensors or torch)" >&2; exit 2 ;;
     esac
     corpus=.build-fuzz-corpus/$target findings=.build-fuzz-findings/$target
     mkdir -p "$corpus" "$findings" Tests/ConvKitTests/Fixtures/fuzz/$target

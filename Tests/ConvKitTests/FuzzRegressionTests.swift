@@ -22,6 +22,15 @@ import Testing
                 _ = try? file.integers(name)
             }
         },
+        "torch": { bytes in  // a checkpoint, or else a bare pickle
+            do {
+                let file = try WeightsFile.read(bytes: bytes)
+                for name in file.names { _ = try? file.tensor(name) }
+            } catch {
+                var unpickler = Unpickler(bytes: bytes, source: "fuzz") { $0 }
+                _ = try unpickler.load { _ in 0 }
+            }
+        },
     ]
 
     static func files(in folder: String) -> [URL] {
@@ -30,7 +39,7 @@ import Testing
         return names.filter { !$0.hasPrefix(".") && $0 != "README.md" }.sorted().map { url.appendingPathComponent($0) }
     }
 
-    @Test(arguments: ["png", "idx", "cifar", "safetensors"])
+    @Test(arguments: ["png", "idx", "cifar", "safetensors", "torch"])
     func crashingInputsAreRefusedCleanly(target: String) throws {
         let read = try #require(Self.readers[target])
         for file in Self.files(in: "Tests/ConvKitTests/Fixtures/fuzz/\(target)") {
