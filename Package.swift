@@ -10,6 +10,9 @@ let package = Package(
     name: "ConvKit",
     products: [
         .library(name: "ConvKit", targets: ["ConvKit"]),
+        // Downloads (datasets, published weights) with swift-crypto's hashes: its own product, so the
+        // core library does not bring BoringSSL to every user (torchvision/torch.hub split the same way).
+        .library(name: "ConvKitHub", targets: ["ConvKitHub"]),
         .executable(name: "convkit", targets: ["ConvKitCLI"]),
         .executable(name: "course-examples", targets: ["CourseExamples"]),
     ],
@@ -17,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // `swift package generate-documentation --target ConvKit` (the DocC catalog in Sources/ConvKit/ConvKit.docc).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -27,7 +31,8 @@ let package = Package(
         .target(name: "_ConvKitKernels", dependencies: ["_ConvKitMicroKernels"]),
         .target(
             name: "ConvKit", dependencies: ["_ConvKitKernels", "CZlib"],
-            resources: [.copy("Resources/mnist-5k"), .copy("Resources/images")]),
+            resources: [.copy("Resources/mnist-5k"), .copy("Resources/images"), .copy("Resources/pretrained")]),
+        .target(name: "ConvKitHub", dependencies: ["ConvKit", .product(name: "Crypto", package: "swift-crypto")]),
         // The lab: a Hummingbird app (JSON API over the library + static pages in Public/).
         .target(
             name: "ConvKitLab",
@@ -37,7 +42,7 @@ let package = Package(
         // generated-input harness run them in-process; `convkit` is a one-line main over it.
         .target(
             name: "ConvKitCommands",
-            dependencies: ["ConvKit", "ConvKitLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["ConvKit", "ConvKitHub", "ConvKitLab", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ConvKitCLI", dependencies: ["ConvKitCommands"], path: "Sources/ConvKitCLI"),
         // Drives every CLI command and every lab endpoint with boundary values (scripts/stress.sh).
         .executableTarget(
@@ -59,7 +64,7 @@ let package = Package(
                            .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(
             name: "ConvKitTests",
-            dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitTestSupport"],
+            dependencies: ["ConvKit", "ConvKitHub", "_ConvKitKernels", "_ConvKitTestSupport"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -221,12 +221,12 @@ struct Equivariance: ParsableCommand {
 struct Correlation: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "correlation", abstract: "Adjacent versus distant pixel correlation on a photo (001's locality snippet).",
-        discussion: "Example: convkit correlation camera   (a bundled photo, or a PNG path)")
-    @Argument(help: "A PNG file, a bundled photo (camera, chelsea) or checkerboard.") var image = "camera"
+        discussion: "Example: convkit correlation camera   (a bundled photo, or a PNG or JPEG path)")
+    @Argument(help: "A PNG or JPEG file, a bundled photo (camera, chelsea) or checkerboard.") var image = "camera"
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let r = try pixelCorrelations(try Image.named(image) ?? PNG.read(path: image))
+        let r = try pixelCorrelations(try Image.named(image) ?? Image(contentsOf: image))
         try output.emit(r) {
             String(format: "Adjacent pixel correlation: %.4f\nDistant pixel correlation: %.4f", r.adjacent, r.distant)
         }
@@ -241,7 +241,7 @@ struct Filter: ParsableCommand {
             σ for gaussian and blob: 0.1…10. The output's extension chooses the format: .png (display-scaled) or .safetensors (raw values).
             Example: convkit filter camera --kernel sobel -o edges.png
             """)
-    @Argument(help: "A PNG file, a bundled photo (camera, chelsea) or checkerboard.") var image: String
+    @Argument(help: "A PNG or JPEG file, a bundled photo (camera, chelsea) or checkerboard.") var image: String
     @Option(help: "Kernel name or matrix.") var kernel: String
     @Option(parsing: .unconditional, help: "σ for gaussian and blob (0.1…10).") var sigma: Float = 1
     @OptionGroup var geometry: GeometryOptions
@@ -252,7 +252,7 @@ struct Filter: ParsableCommand {
     func run() throws {
         let format = try FilterOutput(path: output, raw: raw)
         let g = try geometry.resolved()
-        var picture = try Image.named(image) ?? PNG.read(path: image)
+        var picture = try Image.named(image) ?? Image(contentsOf: image)
         picture = gray ? picture.grayscale : picture.withoutAlpha
         let result: Tensor, matrix: [[Float]]
         if let named = NamedKernel(rawValue: kernel.lowercased()) {

@@ -8,7 +8,7 @@ struct Visualize: ParsableCommand {
         discussion: "Example: convkit visualize --weights course-cnn.safetensors --image digit.png --maximize 8 -o pictures")
     @Argument(help: "A zoo model with sequential top-level layers (course-cnn, lenet5, …; default: the weights', else course-cnn).") var model: String?
     @Option(help: "Weights (safetensors); random initialisation without.") var weights: String?
-    @Option(help: "Input PNG (default: the first bundled test digit).") var image: String?
+    @Option(help: "Input PNG or JPEG (default: the first bundled test digit).") var image: String?
     @Option(parsing: .unconditional, help: "Also render what the first N channels of the last conv layer respond to most (0…64).") var maximize = 0
     @Option(name: .shortAndLong, help: "Output folder.") var output: String
 
@@ -20,7 +20,7 @@ struct Visualize: ParsableCommand {
         }
         let input: Tensor
         if let image {
-            input = try PNG.read(path: image).withChannels(entry.inputShape[0]).resized(width: entry.inputShape[2], height: entry.inputShape[1]).tensor
+            input = try Image(contentsOf: image).withChannels(entry.inputShape[0]).resized(width: entry.inputShape[2], height: entry.inputShape[1]).tensor
         } else {
             input = try MNIST.bundled(.test).image(0)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvKitHub
 import Foundation
 
 /// Everything `train` was asked, saved with its checkpoints and weights (metadata
@@ -213,31 +214,75 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-struct Predict: ParsableCommand {
+struct Predict: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Top-k classes with probabilities for an image.",
-        discussion: "Example: convkit predict digit.png --weights course-cnn.safetensors --top 3   (class names and normalisation come with the weights)")
-    @Argument(help: "A PNG image (resized and converted to the model's input).") var image: String
+        abstract: "Top-k classes with probabilities for an image (PNG or JPEG).",
+        discussion: """
+            Examples: convkit predict digit.png --weights course-cnn.safetensors --top 3   (class names and normalisation come with the weights)
+                      convkit predict photo.jpg --model resnet50 --pretrained --top 5     (torchvision's ImageNet weights, downloaded once)
+                      convkit predict photo.jpg --model resnet18 --weights resnet18-f37072fd.pth
+            ImageNet models (1,000 classes) preprocess as their published weights do: resize, center crop, normalise.
+            """)
+    @Argument(help: "A PNG or JPEG image.") var image: String
     @Option(help: "A zoo model (default: the one the weights name, else course-cnn).") var model: String?
-    @Option(help: "Weights (safetensors).") var weights: String
+    @Option(help: "Weights: safetensors or a PyTorch checkpoint (.pth/.pt/.bin).") var weights: String?
+    @Flag(help: "Use the model's published ImageNet weights (downloaded into the cache when missing).") var pretrained = false
+    @Option(help: "With --pretrained: weights other than the model's default, e.g. IMAGENET1K_V2.") var weightsName: String?
+    @Option(help: "Base URL of a mirror for --pretrained downloads (default: $CONVKIT_MIRROR).") var mirror: String?
     @Option(parsing: .unconditional, help: "How many classes to show.") var top = 3
     @Option(help: "Class names, comma-separated (default: the weights' names, else 0, 1, …).") var classNames: String?
     @Flag(help: "Invert gray levels (dark digit on light paper → MNIST's light on dark).") var invert = false
+    @Flag(help: "Rotate or flip a JPEG as its EXIF orientation says before predicting.") var exifOrientation = false
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
-        let (entry, net, info) = try Zoo.load(weights: weights, model: model)
-        let shape = info?.inputShape ?? entry.inputShape
-        var picture = try PNG.read(path: image).withChannels(shape[0]).resized(width: shape[2], height: shape[1])
-        if invert { picture.pixels = picture.pixels.map { 1 - $0 } }
-        var x = picture.tensor
-        if let mean = info?.mean, let std = info?.std { x = try ImageDataset.normalize(x, mean: mean, std: std) }
-        let probabilities = try withGradientsDisabled { try net(try x.unsqueezed(axis: 0)).softmax(axis: 1) }.scalars
-        let names = classNames?.split(separator: ",").map(String.init) ?? (info?.classesKnown == true ? info!.classNames : [])
-        let ranked = try rankedClasses(probabilities, names: names, top: top)
+    func run() async throws {
+        guard pretrained != (weights != nil) else {
+            throw ValidationError(pretrained ? "give --pretrained or --weights, not both" : "give --weights FILE or --pretrained")
+        }
+        _ = try Limits.check(top, in: 1...Int.max, op: "predict", argument: "--top")
+        let ranked: [ClassProbability]
+        if pretrained || isImageNetModel {
+            let published = try PretrainedWeights.named((model ?? "") + (weightsName.map { ":" + $0 } ?? ""))
+            var path = weights ?? ""
+            if weights == nil { path = try await downloadWeights(published, mirror: try mirror.map(url) ?? Hub.environmentMirror()).path }
+            let classifier = try ImageClassifier(pretrained: published, path: path)
+            ranked = try classifier.classify(try photo(), top: top)
+        } else {
+            let (entry, net, info) = try Zoo.load(weights: weights!, model: model)
+            let shape = info?.inputShape ?? entry.inputShape
+            var picture = try photo().image.withChannels(shape[0]).resized(width: shape[2], height: shape[1])
+            if invert { picture.pixels = picture.pixels.map { 1 - $0 } }
+            var x = picture.tensor
+            if let mean = info?.mean, let std = info?.std { x = try ImageDataset.normalize(x, mean: mean, std: std) }
+            let probabilities = try withGradientsDisabled { try net(try x.unsqueezed(axis: 0)).softmax(axis: 1) }.scalars
+            let names = classNames?.split(separator: ",").map(String.init) ?? (info?.classesKnown == true ? info!.classNames : [])
+            ranked = try rankedClasses(probabilities, names: names, top: top)
+        }
         try output.emit(ranked) {
             ranked.map { String(format: "%@  %.2f%%", $0.name, $0.probability * 100) }.joined(separator: "\n")
         }
+    }
+
+    /// A zoo model with published ImageNet weights given a checkpoint without ConvKit's info
+    /// (a torchvision `.pth`): it gets the published preprocessing and class names.
+    private var isImageNetModel: Bool {
+        guard let model, let weights, (try? PretrainedWeights.named(model)) != nil,
+              let file = try? WeightsFile.read(contentsOf: weights) else { return false }
+        return (try? ModelInfo(metadata: file.metadata)) == nil
+    }
+
+    private func photo() throws -> ImageBytes {
+        guard let data = FileManager.default.contents(atPath: image) else {
+            throw ConvKitError.io(path: image, message: "cannot read the file (missing or unreadable)")
+        }
+        let bytes = [UInt8](data)
+        return JPEG.isJPEG(bytes) ? try JPEG.decodeSamples(bytes, source: image, applyingOrientation: exifOrientation)
+            : ImageBytes(try Image(bytes: bytes, source: image))
+    }
+
+    private func url(_ s: String) throws -> URL {
+        guard let u = URL(string: s), u.scheme != nil else { throw ValidationError("--mirror must be a URL, got '\(s)'") }
+        return u
     }
 }
 
@@ -258,16 +303,30 @@ func checkWritable(_ path: String) throws {
 
 struct Download: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Download full MNIST or CIFAR-10, verified against the published MD5 checksums.",
-        discussion: "Example: convkit download mnist --to data/mnist")
-    @Argument(help: "mnist or cifar10.") var dataset: String
-    @Option(help: "Folder to download into.") var to: String
-    @Option(help: "Base URL of a mirror (MNIST) or the archive URL (CIFAR-10).") var mirror: String?
+        abstract: "Download full MNIST or CIFAR-10, or published weights, verified against their checksums.",
+        discussion: """
+            Examples: convkit download mnist --to data/mnist
+                      convkit download weights resnet18   (into $CONVKIT_HOME/weights, default ~/.cache/convkit/weights)
+                      convkit download weights resnet50:IMAGENET1K_V2 --mirror http://127.0.0.1:8000/models/
+            """)
+    @Argument(help: "mnist, cifar10 or weights.") var what: String
+    @Argument(help: "For weights: a model (its default weights) or MODEL:WEIGHTS, e.g. resnet50:IMAGENET1K_V2.") var name: String?
+    @Option(help: "Folder to download a dataset into.") var to: String?
+    @Option(help: "Base URL of a mirror (MNIST, weights: $CONVKIT_MIRROR by default) or the archive URL (CIFAR-10).") var mirror: String?
 
     func run() async throws {
+        if what.lowercased() == "weights" {
+            guard let name else { throw ValidationError("download weights needs a model name, e.g. resnet18") }
+            let weights = try PretrainedWeights.named(name)
+            let mirror = try self.mirror.map { try url($0) } ?? Hub.environmentMirror()
+            let path = try await downloadWeights(weights, mirror: mirror)
+            print("\(weights.id) in \(path.path) (SHA-256 verified)")
+            return
+        }
+        guard let to else { throw ValidationError("--to FOLDER is needed for datasets") }
         // A failed download leaves no folder behind that it created.
         let existed = FileManager.default.fileExists(atPath: to)
-        do { try await download() } catch {
+        do { try await download(to) } catch {
             if !existed, (try? FileManager.default.contentsOfDirectory(atPath: to))?.isEmpty ?? false {
                 try? FileManager.default.removeItem(atPath: to)
             }
@@ -275,18 +334,18 @@ struct Download: AsyncParsableCommand {
         }
     }
 
-    private func download() async throws {
-        switch dataset.lowercased() {
+    private func download(_ to: String) async throws {
+        switch what.lowercased() {
         case "mnist":
             let base = try mirror.map { try url($0) } ?? URL(string: "https://ossci-datasets.s3.amazonaws.com/mnist/")!
             let train = try await MNIST.download(into: to, split: .train, mirror: base)
             print("MNIST in \(to): \(groupedDigits(train.count)) training digits, checksums verified")
         case "cifar10":
-            let file = try mirror.map { RemoteFile(url: try url($0), md5: CIFAR10.remoteFile.md5) } ?? CIFAR10.remoteFile
+            let file = try mirror.map { RemoteFile(url: try url($0), checksum: CIFAR10.remoteFile.checksum) } ?? CIFAR10.remoteFile
             let train = try await CIFAR10.download(into: to, split: .train, from: file)
             print("CIFAR-10 in \(to)/cifar-10-batches-bin: \(groupedDigits(train.count)) training images, checksum verified")
         default:
-            throw ValidationError("dataset must be mnist or cifar10, got '\(dataset)'")
+            throw ValidationError("what must be mnist, cifar10 or weights, got '\(what)'")
         }
     }
 
@@ -294,4 +353,13 @@ struct Download: AsyncParsableCommand {
         guard let u = URL(string: s), u.scheme != nil else { throw ValidationError("--mirror must be a URL, got '\(s)'") }
         return u
     }
+}
+
+/// Published weights from the cache, downloaded first (with a progress bar on a terminal) when missing.
+func downloadWeights(_ weights: PretrainedWeights, mirror: URL?) async throws -> URL {
+    if let cached = Hub.cached(weights) { return cached }
+    let bar = ProgressBar.downloading(weights.fileName)
+    let path = try await Hub.download(weights, mirror: mirror, progress: bar)
+    FileHandle.standardError.write(Data("\n".utf8))
+    return path
 }

@@ -1,4 +1,5 @@
 import ConvKit
+import ConvKitHub
 import Foundation
 import Testing
 
@@ -12,10 +13,10 @@ import Testing
     }
 
     @Test func md5MatchesRFC1321() {
-        #expect(MD5.hex([]) == "d41d8cd98f00b204e9800998ecf8427e")
-        #expect(MD5.hex(Array("abc".utf8)) == "900150983cd24fb0d6963f7d28e17f72")
-        #expect(MD5.hex(Array("message digest".utf8)) == "f96b697d7cb7938d525a2f31aaf161d0")
-        #expect(MD5.hex(Array(String(repeating: "1234567890", count: 8).utf8)) == "57edf4a22be3c955ac49da2e2107b67a")
+        #expect(Downloader.md5([]) == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(Downloader.md5(Array("abc".utf8)) == "900150983cd24fb0d6963f7d28e17f72")
+        #expect(Downloader.md5(Array("message digest".utf8)) == "f96b697d7cb7938d525a2f31aaf161d0")
+        #expect(Downloader.md5(Array(String(repeating: "1234567890", count: 8).utf8)) == "57edf4a22be3c955ac49da2e2107b67a")
     }
 
     @Test func bundledMNISTSubsetIsStratified() throws {
@@ -62,7 +63,7 @@ import Testing
         let server = try LocalFileServer(files: ["/data/file.bin": payload])
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let good = RemoteFile(url: server.baseURL.appendingPathComponent("data/file.bin"), md5: MD5.hex(payload))
+        let good = RemoteFile(url: server.baseURL.appendingPathComponent("data/file.bin"), md5: Downloader.md5(payload))
         let path = try await Downloader.fetch(good, into: dir)
         #expect(FileManager.default.contents(atPath: path).map { [UInt8]($0) } == payload)
 
@@ -70,7 +71,7 @@ import Testing
         try FileManager.default.removeItem(atPath: path)
         await expectAsyncError(containing: "checksum mismatch: expected MD5 000") { try await Downloader.fetch(wrong, into: dir) }
         #expect(!FileManager.default.fileExists(atPath: path))
-        let missing = RemoteFile(url: server.baseURL.appendingPathComponent("nope.bin"), md5: MD5.hex(payload))
+        let missing = RemoteFile(url: server.baseURL.appendingPathComponent("nope.bin"), md5: Downloader.md5(payload))
         await expectAsyncError(containing: "HTTP status 404") { try await Downloader.fetch(missing, into: dir) }
     }
 
@@ -97,11 +98,11 @@ import Testing
         let server = try LocalFileServer(files: ["/cifar-10-binary.tar.gz": archive])
         let dir = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let file = RemoteFile(url: server.baseURL.appendingPathComponent("cifar-10-binary.tar.gz"), md5: MD5.hex(archive))
+        let file = RemoteFile(url: server.baseURL.appendingPathComponent("cifar-10-binary.tar.gz"), md5: Downloader.md5(archive))
         let train = try await CIFAR10.download(into: dir, split: .train, from: file)
         let test = try CIFAR10.load(folder: "\(dir)/cifar-10-batches-bin", split: .test)
         #expect(train.count == 10 && test.count == 3 && train.sampleShape == [3, 32, 32])
-        #expect(CIFAR10.remoteFile.md5 == "c32a1d4ab5d03f1284b67883e8d87530")
+        #expect(CIFAR10.remoteFile.checksum == .md5("c32a1d4ab5d03f1284b67883e8d87530"))
     }
 
     @Test func imageFolderDataset() throws {

@@ -8,10 +8,6 @@ public enum CIFAR10 {
     public static let normalization: (mean: [Float], std: [Float]) = ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616])
     static let recordSize = 3073
 
-    /// The published archive and its MD5.
-    public static let remoteFile = RemoteFile(url: URL(string: "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz")!,
-                                              md5: "c32a1d4ab5d03f1284b67883e8d87530")
-
     /// Parses the bytes of one or more batch files into (3, 32, 32) samples scaled to [0, 1].
     /// - Throws: `ConvKitError.invalidFile` when the size is not a whole number of records or a label is not 0…9.
     public static func parse(_ bytes: [UInt8], source: String = "<memory>") throws -> ImageDataset {
@@ -66,10 +62,9 @@ public enum CIFAR10 {
         return try parse(records, source: source)
     }
 
-    /// Downloads the archive into `folder` (verified against its MD5), extracts the batch
-    /// files, and loads a split.
-    public static func download(into folder: String, split: MNIST.Split, from file: RemoteFile = remoteFile) async throws -> ImageDataset {
-        let archive = try await Downloader.fetch(file, into: folder)
+    /// Extracts the batch files of a downloaded archive into `folder` (once) and loads a split
+    /// (`CIFAR10.download` in ConvKitHub fetches the archive).
+    public static func extractAndLoad(archive: String, into folder: String, split: MNIST.Split) throws -> ImageDataset {
         let target = (folder as NSString).appendingPathComponent("cifar-10-batches-bin")
         if !FileManager.default.fileExists(atPath: (target as NSString).appendingPathComponent("test_batch.bin")) {
             guard let data = FileManager.default.contents(atPath: archive) else {

@@ -2,12 +2,12 @@ import Foundation
 
 extension ImageDataset {
     /// A dataset from a folder with one subfolder per class (torchvision's `ImageFolder`):
-    /// classes are the subfolder names in sorted order, samples the PNG files in them.
+    /// classes are the subfolder names in sorted order, samples the PNG and JPEG files in them.
     /// - Parameters:
     ///   - channels: 1 (gray: colour is converted to luminance) or 3 (RGB: gray is repeated);
     ///     alpha is dropped.
     /// - Throws: `ConvKitError.io` for an unreadable folder, `ConvKitError.invalidFile` for
-    ///   a bad PNG, `ConvKitError.shapeMismatch` when the images differ in size (naming both).
+    ///   a bad PNG or JPEG, `ConvKitError.shapeMismatch` when the images differ in size (naming both).
     public init(imageFolder root: String, channels: Int = 3) throws {
         guard channels == 1 || channels == 3 else {
             throw ConvKitError.invalidArgument(op: "ImageDataset(imageFolder:)", argument: "channels", message: "must be 1 or 3, got \(channels)")
@@ -28,10 +28,10 @@ extension ImageDataset {
         var shape: (size: [Int], file: String)?
         for (label, name) in classes.enumerated() {
             let folder = (root as NSString).appendingPathComponent(name)
-            let files = try fm.contentsOfDirectory(atPath: folder).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+            let files = try fm.contentsOfDirectory(atPath: folder).filter { name in [".png", ".jpg", ".jpeg"].contains { name.lowercased().hasSuffix($0) } }.sorted()
             for file in files {
                 let path = (folder as NSString).appendingPathComponent(file)
-                var image = try PNG.read(path: path).withoutAlpha
+                var image = try Image(contentsOf: path).withoutAlpha
                 if channels == 1 && image.channels == 3 { image = image.grayscale }
                 if channels == 3 && image.channels == 1 {
                     image = try Image(width: image.width, height: image.height, channels: 3, pixels: image.pixels + image.pixels + image.pixels)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A one-line terminal progress bar for training: epoch, bar, loss, accuracy, throughput, ETA.
 public struct ProgressBar: Sendable {
@@ -41,6 +42,27 @@ public struct ProgressBar: Sendable {
                 if let v = r.validation { text += String(format: ", test loss %.4f, test accuracy %.2f%%", v.loss, v.accuracy * 100) }
                 FileHandle.standardError.write(Data((text + String(format: " (%.1f s)", r.seconds) + (interactive ? "\u{1B}[K" : "") + "\n").utf8))
             }
+        }
+    }
+
+    /// A download's line, e.g. `resnet18-f37072fd.pth [██████░░░░]  11.2/44.7 MB`.
+    public func line(name: String, received: Int64, total: Int64?) -> String {
+        let mb = { (bytes: Int64) in String(format: "%.1f", Double(bytes) / 1_000_000) }
+        guard let total, total > 0 else { return "\(name) \(mb(received)) MB" }
+        let filled = Int(Swift.min(Swift.max(Double(received) / Double(total), 0), 1) * Double(width))
+        return "\(name) [" + String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled) + "] \(mb(received))/\(mb(total)) MB"
+    }
+
+    /// A progress handler for a download that redraws on standard error when it is a terminal
+    /// (at most every 1 %, so a fast local transfer does not flood it).
+    public static func downloading(_ name: String, width: Int = 24) -> @Sendable (Int64, Int64?) -> Void {
+        let bar = ProgressBar(width: width)
+        guard isatty(2) != 0 else { return { _, _ in } }
+        let last = Mutex(-1)
+        return { received, total in
+            let step = total.map { Int(received * 100 / Swift.max($0, 1)) } ?? Int(received >> 20)
+            guard last.withLock({ let changed = $0 != step; $0 = step; return changed }) else { return }
+            FileHandle.standardError.write(Data(("\r" + bar.line(name: name, received: received, total: total) + "\u{1B}[K").utf8))
         }
     }
 }

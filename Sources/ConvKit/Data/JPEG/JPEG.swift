@@ -15,20 +15,7 @@ import Foundation
 /// justify (each 8×8 block costs at least one bit), before anything large is allocated.
 public enum JPEG {
     /// Decoded 8-bit samples, interleaved (row by row, pixel by pixel, channel by channel).
-    public struct Samples: Sendable, Equatable {
-        public let width: Int, height: Int
-        /// 1 (gray) or 3 (RGB).
-        public let channels: Int
-        public var bytes: [UInt8]
-
-        /// As an `Image` (C, H, W) with values sample/255.
-        public var image: Image {
-            let plane = width * height
-            var pixels = [Float](repeating: 0, count: plane * channels)
-            for i in 0..<plane { for c in 0..<channels { pixels[c * plane + i] = Float(bytes[i * channels + c]) / 255 } }
-            return try! Image(width: width, height: height, channels: channels, pixels: pixels)
-        }
-    }
+    public typealias Samples = ImageBytes
 
     /// Whether `bytes` start with a JPEG's SOI marker.
     public static func isJPEG(_ bytes: [UInt8]) -> Bool { bytes.count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF }
@@ -80,7 +67,7 @@ public enum JPEG {
                 for k in 0..<c { out[(y * w + x) * c + k] = s.bytes[(sy * s.width + sx) * c + k] }
             }
         }
-        return Samples(width: w, height: h, channels: c, bytes: out)
+        return Samples(unchecked: w, h, c, out)
     }
 }
 

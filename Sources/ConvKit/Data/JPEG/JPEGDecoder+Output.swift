@@ -12,7 +12,7 @@ extension JPEGDecoder {
         var out = [UInt8](repeating: 0, count: count * planes.count)
         if planes.count == 1 {
             for y in 0..<height { for x in 0..<width { out[y * width + x] = planes[0].samples[y * planes[0].stride + x] } }
-            return JPEG.Samples(width: width, height: height, channels: 1, bytes: out)
+            return JPEG.Samples(unchecked: width, height, 1, out)
         }
         // Three components: RGB as stored (Adobe transform 0, or ids 'R', 'G', 'B'), else YCbCr (libjpeg's rules).
         let ids = components.map(\.id)
@@ -32,7 +32,7 @@ extension JPEGDecoder {
                 }
             }
         }
-        return JPEG.Samples(width: width, height: height, channels: 3, bytes: out)
+        return JPEG.Samples(unchecked: width, height, 3, out)
     }
 
     @inline(__always) static func clamp(_ v: Int) -> UInt8 { UInt8(Swift.min(Swift.max(v, 0), 255)) }

@@ -12,7 +12,9 @@
 /// under one of `wrapperKeys` (`{"state_dict": …}`, `{"model": …}`, …); entries that are
 /// not tensors (an epoch number, optimizer settings) are left out. Key mapping: a prefix
 /// in `strippedPrefixes` that every key carries (`module.` from `nn.DataParallel`,
-/// `_orig_mod.` from `torch.compile`) is removed.
+/// `_orig_mod.` from `torch.compile`) is removed, and DenseNet's pre-0.3 layer names
+/// (`denselayer1.norm.1.weight`) become today's (`denselayer1.norm1.weight`), as torchvision's
+/// `densenet._load_state_dict` renames them for its published weights.
 public enum TorchCheckpoint {
     /// Keys under which training scripts nest the state dict, tried in this order.
     public static let wrapperKeys = ["state_dict", "model_state_dict", "model", "module", "net", "ema"]
@@ -192,7 +194,20 @@ public enum TorchCheckpoint {
         for prefix in strippedPrefixes where pairs.allSatisfy({ $0.0.hasPrefix(prefix) }) {
             pairs = pairs.map { (String($0.0.dropFirst(prefix.count)), $0.1) }
         }
-        return pairs
+        return pairs.map { (renamedDenseNetKey($0.0), $0.1) }
+    }
+
+    /// `….denselayerN.(norm|relu|conv).(1|2).(weight|bias|running_mean|running_var)` →
+    /// `….denselayerN.(norm|relu|conv)(1|2).…` (torchvision's regular expression, written out).
+    static func renamedDenseNetKey(_ key: String) -> String {
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 4 else { return key }
+        let n = parts.count
+        let (layer, kind, index, last) = (parts[n - 4], parts[n - 3], parts[n - 2], parts[n - 1])
+        guard layer.hasPrefix("denselayer"), layer.dropFirst("denselayer".count).allSatisfy(\.isNumber), !layer.dropFirst(10).isEmpty,
+              ["norm", "relu", "conv"].contains(kind), index == "1" || index == "2",
+              ["weight", "bias", "running_mean", "running_var"].contains(last) else { return key }
+        return (parts[..<(n - 3)] + ["\(kind)\(index)", last]).joined(separator: ".")
     }
 
     /// Copies a strided view of a storage (at byte `base` of `storage`) into contiguous
