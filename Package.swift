@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "_ConvKitKernels", dependencies: ["_ConvKitMicroKernels"]),
         .target(
             name: "ConvKit", dependencies: ["_ConvKitKernels", "CZlib"],
-            resources: [.copy("Resources/mnist-5k"), .copy("Resources/images"), .copy("Resources/pretrained")]),
+            resources: [.copy("Resources/mnist-5k"), .copy("Resources/images"), .copy("Resources/pretrained"), .copy("Resources/weights")]),
         .target(name: "ConvKitHub", dependencies: ["ConvKit", .product(name: "Crypto", package: "swift-crypto")]),
         // The lab: a Hummingbird app (JSON API over the library + static pages in Public/).
         .target(

@@ -7,7 +7,7 @@ let fuzzer: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
 let package = Package(
     name: "ConvKitFuzz",
     dependencies: [.package(name: "ConvKit", path: "..")],
-    targets: ["FuzzPNG", "FuzzIDX", "FuzzCIFAR", "FuzzSafeTensors", "FuzzTorchCheckpoint"].map {
+    targets: ["FuzzPNG", "FuzzIDX", "FuzzCIFAR", "FuzzSafeTensors", "FuzzTorchCheckpoint", "FuzzJPEG"].map {
         .executableTarget(name: $0, dependencies: [.product(name: "ConvKit", package: "ConvKit")], swiftSettings: fuzzer)
     },
     swiftLanguageModes: [.v6]

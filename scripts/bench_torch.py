@@ -75,6 +75,17 @@ def workload(w):
             x.grad = weight.grad = None
             run().backward(g)
         return step
+    if w["kind"] == "jpeg":
+        # Pillow (libjpeg-turbo), one thread, to 8-bit RGB: what ConvKit's decoder does.
+        import io
+        from PIL import Image
+        with open(w["file"], "rb") as f:
+            data = f.read()
+
+        def decode():
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+        return decode
     model = course_cnn()
     images, labels = torch.randn(w["batch"], 1, 28, 28), torch.arange(w["batch"]) % 10
     if w["pass"] == "inference":

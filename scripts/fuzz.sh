@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (Fuzz/, with AddressSanitizer) and runs each for SECONDS.
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: png idx cifar safetensors torch (default: all)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     targets: png idx cifar safetensors torch jpeg (default: all)
 # New interesting inputs go to .build-fuzz-corpus/<target>/ (not committed); a crash, hang
 # (> 10 s per input) or an allocation over 2 GiB stops the run and leaves the input in
 # .build-fuzz-findings/<target>/. Commit such inputs under Tests/ConvKitTests/Fixtures/fuzz/<target>/
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(png idx cifar safetensors torch)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(png idx cifar safetensors torch jpeg)
 
 (cd Fuzz && swift build -c release --scratch-path ../.build-fuzz \
     --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address)
@@ -21,7 +21,8 @@ for target in "${targets[@]}"; do
         cifar) binary=FuzzCIFAR; seeds=Fuzz/Corpus/cifar ;;
         safetensors) binary=FuzzSafeTensors; seeds=Fuzz/Corpus/safetensors ;;
         torch) binary=FuzzTorchCheckpoint; seeds=Fuzz/Corpus/torch ;;
-        *) echo "unknown fuzz target '$target' (expected png, idx, cifar, safetensors or torch)" >&2; exit 2 ;;
+        jpeg) binary=FuzzJPEG; seeds=Fuzz/Corpus/jpeg ;;
+        *) echo "unknown fuzz target '$target' (expected png, idx, cifar, safetensors, torch or jpeg)" >&2; exit 2 ;;
     esac
     corpus=.build-fuzz-corpus/$target findings=.build-fuzz-findings/$target
     mkdir -p "$corpus" "$findings" Tests/ConvKitTests/Fixtures/fuzz/$target

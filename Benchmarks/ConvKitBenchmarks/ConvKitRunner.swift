@@ -1,3 +1,4 @@
+import Foundation
 import ConvKit
 
 /// Builds a workload's tensors once and returns the closure that runs it in ConvKit.
@@ -25,6 +26,9 @@ enum ConvKitRunner {
                 weight.zeroGrad()
                 try conv().backward(gradient: upstream)
             }
+        case let .jpegDecode(file, _):
+            let bytes = [UInt8](try Data(contentsOf: Workload.photos.appendingPathComponent(file)))
+            return { _ = try JPEG.decodeSamples(bytes) }
         case let .courseCNN(batch, pass):
             let model = try Zoo.courseCNN(seed: 1)
             let images = try Tensor.randomNormal([batch, 1, 28, 28], using: &rng)

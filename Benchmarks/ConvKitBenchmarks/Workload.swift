@@ -10,10 +10,15 @@ struct Workload {
         case conv(n: Int, c: Int, size: [Int], k: Int, kernel: Int, stride: Int, pad: Int, groups: Int, pass: String)
         /// The course CNN (004): "train" = forward, loss, backward, SGD-momentum step; "inference".
         case courseCNN(batch: Int, pass: String)
+        /// Decoding a JPEG file (Benchmarks/photos) to 8-bit RGB, one thread: Pillow on the peer's side.
+        case jpegDecode(file: String, pixels: Int)
     }
 
     let name: String
     let kind: Kind
+
+    /// Benchmarks/photos (the JPEG files both sides decode).
+    static let photos = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("photos")
 
     /// Work per run: floating-point operations, or images for the CNN.
     var work: Double {
@@ -26,17 +31,20 @@ struct Workload {
             return pass == "forward" ? forward : 2 * forward
         case let .courseCNN(batch, _):
             return Double(batch)
+        case let .jpegDecode(_, pixels):
+            return Double(pixels)
         }
     }
 
     var unit: String {
         if case .courseCNN = kind { return "img/s" }
+        if case .jpegDecode = kind { return "MP/s" }
         return "GFLOP/s"
     }
 
     /// The throughput for one run of `seconds`.
     func throughput(_ seconds: Double) -> Double {
-        unit == "img/s" ? work / seconds : work / seconds / 1e9
+        unit == "img/s" ? work / seconds : unit == "MP/s" ? work / seconds / 1e6 : work / seconds / 1e9
     }
 
     var json: String {
@@ -47,6 +55,8 @@ struct Workload {
             return #"{"kind":"conv","n":\#(n),"c":\#(c),"size":\#(size),"k":\#(k),"kernel":\#(kernel),"stride":\#(stride),"pad":\#(pad),"groups":\#(groups),"pass":"\#(pass)"}"#
         case let .courseCNN(batch, pass):
             return #"{"kind":"cnn","batch":\#(batch),"pass":"\#(pass)"}"#
+        case let .jpegDecode(file, _):
+            return #"{"kind":"jpeg","file":"\#(Workload.photos.appendingPathComponent(file).path)"}"#
         }
     }
 
@@ -75,6 +85,8 @@ struct Workload {
         }
         list.append(Workload(name: "course CNN train step, batch 64", kind: .courseCNN(batch: 64, pass: "train")))
         list.append(Workload(name: "course CNN inference, batch 256", kind: .courseCNN(batch: 256, pass: "inference")))
+        list.append(Workload(name: "JPEG decode 512² 4:2:0 q90", kind: .jpegDecode(file: "astronaut-q90-420.jpg", pixels: 512 * 512)))
+        list.append(Workload(name: "JPEG decode 512² 4:4:4 progressive", kind: .jpegDecode(file: "astronaut-q90-444-progressive.jpg", pixels: 512 * 512)))
         return list
     }()
 }

@@ -32,8 +32,10 @@ final class DigitLab: @unchecked Sendable {
     private var stopRequested = false
     private(set) var generation = 0
 
+    /// Starts from the bundled trained weights (`Zoo.bundledCourseCNN`), so drawings are
+    /// recognised before any training; Train continues from them.
     init() throws {
-        predictor = try Zoo.courseCNN(seed: 0)
+        predictor = try Zoo.bundledCourseCNN()
         predictor.eval()
     }
 
@@ -67,14 +69,14 @@ final class DigitLab: @unchecked Sendable {
         return maps.map(rows)
     }
 
-    /// Loads uploaded weights into a fresh zoo model that takes 28×28 gray input.
+    /// Loads uploaded weights (safetensors or a PyTorch checkpoint) into a fresh zoo model that takes 28×28 gray input.
     func load(weights bytes: [UInt8], model name: String) throws {
         let entry = try Zoo.entry(name)
         guard entry.inputShape == [1, 28, 28] else {
             throw LabError(status: .unprocessableContent, message: "model '\(name)' takes \(entry.inputShape), the digit lab draws 1×28×28")
         }
         let model = try entry.build()
-        try model.loadState(from: try SafeTensors(bytes: bytes, source: "uploaded weights"))
+        try model.loadState(from: try WeightsFile.read(bytes: bytes, source: "uploaded weights"))
         model.eval()
         try lock.withLock {
             guard !running else { throw LabError(status: .conflict, message: "training is running; stop it before loading weights") }

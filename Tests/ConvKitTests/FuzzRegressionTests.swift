@@ -22,6 +22,7 @@ import Testing
                 _ = try? file.integers(name)
             }
         },
+        "jpeg": { _ = try JPEG.decodeSamples($0, applyingOrientation: true) },
         "torch": { bytes in  // a checkpoint, or else a bare pickle
             do {
                 let file = try WeightsFile.read(bytes: bytes)
@@ -39,7 +40,7 @@ import Testing
         return names.filter { !$0.hasPrefix(".") && $0 != "README.md" }.sorted().map { url.appendingPathComponent($0) }
     }
 
-    @Test(arguments: ["png", "idx", "cifar", "safetensors", "torch"])
+    @Test(arguments: ["png", "idx", "cifar", "safetensors", "torch", "jpeg"])
     func crashingInputsAreRefusedCleanly(target: String) throws {
         let read = try #require(Self.readers[target])
         for file in Self.files(in: "Tests/ConvKitTests/Fixtures/fuzz/\(target)") {

@@ -98,4 +98,15 @@ extension Zoo {
         net.eval()
         return (entry, net, info)
     }
+
+    /// The course CNN trained on the bundled 4,000 digits (3 epochs, seed 0, stored as F16 with
+    /// its info; scripts/train_bundled_weights.sh): what the digit lab starts from, so a learner
+    /// sees a working network before training one.
+    /// - Throws: `ConvKitError.io` when ConvKit's resources lack the file.
+    public static func bundledCourseCNN() throws -> Sequential {
+        guard let url = Bundle.module.url(forResource: "course-cnn", withExtension: "safetensors", subdirectory: "weights") else {
+            throw ConvKitError.io(path: "weights/course-cnn.safetensors", message: "the bundled weights are missing from ConvKit's resources")
+        }
+        return try load(weights: url.path, model: "course-cnn").model
+    }
 }
