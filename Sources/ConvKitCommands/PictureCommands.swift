@@ -1,18 +1,33 @@
 import ArgumentParser
 import ConvKit
+import ConvKitHub
 import Foundation
 
-struct Visualize: ParsableCommand {
+struct Visualize: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Feature maps, first-layer filters and activation maximisation as PNG grids.",
-        discussion: "Example: convkit visualize --weights course-cnn.safetensors --image digit.png --maximize 8 -o pictures")
+        discussion: """
+            Examples: convkit visualize --weights course-cnn.safetensors --image digit.png --maximize 8 -o pictures
+                      convkit visualize alexnet --pretrained -o alexnet   (a real ImageNet network's first-layer filters, in colour)
+            """)
     @Argument(help: "A zoo model with sequential top-level layers (course-cnn, lenet5, …; default: the weights', else course-cnn).") var model: String?
-    @Option(help: "Weights (safetensors); random initialisation without.") var weights: String?
+    @Option(help: "Weights (safetensors or a PyTorch checkpoint); random initialisation without.") var weights: String?
+    @Flag(help: "Use the model's published ImageNet weights (downloaded into the cache when missing).") var pretrained = false
     @Option(help: "Input PNG or JPEG (default: the first bundled test digit).") var image: String?
     @Option(parsing: .unconditional, help: "Also render what the first N channels of the last conv layer respond to most (0…64).") var maximize = 0
     @Option(name: .shortAndLong, help: "Output folder.") var output: String
 
-    func run() throws {
+    func run() async throws {
+        if pretrained {
+            guard weights == nil else { throw ValidationError("give --pretrained or --weights, not both") }
+            let published = try PretrainedWeights.named(model ?? "")
+            let path = try await downloadWeights(published, mirror: try Hub.environmentMirror())
+            let classifier = try ImageClassifier(pretrained: published, path: path.path)
+            let photo = try image.map { try Image.bytes(contentsOf: $0) } ?? ImageBytes(try Image.sample(.chelsea))
+            let written = try writeNetworkPictures(classifier.model, input: try classifier.preprocessing.tensor(photo), folder: output, maximize: maximize)
+            print(written.joined(separator: "\n"))
+            return
+        }
         let (entry, net, info): (Zoo.Entry, Sequential, ModelInfo?)
         if let weights { (entry, net, info) = try Zoo.load(weights: weights, model: model) } else {
             entry = try Zoo.entry(model ?? "course-cnn")

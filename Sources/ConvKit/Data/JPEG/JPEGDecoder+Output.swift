@@ -10,27 +10,40 @@ extension JPEGDecoder {
         let planes = components.map { c in upsample(c, plane: inverseTransform(c)) }
         let count = width * height
         var out = [UInt8](repeating: 0, count: count * planes.count)
+        let (width, height) = (self.width, self.height)
         if planes.count == 1 {
-            for y in 0..<height { for x in 0..<width { out[y * width + x] = planes[0].samples[y * planes[0].stride + x] } }
+            out.withUnsafeMutableBufferPointer { o in planes[0].samples.withUnsafeBufferPointer { p in
+                for y in 0..<height { (o.baseAddress! + y * width).update(from: p.baseAddress! + y * planes[0].stride, count: width) }
+            }}
             return JPEG.Samples(unchecked: width, height, 1, out)
         }
         // Three components: RGB as stored (Adobe transform 0, or ids 'R', 'G', 'B'), else YCbCr (libjpeg's rules).
         let ids = components.map(\.id)
         let rgb = !sawJFIF && (adobeTransform == 0 || (adobeTransform == nil && ids == [82, 71, 66]))
         let (p0, p1, p2) = (planes[0], planes[1], planes[2])
-        for y in 0..<height {
-            for x in 0..<width {
-                let (a, b, c) = (Int(p0.samples[y * p0.stride + x]), Int(p1.samples[y * p1.stride + x]), Int(p2.samples[y * p2.stride + x]))
-                let o = (y * width + x) * 3
-                if rgb {
-                    (out[o], out[o + 1], out[o + 2]) = (UInt8(a), UInt8(b), UInt8(c))
-                } else {
-                    let t = JPEGDecoder.colorTables
-                    out[o] = JPEGDecoder.clamp(a + t.crR[c])
-                    out[o + 1] = JPEGDecoder.clamp(a + ((t.cbG[b] + t.crG[c]) >> 16))
-                    out[o + 2] = JPEGDecoder.clamp(a + t.cbB[b])
-                }
-            }
+        let t = JPEGDecoder.colorTables
+        out.withUnsafeMutableBufferPointer { o in
+            p0.samples.withUnsafeBufferPointer { a0 in p1.samples.withUnsafeBufferPointer { a1 in p2.samples.withUnsafeBufferPointer { a2 in
+                t.crR.withUnsafeBufferPointer { crR in t.cbB.withUnsafeBufferPointer { cbB in
+                    t.crG.withUnsafeBufferPointer { crG in t.cbG.withUnsafeBufferPointer { cbG in
+                        for y in 0..<height {
+                            let r0 = a0.baseAddress! + y * p0.stride, r1 = a1.baseAddress! + y * p1.stride, r2 = a2.baseAddress! + y * p2.stride
+                            var dst = o.baseAddress! + y * width * 3
+                            for x in 0..<width {
+                                let (a, b, c) = (Int(r0[x]), Int(r1[x]), Int(r2[x]))
+                                if rgb {
+                                    (dst[0], dst[1], dst[2]) = (UInt8(a), UInt8(b), UInt8(c))
+                                } else {
+                                    dst[0] = JPEGDecoder.clamp(a + crR[c])
+                                    dst[1] = JPEGDecoder.clamp(a + ((cbG[b] + crG[c]) >> 16))
+                                    dst[2] = JPEGDecoder.clamp(a + cbB[b])
+                                }
+                                dst += 3
+                            }
+                        }
+                    }}
+                }}
+            }}}
         }
         return JPEG.Samples(unchecked: width, height, 3, out)
     }
@@ -89,53 +102,57 @@ extension JPEGDecoder {
         let (w, h) = (c.width, c.height)
         let stride = w * fh, rows = h * fv
         var out = [UInt8](repeating: 0, count: stride * rows)
-        let p = plane.samples, ps = plane.stride
-        // Context rows above the first and below the last are the edge rows themselves (jdmainct.c).
-        func row(_ y: Int) -> Int { Swift.min(Swift.max(y, 0), h - 1) * ps }
-        if fh == 2 && fv == 1 && w > 2 {
-            for y in 0..<h {
-                let i = y * ps, o = y * stride
-                out[o] = p[i]
-                out[o + 1] = UInt8((Int(p[i]) * 3 + Int(p[i + 1]) + 2) >> 2)
-                for x in 1..<(w - 1) {
-                    let v = Int(p[i + x]) * 3
-                    out[o + 2 * x] = UInt8((v + Int(p[i + x - 1]) + 1) >> 2)
-                    out[o + 2 * x + 1] = UInt8((v + Int(p[i + x + 1]) + 2) >> 2)
-                }
-                out[o + 2 * w - 2] = UInt8((Int(p[i + w - 1]) * 3 + Int(p[i + w - 2]) + 1) >> 2)
-                out[o + 2 * w - 1] = p[i + w - 1]
-            }
-        } else if fh == 1 && fv == 2 {
-            for y in 0..<h {
-                for (v, near, bias) in [(0, row(y - 1), 1), (1, row(y + 1), 2)] {
-                    let o = (2 * y + v) * stride
-                    for x in 0..<w { out[o + x] = UInt8((Int(p[y * ps + x]) * 3 + Int(p[near + x]) + bias) >> 2) }
-                }
-            }
-        } else if fh == 2 && fv == 2 && w > 2 {
-            for y in 0..<h {
-                for (v, near) in [(0, row(y - 1)), (1, row(y + 1))] {
-                    let i = y * ps, o = (2 * y + v) * stride
-                    func sum(_ x: Int) -> Int { Int(p[i + x]) * 3 + Int(p[near + x]) }
-                    var this = sum(0), next = sum(1), last = this
-                    out[o] = UInt8((this * 4 + 8) >> 4)
-                    out[o + 1] = UInt8((this * 3 + next + 7) >> 4)
-                    last = this
-                    this = next
+        let ps = plane.stride
+        plane.samples.withUnsafeBufferPointer { pb in out.withUnsafeMutableBufferPointer { ob in
+            let p = pb.baseAddress!, out = ob.baseAddress!
+            // Context rows above the first and below the last are the edge rows themselves (jdmainct.c).
+            func row(_ y: Int) -> Int { Swift.min(Swift.max(y, 0), h - 1) * ps }
+            if fh == 2 && fv == 1 && w > 2 {
+                for y in 0..<h {
+                    let i = p + y * ps, o = out + y * stride
+                    o[0] = i[0]
+                    o[1] = UInt8((Int(i[0]) * 3 + Int(i[1]) + 2) >> 2)
                     for x in 1..<(w - 1) {
-                        next = sum(x + 1)
-                        out[o + 2 * x] = UInt8((this * 3 + last + 8) >> 4)
-                        out[o + 2 * x + 1] = UInt8((this * 3 + next + 7) >> 4)
+                        let v = Int(i[x]) * 3
+                        o[2 * x] = UInt8((v + Int(i[x - 1]) + 1) >> 2)
+                        o[2 * x + 1] = UInt8((v + Int(i[x + 1]) + 2) >> 2)
+                    }
+                    o[2 * w - 2] = UInt8((Int(i[w - 1]) * 3 + Int(i[w - 2]) + 1) >> 2)
+                    o[2 * w - 1] = i[w - 1]
+                }
+            } else if fh == 1 && fv == 2 {
+                for y in 0..<h {
+                    for v in 0..<2 {
+                        let (i, n, bias) = (p + y * ps, p + row(v == 0 ? y - 1 : y + 1), v == 0 ? 1 : 2)
+                        let o = out + (2 * y + v) * stride
+                        for x in 0..<w { o[x] = UInt8((Int(i[x]) * 3 + Int(n[x]) + bias) >> 2) }
+                    }
+                }
+            } else if fh == 2 && fv == 2 && w > 2 {
+                for y in 0..<h {
+                    for v in 0..<2 {
+                        let (i, n) = (p + y * ps, p + row(v == 0 ? y - 1 : y + 1))
+                        let o = out + (2 * y + v) * stride
+                        var this = Int(i[0]) * 3 + Int(n[0]), next = Int(i[1]) * 3 + Int(n[1]), last = this
+                        o[0] = UInt8((this * 4 + 8) >> 4)
+                        o[1] = UInt8((this * 3 + next + 7) >> 4)
                         last = this
                         this = next
+                        for x in 1..<(w - 1) {
+                            next = Int(i[x + 1]) * 3 + Int(n[x + 1])
+                            o[2 * x] = UInt8((this * 3 + last + 8) >> 4)
+                            o[2 * x + 1] = UInt8((this * 3 + next + 7) >> 4)
+                            last = this
+                            this = next
+                        }
+                        o[2 * w - 2] = UInt8((this * 3 + last + 8) >> 4)
+                        o[2 * w - 1] = UInt8((this * 4 + 7) >> 4)
                     }
-                    out[o + 2 * w - 2] = UInt8((this * 3 + last + 8) >> 4)
-                    out[o + 2 * w - 1] = UInt8((this * 4 + 7) >> 4)
                 }
+            } else {
+                for y in 0..<rows { for x in 0..<stride { out[y * stride + x] = p[(y / fv) * ps + x / fh] } }
             }
-        } else {
-            for y in 0..<rows { for x in 0..<stride { out[y * stride + x] = p[(y / fv) * ps + x / fh] } }
-        }
+        }}
         return Plane(samples: out, stride: stride, rows: rows)
     }
 

@@ -120,32 +120,38 @@ extension JPEGDecoder {
         // Non-interleaved scans code the component's own blocks; interleaved ones whole MCUs.
         let (unitsPerLine, unitsPerColumn) = single
             ? (components[indices[0]].usedBlocksPerLine, components[indices[0]].usedBlocksPerColumn) : (mcusPerLine, mcusPerColumn)
+        // What each unit's loop needs, hoisted: the scan's components and their tables.
+        struct Part { let index: Int, pointer: UnsafeMutablePointer<Int16>, blocksPerLine: Int, v: Int, h: Int, dc: JPEGHuffman?, ac: JPEGHuffman? }
+        let parts = indices.map { i in
+            let c = components[i]
+            return Part(index: i, pointer: c.coefficients.pointer, blocksPerLine: c.blocksPerLine, v: single ? 1 : c.v, h: single ? 1 : c.h,
+                        dc: dcTables[c.dcTable], ac: acTables[c.acTable])
+        }
+        let progressive = self.progressive, restartInterval = self.restartInterval, componentCount = components.count
         let end: Int = try bytes.withUnsafeBufferPointer { data in
             var reader = JPEGBitReader(data, at: position)
-            var predictors = [Int](repeating: 0, count: components.count)
+            var predictors = [Int](repeating: 0, count: componentCount)
             var eobRun = 0
             do {
                 for unit in 0..<(unitsPerLine * unitsPerColumn) {
                     if restartInterval > 0, unit > 0, unit % restartInterval == 0 {
                         guard reader.restart() else { throw fail("a restart marker is missing (corrupt data)") }
-                        predictors = [Int](repeating: 0, count: components.count)
+                        predictors = [Int](repeating: 0, count: componentCount)
                         eobRun = 0
                     }
                     let (row, column) = (unit / unitsPerLine, unit % unitsPerLine)
-                    for i in indices {
-                        let c = components[i]
-                        let (blocksV, blocksH) = single ? (1, 1) : (c.v, c.h)
-                        for by in 0..<blocksV {
-                            for bx in 0..<blocksH {
-                                let b = c.coefficients.pointer + ((row * blocksV + by) * c.blocksPerLine + column * blocksH + bx) * 64
+                    for c in parts {
+                        for by in 0..<c.v {
+                            for bx in 0..<c.h {
+                                let b = c.pointer + ((row * c.v + by) * c.blocksPerLine + column * c.h + bx) * 64
                                 if !progressive {
-                                    try Self.decodeBaseline(b, &reader, &predictors[i], dc: dcTables[c.dcTable]!, ac: acTables[c.acTable]!)
+                                    try Self.decodeBaseline(b, &reader, &predictors[c.index], dc: c.dc!, ac: c.ac!)
                                 } else if ss == 0 {
-                                    try Self.decodeDC(b, &reader, &predictors[i], table: dcTables[c.dcTable], refine: ah > 0, al: al)
+                                    try Self.decodeDC(b, &reader, &predictors[c.index], table: c.dc, refine: ah > 0, al: al)
                                 } else if ah == 0 {
-                                    try Self.decodeACFirst(b, &reader, &eobRun, table: acTables[c.acTable]!, ss: ss, se: se, al: al)
+                                    try Self.decodeACFirst(b, &reader, &eobRun, table: c.ac!, ss: ss, se: se, al: al)
                                 } else {
-                                    try Self.decodeACRefine(b, &reader, &eobRun, table: acTables[c.acTable]!, ss: ss, se: se, al: al)
+                                    try Self.decodeACRefine(b, &reader, &eobRun, table: c.ac!, ss: ss, se: se, al: al)
                                 }
                             }
                         }

@@ -229,6 +229,8 @@ struct JPEGHuffman {
         for length in 1...16 {
             valueOffset[length] = k - code
             for _ in 0..<counts[length - 1] {
+                // Found by the fuzzer: more codes of a length than it has room for (checked before indexing).
+                guard code < 1 << length else { throw fail("a Huffman table with more codes than its lengths allow") }
                 if length <= 9 {
                     let shift = 9 - length
                     for low in 0..<(1 << shift) { fast[(code << shift) | low] = UInt16(values[k]) << 8 | UInt16(length) }
@@ -236,7 +238,6 @@ struct JPEGHuffman {
                 code += 1
                 k += 1
             }
-            guard code <= 1 << length else { throw fail("a Huffman table with more codes than its lengths allow") }
             maxCode[length] = counts[length - 1] > 0 ? code - 1 : -1
             code <<= 1
         }
