@@ -10,6 +10,8 @@ cli="${1:-25000}" lab="${2:-100000}" seed="${3:-1}"
 binary=.build/release/ConvKitStress
 [ -x "$binary" ] || swift build -c release --product ConvKitStress
 export CONVKIT_MAX_TENSOR_ELEMENTS=$((1 << 26))  # 256 MiB per tensor
+# Published weights: an empty cache and a mirror that refuses connections (no case reaches a network).
+export CONVKIT_HOME="$(mktemp -d)" CONVKIT_MIRROR=http://127.0.0.1:1/models/
 ulimit -v $((6 * 1024 * 1024))                    # 6 GiB of address space for the whole run
 status=0
 "$binary" --cli "$cli" --lab "$lab" --seed "$seed" --case-seconds 60 --last-case "$PWD/stress-last-case.txt" 2>&1 | grep -v "^20..-..-..T" || status=$?

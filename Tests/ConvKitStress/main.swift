@@ -106,7 +106,16 @@ let commands: [(name: String, positional: Value?, options: [(String, Value)], ch
     ("visualize", .text(smallModels), [("--weights", .text(["w.safetensors", "missing.safetensors"])), ("--maximize", .integer), ("-o", .text(["pics", "", "missing/pics"]))],
      [("--maximize", ["0", "1"])]),
     ("demo", nil, [("--seed", .integer)], [("--epochs", ["0", "-1", "nan", "", "99999999999"])]),
+    ("weights ls", .text(weightFiles), [("--json", .flag)], []),
+    ("convert", .text(weightFiles), [("-o", .text(["c.safetensors", "", "missing/c.safetensors", "."])), ("--dtype", .text(["F16", "bf16", "F64", "I8", "x", ""]))], []),
+    // Pretrained weights come from an empty cache and a mirror that refuses connections (no network).
+    ("predict", .image, [("--model", .text(["resnet18", "alexnet", "googlenet", "course-cnn", ""])), ("--pretrained", .flag),
+                         ("--weights-name", .text(["IMAGENET1K_V1", "IMAGENET1K_V9", ""])), ("--top", .integer), ("--exif-orientation", .flag)],
+     [("--mirror", ["http://127.0.0.1:1/models/"])]),
+    ("download", .text(["weights"]), [("--mirror", .text(["http://127.0.0.1:1/", "not a url", ""]))], []),
 ]
+/// Weight files a case may name: written by other cases (train, convert), missing, not a file, not weights.
+let weightFiles = ["w.safetensors", "c.safetensors", "missing.pth", "/dev/null", "/", "", "o.png"]
 
 func generate(_ value: Value) -> String? {
     switch value {
@@ -129,7 +138,8 @@ func commandLine() -> [String] {
     var command = pick(commands)
     // `models` takes no values (and builds every zoo model): rarely.
     while command.name == "models" && chance(0.95) { command = pick(commands) }
-    var words = [command.name]
+    var words = command.name.split(separator: " ").map(String.init)
+    if command.name == "download" { words.append(pick(["resnet18", "lenet5", "", "resnet50:IMAGENET1K_V2", "../x"])) }
     if let positional = command.positional, chance(0.9), let v = generate(positional) { words.append(v) }
     var used = Set<String>()
     for (name, value) in command.options where chance(0.5) {
