@@ -44,6 +44,8 @@ struct JPEGBitReader {
 
     @inline(__always) mutating func bits(_ n: Int) throws -> Int {
         guard n > 0 else { return 0 }
+        // Found by the fuzzer: a DC symbol is a byte, but 8-bit JPEGs code at most 16 bits per value.
+        guard n <= 16 else { throw JPEGDecoder.Truncated(message: "a coded value of \(n) bits (corrupt data)") }
         let v = peek(n)
         try skip(n)
         return v
