@@ -36,7 +36,7 @@ let package = Package(
         // The lab: a Hummingbird app (JSON API over the library + static pages in Public/).
         .target(
             name: "ConvKitLab",
-            dependencies: ["ConvKit", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["ConvKit", "ConvKitHub", .product(name: "Hummingbird", package: "hummingbird")],
             resources: [.copy("Public")]),
         // The commands as a library (parse, call ConvKit, print), so that tests and the
         // generated-input harness run them in-process; `convkit` is a one-line main over it.

@@ -21,7 +21,17 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 binary, shots = sys.argv[1], sys.argv[2]
 os.makedirs(shots, exist_ok=True)
-server = subprocess.Popen([binary, "lab", "--port", "0"], stdout=subprocess.PIPE, text=True)
+# The photo lab reads published weights from a cache: an empty one (every model shows the
+# command that fetches it), plus ResNet-18 when a torch-saved copy is at hand (CI generates one).
+import shutil
+import tempfile
+home = tempfile.mkdtemp()
+os.makedirs(os.path.join(home, "weights"))
+resnet = os.path.join(os.path.dirname(__file__), "..", "Tests", "ConvKitTests", "Fixtures", "generated", "checkpoints", "resnet18.pth")
+has_resnet = os.path.exists(resnet)
+if has_resnet:
+    shutil.copy(resnet, os.path.join(home, "weights", "resnet18-f37072fd.pth"))
+server = subprocess.Popen([binary, "lab", "--port", "0"], stdout=subprocess.PIPE, text=True, env=dict(os.environ, CONVKIT_HOME=home))
 failures = []
 
 
@@ -174,13 +184,34 @@ try:
     check("2×(3 − 1)" in driver.find_element(By.ID, "explain").text, "conv1d: the dilation control reaches the formula")
     driver.save_screenshot(os.path.join(shots, "conv1d-dilation.png"))
 
-    for page in ["playground", "stepper", "conv1d", "receptive-field", "connectivity", "params", "digits"]:
+    # Photo lab: a model whose weights are missing shows the command that fetches them; with
+    # ResNet-18 cached, the photo goes through it: preprocessed picture, top 5, filters, a chosen layer's maps.
+    driver.get(base + "photo.html")
+    if has_resnet:
+        wait.until(lambda d: len(d.find_element(By.ID, "top").text.splitlines()) == 5)
+        check(driver.execute_script("return document.getElementById('prepared').naturalWidth") == 224, "photo: the network sees a 224×224 crop")
+        from selenium.webdriver.support.ui import Select
+        Select(driver.find_element(By.ID, "layer")).select_by_value("layer2.0.conv1")
+        wait.until(lambda d: driver.execute_script("return document.getElementById('maps').naturalWidth") > 0
+                   and d.find_element(By.ID, "layer").get_attribute("value") == "layer2.0.conv1")
+        check(True, "photo: top 5 and a chosen layer's maps shown")
+        driver.save_screenshot(os.path.join(shots, "photo.png"))
+        Select(driver.find_element(By.ID, "model")).select_by_index(
+            next(i for i, o in enumerate(driver.find_elements(By.CSS_SELECTOR, "#model option")) if o.text.startswith("alexnet")))
+    wait.until(lambda d: "convkit download weights" in d.find_element(By.ID, "fetch").text)
+    check("convkit download weights alexnet" in driver.find_element(By.ID, "fetch").text, "photo: missing weights show the command that fetches them")
+    check(driver.find_element(By.ID, "top").text == "" and not driver.execute_script("return document.getElementById('prepared').getAttribute('src')"),
+          "photo: no stale result for a model without weights")
+    driver.save_screenshot(os.path.join(shots, "photo-missing-weights.png"))
+
+    for page in ["playground", "stepper", "conv1d", "receptive-field", "connectivity", "params", "digits", "photo"]:
         driver.get(base + page + ".html")
         time.sleep(0.5)
         check(errors() == "", f"{page}: no error shown")
     driver.quit()
 finally:
     server.terminate()
+    shutil.rmtree(home, ignore_errors=True)
 
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

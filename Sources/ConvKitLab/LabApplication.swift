@@ -1,4 +1,5 @@
 import ConvKit
+import ConvKitHub
 import Foundation
 import Hummingbird
 
@@ -9,9 +10,13 @@ public struct LabConfiguration: Sendable {
     /// Requests larger than this are refused with 413 (weights uploads have `maxUploadBytes`).
     public var maxRequestBytes: Int
     public var maxUploadBytes: Int
+    /// Where the photo lab looks for published weights (`Hub.home()`: `$CONVKIT_HOME`, …).
+    public var weightsHome: URL
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxRequestBytes: Int = 1 << 20, maxUploadBytes: Int = 256 << 20) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxRequestBytes: Int = 1 << 20, maxUploadBytes: Int = 256 << 20,
+                weightsHome: URL = Hub.home()) {
         (self.host, self.port, self.maxRequestBytes, self.maxUploadBytes) = (host, port, maxRequestBytes, maxUploadBytes)
+        self.weightsHome = weightsHome
     }
 }
 
@@ -33,6 +38,8 @@ public func buildLabApplication(
     ConvolutionController(limit: limit).addRoutes(to: api)
     ArithmeticController(limit: limit).addRoutes(to: api)
     DigitController(limit: limit, maxUploadBytes: configuration.maxUploadBytes, digits: digits).addRoutes(to: api)
+    PhotoController(limit: limit, maxUploadBytes: configuration.maxUploadBytes, photos: PhotoLab(home: configuration.weightsHome))
+        .addRoutes(to: api)
     guard let publicFolder = Bundle.module.url(forResource: "Public", withExtension: nil)?.path else {
         throw ConvKitError.io(path: "Public", message: "the lab's pages are missing from the package's resources")
     }

@@ -38,3 +38,16 @@ extension Module {
         return try trace.record(self, input: input) { try self(input) }
     }
 }
+
+extension Module {
+    /// Every module's output for one input, by its dotted path in the module tree (the names of
+    /// `named_modules()`; what PyTorch's forward hooks would collect), in the order the calls
+    /// finished (children before their parents). A module called twice appears twice.
+    public func namedOutputs(_ input: Tensor) throws -> [(path: String, output: Tensor)] {
+        let trace = ModuleTrace()
+        _ = try ModuleTrace.$current.withValue(trace) { try withGradientsDisabled { try self.forward(input) } }
+        var paths: [ObjectIdentifier: String] = [:]
+        for (path, module) in namedModules() where paths[ObjectIdentifier(module)] == nil { paths[ObjectIdentifier(module)] = path }
+        return trace.calls.compactMap { call in paths[ObjectIdentifier(call.module)].map { ($0, call.output) } }
+    }
+}

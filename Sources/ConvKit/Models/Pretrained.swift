@@ -126,3 +126,54 @@ public struct ImageClassifier {
         try rankedClasses(probabilities(image), names: classNames, top: top)
     }
 }
+
+/// What the photo lab shows for one photo and model: what the model sees, its top classes,
+/// its first-layer filters and the feature maps of one layer of its module tree.
+public struct PhotoAnalysis {
+    /// The preprocessed photo (resized and cropped, before normalising).
+    public let prepared: ImageBytes
+    public let top: [ClassProbability]
+    /// The first convolution's filters (RGB filters in colour), if the model has one.
+    public let filters: Image?
+    /// Paths of the modules whose output is a stack of maps (N, C, H, W), in call order.
+    public let layers: [String]
+    /// The layer shown, and its first `maxMaps` maps.
+    public let layer: String?
+    public let featureMaps: Image?
+    /// At most this many maps of a layer are drawn.
+    public static let maxMaps = 64
+}
+
+extension ImageClassifier {
+    /// Classifies `image` and collects what the photo lab shows.
+    /// - Parameter layer: the module path whose maps to draw (default: the first convolution's output).
+    /// - Throws: `ConvKitError.invalidArgument` for a layer that is not in `layers`.
+    public func analyze(_ image: ImageBytes, layer: String? = nil, top: Int = 5) throws -> PhotoAnalysis {
+        let prepared = try preprocessing.prepared(image)
+        let x = try ImageDataset.normalize(prepared.image.tensor, mean: preprocessing.mean, std: preprocessing.std).unsqueezed(axis: 0)
+        let outputs = try model.namedOutputs(x)
+        let logits = try require(outputs.last(where: { $0.path.isEmpty })?.output ?? outputs.last?.output)
+        let ranked = try rankedClasses(try logits.softmax(axis: 1).scalars, names: classNames, top: top)
+        var seen = Set<String>()
+        let maps = outputs.filter { $0.output.rank == 4 && !$0.path.isEmpty && seen.insert($0.path).inserted }
+        let firstConv = model.namedModules().first { $0.module is Conv2d }
+        let chosen = layer ?? firstConv?.path ?? maps.first?.path
+        if let layer, !maps.contains(where: { $0.path == layer }) {
+            throw ConvKitError.invalidArgument(op: "analyze", argument: "layer", message: "'\(layer)' is not a layer with feature maps of \(typeName(model))")
+        }
+        let featureMaps = try maps.first { $0.path == chosen }.map { m -> Image in
+            let channels = Swift.min(m.output.shape[1], PhotoAnalysis.maxMaps)
+            let shown = try m.output.slice(axis: 1, 0..<channels)
+            return try Pictures.featureMaps(shown, scale: Swift.max(1, 56 / Swift.max(m.output.shape[2], 1)),
+                                            title: "\(m.path) → \(m.output.shape.dropFirst().map(String.init).joined(separator: "×"))"
+                                                + (channels < m.output.shape[1] ? ", first \(channels) maps" : ""))
+        }
+        let filters = try (firstConv?.module as? Conv2d).map { try Pictures.filters($0) }
+        return PhotoAnalysis(prepared: prepared, top: ranked, filters: filters, layers: maps.map(\.path), layer: chosen, featureMaps: featureMaps)
+    }
+}
+
+private func require<T>(_ value: T?) throws -> T {
+    guard let value else { throw ConvKitError.invalidArgument(op: "analyze", argument: "model", message: "produced no output") }
+    return value
+}

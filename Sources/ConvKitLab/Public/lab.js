@@ -3,7 +3,8 @@
 const Lab = {
   pages: [["index.html", "Lab"], ["playground.html", "Filter playground"], ["stepper.html", "Convolution stepper"],
           ["conv1d.html", "1-D convolution"], ["receptive-field.html", "Receptive field"],
-          ["connectivity.html", "Connectivity"], ["params.html", "Parameters"], ["digits.html", "Digit lab"]],
+          ["connectivity.html", "Connectivity"], ["params.html", "Parameters"], ["digits.html", "Digit lab"],
+          ["photo.html", "Photo lab"]],
 
   header() {
     const here = location.pathname.split("/").pop() || "index.html";

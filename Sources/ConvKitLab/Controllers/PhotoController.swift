@@ -1,0 +1,67 @@
+import ConvKit
+import Foundation
+import Hummingbird
+
+/// `/api/photo/…`: a photo (bundled or uploaded PNG/JPEG) through a real ImageNet network:
+/// what it sees after preprocessing, its top 5, its first-layer filters and any layer's maps.
+struct PhotoController: Sendable {
+    let limit: Int, maxUploadBytes: Int
+    let photos: PhotoLab
+
+    struct AnalyzeRequest: Decodable, Sendable {
+        /// A bundled photo (`chelsea`, `camera`), or `image`: a PNG or JPEG file, base64.
+        var sample: String?
+        var image: String?
+        var model: String
+        var weights: String?
+        var layer: String?
+    }
+
+    /// Pictures go out as PNG data URLs (the page's CSP allows `img-src data:`).
+    struct AnalyzeResponse: Encodable {
+        var prepared: String, top: [ClassProbability], filters: String?, layers: [String], layer: String?, featureMaps: String?
+    }
+
+    func addRoutes(to api: RouterGroup<BasicRequestContext>) {
+        let (photos, maxUploadBytes) = (photos, maxUploadBytes)
+        // A base64 photo of up to 12 MB fits in a 16 MB request.
+        let photoLimit = Swift.max(limit, 16 << 20)
+        api.get("photo/models") { _, _ in await answer { photos.models() } }
+
+        api.post("photo/analyze") { request, _ in
+            await json(request, limit: photoLimit) { (body: AnalyzeRequest) -> AnalyzeResponse in
+                let image: ImageBytes
+                if let sample = body.sample {
+                    guard let which = Image.Sample(rawValue: sample) else {
+                        throw LabError(status: .badRequest, message: "sample must be one of \(Image.Sample.allCases.map(\.rawValue))")
+                    }
+                    image = ImageBytes(try Image.sample(which))
+                } else if let text = body.image {
+                    guard let data = Data(base64Encoded: text) else { throw LabError(status: .badRequest, message: "image must be base64") }
+                    let bytes = [UInt8](data)
+                    image = JPEG.isJPEG(bytes) ? try JPEG.decodeSamples(bytes, source: "uploaded photo", applyingOrientation: true)
+                        : ImageBytes(try Image(bytes: bytes, source: "uploaded photo"))
+                } else {
+                    throw LabError(status: .badRequest, message: "give a sample or an image")
+                }
+                let classifier = try photos.classifier(model: body.model, weights: body.weights ?? "IMAGENET1K_V1")
+                let a = try classifier.analyze(image, layer: body.layer)
+                func url(_ picture: Image) throws -> String { "data:image/png;base64," + Data(try PNG.encode(picture)).base64EncodedString() }
+                return AnalyzeResponse(prepared: try url(a.prepared.image), top: a.top, filters: try a.filters.map(url), layers: a.layers,
+                                       layer: a.layer, featureMaps: try a.featureMaps.map(url))
+            }
+        }
+
+        api.post("photo/weights") { request, _ in
+            await answer { () -> [String: String] in
+                let model = request.uri.queryParameters["model"].map(String.init) ?? "resnet18"
+                let buffer: ByteBuffer
+                do { buffer = try await request.body.collect(upTo: maxUploadBytes) } catch {
+                    throw LabError(status: .contentTooLarge, message: "weights larger than \(maxUploadBytes) bytes")
+                }
+                try photos.upload([UInt8](buffer: buffer), model: model)
+                return ["model": model, "weights": "uploaded", "status": "loaded"]
+            }
+        }
+    }
+}
