@@ -132,3 +132,12 @@ struct KernelRequest: Decodable, Sendable {
         return (name, try named.matrix(sigma: sigma ?? 1))
     }
 }
+
+/// An upload's raw body (weights files), at most `limit` bytes (413 past it).
+func uploadedBytes(_ request: Request, limit: Int) async throws -> [UInt8] {
+    do {
+        return [UInt8](buffer: try await request.body.collect(upTo: limit))
+    } catch {
+        throw LabError(status: .contentTooLarge, message: "weights larger than \(limit) bytes")
+    }
+}

@@ -79,11 +79,7 @@ struct DigitController: Sendable {
         api.post("digit/weights") { request, _ in
             await answer { () -> [String: String] in
                 let model = request.uri.queryParameters["model"].map(String.init) ?? "course-cnn"
-                let buffer: ByteBuffer
-                do { buffer = try await request.body.collect(upTo: maxUploadBytes) } catch {
-                    throw LabError(status: .contentTooLarge, message: "weights larger than \(maxUploadBytes) bytes")
-                }
-                try digits.load(weights: [UInt8](buffer: buffer), model: model)
+                try digits.load(weights: try await uploadedBytes(request, limit: maxUploadBytes), model: model)
                 return ["model": model, "status": "loaded"]
             }
         }

@@ -55,11 +55,7 @@ struct PhotoController: Sendable {
         api.post("photo/weights") { request, _ in
             await answer { () -> [String: String] in
                 let model = request.uri.queryParameters["model"].map(String.init) ?? "resnet18"
-                let buffer: ByteBuffer
-                do { buffer = try await request.body.collect(upTo: maxUploadBytes) } catch {
-                    throw LabError(status: .contentTooLarge, message: "weights larger than \(maxUploadBytes) bytes")
-                }
-                try photos.upload([UInt8](buffer: buffer), model: model)
+                try photos.upload(try await uploadedBytes(request, limit: maxUploadBytes), model: model)
                 return ["model": model, "weights": "uploaded", "status": "loaded"]
             }
         }

@@ -156,12 +156,33 @@ extension JPEGDecoder {
         return Plane(samples: out, stride: stride, rows: rows)
     }
 
-    /// jpeg_idct_islow: dequantise, columns then rows, CONST_BITS 13, PASS1_BITS 2, output
-    /// through libjpeg's range-limit table (x & 1023 after centring).
-    @inline(__always) static func idctIslow(_ coef: UnsafeMutablePointer<Int16>, _ quant: UnsafePointer<Int>, _ ws: UnsafeMutablePointer<Int>,
-                                            _ out: UnsafeMutablePointer<UInt8>, _ stride: Int) {
+    /// One 8-point pass of jpeg_idct_islow (CONST_BITS 13) on x0…x7, before descaling: the even
+    /// part from x0, x2, x4, x6, the odd part from x1, x3, x5, x7 (Loeffler–Ligtenberg–Moschytz).
+    @inline(__always) static func islowPass(_ x: (Int, Int, Int, Int, Int, Int, Int, Int)) -> (Int, Int, Int, Int, Int, Int, Int, Int) {
         let (f0298, f0390, f0541, f0765, f0899, f1175) = (2446, 3196, 4433, 6270, 7373, 9633)
         let (f1501, f1847, f1961, f2053, f2562, f3072) = (12299, 15137, 16069, 16819, 20995, 25172)
+        var z1 = (x.2 + x.6) * f0541
+        var tmp2 = z1 + x.6 * -f1847
+        var tmp3 = z1 + x.2 * f0765
+        var tmp0 = (x.0 + x.4) << 13
+        var tmp1 = (x.0 - x.4) << 13
+        let tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
+        (tmp0, tmp1, tmp2, tmp3) = (x.7, x.5, x.3, x.1)
+        z1 = tmp0 + tmp3
+        var z2 = tmp1 + tmp2, z3 = tmp0 + tmp2, z4 = tmp1 + tmp3
+        let z5 = (z3 + z4) * f1175
+        tmp0 *= f0298; tmp1 *= f2053; tmp2 *= f3072; tmp3 *= f1501
+        z1 *= -f0899; z2 *= -f2562; z3 *= -f1961; z4 *= -f0390
+        z3 += z5; z4 += z5
+        tmp0 += z1 + z3; tmp1 += z2 + z4; tmp2 += z2 + z3; tmp3 += z1 + z4
+        return (tmp10 + tmp3, tmp11 + tmp2, tmp12 + tmp1, tmp13 + tmp0, tmp13 - tmp0, tmp12 - tmp1, tmp11 - tmp2, tmp10 - tmp3)
+    }
+
+    /// jpeg_idct_islow: dequantise, columns then rows (PASS1_BITS 2), output through libjpeg's
+    /// range-limit table (x & 1023 after centring). A column or row of zero AC terms takes the
+    /// shortcut libjpeg takes; it gives the same values.
+    @inline(__always) static func idctIslow(_ coef: UnsafeMutablePointer<Int16>, _ quant: UnsafePointer<Int>, _ ws: UnsafeMutablePointer<Int>,
+                                            _ out: UnsafeMutablePointer<UInt8>, _ stride: Int) {
         @inline(__always) func descale(_ x: Int, _ n: Int) -> Int { (x + (1 << (n - 1))) >> n }
         for col in 0..<8 {
             @inline(__always) func q(_ row: Int) -> Int { Int(coef[row * 8 + col]) * quant[row * 8 + col] }
@@ -171,26 +192,9 @@ extension JPEGDecoder {
                 for row in 0..<8 { ws[row * 8 + col] = dc }
                 continue
             }
-            var z2 = q(2), z3 = q(6)
-            var z1 = (z2 + z3) * f0541
-            var tmp2 = z1 + z3 * -f1847
-            var tmp3 = z1 + z2 * f0765
-            z2 = q(0); z3 = q(4)
-            var tmp0 = (z2 + z3) << 13
-            var tmp1 = (z2 - z3) << 13
-            let tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
-            tmp0 = q(7); tmp1 = q(5); tmp2 = q(3); tmp3 = q(1)
-            z1 = tmp0 + tmp3; z2 = tmp1 + tmp2; z3 = tmp0 + tmp2
-            var z4 = tmp1 + tmp3
-            let z5 = (z3 + z4) * f1175
-            tmp0 *= f0298; tmp1 *= f2053; tmp2 *= f3072; tmp3 *= f1501
-            z1 *= -f0899; z2 *= -f2562; z3 *= -f1961; z4 *= -f0390
-            z3 += z5; z4 += z5
-            tmp0 += z1 + z3; tmp1 += z2 + z4; tmp2 += z2 + z3; tmp3 += z1 + z4
-            ws[col] = descale(tmp10 + tmp3, 11); ws[56 + col] = descale(tmp10 - tmp3, 11)
-            ws[8 + col] = descale(tmp11 + tmp2, 11); ws[48 + col] = descale(tmp11 - tmp2, 11)
-            ws[16 + col] = descale(tmp12 + tmp1, 11); ws[40 + col] = descale(tmp12 - tmp1, 11)
-            ws[24 + col] = descale(tmp13 + tmp0, 11); ws[32 + col] = descale(tmp13 - tmp0, 11)
+            let o = islowPass((q(0), q(1), q(2), q(3), q(4), q(5), q(6), q(7)))
+            (ws[col], ws[8 + col], ws[16 + col], ws[24 + col]) = (descale(o.0, 11), descale(o.1, 11), descale(o.2, 11), descale(o.3, 11))
+            (ws[32 + col], ws[40 + col], ws[48 + col], ws[56 + col]) = (descale(o.4, 11), descale(o.5, 11), descale(o.6, 11), descale(o.7, 11))
         }
         @inline(__always) func limit(_ x: Int) -> UInt8 {
             // libjpeg's post-IDCT range limit: x + 128 clamped for x in −512…511 (masked by 1023).
@@ -204,25 +208,9 @@ extension JPEGDecoder {
                 for x in 0..<8 { o[x] = v }
                 continue
             }
-            var z2 = w[2], z3 = w[6]
-            var z1 = (z2 + z3) * f0541
-            var tmp2 = z1 + z3 * -f1847
-            var tmp3 = z1 + z2 * f0765
-            var tmp0 = (w[0] + w[4]) << 13
-            var tmp1 = (w[0] - w[4]) << 13
-            let tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2
-            tmp0 = w[7]; tmp1 = w[5]; tmp2 = w[3]; tmp3 = w[1]
-            z1 = tmp0 + tmp3; z2 = tmp1 + tmp2; z3 = tmp0 + tmp2
-            var z4 = tmp1 + tmp3
-            let z5 = (z3 + z4) * f1175
-            tmp0 *= f0298; tmp1 *= f2053; tmp2 *= f3072; tmp3 *= f1501
-            z1 *= -f0899; z2 *= -f2562; z3 *= -f1961; z4 *= -f0390
-            z3 += z5; z4 += z5
-            tmp0 += z1 + z3; tmp1 += z2 + z4; tmp2 += z2 + z3; tmp3 += z1 + z4
-            o[0] = limit(descale(tmp10 + tmp3, 18)); o[7] = limit(descale(tmp10 - tmp3, 18))
-            o[1] = limit(descale(tmp11 + tmp2, 18)); o[6] = limit(descale(tmp11 - tmp2, 18))
-            o[2] = limit(descale(tmp12 + tmp1, 18)); o[5] = limit(descale(tmp12 - tmp1, 18))
-            o[3] = limit(descale(tmp13 + tmp0, 18)); o[4] = limit(descale(tmp13 - tmp0, 18))
+            let r = islowPass((w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]))
+            (o[0], o[1], o[2], o[3]) = (limit(descale(r.0, 18)), limit(descale(r.1, 18)), limit(descale(r.2, 18)), limit(descale(r.3, 18)))
+            (o[4], o[5], o[6], o[7]) = (limit(descale(r.4, 18)), limit(descale(r.5, 18)), limit(descale(r.6, 18)), limit(descale(r.7, 18)))
         }
     }
 }
