@@ -266,7 +266,7 @@ func geometry() -> String {
 func joined(_ parts: [String]) -> String { "{" + parts.filter { !$0.isEmpty }.joined(separator: ",") + "}" }
 
 func labRequest() -> (method: HTTPRequest.Method, uri: String, body: String?) {
-    switch random.next() % 12 {
+    switch random.next() % 13 {
     case 0: return (.post, "/api/convolve", joined(["\"input\":\(jsonGrid(maxSide: 40))", "\"kernels\":[\((0..<Int(random.next() % 3 + 1)).map { _ in jsonKernel() }.joined(separator: ","))]", geometry()]))
     case 1: return (.post, "/api/steps", joined(["\"input\":\(jsonGrid(maxSide: 12))", chance(0.5) ? "\"kernel\":\(jsonKernel())" : "", geometry()]))
     case 2: return (.post, "/api/steps", joined(["\"signal\":[\((0..<Int(random.next() % 40 + 1)).map { _ in jsonNumber() }.joined(separator: ","))]",
@@ -287,11 +287,19 @@ func labRequest() -> (method: HTTPRequest.Method, uri: String, body: String?) {
     case 8: return (.post, "/api/digit/predict", joined([chance(0.7) ? "\"pixels\":[\((0..<(chance(0.7) ? 784 : Int(random.next() % 900))).map { _ in pick(["0", "1", "0.5", "2", "-1", "1e39"]) }.joined(separator: ","))]" : "",
                                                        "\"features\":\(pick(["true", "false", "1"]))"]))
     case 9: return (.post, "/api/digit/train", joined(["\"epochs\":\(pick(["0", "-1", "21", "99999999999", "nan", "\"1\""]))", "\"learningRate\":\(jsonNumber())", "\"limit\":\(jsonNumber())"]))
-    case 10: return (pick([.get, .post, .put, .delete]), pick(["/api/nope", "/missing.html", "/../etc/passwd", "/api/digit/stop", "/api/models", "/api/digit/status", "/%00"]), nil)
+    case 10: return (pick([.get, .post, .put, .delete]), pick(["/api/nope", "/missing.html", "/../etc/passwd", "/api/digit/stop", "/api/models", "/api/digit/status",
+                                                               "/%00", "/api/photo/models", "/api/photo/weights?model=resnet18", "/api/photo/weights?model=%00"]), nil)
+    case 11:  // the photo lab (an empty weights cache: requests are parsed, checked and refused or answered 404)
+        return (.post, "/api/photo/analyze", joined([
+            chance(0.5) ? "\"sample\":\(pick(["\"chelsea\"", "\"camera\"", "\"dog\"", "\"\"", "1"]))" : "",
+            chance(0.4) ? "\"image\":\(pick(["\"aGVsbG8=\"", "\"%%%\"", "\"\"", "\"/9j/4AAQ\"", "\"iVBORw0KGgo=\"", "[1]"]))" : "",
+            "\"model\":\(pick(["\"resnet18\"", "\"alexnet\"", "\"lenet5\"", "\"\"", "\"<b>\"", "7"]))",
+            chance(0.5) ? "\"weights\":\(pick(["\"uploaded\"", "\"IMAGENET1K_V1\"", "\"IMAGENET1K_V9\"", "null"]))" : "",
+            chance(0.3) ? "\"layer\":\(pick(["\"conv1\"", "\"nope\"", "\"\"", "\"layer1.0\""]))" : ""]))
     default:
         let garbage = pick(["", "{", "[", "null", "{\"input\":", String(repeating: "[", count: 5000), "{\"input\":[[1]],\"kernels\":[]}",
                             String(repeating: "x", count: 70_000), "\u{0}\u{1}", "{\"😀\":1}"])
-        return (.post, pick(["/api/convolve", "/api/steps", "/api/transposed", "/api/receptive-field", "/api/digit/predict"]), garbage)
+        return (.post, pick(["/api/convolve", "/api/steps", "/api/transposed", "/api/receptive-field", "/api/digit/predict", "/api/photo/analyze"]), garbage)
     }
 }
 
