@@ -31,7 +31,7 @@ import Testing
         // Files that are not what they claim, truncated files: a clear error, no output file.
         let notPNG = dir.appendingPathComponent("photo.png")
         try Data("not an image".utf8).write(to: notPNG)
-        try expectCleanFailure(["filter", notPNG.path, "--kernel", "sobel", "-o", "out.png"], mentions: "not a PNG file", in: dir)
+        try expectCleanFailure(["filter", notPNG.path, "--kernel", "sobel", "-o", "out.png"], mentions: "not a PNG or JPEG image", in: dir)
         let png = try Data(contentsOf: Self.fixtures.appendingPathComponent("png/c2_d8_plain.png"))
         try png.prefix(png.count - 30).write(to: dir.appendingPathComponent("cut.png"))
         try expectCleanFailure(["filter", "cut.png", "--kernel", "sobel", "-o", "out.png"], mentions: "truncated", in: dir)
