@@ -1,3 +1,5 @@
+import Foundation
+
 /// An 8-bit image as decoders and torchvision's uint8 pipeline hold it: samples interleaved
 /// row by row, pixel by pixel (H, W, C), as `numpy.asarray(PIL.Image)`.
 public struct ImageBytes: Sendable, Equatable {
@@ -59,5 +61,3 @@ extension Image {
         return JPEG.isJPEG(bytes) ? try JPEG.decodeSamples(bytes, source: path) : ImageBytes(try Image(bytes: bytes, source: path))
     }
 }
-
-import Foundation
