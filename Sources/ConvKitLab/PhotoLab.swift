@@ -61,13 +61,8 @@ final class PhotoLab: @unchecked Sendable {
         }
         let file = try WeightsFile.read(bytes: bytes, source: "uploaded weights")
         let info = try ModelInfo(metadata: file.metadata, source: "uploaded weights")
-        var net = try entry.build(classes: info?.classNames.count)
         // Without ConvKit's info, the class count is the classifier's output size (as Zoo.load).
-        if info == nil, let last = net.namedState().last(where: { $0.name.hasSuffix(".weight") }),
-           let stored = try? file.entry(last.name), let classes = stored.shape.first, classes != last.entry.tensor.shape.first,
-           (1...1_000_000).contains(classes) {
-            net = try entry.build(classes: classes)
-        }
+        let net = info == nil ? try entry.build(fitting: file) : try entry.build(classes: info?.classNames.count)
         try net.loadState(from: file)
         let classes = net.namedState().last(where: { $0.name.hasSuffix(".weight") })?.entry.tensor.shape.first ?? 0
         let names = info?.classNames ?? (classes == 1000 ? ImageNet.classNames : (0..<classes).map(String.init))

@@ -85,15 +85,8 @@ extension Zoo {
             throw ConvKitError.invalidArgument(op: "load", argument: "model", message: "'\(model)' was given, but \(path) holds weights for '\(saved)'")
         }
         let entry = try Zoo.entry(info?.model ?? model ?? "course-cnn")
-        var net = try entry.build(classes: info.flatMap { $0.classesKnown ? $0.classNames.count : nil },
-                                  inputChannels: info?.inputShape.first)
-        // Weights from elsewhere (a fine-tuned torchvision checkpoint) say their class count
-        // only through the shape of the last layer's weight.
-        if info == nil, let last = net.namedState().last(where: { $0.name.hasSuffix(".weight") }),
-           let stored = try? file.entry(last.name), stored.shape.count == last.entry.tensor.shape.count,
-           let classes = stored.shape.first, classes != last.entry.tensor.shape.first, (1...1_000_000).contains(classes) {
-            net = try entry.build(classes: classes)
-        }
+        let net = info == nil ? try entry.build(fitting: file)
+            : try entry.build(classes: info.flatMap { $0.classesKnown ? $0.classNames.count : nil }, inputChannels: info?.inputShape.first)
         try net.loadState(from: file)
         net.eval()
         return (entry, net, info)
@@ -108,5 +101,19 @@ extension Zoo {
             throw ConvKitError.io(path: "weights/course-cnn.safetensors", message: "the bundled weights are missing from ConvKit's resources")
         }
         return try load(weights: url.path, model: "course-cnn").model
+    }
+}
+
+extension Zoo.Entry {
+    /// The model built with the class count `file` holds: weights from elsewhere (a fine-tuned
+    /// torchvision checkpoint) say it only through the shape of the last layer's weight.
+    public func build(fitting file: SafeTensors) throws -> Sequential {
+        let net = try build()
+        if let last = net.namedState().last(where: { $0.name.hasSuffix(".weight") }),
+           let stored = try? file.entry(last.name), stored.shape.count == last.entry.tensor.shape.count,
+           let classes = stored.shape.first, classes != last.entry.tensor.shape.first, (1...1_000_000).contains(classes) {
+            return try build(classes: classes)
+        }
+        return net
     }
 }
