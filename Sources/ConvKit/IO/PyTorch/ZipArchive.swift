@@ -45,7 +45,7 @@ public struct ZipArchive: Sendable {
         // Zip64: a locator just before the record points at the zip64 end record.
         if eocd >= 20, u32(eocd - 20) == 0x0706_4B50 {
             let record = u64(eocd - 12)
-            guard record <= UInt64(bytes.count - 56), u32(Int(record)) == 0x0606_4B50 else { throw fail("bad zip64 end record") }
+            guard bytes.count >= 56, record <= UInt64(bytes.count - 56), u32(Int(record)) == 0x0606_4B50 else { throw fail("bad zip64 end record") }
             let r = Int(record)
             guard u64(r + 32) <= UInt64(Self.maxEntries), u64(r + 40) <= UInt64(bytes.count), u64(r + 48) <= UInt64(bytes.count) else {
                 throw fail("zip64 end record declares more than the archive holds")
