@@ -5,8 +5,9 @@
 #include <stdint.h>
 
 // The only C in ConvKit: register-blocked GEMM micro-kernels and dot-product tiles
-// (MicroKernels.c) and direct-convolution tiles (ConvolutionTiles.c), compiled per instruction
-// set with target attributes and chosen once at run time. Packing, blocking and threading are
+// (MicroKernels.c), direct-convolution tiles (ConvolutionTiles.c) and JPEG sample
+// reconstruction (JPEGKernels.c), compiled per instruction set with target attributes and
+// chosen once at run time. Packing, blocking and threading are
 // Swift (_ConvKitKernels/PackedGEMM.swift, DotGEMM.swift, Convolution+Direct.swift).
 
 /// The best micro-kernel this CPU runs: 2 = AVX-512F, 1 = AVX2 + FMA, 0 = none (use the
@@ -74,5 +75,25 @@ int ck_conv_grad_lines(int level, int rows, size_t width, size_t lines, const fl
 /// returns the floating-point operations it performed. `sink` receives a result so the
 /// loop is not optimised away.
 double ck_fma_peak_loop(int level, size_t iterations, float *sink);
+
+/// libjpeg-turbo's accurate integer inverse DCT (jidctint.c, `jpeg_idct_islow`) on `blocks`
+/// consecutive blocks of 64 coefficients (natural order, not dequantised; `quant` natural
+/// order too), written side by side: block b's row r at out[r·stride + 8·b …]. Any
+/// coefficients give some output (corrupt files); valid ones give libjpeg's exact samples.
+/// `level` ≥ 1 runs the AVX2 build (ck_gemm_level).
+void ck_jpeg_idct_islow(int level, const int16_t *coef, size_t blocks, const uint16_t *quant, uint8_t *out, size_t stride);
+
+/// libjpeg's fixed-point YCbCr → RGB (jdcolor.c) on `count` samples, interleaved into `rgb`.
+void ck_jpeg_ycc_rgb(int level, const uint8_t *y, const uint8_t *cb, const uint8_t *cr, uint8_t *rgb, size_t count);
+
+/// One output row of libjpeg's fancy upsampling by 2 across (jdsample.c): h2v1 when
+/// `neighbour` is NULL, else h2v2 with `neighbour` the nearest other input row (above for
+/// the upper output row, below for the lower). Writes 2·width samples; `width` ≥ 1 (libjpeg
+/// uses it for widths over 2 and replicates narrower rows).
+void ck_jpeg_upsample_h2(int level, const uint8_t *row, const uint8_t *neighbour, size_t width, uint8_t *out);
+
+/// One output row of h1v2 fancy upsampling: (3·row[x] + neighbour[x] + bias) >> 2, bias 1
+/// for the upper output row (`upper` ≠ 0, neighbour above) and 2 for the lower.
+void ck_jpeg_upsample_v2(int level, const uint8_t *row, const uint8_t *neighbour, size_t width, int upper, uint8_t *out);
 
 #endif
