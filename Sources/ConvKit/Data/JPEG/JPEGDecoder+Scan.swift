@@ -59,7 +59,7 @@ struct JPEGBitReader {
     }
 
     /// DECODE (F.2.2.3).
-    @inline(__always) mutating func decode(_ table: JPEGHuffman) throws -> Int {
+    @inline(__always) mutating func decode(_ table: JPEGHuffman.Lookup) throws -> Int {
         let look = peek(9)
         let entry = table.fast[look]
         if entry != 0 {
@@ -68,10 +68,10 @@ struct JPEGBitReader {
         }
         let code16 = peek(16)
         var length = 10
-        while code16 >> (16 - length) > table.maxCode[length] { length += 1 }
+        while Int32(truncatingIfNeeded: code16 >> (16 - length)) > table.maxCode[length] { length += 1 }
         guard length <= 16 else { throw JPEGDecoder.Truncated(message: "a Huffman code not in its table (corrupt data)") }
         try skip(length)
-        return Int(table.values[(code16 >> (16 - length)) + table.valueOffset[length]])
+        return Int(table.values[((code16 >> (16 - length)) + Int(table.valueOffset[length])) & 255])
     }
 
     /// Drops the bits left before a restart marker and steps over the marker.
@@ -123,53 +123,69 @@ extension JPEGDecoder {
         let (unitsPerLine, unitsPerColumn) = single
             ? (components[indices[0]].usedBlocksPerLine, components[indices[0]].usedBlocksPerColumn) : (mcusPerLine, mcusPerColumn)
         // What each unit's loop needs, hoisted: the scan's components and their tables.
-        struct Part { let index: Int, pointer: UnsafeMutablePointer<Int16>, blocksPerLine: Int, v: Int, h: Int, dc: JPEGHuffman?, ac: JPEGHuffman? }
+        // Plain values only (pointers, no references), so the loop does no reference counting; the
+        // tables and coefficient stores stay alive through `owners`.
+        struct Part { let pointer: UnsafeMutablePointer<Int16>, blocksPerLine: Int, v: Int, h: Int, dc: JPEGHuffman.Lookup?, ac: JPEGHuffman.Lookup? }
+        let owners: [AnyObject] = indices.flatMap { i -> [AnyObject] in
+            let c = components[i]
+            return [c.coefficients] + [dcTables[c.dcTable], acTables[c.acTable]].compactMap { $0 }
+        }
         let parts = indices.map { i in
             let c = components[i]
-            return Part(index: i, pointer: c.coefficients.pointer, blocksPerLine: c.blocksPerLine, v: single ? 1 : c.v, h: single ? 1 : c.h,
-                        dc: dcTables[c.dcTable], ac: acTables[c.acTable])
+            return Part(pointer: c.coefficients.pointer, blocksPerLine: c.blocksPerLine, v: single ? 1 : c.v, h: single ? 1 : c.h,
+                        dc: dcTables[c.dcTable]?.lookup, ac: acTables[c.acTable]?.lookup)
         }
-        let progressive = self.progressive, restartInterval = self.restartInterval, componentCount = components.count
-        let end: Int = try bytes.withUnsafeBufferPointer { data in
-            var reader = JPEGBitReader(data, at: position)
-            var predictors = [Int](repeating: 0, count: componentCount)
-            var eobRun = 0
-            do {
-                for unit in 0..<(unitsPerLine * unitsPerColumn) {
-                    if restartInterval > 0, unit > 0, unit % restartInterval == 0 {
-                        guard reader.restart() else { throw fail("a restart marker is missing (corrupt data)") }
-                        predictors = [Int](repeating: 0, count: componentCount)
-                        eobRun = 0
-                    }
-                    let (row, column) = (unit / unitsPerLine, unit % unitsPerLine)
-                    for c in parts {
-                        for by in 0..<c.v {
-                            for bx in 0..<c.h {
-                                let b = c.pointer + ((row * c.v + by) * c.blocksPerLine + column * c.h + bx) * 64
-                                if !progressive {
-                                    try Self.decodeBaseline(b, &reader, &predictors[c.index], dc: c.dc!, ac: c.ac!)
-                                } else if ss == 0 {
-                                    try Self.decodeDC(b, &reader, &predictors[c.index], table: c.dc, refine: ah > 0, al: al)
-                                } else if ah == 0 {
-                                    try Self.decodeACFirst(b, &reader, &eobRun, table: c.ac!, ss: ss, se: se, al: al)
-                                } else {
-                                    try Self.decodeACRefine(b, &reader, &eobRun, table: c.ac!, ss: ss, se: se, al: al)
+        let progressive = self.progressive, restartInterval = self.restartInterval
+        let end: Int = try withExtendedLifetime(owners) {
+            try bytes.withUnsafeBufferPointer { data in
+                try parts.withUnsafeBufferPointer { parts in
+                    try JPEGDecoder.zigzag.withUnsafeBufferPointer { zigzag in
+                        var reader = JPEGBitReader(data, at: position)
+                        let zz = zigzag.baseAddress!
+                        var predictors = (0, 0, 0, 0)  // one per part of the scan (≤ 4)
+                        var eobRun = 0
+                        do {
+                            for unit in 0..<(unitsPerLine * unitsPerColumn) {
+                                if restartInterval > 0, unit > 0, unit % restartInterval == 0 {
+                                    guard reader.restart() else { throw fail("a restart marker is missing (corrupt data)") }
+                                    predictors = (0, 0, 0, 0)
+                                    eobRun = 0
+                                }
+                                let (row, column) = (unit / unitsPerLine, unit % unitsPerLine)
+                                for (i, c) in parts.enumerated() {
+                                    try withUnsafeMutableBytes(of: &predictors) { raw in
+                                        let predictor = raw.baseAddress!.assumingMemoryBound(to: Int.self) + i
+                                        for by in 0..<c.v {
+                                            for bx in 0..<c.h {
+                                                let b = c.pointer + ((row * c.v + by) * c.blocksPerLine + column * c.h + bx) * 64
+                                                if !progressive {
+                                                    try Self.decodeBaseline(b, &reader, &predictor.pointee, dc: c.dc!, ac: c.ac!, zigzag: zz)
+                                                } else if ss == 0 {
+                                                    try Self.decodeDC(b, &reader, &predictor.pointee, table: c.dc, refine: ah > 0, al: al)
+                                                } else if ah == 0 {
+                                                    try Self.decodeACFirst(b, &reader, &eobRun, table: c.ac!, ss: ss, se: se, al: al, zigzag: zz)
+                                                } else {
+                                                    try Self.decodeACRefine(b, &reader, &eobRun, table: c.ac!, ss: ss, se: se, al: al, zigzag: zz)
+                                                }
+                                            }
+                                        }
+                                    }
                                 }
                             }
+                        } catch let t as Truncated {
+                            throw fail(t.message)
                         }
+                        return reader.position
                     }
                 }
-            } catch let t as Truncated {
-                throw fail(t.message)
             }
-            return reader.position
         }
         position = end
     }
 
     /// One block of a sequential scan (F.2.2): DC difference, then run/size coded AC coefficients.
     @inline(__always) static func decodeBaseline(_ block: UnsafeMutablePointer<Int16>, _ r: inout JPEGBitReader, _ predictor: inout Int,
-                                          dc: JPEGHuffman, ac: JPEGHuffman) throws {
+                                          dc: JPEGHuffman.Lookup, ac: JPEGHuffman.Lookup, zigzag: UnsafePointer<Int>) throws {
         let t = try r.decode(dc)
         predictor += try r.receiveExtend(t)
         block[0] = Int16(truncatingIfNeeded: predictor)
@@ -183,14 +199,14 @@ extension JPEGDecoder {
                 continue
             }
             k += run
-            block[JPEGDecoder.zigzag[k]] = Int16(truncatingIfNeeded: try r.receiveExtend(size))
+            block[zigzag[k]] = Int16(truncatingIfNeeded: try r.receiveExtend(size))
             k += 1
         }
     }
 
     /// A progressive DC scan: first (the difference, shifted by Al) or refining (one bit).
     @inline(__always) static func decodeDC(_ block: UnsafeMutablePointer<Int16>, _ r: inout JPEGBitReader, _ predictor: inout Int,
-                                    table: JPEGHuffman?, refine: Bool, al: Int) throws {
+                                    table: JPEGHuffman.Lookup?, refine: Bool, al: Int) throws {
         if refine {
             if try r.bits(1) != 0 { block[0] |= Int16(truncatingIfNeeded: 1 << al) }
             return
@@ -201,8 +217,8 @@ extension JPEGDecoder {
 
     /// A progressive AC scan's first pass over Ss…Se (G.1.2.2), with end-of-band runs.
     @inline(__always) static func decodeACFirst(_ block: UnsafeMutablePointer<Int16>, _ r: inout JPEGBitReader, _ eobRun: inout Int,
-                                                table: JPEGHuffman,
-                                                  ss: Int, se: Int, al: Int) throws {
+                                                table: JPEGHuffman.Lookup,
+                                                ss: Int, se: Int, al: Int, zigzag: UnsafePointer<Int>) throws {
         if eobRun > 0 { eobRun -= 1; return }
         var k = ss
         while k <= se {
@@ -217,7 +233,7 @@ extension JPEGDecoder {
                 continue
             }
             k += run
-            block[JPEGDecoder.zigzag[k]] = Int16(truncatingIfNeeded: try r.receiveExtend(size) * (1 << al))
+            block[zigzag[k]] = Int16(truncatingIfNeeded: try r.receiveExtend(size) * (1 << al))
             k += 1
         }
     }
@@ -225,8 +241,8 @@ extension JPEGDecoder {
     /// A progressive AC refinement pass (G.1.2.3), as libjpeg's `decode_mcu_AC_refine`: new
     /// coefficients of ±2^Al, correction bits for those already non-zero.
     @inline(__always) static func decodeACRefine(_ block: UnsafeMutablePointer<Int16>, _ r: inout JPEGBitReader, _ eobRun: inout Int,
-                                                 table: JPEGHuffman,
-                                                   ss: Int, se: Int, al: Int) throws {
+                                                 table: JPEGHuffman.Lookup,
+                                                 ss: Int, se: Int, al: Int, zigzag: UnsafePointer<Int>) throws {
         let (p1, m1) = (Int16(truncatingIfNeeded: 1 << al), Int16(truncatingIfNeeded: -1 << al))
         var k = ss
         if eobRun == 0 {
@@ -241,7 +257,7 @@ extension JPEGDecoder {
                     break
                 }
                 repeat {
-                    let z = JPEGDecoder.zigzag[k]
+                    let z = zigzag[k]
                     if block[z] != 0 {
                         if try r.bits(1) != 0, block[z] & p1 == 0 { block[z] &+= block[z] >= 0 ? p1 : m1 }
                     } else {
@@ -250,13 +266,13 @@ extension JPEGDecoder {
                     }
                     k += 1
                 } while k <= se
-                if value != 0 { block[JPEGDecoder.zigzag[k]] = value }
+                if value != 0 { block[zigzag[k]] = value }
                 k += 1
             }
         }
         if eobRun > 0 {
             while k <= se {
-                let z = JPEGDecoder.zigzag[k]
+                let z = zigzag[k]
                 if block[z] != 0, try r.bits(1) != 0, block[z] & p1 == 0 { block[z] &+= block[z] >= 0 ? p1 : m1 }
                 k += 1
             }

@@ -215,19 +215,38 @@ final class JPEGBlocks {
 }
 
 /// A Huffman table (T.81 annex C): codes up to 9 bits by one table look-up, longer ones by
-/// the canonical maximum-code search (F.2.2.3).
-struct JPEGHuffman {
-    /// For each 9-bit prefix: the symbol << 8 | the code length, or 0 when the code is longer.
-    var fast = [UInt16](repeating: 0, count: 512)
-    var maxCode = [Int](repeating: -1, count: 18)
-    var valueOffset = [Int](repeating: 0, count: 17)
-    let values: [UInt8]
+/// the canonical maximum-code search (F.2.2.3). Owns its tables; scans read them through a
+/// `Lookup` of plain pointers (no reference counting in the per-symbol loop).
+final class JPEGHuffman {
+    /// Plain pointers to the tables, valid while the `JPEGHuffman` lives.
+    struct Lookup {
+        /// For each 9-bit prefix: the symbol << 8 | the code length, or 0 when the code is longer.
+        let fast: UnsafePointer<UInt16>
+        /// 18 entries: the largest code of each length 0…16 (−1 when none), then a sentinel.
+        let maxCode: UnsafePointer<Int32>
+        /// 17 entries: index of a length's first symbol minus its first code.
+        let valueOffset: UnsafePointer<Int32>
+        /// 256 symbols (unused entries 0): any index masked to 0…255 stays inside.
+        let values: UnsafePointer<UInt8>
+    }
+
+    private let storage: UnsafeMutableRawPointer
+    let lookup: Lookup
 
     init(counts: [Int], values: [UInt8], fail: (String) -> ConvKitError) throws {
-        self.values = values
+        // One allocation: fast (512 × 2 bytes), maxCode and valueOffset (18 + 17 × 4), values (256).
+        storage = .allocate(byteCount: 1024 + 72 + 68 + 256, alignment: 8)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: 1024 + 72 + 68 + 256)
+        let fast = storage.bindMemory(to: UInt16.self, capacity: 512)
+        let maxCode = (storage + 1024).bindMemory(to: Int32.self, capacity: 18)
+        let valueOffset = (storage + 1096).bindMemory(to: Int32.self, capacity: 17)
+        let symbols = (storage + 1164).bindMemory(to: UInt8.self, capacity: 256)
+        lookup = Lookup(fast: fast, maxCode: maxCode, valueOffset: valueOffset, values: symbols)
+        for (i, v) in values.prefix(256).enumerated() { symbols[i] = v }
         var code = 0, k = 0
+        maxCode[0] = -1
         for length in 1...16 {
-            valueOffset[length] = k - code
+            valueOffset[length] = Int32(k - code)
             for _ in 0..<counts[length - 1] {
                 // Found by the fuzzer: more codes of a length than it has room for (checked before indexing).
                 guard code < 1 << length else { throw fail("a Huffman table with more codes than its lengths allow") }
@@ -238,9 +257,11 @@ struct JPEGHuffman {
                 code += 1
                 k += 1
             }
-            maxCode[length] = counts[length - 1] > 0 ? code - 1 : -1
+            maxCode[length] = counts[length - 1] > 0 ? Int32(code - 1) : -1
             code <<= 1
         }
-        maxCode[17] = Int.max  // sentinel: no code is longer than 16 bits
+        maxCode[17] = Int32.max  // sentinel: no code is longer than 16 bits
     }
+
+    deinit { storage.deallocate() }
 }
