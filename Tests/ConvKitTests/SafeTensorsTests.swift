@@ -65,6 +65,31 @@ import Testing
             expectError(containing: fragment) { try SafeTensors(bytes: bytes) }
         }
         expectError(containing: "cannot read the file") { try SafeTensors(contentsOf: "/nonexistent/x.safetensors") }
+        expectError(containing: "not a regular file") { try SafeTensors(contentsOf: "/tmp") }
+        expectError(containing: "not a regular file") { try WeightsFile.read(contentsOf: "/dev/null") }
+    }
+
+    /// F32, F16 and BF16 tensors read as float32 straight from their bytes, as PyTorch widens them.
+    @Test func halfAndBFloat16WidenExactly() throws {
+        let values: [Float] = [0, -0, 1, -2.5, 65504, 6.1035156e-05, 5.9604645e-08, .infinity, -.infinity]
+        let bytes = SafeTensors.serialize([
+            ("f16", .raw(dtype: .f16, shape: [values.count], bytes: values.flatMap { v in withUnsafeBytes(of: Float16(v).bitPattern.littleEndian, Array.init) })),
+            ("bf16", .raw(dtype: .bf16, shape: [values.count], bytes: values.flatMap { v in
+                withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian, Array.init) })),
+            ("f32", .float32(shape: [values.count], scalars: values)),
+        ])
+        let file = try SafeTensors(bytes: bytes)
+        #expect(try file.tensor("f16").scalars == values)
+        #expect(try file.tensor("f32").scalars == values)
+        #expect(try file.tensor("bf16").scalars == values.map { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) })
+    }
+
+    /// zlib's CRC-32 over slices read in place gives the check value of the standard ("123456789").
+    @Test func crc32OfSlices() {
+        let bytes = Array("xx123456789yy".utf8)
+        #expect(Zlib.crc32(bytes[2..<11]) == 0xCBF4_3926)
+        #expect(Zlib.crc32(Array(bytes[2..<11])) == 0xCBF4_3926)
+        #expect(Zlib.crc32([UInt8]()) == 0)
     }
 
     @Test func overlappingTensorsAreRejected() throws {

@@ -54,10 +54,7 @@ public struct ImageBytes: Sendable, Equatable {
 extension Image {
     /// Reads a PNG or JPEG file as 8-bit samples (PNG's 16-bit samples rounded to 8).
     public static func bytes(contentsOf path: String) throws -> ImageBytes {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConvKitError.io(path: path, message: "cannot read the file (missing or unreadable)")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try FileBytes.read(path)
         return JPEG.isJPEG(bytes) ? try JPEG.decodeSamples(bytes, source: path) : ImageBytes(try Image(bytes: bytes, source: path))
     }
 }

@@ -61,10 +61,8 @@ public enum MNIST {
 
     /// Reads an IDX file, plain or gzipped.
     public static func readIDX(path: String) throws -> (shape: [Int], values: [UInt8]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConvKitError.io(path: path, message: "cannot read the file")
-        }
-        return try parseIDX([UInt8](data), source: path)
+        let data = try FileBytes.read(path)
+        return try parseIDX(data, source: path)
     }
 
     /// Loads an images file and a labels file as a dataset of (1, 28, 28) samples scaled to [0, 1].

@@ -12,10 +12,8 @@ public enum PNG {
     /// - Throws: `ConvKitError.io` when it cannot be read, `ConvKitError.invalidFile` when it
     ///   is not a valid PNG (message says what is wrong).
     public static func read(path: String) throws -> Image {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConvKitError.io(path: path, message: "cannot read the file")
-        }
-        return try decode([UInt8](data), source: path)
+        let data = try FileBytes.read(path)
+        return try decode(data, source: path)
     }
 
     /// Writes `image` as a PNG file atomically, 8 or 16 bits per sample.

@@ -117,9 +117,18 @@ public enum Zlib {
         return Array(output[0..<written])
     }
 
-    /// The CRC-32 of `bytes` (PNG chunks, gzip trailers).
+    /// The CRC-32 of `bytes` (PNG chunks, gzip trailers, zip entries), read in place when they
+    /// are contiguous (an array or a slice of one), in 1 GiB pieces (zlib counts in 32 bits).
     public static func crc32(_ bytes: some Collection<UInt8>, initial: UInt = 0) -> UInt32 {
-        let data = Array(bytes)
-        return UInt32(data.withUnsafeBufferPointer { CZlib.crc32(initial, $0.baseAddress, UInt32($0.count)) })
+        func crc(_ buffer: UnsafeBufferPointer<UInt8>) -> UInt32 {
+            var value = initial, at = 0
+            repeat {
+                let piece = Swift.min(buffer.count - at, 1 << 30)
+                value = CZlib.crc32(value, buffer.baseAddress.map { $0 + at }, UInt32(piece))
+                at += piece
+            } while at < buffer.count
+            return UInt32(value)
+        }
+        return bytes.withContiguousStorageIfAvailable(crc) ?? Array(bytes).withUnsafeBufferPointer(crc)
     }
 }

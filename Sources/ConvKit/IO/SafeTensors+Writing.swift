@@ -15,41 +15,62 @@ extension SafeTensors {
     /// The bytes of a safetensors file holding `tensors` in the given order, with
     /// `{"format": "pt"}` merged into `metadata` so PyTorch's loader accepts it.
     public static func serialize(_ tensors: [(String, Value)], metadata: [String: String] = [:]) -> [UInt8] {
+        let layout = tensors.map { name, value in
+            switch value {
+            case let .float32(shape, scalars): Layout(name: name, dtype: .f32, shape: shape, byteCount: scalars.count * 4)
+            case let .int64(shape, values): Layout(name: name, dtype: .i64, shape: shape, byteCount: values.count * 8)
+            case let .raw(dtype, shape, bytes): Layout(name: name, dtype: dtype, shape: shape, byteCount: bytes.count)
+            }
+        }
+        return serialize(layout, metadata: metadata) { i, out in
+            switch tensors[i].1 {
+            case let .float32(_, scalars):
+                for (j, v) in scalars.enumerated() { out.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * j, as: UInt32.self) }
+            case let .int64(_, values):
+                for (j, v) in values.enumerated() { out.storeBytes(of: Int64(v).littleEndian, toByteOffset: 8 * j, as: Int64.self) }
+            case let .raw(_, _, bytes):
+                out.copyBytes(from: bytes)
+            }
+        }
+    }
+
+    /// Where one tensor goes in a file `serialize(_:metadata:write:)` lays out.
+    struct Layout {
+        let name: String, dtype: DType, shape: [Int], byteCount: Int
+    }
+
+    /// The bytes of a safetensors file of the tensors in `layout`, each written in place by
+    /// `write(index, its bytes)`: one buffer, no copy of each tensor first (a checkpoint's
+    /// tensors go from the file they were read from straight into it).
+    static func serialize(_ layout: [Layout], metadata: [String: String], write: (Int, UnsafeMutableRawBufferPointer) -> Void) -> [UInt8] {
         var header: [(String, JSONValue)] = []
         var meta = metadata
         if meta["format"] == nil { meta["format"] = "pt" }
         header.append(("__metadata__", .object(meta.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
-        var body: [UInt8] = []
-        for (name, value) in tensors {
-            let start = body.count
-            let dtype: String
-            let shape: [Int]
-            switch value {
-            case let .float32(s, scalars):
-                dtype = "F32"
-                shape = s
-                for v in scalars { withUnsafeBytes(of: v.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
-            case let .int64(s, values):
-                dtype = "I64"
-                shape = s
-                for v in values { withUnsafeBytes(of: Int64(v).littleEndian) { body.append(contentsOf: $0) } }
-            case let .raw(type, s, bytes):
-                dtype = type.rawValue
-                shape = s
-                body += bytes
-            }
-            header.append((name, .object([
-                ("dtype", .string(dtype)),
-                ("shape", .array(shape.map { .number(Double($0)) })),
-                ("data_offsets", .array([.number(Double(start)), .number(Double(body.count))])),
+        var offset = 0
+        for t in layout {
+            header.append((t.name, .object([
+                ("dtype", .string(t.dtype.rawValue)),
+                ("shape", .array(t.shape.map { .number(Double($0)) })),
+                ("data_offsets", .array([.number(Double(offset)), .number(Double(offset + t.byteCount))])),
             ])))
+            offset += t.byteCount
         }
         var json = Array(JSONValue.object(header).serialized.utf8)
         // Pad the header with spaces so the data section starts 8-byte aligned, as the reference writer does.
         while json.count % 8 != 0 { json.append(0x20) }
-        var out: [UInt8] = []
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
-        return out + json + body
+        let start = 8 + json.count
+        return [UInt8](unsafeUninitializedCapacity: start + offset) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            raw.storeBytes(of: UInt64(json.count).littleEndian, as: UInt64.self)
+            UnsafeMutableRawBufferPointer(rebasing: raw[8..<start]).copyBytes(from: json)
+            var at = start
+            for (i, t) in layout.enumerated() {
+                write(i, UnsafeMutableRawBufferPointer(rebasing: raw[at..<(at + t.byteCount)]))
+                at += t.byteCount
+            }
+            initialized = start + offset
+        }
     }
 
     /// Every stored tensor, in data order, with floating-point tensors stored as `floatType`

@@ -46,7 +46,9 @@ public struct SafeTensors: Sendable {
     public let metadata: [String: String]
     /// Entries in data order.
     public let entries: [Entry]
-    private let data: [UInt8]
+    /// The whole file (kept as read, not copied); tensor data starts at `dataStart`.
+    private let bytes: [UInt8]
+    private let dataStart: Int
     /// Where the bytes came from (a path, or "<memory>"), for error messages.
     public let source: String
 
@@ -57,10 +59,8 @@ public struct SafeTensors: Sendable {
     /// - Throws: `ConvKitError.io` when it cannot be read, `ConvKitError.invalidFile` when
     ///   it does not follow the format.
     public init(contentsOf path: String) throws {
-        guard let contents = FileManager.default.contents(atPath: path) else {
-            throw ConvKitError.io(path: path, message: "cannot read the file (missing or unreadable)")
-        }
-        try self.init(bytes: [UInt8](contents), source: path)
+        let contents = try FileBytes.read(path)
+        try self.init(bytes: contents, source: path)
     }
 
     /// Parses and validates a file's bytes; `source` names it in errors.
@@ -136,7 +136,8 @@ public struct SafeTensors: Sendable {
         }
         self.metadata = metadata
         self.entries = entries
-        self.data = Array(bytes[(8 + headerLength)...])
+        self.bytes = bytes
+        self.dataStart = 8 + headerLength
     }
 
     /// The entry named `name`.
@@ -149,13 +150,14 @@ public struct SafeTensors: Sendable {
 
     /// The stored little-endian bytes of tensor `name`, as they are.
     public func storedBytes(_ name: String) throws -> [UInt8] {
-        Array(data[try entry(name).byteRange])
+        let range = try entry(name).byteRange
+        return Array(bytes[(dataStart + range.lowerBound)..<(dataStart + range.upperBound)])
     }
 
     /// The tensor `name` converted to float32 (from any stored dtype).
     public func tensor(_ name: String) throws -> Tensor {
         let e = try entry(name)
-        return Tensor(uncheckedShape: e.shape, scalars: decode(e).map { Float($0) })
+        return Tensor(uncheckedShape: e.shape, scalars: floats(e))
     }
 
     /// The tensor `name` as integers (for I64 labels, indices and counters).
@@ -171,19 +173,44 @@ public struct SafeTensors: Sendable {
                 return exact
             }
         }
-        let base = e.byteRange.lowerBound
+        let base = dataStart + e.byteRange.lowerBound
         return (0..<e.shape.reduce(1, *)).map { i in
             // Exact for all 64 bits (the float path would round above 2^53).
-            Int(Int64(bitPattern: (0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(data[base + i * 8 + $1]) }))
+            Int(Int64(bitPattern: (0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[base + i * 8 + $1]) }))
+        }
+    }
+
+    /// A tensor's values as float32, straight from the stored bytes (no Double array first:
+    /// a 150 MB layer costs 150 MB more, not 450): F32 copied, F16 and BF16 widened, others
+    /// through `decode`.
+    private func floats(_ e: Entry) -> [Float] {
+        let n = e.shape.reduce(1, *)
+        let base = dataStart + e.byteRange.lowerBound
+        switch e.dtype {
+        case .f32, .f16, .bf16:
+            return bytes.withUnsafeBytes { raw in
+                [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                    for i in 0..<n {
+                        switch e.dtype {
+                        case .f32: out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self)))
+                        case .f16: out[i] = SafeTensors.halfToFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self)))
+                        default: out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self))) << 16)
+                        }
+                    }
+                    initialized = n
+                }
+            }
+        default:
+            return decode(e).map { Float($0) }
         }
     }
 
     private func decode(_ e: Entry) -> [Double] {
         let n = e.shape.reduce(1, *)
-        let base = e.byteRange.lowerBound
+        let base = dataStart + e.byteRange.lowerBound
         func le(_ i: Int, _ width: Int) -> UInt64 {
             var v: UInt64 = 0
-            for b in (0..<width).reversed() { v = v << 8 | UInt64(data[base + i * width + b]) }
+            for b in (0..<width).reversed() { v = v << 8 | UInt64(bytes[base + i * width + b]) }
             return v
         }
         return (0..<n).map { i in

@@ -34,10 +34,8 @@ public enum WeightsFile {
     /// Reads weights from the file at `path`.
     /// - Throws: `ConvKitError.io` when it cannot be read; otherwise as `read(bytes:source:)`.
     public static func read(contentsOf path: String) throws -> SafeTensors {
-        guard let contents = FileManager.default.contents(atPath: path) else {
-            throw ConvKitError.io(path: path, message: "cannot read the file (missing or unreadable)")
-        }
-        return try read(bytes: [UInt8](contents), source: path)
+        let contents = try FileBytes.read(path)
+        return try read(bytes: contents, source: path)
     }
 }
 
@@ -58,10 +56,7 @@ public struct WeightsListing: Sendable, Encodable {
 
     /// Lists the file at `path` (any format `WeightsFile` reads).
     public init(contentsOf path: String) throws {
-        guard let contents = FileManager.default.contents(atPath: path) else {
-            throw ConvKitError.io(path: path, message: "cannot read the file (missing or unreadable)")
-        }
-        let bytes = [UInt8](contents)
+        let bytes = try FileBytes.read(path)
         let file = try WeightsFile.read(bytes: bytes, source: path)
         format = WeightsFile.format(of: bytes) ?? .safetensors
         tensors = file.entries.map { Row(name: $0.name, dtype: $0.dtype.rawValue, shape: $0.shape, elements: $0.shape.reduce(1, *)) }

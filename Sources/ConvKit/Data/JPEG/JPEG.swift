@@ -38,10 +38,8 @@ public enum JPEG {
 
     /// Reads a JPEG file.
     public static func read(path: String, applyingOrientation: Bool = false) throws -> Image {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConvKitError.io(path: path, message: "cannot read the file (missing or unreadable)")
-        }
-        return try decode([UInt8](data), source: path, applyingOrientation: applyingOrientation)
+        let data = try FileBytes.read(path)
+        return try decode(data, source: path, applyingOrientation: applyingOrientation)
     }
 
     /// The EXIF orientation (1–8) applied: 2 mirror, 3 rotate 180°, 4 flip, 5 transpose,
@@ -86,9 +84,7 @@ extension Image {
 
     /// Reads a PNG or JPEG file (told apart by content, not by extension).
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConvKitError.io(path: path, message: "cannot read the file (missing or unreadable)")
-        }
-        try self.init(bytes: [UInt8](data), source: path)
+        let data = try FileBytes.read(path)
+        try self.init(bytes: data, source: path)
     }
 }

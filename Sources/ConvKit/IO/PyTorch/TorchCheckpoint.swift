@@ -41,13 +41,18 @@ public enum TorchCheckpoint {
         let (tensors, format) = bytes.starts(with: [0x50, 0x4B, 0x03, 0x04])
             ? (try readZip(bytes, source: source), "pytorch-zip")
             : (try readLegacy(bytes, source: source), "pytorch-legacy")
-        let values = tensors.map { ($0.name, SafeTensors.Value.raw(dtype: $0.dtype, shape: $0.shape, bytes: $0.bytes)) }
-        return try SafeTensors(bytes: SafeTensors.serialize(values, metadata: ["convkit.source": format]), source: source)
+        // Each tensor goes from the file (or its inflated storage) straight into the result.
+        let layout = tensors.map { SafeTensors.Layout(name: $0.name, dtype: $0.view.storage.dtype, shape: $0.view.shape, byteCount: $0.byteCount) }
+        let bytes = SafeTensors.serialize(layout, metadata: ["convkit.source": format]) { i, out in tensors[i].write(to: out) }
+        return try SafeTensors(bytes: bytes, source: source)
     }
 
-    /// One tensor of the state dict, contiguous, little-endian.
+    /// One tensor of the state dict, checked and ready to copy: a strided view of a storage
+    /// that starts at byte `base` of `storage` (the file itself, or an inflated zip entry).
     struct Loaded {
-        let name: String, dtype: SafeTensors.DType, shape: [Int], bytes: [UInt8]
+        let name: String, view: TorchTensorReference, storage: [UInt8], base: Int, bigEndian: Bool
+        let count: Int
+        var byteCount: Int { count * view.storage.dtype.byteSize }
     }
 
     // MARK: Containers
@@ -68,7 +73,7 @@ public enum TorchCheckpoint {
             return .storage(TorchStorageReference(key: key, dtype: try storageType(id[1], source: source), count: count))
         }
         let views = try unpickler.load { try stateDict($0, source: source) }
-        var storages: [String: [UInt8]] = [:]
+        var storages: [String: (bytes: [UInt8], base: Int)] = [:]
         return try views.map { name, view in
             let key = view.storage.key
             if storages[key] == nil {
@@ -81,9 +86,12 @@ public enum TorchCheckpoint {
                     throw ConvKitError.invalidFile(path: source, message: "storage '\(key)' holds \(entry.size) bytes, "
                                                    + "its id declares \(view.storage.count) × \(view.storage.dtype.byteSize)")
                 }
-                storages[key] = try archive.data(entry)
+                // A stored entry (what torch.save writes) is read where it lies in the archive.
+                let (data, range) = try archive.contents(entry)
+                storages[key] = (data, range.lowerBound)
             }
-            return try materialize(name, view, storage: storages[key]!, base: 0, bigEndian: bigEndian, source: source)
+            let (storage, base) = storages[key]!
+            return try checked(name, view, storage: storage, base: base, bigEndian: bigEndian, source: source)
         }
     }
 
@@ -153,7 +161,7 @@ public enum TorchCheckpoint {
             let shifted = TorchTensorReference(
                 storage: TorchStorageReference(key: view.storage.key, dtype: view.storage.dtype, count: view.storage.count),
                 offset: view.offset, shape: view.shape, strides: view.strides)
-            return try materialize(name, shifted, storage: bytes, base: base + view.storage.elementOffset * view.storage.dtype.byteSize,
+            return try checked(name, shifted, storage: bytes, base: base + view.storage.elementOffset * view.storage.dtype.byteSize,
                                    bigEndian: !littleEndian, source: source)
         }
     }
@@ -210,10 +218,10 @@ public enum TorchCheckpoint {
         return (parts[..<(n - 3)] + ["\(kind)\(index)", last]).joined(separator: ".")
     }
 
-    /// Copies a strided view of a storage (at byte `base` of `storage`) into contiguous
-    /// little-endian bytes, after checking that every element it reads lies in the storage.
-    static func materialize(_ name: String, _ view: TorchTensorReference, storage: [UInt8], base: Int, bigEndian: Bool,
-                            source: String) throws -> Loaded {
+    /// A strided view of a storage (at byte `base` of `storage`), after checking that every
+    /// element it reads lies in the storage.
+    static func checked(_ name: String, _ view: TorchTensorReference, storage: [UInt8], base: Int, bigEndian: Bool,
+                        source: String) throws -> Loaded {
         func fail(_ message: String) -> ConvKitError { .invalidFile(path: source, message: "tensor '\(name)': " + message) }
         let (shape, strides, width) = (view.shape, view.strides, view.storage.dtype.byteSize)
         guard shape.count == strides.count, shape.count <= 64, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }),
@@ -234,26 +242,35 @@ public enum TorchCheckpoint {
                 throw fail("reads element \(last) of a storage of \(view.storage.count) (shape \(shape), strides \(strides), offset \(view.offset))")
             }
         }
-        var out = [UInt8](repeating: 0, count: count * width)
+        return Loaded(name: name, view: view, storage: storage, base: base, bigEndian: bigEndian, count: count)
+    }
+}
+
+extension TorchCheckpoint.Loaded {
+    /// Writes the tensor's elements into `out` (`byteCount` bytes), contiguous and little-endian.
+    func write(to out: UnsafeMutableRawBufferPointer) {
+        let (shape, strides, width) = (view.shape, view.strides, view.storage.dtype.byteSize)
         let contiguous = zip(shape, strides).reversed().reduce((true, 1)) { acc, axis in
             (acc.0 && (axis.0 <= 1 || axis.1 == acc.1), acc.1 * axis.0)
         }.0
-        storage.withUnsafeBufferPointer { src in out.withUnsafeMutableBufferPointer { dst in
+        guard count > 0 else { return }
+        storage.withUnsafeBytes { src in
+            let dst = out.baseAddress!, from = src.baseAddress! + base
             if contiguous {
-                dst.baseAddress!.update(from: src.baseAddress! + base + view.offset * width, count: count * width)
+                dst.copyMemory(from: from + view.offset * width, byteCount: count * width)
             } else {
                 var index = [Int](repeating: 0, count: shape.count)
                 for i in 0..<count {
                     let element = view.offset + zip(index, strides).reduce(0) { $0 + $1.0 * $1.1 }
-                    (dst.baseAddress! + i * width).update(from: src.baseAddress! + base + element * width, count: width)
+                    (dst + i * width).copyMemory(from: from + element * width, byteCount: width)
                     var axis = shape.count - 1
                     while axis >= 0 { index[axis] += 1; if index[axis] < shape[axis] { break }; index[axis] = 0; axis -= 1 }
                 }
             }
-            if bigEndian && width > 1 {
-                for i in stride(from: 0, to: count * width, by: width) { dst[i..<(i + width)].reverse() }
-            }
-        }}
-        return Loaded(name: name, dtype: view.storage.dtype, shape: shape, bytes: out)
+        }
+        if bigEndian && width > 1 {
+            let bytes = out.bindMemory(to: UInt8.self)
+            for i in stride(from: 0, to: count * width, by: width) { bytes[i..<(i + width)].reverse() }
+        }
     }
 }

@@ -95,6 +95,14 @@ public struct ZipArchive: Sendable {
     /// - Throws: `ConvKitError.invalidFile` for data outside the archive, an unsupported
     ///   method, a size that disagrees with the directory, or a CRC mismatch.
     public func data(_ entry: Entry) throws -> [UInt8] {
+        let (buffer, range) = try contents(entry)
+        return range == buffer.indices ? buffer : Array(buffer[range])
+    }
+
+    /// The uncompressed bytes of `entry` without copying a stored one: `range` of the
+    /// archive's own bytes for a stored entry, the whole of a new array for a deflated one.
+    /// Checked as `data(_:)` checks.
+    func contents(_ entry: Entry) throws -> (buffer: [UInt8], range: Range<Int>) {
         func fail(_ message: String) -> ConvKitError { .invalidFile(path: source, message: "zip entry '\(entry.name)': " + message) }
         let at = entry.localHeaderOffset
         guard at <= bytes.count - 30, bytes[at] == 0x50, bytes[at + 1] == 0x4B, bytes[at + 2] == 3, bytes[at + 3] == 4 else {
@@ -104,18 +112,19 @@ public struct ZipArchive: Sendable {
         guard start <= bytes.count, entry.compressedSize <= bytes.count - start else {
             throw fail("\(entry.compressedSize) bytes declared, the archive ends first (truncated?)")
         }
-        let raw = Array(bytes[start..<(start + entry.compressedSize)])
-        let data: [UInt8]
+        let stored = start..<(start + entry.compressedSize)
+        let result: (buffer: [UInt8], range: Range<Int>)
         switch entry.method {
         case 0:
             guard entry.size == entry.compressedSize else { throw fail("stored entry with two sizes (\(entry.size), \(entry.compressedSize))") }
-            data = raw
+            result = (bytes, stored)
         case 8:
-            data = try Zlib.inflateRaw(raw, count: entry.size, source: "\(source): \(entry.name)")
+            let data = try Zlib.inflateRaw(Array(bytes[stored]), count: entry.size, source: "\(source): \(entry.name)")
+            result = (data, data.indices)
         default:
             throw fail("compression method \(entry.method) is not supported (stored and deflate are)")
         }
-        guard Zlib.crc32(data) == entry.crc32 else { throw fail("CRC-32 mismatch (corrupt data)") }
-        return data
+        guard Zlib.crc32(result.buffer[result.range]) == entry.crc32 else { throw fail("CRC-32 mismatch (corrupt data)") }
+        return result
     }
 }
