@@ -324,6 +324,94 @@ def basic_fixtures():
     w.save()
 
 
+def attention_fixtures():
+    """scaled_dot_product_attention, nn.MultiheadAttention and a small torchvision ViT."""
+    w = Writer("attention")
+    # (q, k, v shapes, mask kind, causal, scale)
+    for qs, ks, vs, mask, causal, scale in [
+        ([2, 3, 4, 8], [2, 3, 5, 8], [2, 3, 5, 6], None, False, None),
+        ([2, 3, 4, 8], [2, 3, 5, 8], [2, 3, 5, 6], "bool", False, None),
+        ([2, 3, 4, 8], [2, 3, 5, 8], [2, 3, 5, 6], "float", False, 0.5),
+        ([2, 4, 8], [2, 4, 8], [2, 4, 8], None, True, None),
+        ([3, 5], [6, 5], [6, 2], "bool", False, None),
+    ]:
+        q, k, v = randn(*qs), randn(*ks), randn(*vs)
+        m = None
+        if mask == "bool":
+            m = torch.rand(qs[-2], ks[-2]) > 0.3
+            m[:, 0] = True  # every query sees at least one key
+        elif mask == "float":
+            m = randn(qs[-2], ks[-2]).detach()
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=m, is_causal=causal, scale=scale)
+        g, (gq, gk, gv) = grads(out, q, k, v)
+        w.add({"op": "sdpa", "mask": mask, "causal": causal, "scale": scale}, q=q, k=k, v=v,
+              mask=None if m is None else m.to(torch.float64), output=out, grad_output=g, grad_q=gq, grad_k=gk, grad_v=gv)
+    # nn.MultiheadAttention: (embed, heads, bias, batch_first, query, key length, padding mask, attn mask, average)
+    for embed, heads, bias, batch_first, lq, lk, padding, attn, average in [
+        (8, 2, True, True, 5, 5, False, None, True),
+        (8, 2, True, False, 4, 6, True, None, True),
+        (6, 3, False, True, 4, 4, False, "causal", False),
+        (8, 4, True, True, 3, 5, False, "float", True),
+    ]:
+        n = 2
+        mha = torch.nn.MultiheadAttention(embed, heads, bias=bias, batch_first=batch_first).double()
+        with torch.no_grad():
+            for p_ in mha.parameters():
+                p_.copy_(torch.randn_like(p_).float().double() * 0.5)
+        qshape = [n, lq, embed] if batch_first else [lq, n, embed]
+        kshape = [n, lk, embed] if batch_first else [lk, n, embed]
+        query = randn(*qshape)
+        key = query if lq == lk and not padding else randn(*kshape)
+        value = key if key is query else randn(*kshape)
+        kpm = None
+        if padding:
+            kpm = torch.zeros(n, lk, dtype=torch.bool)
+            kpm[1, -2:] = True  # the last two keys of the second sequence are padding
+        am = None
+        if attn == "causal":
+            am = torch.triu(torch.ones(lq, lk, dtype=torch.bool), diagonal=1)  # True = not allowed
+        elif attn == "float":
+            am = randn(lq, lk).detach()
+        out, weights = mha(query, key, value, key_padding_mask=kpm, need_weights=True, attn_mask=am,
+                           average_attn_weights=average)
+        inputs = [query] + ([key] if key is not query else []) + ([value] if value is not key else [])
+        params = dict(mha.named_parameters())
+        g, gs = grads(out, *inputs, *params.values())
+        gin, gparams = gs[:len(inputs)], gs[len(inputs):]
+        tensors = {"query": query, "output": out, "weights": weights, "grad_output": g, "grad_query": gin[0]}
+        if key is not query:
+            tensors.update(key=key, grad_key=gin[1])
+        if value is not key:
+            tensors.update(value=value, grad_value=gin[2])
+        if kpm is not None:
+            tensors["key_padding_mask"] = kpm.to(torch.float64)
+        if am is not None:
+            tensors["attn_mask"] = am.to(torch.float64)
+        for name, p_ in params.items():
+            tensors["param." + name] = p_
+            tensors["grad." + name] = gparams[list(params).index(name)]
+        w.add({"op": "mha", "embed": embed, "heads": heads, "bias": bias, "batch_first": batch_first,
+               "self": key is query, "same_kv": value is key, "attn_mask": attn, "average": average}, **tensors)
+    w.save()
+
+    # A small torchvision VisionTransformer (same code as vit_b_16, smaller sizes): state dict, input, logits.
+    torch.library.register_fake = lambda *a, **k: (lambda f: f)  # see export_torchvision_keys.py
+    from torchvision.models.vision_transformer import VisionTransformer
+    vit = VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=24,
+                            num_classes=5).double().eval()
+    with torch.no_grad():
+        for p_ in vit.parameters():
+            p_.copy_(torch.randn_like(p_).float().double() * 0.3)
+    x = randn(2, 3, 32, 32)
+    logits = vit(x)
+    tensors = {"state." + k: v.detach().to(torch.float32).contiguous() for k, v in vit.state_dict().items()}
+    tensors.update(input=x.detach().float(), output=logits.detach().float())
+    save_file(tensors, os.path.join(OUT, "vit_small.safetensors"),
+              metadata={"config": json.dumps({"image_size": 32, "patch_size": 8, "num_layers": 2, "num_heads": 2,
+                                              "hidden_dim": 16, "mlp_dim": 24, "num_classes": 5})})
+    print("vit_small.safetensors")
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     conv_fixtures()
@@ -334,3 +422,4 @@ if __name__ == "__main__":
     loss_fixtures()
     norm_fixtures()
     basic_fixtures()
+    attention_fixtures()

@@ -1,4 +1,5 @@
 import ConvKit
+import Foundation
 import Testing
 
 /// Activations, softmax, losses, normalisation and basic ops against PyTorch.
@@ -21,6 +22,25 @@ import Testing
             expectClose(y, try fx.required(i, "output"), "\(name) output")
             try y.backward(gradient: try fx.required(i, "grad_output"))
             expectClose(x.grad, try fx.required(i, "grad_input"), "\(name) grad input")
+        }
+    }
+
+    /// Logits near 1e4 (where exp(x − logsumexp) with the log-sum rounded to float32 lost
+    /// ~5e-4): softmax and logSoftmax within float32 rounding of their Double values.
+    @Test func softmaxOfLargeLogits() throws {
+        for base in [0.0, 1e4, -1e4, 3e7] {
+            let logits = (0..<7).map { base + Double($0) * 0.37 - 1 }
+            let m = logits.max()!
+            let x = try Tensor(shape: [1, 7], scalars: logits.map(Float.init))
+            let p = try x.softmax(axis: 1).scalars, lp = try x.logSoftmax(axis: 1).scalars
+            for j in 0..<7 {
+                // The reference from the float32 logits the tensor holds.
+                let xj = Double(Float(logits[j])), mj = Double(Float(m))
+                let refSum = (0..<7).reduce(0.0) { $0 + Foundation.exp(Double(Float(logits[$1])) - mj) }
+                let expected = Foundation.exp(xj - mj) / refSum, expectedLog = (xj - mj) - Foundation.log(refSum)
+                #expect(Swift.abs(Double(p[j]) - expected) <= 2e-7 * Swift.max(expected, 1e-30) + 1e-12, "softmax at \(base), \(j)")
+                #expect(Swift.abs(Double(lp[j]) - expectedLog) <= 1e-6 * Swift.max(Swift.abs(expectedLog), 1), "logSoftmax at \(base), \(j)")
+            }
         }
     }
 

@@ -6,32 +6,20 @@ extension Tensor {
         (shape[..<ax].reduce(1, *), shape[ax], shape[(ax + 1)...].reduce(1, *))
     }
 
-    /// log Σ exp along `axis` per (outer, inner), computed stably (max subtracted).
-    static func logSumExp(_ x: [Float], outer: Int, n: Int, inner: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: outer * inner)
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var m = -Float.infinity
-                for j in 0..<n { m = Swift.max(m, x[(o * n + j) * inner + i]) }
-                if !m.isFinite { out[o * inner + i] = m; continue }
-                var s: Float = 0
-                for j in 0..<n { s += Foundation.exp(x[(o * n + j) * inner + i] - m) }
-                out[o * inner + i] = m + Foundation.log(s)
-            }
-        }
-        return out
-    }
-
-    /// exp(x) / Σ exp(x) along `axis`.
+    /// exp(x) / Σ exp(x) along `axis`, in the max-shifted form exp(x − m) / Σ exp(x − m):
+    /// exact to float32 rounding at any logit size (1e4 included), as PyTorch computes it.
     public func softmax(axis a: Int = -1) throws -> Tensor {
         let ax = try axis(a, op: "softmax")
         let (outer, n, inner) = split(around: ax)
-        let lse = Tensor.logSumExp(scalars, outer: outer, n: n, inner: inner)
         var y = scalars
-        for o in 0..<outer { for j in 0..<n { for i in 0..<inner {
-            let k = (o * n + j) * inner + i
-            y[k] = Foundation.exp(y[k] - lse[o * inner + i])
-        }}}
+        for o in 0..<outer { for i in 0..<inner {
+            var m = -Float.infinity
+            for j in 0..<n { m = Swift.max(m, y[(o * n + j) * inner + i]) }
+            // An all −∞ (fully masked) row gives NaN, as in PyTorch; +∞ or NaN propagate.
+            var s: Float = 0
+            for j in 0..<n { let k = (o * n + j) * inner + i; y[k] = Foundation.exp(y[k] - m); s += y[k] }
+            for j in 0..<n { y[(o * n + j) * inner + i] /= s }
+        }}
         let out = y
         return Tensor.result(shape: shape, scalars: y, op: "softmax", inputs: [self]) { g in
             // dx = y ⊙ (g − Σ g⊙y)
@@ -49,9 +37,17 @@ extension Tensor {
     public func logSoftmax(axis a: Int = -1) throws -> Tensor {
         let ax = try axis(a, op: "logSoftmax")
         let (outer, n, inner) = split(around: ax)
-        let lse = Tensor.logSumExp(scalars, outer: outer, n: n, inner: inner)
+        // (x − m) − log Σ exp(x − m): the shifted values are exact, only the log-sum rounds.
         var y = scalars
-        for o in 0..<outer { for j in 0..<n { for i in 0..<inner { y[(o * n + j) * inner + i] -= lse[o * inner + i] } } }
+        for o in 0..<outer { for i in 0..<inner {
+            var m = -Float.infinity
+            for j in 0..<n { m = Swift.max(m, y[(o * n + j) * inner + i]) }
+            if !m.isFinite { for j in 0..<n { y[(o * n + j) * inner + i] -= m }; continue }
+            var s: Float = 0
+            for j in 0..<n { s += Foundation.exp(y[(o * n + j) * inner + i] - m) }
+            let logSum = Foundation.log(s)
+            for j in 0..<n { let k = (o * n + j) * inner + i; y[k] = (y[k] - m) - logSum }
+        }}
         let out = y
         return Tensor.result(shape: shape, scalars: y, op: "logSoftmax", inputs: [self]) { g in
             // dx = g − softmax ⊙ Σ g
