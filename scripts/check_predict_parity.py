@@ -23,7 +23,8 @@ import torchvision.models as models  # noqa: E402
 from PIL import Image  # noqa: E402
 
 PHOTOS = os.path.join(os.path.dirname(__file__), "..", "Sources", "ConvKit", "Resources", "images")
-MODELS = {"resnet18": "ResNet18_Weights", "efficientnet_b0": "EfficientNet_B0_Weights", "convnext_tiny": "ConvNeXt_Tiny_Weights"}
+MODELS = {"resnet18": "ResNet18_Weights", "efficientnet_b0": "EfficientNet_B0_Weights", "convnext_tiny": "ConvNeXt_Tiny_Weights",
+          "vit_b_16": "ViT_B_16_Weights"}
 SETTINGS = [dict(quality=90, subsampling=2), dict(quality=75, subsampling=0, progressive=True), dict(quality=50, subsampling=1)]
 
 

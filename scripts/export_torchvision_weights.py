@@ -20,6 +20,7 @@ MODELS = {
     "resnet18": "ResNet18_Weights", "resnet34": "ResNet34_Weights", "resnet50": "ResNet50_Weights",
     "mobilenet_v2": "MobileNet_V2_Weights", "efficientnet_b0": "EfficientNet_B0_Weights",
     "densenet121": "DenseNet121_Weights", "googlenet": "GoogLeNet_Weights", "convnext_tiny": "ConvNeXt_Tiny_Weights",
+    "vit_b_16": "ViT_B_16_Weights", "vit_b_32": "ViT_B_32_Weights", "vit_l_16": "ViT_L_16_Weights",
 }
 
 
@@ -33,6 +34,9 @@ def main(out):
             categories = categories or meta["categories"]
             if meta["categories"] != categories:  # VGG16's IMAGENET1K_FEATURES: no classifier
                 print(f"skipping {model} {weights.name}: not an ImageNet-1k classifier")
+                continue
+            if model.startswith("vit") and preset.crop_size[0] != 224:  # SWAG end-to-end: a ViT built for 384/512 images
+                print(f"skipping {model} {weights.name}: made for {preset.crop_size[0]}-pixel images, the zoo's ViT takes 224")
                 continue
             metrics = meta.get("_metrics", {}).get("ImageNet-1K", {})
             entries.append({

@@ -142,7 +142,7 @@ def small(out):
     print(f"wrote {len(expected)} checkpoints and {len(hostile)} hostile files to {out}")
 
 
-ZOO = ["resnet18", "mobilenet_v2", "efficientnet_b0", "densenet121", "googlenet", "convnext_tiny", "alexnet"]
+ZOO = ["resnet18", "mobilenet_v2", "efficientnet_b0", "densenet121", "googlenet", "convnext_tiny", "alexnet", "vit_b_16"]
 # A second copy of each in the legacy container or wrapped ({"state_dict": {"module.…": …}}); AlexNet
 # (244 MB, the same layer types as VGG) only once.
 LEGACY = {"resnet18", "efficientnet_b0", "googlenet", "convnext_tiny"}
@@ -168,10 +168,12 @@ def zoo(out):
                     m.running_var.uniform_(0.5, 1.5)
                     m.weight.uniform_(0.5, 1.5)
                     m.bias.uniform_(-0.2, 0.2)
-            logits = net(x)
+            # A ViT takes the image size it was built for only.
+            inputs = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1)) if name.startswith("vit") else x
+            logits = net(inputs)
         state = net.state_dict()
         torch.save(state, os.path.join(out, f"{name}.pth"))
-        save_file({"input": x.contiguous(), "logits": logits.contiguous()}, os.path.join(out, f"{name}_io.safetensors"))
+        save_file({"input": inputs.contiguous(), "logits": logits.contiguous()}, os.path.join(out, f"{name}_io.safetensors"))
         if name in LEGACY:
             torch.save(state, os.path.join(out, f"{name}_legacy.pth"), _use_new_zipfile_serialization=False)
         elif name in WRAPPED:

@@ -93,7 +93,7 @@ import Testing
     }
 
     static let zoo = fixtureURL("generated/checkpoints")
-    static let zooNames = ["resnet18", "mobilenet_v2", "efficientnet_b0", "densenet121", "googlenet", "convnext_tiny", "alexnet"]
+    static let zooNames = ["resnet18", "mobilenet_v2", "efficientnet_b0", "densenet121", "googlenet", "convnext_tiny", "alexnet", "vit_b_16"]
     static let hasZoo = FileManager.default.fileExists(atPath: zoo.appendingPathComponent("resnet18.pth").path)
 
     /// torchvision's models saved by torch (zip, legacy, wrapped with `module.` keys, F16) give
@@ -103,7 +103,7 @@ import Testing
     func zooCheckpointsGivePyTorchsLogits(name: String) throws {
         let files = ["\(name).pth", "\(name)_legacy.pth", "\(name)_wrapped.pth", name == "resnet18" ? "resnet18_fp16.pth" : nil]
             .compactMap { $0 }.filter { FileManager.default.fileExists(atPath: Self.zoo.appendingPathComponent($0).path) }
-        #expect(files.count >= (name == "alexnet" ? 1 : 2))
+        #expect(files.count >= (name == "alexnet" || name == "vit_b_16" ? 1 : 2))
         for file in files {
             let (_, model, _) = try Zoo.load(weights: Self.zoo.appendingPathComponent(file).path, model: name)
             let io = try SafeTensors(contentsOf: Self.zoo.appendingPathComponent(file.hasSuffix("_fp16.pth") ? "resnet18_fp16_io.safetensors"

@@ -101,12 +101,20 @@ public final class MultiheadAttention: Module, ModeDependent, RandomizedModule {
             training ? try ConvKit.dropout(w, probability: self.dropout, training: true, using: &self.generator) : w
         }
         // (N, heads, L, d) → (N, L, E) → out_proj → the query's layout.
-        var output = try outProj(try attended.permuted([0, 2, 1, 3]).reshaped(to: [n, l, e]))
+        var output = try outProj.forward(try attended.permuted([0, 2, 1, 3]).reshaped(to: [n, l, e]))
         output = unbatched ? try output.squeezed(axis: 0) : self.batchFirst ? output : try output.transposed(0, 1)
         guard needWeights else { return (output, nil) }
         var w = averageWeights ? try weights.mean(axes: [1]) : weights
         if unbatched { w = try w.squeezed(axis: 0) }
         return (output, w)
+    }
+
+    /// Multiply-adds of one self-attention call on `input` besides `out_proj`'s: the three
+    /// projections (3E² per token) and the two products with the attention weights (2·L·E per token).
+    func ownMultAdds(input: Tensor) -> Int {
+        guard input.rank >= 2, let e = input.shape.last, e == embedDim else { return 0 }
+        let tokens = input.count / e, length = input.rank == 3 && batchFirst ? input.shape[1] : input.shape[0]
+        return tokens * 3 * e * e + 2 * tokens * length * e
     }
 
     public var localState: [StateEntry] {

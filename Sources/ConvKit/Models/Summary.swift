@@ -78,6 +78,8 @@ extension ModelSummary {
         var fields: [ObjectIdentifier: ReceptiveField] = [:]
         var callField: [ReceptiveField] = []
         var callMultAdds: [Int] = []
+        // Work a container does itself besides its children's (attention's projections and products).
+        let own = calls.map { ($0.module as? MultiheadAttention)?.ownMultAdds(input: $0.input) ?? 0 }
         var activation = 0
         var recent: [(spatialShape: [Int], field: ReceptiveField)] = []
         for call in calls {
@@ -104,7 +106,7 @@ extension ModelSummary {
         }
         // Containers sum the mult-adds of the calls made inside them.
         for (i, call) in calls.enumerated() where !call.module.children.isEmpty {
-            callMultAdds[i] = (call.firstInnerCall..<i).reduce(0) { calls[$1].module.children.isEmpty ? $0 + callMultAdds[$1] : $0 }
+            callMultAdds[i] = (call.firstInnerCall..<i).reduce(own[i]) { calls[$1].module.children.isEmpty ? $0 + callMultAdds[$1] : $0 + own[$1] }
         }
         let order = calls.indices.sorted { calls[$0].entryOrder < calls[$1].entryOrder }.dropFirst()  // drop the model itself
         rows = order.map { i in
@@ -121,7 +123,7 @@ extension ModelSummary {
         let state = model.namedState()
         trainableParameters = model.parameterCount
         bufferScalars = state.filter { $0.entry.kind != .parameter }.reduce(0) { $0 + $1.entry.tensor.count }
-        totalMultAdds = calls.indices.filter { calls[$0].module.children.isEmpty }.reduce(0) { $0 + callMultAdds[$1] }
+        totalMultAdds = calls.indices.reduce(0) { $0 + (calls[$1].module.children.isEmpty ? callMultAdds[$1] : own[$1]) }
         parameterBytes = (trainableParameters + bufferScalars) * 4
         activationBytes = activation
     }
@@ -155,7 +157,9 @@ extension ModelSummary {
             "Mult-adds: \(count(totalMultAdds)) (" + (totalMultAdds >= 1_000_000_000
                 ? String(format: "%.2f G", Double(totalMultAdds) / 1e9) : String(format: "%.2f M", Double(totalMultAdds) / 1e6)) + ")",
             "Parameter memory: \(mb(parameterBytes)); activation memory (forward, this batch): \(mb(activationBytes))",
-        ]).joined(separator: "\n")
+        ] + (rows.contains { $0.type == "MultiheadAttention" }
+            ? ["Receptive field: a token sees its own patch until the first attention layer, then the whole image "
+               + "(every token attends to every other)."] : [])).joined(separator: "\n")
     }
 }
 

@@ -23,8 +23,8 @@ public final class EncoderBlock: Module {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        let x = try input + (try dropout(try selfAttention(try ln1(input))))
-        return try x + (try mlp(try ln2(x)))
+        let x = try input + (try dropout.forward(try selfAttention.forward(try ln1.forward(input))))
+        return try x + (try mlp.forward(try ln2.forward(x)))
     }
 
     public var children: [(name: String, module: any Module)] {
@@ -50,7 +50,7 @@ public final class ViTEncoder: Module {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        try ln(try layers(try dropout(try input + positionEmbedding)))
+        try ln.forward(try layers.forward(try dropout.forward(try input + positionEmbedding)))
     }
 
     public var localState: [StateEntry] { [StateEntry("pos_embedding", positionEmbedding)] }
@@ -107,11 +107,11 @@ public final class VisionTransformer: Module {
         }
         let n = input.shape[0]
         // (N, D, H/p, W/p) → (N, tokens, D), the class token in front.
-        let patches = try convProj(input)
+        let patches = try convProj.forward(input)
         let tokens = try patches.reshaped(to: [n, hiddenDim, patches.shape[2] * patches.shape[3]]).permuted([0, 2, 1])
         let cls = try classToken + Tensor.zeros([n, 1, hiddenDim])
-        let encoded = try encoder(try Tensor.concatenate([cls, tokens], axis: 1))
-        return try heads(try encoded.slice(axis: 1, 0..<1).reshaped(to: [n, hiddenDim]))
+        let encoded = try encoder.forward(try Tensor.concatenate([cls, tokens], axis: 1))
+        return try heads.forward(try encoded.slice(axis: 1, 0..<1).reshaped(to: [n, hiddenDim]))
     }
 
     public var localState: [StateEntry] { [StateEntry("class_token", classToken)] }
