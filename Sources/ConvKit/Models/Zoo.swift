@@ -73,7 +73,7 @@ public enum Zoo {
         Entry(name: "convnext_tiny", description: "ConvNeXt-Tiny (torchvision)", inputShape: [3, 224, 224], classes: 1000) {
             try convNeXtTiny(classes: $0, inputChannels: $1, seed: $2)
         },
-        Entry(name: "vit_mnist", description: "a small Vision Transformer for the 28×28 digits (7×7 patches, 4 blocks)",
+        Entry(name: "vit_mnist", description: "small ViT for the digits (7×7 patches, 4 blocks)",
               inputShape: [1, 28, 28], classes: 10) { try vitMNIST(classes: $0, inputChannels: $1, seed: $2) },
         Entry(name: "vit_b_16", description: "ViT-B/16 (torchvision)", inputShape: [3, 224, 224], classes: 1000) {
             try vitB16(classes: $0, inputChannels: $1, seed: $2)
