@@ -412,6 +412,54 @@ def attention_fixtures():
     print("vit_small.safetensors")
 
 
+def three_d_fixtures():
+    """3-D convolution, transposed convolution, pooling and batch norm (volumes, clips)."""
+    w = Writer("three_d")
+    for groups, stride, padding, dilation, mode in [(1, [1, 2, 1], [1, 0, 1], [1, 1, 2], "zeros"), (2, 1, 1, 1, "reflect"),
+                                                    (1, 2, 1, 1, "circular"), (2, [2, 1, 1], [0, 1, 1], 1, "replicate")]:
+        conv = torch.nn.Conv3d(4, 6, (3, 2, 3), stride=stride, padding=padding, dilation=dilation, groups=groups,
+                               padding_mode=mode).double()
+        with torch.no_grad():
+            for p_ in conv.parameters():
+                p_.copy_(torch.randn_like(p_).float().double() * 0.5)
+        x = randn(2, 4, 5, 6, 7)
+        out = conv(x)
+        g, (gx, gw, gb) = grads(out, x, conv.weight, conv.bias)
+        w.add({"op": "conv3d", "groups": groups, "stride": stride, "padding": padding, "dilation": dilation, "mode": mode},
+              input=x, weight=conv.weight, bias=conv.bias, output=out, grad_output=g, grad_input=gx, grad_weight=gw, grad_bias=gb)
+    for groups, stride, padding, output_padding, dilation in [(1, [2, 1, 2], [0, 1, 1], [1, 0, 0], 1), (2, 2, 1, 1, 2)]:
+        x, weight, bias = randn(2, 4, 3, 4, 3), randn(4, 6 // groups, 2, 3, 2, scale=0.5), randn(6)
+        out = F.conv_transpose3d(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 groups=groups, dilation=dilation)
+        g, (gx, gw, gb) = grads(out, x, weight, bias)
+        w.add({"op": "conv_transpose3d", "groups": groups, "stride": stride, "padding": padding,
+               "output_padding": output_padding, "dilation": dilation},
+              input=x, weight=weight, bias=bias, output=out, grad_output=g, grad_input=gx, grad_weight=gw, grad_bias=gb)
+    for kernel, stride, padding, dilation, ceil in [([2, 3, 2], [2, 2, 1], [1, 1, 0], [1, 1, 2], True), (3, 2, 1, 1, False)]:
+        x = randn(2, 3, 6, 7, 8)
+        out, indices = F.max_pool3d(x, kernel, stride, padding, dilation, ceil_mode=ceil, return_indices=True)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "max_pool3d", "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation, "ceil": ceil},
+              input=x, output=out, indices=indices, grad_output=g, grad_input=gx)
+    for kernel, stride, padding, ceil, include, divisor in [(3, 2, 1, True, False, None), ([2, 3, 2], [1, 2, 2], 0, False, True, 5)]:
+        x = randn(2, 3, 6, 7, 8)
+        out = F.avg_pool3d(x, kernel, stride, padding, ceil_mode=ceil, count_include_pad=include, divisor_override=divisor)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "avg_pool3d", "kernel": kernel, "stride": stride, "padding": padding, "ceil": ceil,
+               "count_include_pad": include, "divisor": divisor}, input=x, output=out, grad_output=g, grad_input=gx)
+    x = randn(2, 3, 5, 7, 6)
+    out = F.adaptive_avg_pool3d(x, (2, 3, 4))
+    g, (gx,) = grads(out, x)
+    w.add({"op": "adaptive_avg_pool3d", "output_size": [2, 3, 4]}, input=x, output=out, grad_output=g, grad_input=gx)
+    x, weight, bias = randn(3, 4, 2, 3, 3, scale=2.0), randn(4), randn(4)
+    rm, rv = torch.zeros(4, dtype=torch.float64), torch.ones(4, dtype=torch.float64)
+    out = F.batch_norm(x, rm, rv, weight, bias, True, 0.1, 1e-5)
+    g, (gx, gw, gb) = grads(out, x, weight, bias)
+    w.add({"op": "batch_norm3d"}, input=x, weight=weight, bias=bias, output=out, running_mean_after=rm, running_var_after=rv,
+          grad_output=g, grad_input=gx, grad_weight=gw, grad_bias=gb)
+    w.save()
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     conv_fixtures()
@@ -423,3 +471,4 @@ if __name__ == "__main__":
     norm_fixtures()
     basic_fixtures()
     attention_fixtures()
+    three_d_fixtures()

@@ -32,6 +32,22 @@ import Testing
             try convTranspose2d(t[0], weight: t[1], bias: t[2], stride: [2, 3], padding: [1, 0], outputPadding: [1, 2],
                                 groups: 2, dilation: [1, 1])
         }
+        // 3-D: volumes through the same kernels.
+        let x3 = try Self.random([1, 2, 4, 3, 5], seed: 31), w3 = try Self.random([2, 1, 2, 3, 2], seed: 32), b3 = try Self.random([2], seed: 33)
+        for mode in PaddingMode.allCases {
+            try checkGradients(of: [x3, w3, b3], "conv3d \(mode)") { t in
+                try conv3d(t[0], weight: t[1], bias: t[2], stride: [1, 2, 1], padding: [1, 1, 1], dilation: [1, 1, 2], groups: 2,
+                           paddingMode: mode)
+            }
+        }
+        let wt3 = try Self.random([2, 2, 2, 2, 3], seed: 34)
+        try checkGradients(of: [x3, wt3], "convTranspose3d") { t in
+            try convTranspose3d(t[0], weight: t[1], stride: [2, 1, 2], padding: [0, 1, 1], outputPadding: [1, 0, 0])
+        }
+        let xp3 = try Self.distinct([1, 2, 4, 5, 4], seed: 35)
+        try checkGradients(of: [xp3], "maxPool3d") { t in try maxPool3d(t[0], kernelSize: [2, 3, 2], stride: [2, 2, 1], padding: [1, 1, 0], ceilMode: true) }
+        try checkGradients(of: [xp3], "avgPool3d") { t in try avgPool3d(t[0], kernelSize: 3, stride: 2, padding: 1, countIncludePad: false) }
+        try checkGradients(of: [xp3], "adaptiveAvgPool3d") { t in try adaptiveAvgPool3d(t[0], outputSize: [3, 2, 3]) }
         let xt1 = try Self.random([1, 2, 5], seed: 9), wt1 = try Self.random([2, 3, 3], seed: 10)
         try checkGradients(of: [xt1, wt1], "convTranspose1d") { t in
             try convTranspose1d(t[0], weight: t[1], stride: 2, padding: 1, dilation: 2)

@@ -97,3 +97,17 @@ public final class Conv2d: Convolution {
                       dilation: dilation, groups: groups, bias: bias, paddingMode: paddingMode, using: &g)
     }
 }
+
+/// `nn.Conv3d`: input (N, C, D, H, W) → (N, K, D_out, H_out, W_out).
+public final class Conv3d: Convolution {
+    /// Creates the layer, drawing its weights from `generator`.
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: PerAxis, stride: PerAxis = 1, padding: Padding = 0,
+        dilation: PerAxis = 1, groups: Int = 1, bias: Bool = true, paddingMode: PaddingMode = .zeros,
+        using generator: inout some RandomNumberGenerator
+    ) throws {
+        try super.init(rank: 3, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize,
+                       stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias,
+                       paddingMode: paddingMode, using: &generator)
+    }
+}

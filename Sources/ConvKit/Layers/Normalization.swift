@@ -47,6 +47,9 @@ public final class BatchNorm1d: BatchNorm {}
 /// `nn.BatchNorm2d`: input (N, C, H, W).
 public final class BatchNorm2d: BatchNorm {}
 
+/// `nn.BatchNorm3d`: input (N, C, D, H, W); statistics per channel over N·D·H·W.
+public final class BatchNorm3d: BatchNorm {}
+
 /// `nn.LayerNorm`: normalises over the trailing `normalizedShape` axes, with γ, β of that shape.
 public final class LayerNorm: Module {
     public let normalizedShape: [Int]

@@ -1,4 +1,4 @@
-/// `nn.MaxPool1d` / `nn.MaxPool2d` (by `rank`): the maximum over each window.
+/// `nn.MaxPool1d`, `nn.MaxPool2d` and `nn.MaxPool3d` (by `rank`): the maximum over each window.
 public class MaxPool: Module {
     public let kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, dilation: PerAxis
     public let ceilMode: Bool
@@ -10,9 +10,8 @@ public class MaxPool: Module {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        rank == 1
-            ? try maxPool1d(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
-            : try maxPool2d(input, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
+        try maxPool(input, rank: rank, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                    ceilMode: ceilMode, returnIndices: false, op: "maxPool\(rank)d").output
     }
 }
 
@@ -30,7 +29,7 @@ public final class MaxPool2d: MaxPool {
     }
 }
 
-/// `nn.AvgPool1d` / `nn.AvgPool2d` (by `rank`): the mean over each window.
+/// `nn.AvgPool1d`, `nn.AvgPool2d` and `nn.AvgPool3d` (by `rank`): the mean over each window.
 public class AvgPool: Module {
     public let kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis
     public let ceilMode: Bool, countIncludePad: Bool
@@ -42,11 +41,8 @@ public class AvgPool: Module {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        rank == 1
-            ? try avgPool1d(input, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
-                            countIncludePad: countIncludePad)
-            : try avgPool2d(input, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
-                            countIncludePad: countIncludePad)
+        try avgPool(input, rank: rank, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                    countIncludePad: countIncludePad, divisorOverride: nil, op: "avgPool\(rank)d")
     }
 }
 
@@ -66,6 +62,29 @@ public final class AvgPool2d: AvgPool {
         super.init(rank: 2, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
                    countIncludePad: countIncludePad)
     }
+}
+
+/// `nn.MaxPool3d`: (N, C, D, H, W) → (N, C, D_out, H_out, W_out).
+public final class MaxPool3d: MaxPool {
+    public init(kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0, dilation: PerAxis = 1, ceilMode: Bool = false) {
+        super.init(rank: 3, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
+    }
+}
+
+/// `nn.AvgPool3d`: (N, C, D, H, W) → (N, C, D_out, H_out, W_out).
+public final class AvgPool3d: AvgPool {
+    public init(kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0, ceilMode: Bool = false,
+                countIncludePad: Bool = true) {
+        super.init(rank: 3, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                   countIncludePad: countIncludePad)
+    }
+}
+
+/// `nn.AdaptiveAvgPool3d`: (N, C, D, H, W) → (N, C, outputSize...).
+public final class AdaptiveAvgPool3d: Module {
+    public let outputSize: PerAxis
+    public init(outputSize: PerAxis) { self.outputSize = outputSize }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try adaptiveAvgPool3d(input, outputSize: outputSize) }
 }
 
 /// `nn.AdaptiveAvgPool2d`: (N, C, H, W) → (N, C, outputSize...), windows chosen to cover the input.

@@ -185,7 +185,7 @@ func typeName(_ m: any Module) -> String {
 private func leafMultAdds(_ m: any Module, input: Tensor, output: Tensor) -> Int {
     switch m {
     case let c as Convolution: output.count * (c.inChannels / c.groups) * c.kernelSize.reduce(1, *)
-    case let t as ConvTranspose2d: input.count * t.weight.shape[1] * t.weight.shape[2] * t.weight.shape[3]
+    case let t as ConvTranspose: input.count * t.weight.shape[1...].reduce(1, *)
     case let l as Linear: output.count * l.weight.shape[1]
     default: 0
     }
@@ -229,11 +229,12 @@ struct ReceptiveField {
         switch m {
         case let c as Convolution:
             return window(kernel: c.kernelSize, stride: c.stride, dilation: c.dilation)
-        case let t as ConvTranspose2d where r == 2:
+        case let t as ConvTranspose where t.rank == r:
             // Output o reads the inputs i with i·s + t·d − p = o: at most ⌈((k − 1)·d + 1)/s⌉ of
             // them, neighbours in input units; outputs are j/s apart (rounded up when s does not divide j).
             guard !isGlobal else { return self }
-            let k = Array(t.weight.shape.suffix(2)), s = values(t.stride, [1, 1]), d = values(t.dilation, [1, 1])
+            let ones = Array(repeating: 1, count: r)
+            let k = Array(t.weight.shape.suffix(r)), s = values(t.stride, ones), d = values(t.dilation, ones)
             var f = self
             for a in 0..<r {
                 let taps = ((k[a] - 1) * d[a] + 1 + s[a] - 1) / s[a]

@@ -39,6 +39,21 @@ public func conv2d(
                     dilation: dilation, groups: groups, paddingMode: paddingMode, op: "conv2d")
 }
 
+/// 3-D cross-correlation, as `torch.nn.functional.conv3d` (with `paddingMode` as `nn.Conv3d`):
+/// volumes (medical scans) or clips (frames × height × width), on the same kernels as 1-D and 2-D.
+/// - Parameters:
+///   - input: (N, C, D, H, W) or unbatched (C, D, H, W).
+///   - weight: (K, C/groups, kD, kH, kW).
+///   - stride, dilation, padding: as `conv2d`, with three axes.
+/// - Returns: (N, K, D_out, H_out, W_out), or (K, D_out, H_out, W_out) for unbatched input.
+public func conv3d(
+    _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: PerAxis = 1, padding: Padding = 0,
+    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros
+) throws -> Tensor {
+    try convolution(input, weight: weight, bias: bias, rank: 3, stride: stride, padding: padding,
+                    dilation: dilation, groups: groups, paddingMode: paddingMode, op: "conv3d")
+}
+
 /// True 1-D convolution: the kernel is flipped before sliding (the signal-processing
 /// definition), whereas `conv1d` is cross-correlation (the deep-learning one).
 public func trueConv1d(
@@ -85,8 +100,9 @@ public func convolutionPlan(
 }
 
 /// Adds a batch axis to unbatched input (rank r+1) and reports whether it did.
-func batchedInput(_ input: Tensor, rank r: Int, op: String, layout: String) throws -> (Tensor, Bool) {
+func batchedInput(_ input: Tensor, rank r: Int, op: String) throws -> (Tensor, Bool) {
     if input.rank == r + 2 { return (input, false) }
+    let layout = ["(N, C, L)", "(N, C, H, W)", "(N, C, D, H, W)"][Swift.min(Swift.max(r, 1), 3) - 1]
     if input.rank == r + 1 { return (try input.unsqueezed(axis: 0), true) }
     throw ConvKitError.shapeMismatch(
         op: op, message: "input must be \(layout) or unbatched without N, got shape \(input.shape)")
@@ -192,8 +208,7 @@ func convolution(
     _ input: Tensor, weight: Tensor, bias: Tensor?, rank r: Int, stride: PerAxis, padding: Padding,
     dilation: PerAxis, groups: Int, paddingMode: PaddingMode, op: String
 ) throws -> Tensor {
-    let layout = r == 1 ? "(N, C, L)" : "(N, C, H, W)"
-    let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: layout)
+    let (x, unbatched) = try batchedInput(input, rank: r, op: op)
     let g = try convolutionGeometry(input: x, weight: weight, bias: bias, rank: r, stride: stride, padding: padding,
                                     dilation: dilation, groups: groups, paddingMode: paddingMode, op: op)
     let y = convolutionForward(g, x: x, weight: weight, bias: bias, op: op)

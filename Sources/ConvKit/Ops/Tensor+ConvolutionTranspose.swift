@@ -34,12 +34,26 @@ public func convTranspose2d(
                              outputPadding: outputPadding, groups: groups, dilation: dilation, op: "convTranspose2d")
 }
 
+/// 3-D transposed convolution, as `torch.nn.functional.conv_transpose3d`.
+/// - Parameters:
+///   - input: (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+///   - weight: (C_in, C_out/groups, kD, kH, kW).
+///   - bias: (C_out), optional.
+///   - outputPadding: extra size on the far side; smaller than stride or dilation.
+/// - Returns: (N, C_out, D_out, H_out, W_out).
+public func convTranspose3d(
+    _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: PerAxis = 1, padding: PerAxis = 0,
+    outputPadding: PerAxis = 0, groups: Int = 1, dilation: PerAxis = 1
+) throws -> Tensor {
+    try convolutionTranspose(input, weight: weight, bias: bias, rank: 3, stride: stride, padding: padding,
+                             outputPadding: outputPadding, groups: groups, dilation: dilation, op: "convTranspose3d")
+}
+
 func convolutionTranspose(
     _ input: Tensor, weight: Tensor, bias: Tensor?, rank r: Int, stride: PerAxis, padding: PerAxis,
     outputPadding: PerAxis, groups: Int, dilation: PerAxis, op: String
 ) throws -> Tensor {
-    let layout = r == 1 ? "(N, C, L)" : "(N, C, H, W)"
-    let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: layout)
+    let (x, unbatched) = try batchedInput(input, rank: r, op: op)
     guard weight.rank == r + 2 else {
         throw ConvKitError.shapeMismatch(
             op: op, message: "weight must be (C_in, C_out/groups, kernel...) of rank \(r + 2), got \(weight.shape)")

@@ -51,6 +51,30 @@ public func maxPool2dWithIndices(
                 ceilMode: ceilMode, returnIndices: true, op: "maxPool2d")
 }
 
+/// Max pooling over 3-D windows, as `torch.nn.functional.max_pool3d`.
+/// - Parameters:
+///   - input: (N, C, D, H, W) or (C, D, H, W).
+///   - kernelSize: window size; `stride` defaults to it.
+///   - padding: implicit −∞ on both sides, at most half the kernel size.
+/// - Returns: (N, C, D_out, H_out, W_out).
+public func maxPool3d(
+    _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
+    dilation: PerAxis = 1, ceilMode: Bool = false
+) throws -> Tensor {
+    try maxPool(input, rank: 3, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                ceilMode: ceilMode, returnIndices: false, op: "maxPool3d").output
+}
+
+/// `maxPool3d` that also returns, per output, the flat index of the maximum within its
+/// input volume (PyTorch's `return_indices=True`), shaped like the output.
+public func maxPool3dWithIndices(
+    _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
+    dilation: PerAxis = 1, ceilMode: Bool = false
+) throws -> (output: Tensor, indices: [Int]) {
+    try maxPool(input, rank: 3, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                ceilMode: ceilMode, returnIndices: true, op: "maxPool3d")
+}
+
 /// Average pooling over 1-D windows, as `torch.nn.functional.avg_pool1d`.
 /// - Parameters:
 ///   - countIncludePad: whether zero padding counts in the divisor.
@@ -76,6 +100,16 @@ public func avgPool2d(
                 countIncludePad: countIncludePad, divisorOverride: divisorOverride, op: "avgPool2d")
 }
 
+/// Average pooling over 3-D windows, as `torch.nn.functional.avg_pool3d`.
+/// - Returns: (N, C, D_out, H_out, W_out).
+public func avgPool3d(
+    _ input: Tensor, kernelSize: PerAxis, stride: PerAxis? = nil, padding: PerAxis = 0,
+    ceilMode: Bool = false, countIncludePad: Bool = true, divisorOverride: Int? = nil
+) throws -> Tensor {
+    try avgPool(input, rank: 3, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode,
+                countIncludePad: countIncludePad, divisorOverride: divisorOverride, op: "avgPool3d")
+}
+
 /// Adaptive average pooling to a fixed 1-D output size, as `adaptive_avg_pool1d`.
 public func adaptiveAvgPool1d(_ input: Tensor, outputSize: PerAxis) throws -> Tensor {
     try adaptiveAvgPool(input, rank: 1, outputSize: outputSize, op: "adaptiveAvgPool1d")
@@ -85,6 +119,11 @@ public func adaptiveAvgPool1d(_ input: Tensor, outputSize: PerAxis) throws -> Te
 /// cell `i` of an axis of length n averages `[floor(i·n/out), ceil((i+1)·n/out))`.
 public func adaptiveAvgPool2d(_ input: Tensor, outputSize: PerAxis) throws -> Tensor {
     try adaptiveAvgPool(input, rank: 2, outputSize: outputSize, op: "adaptiveAvgPool2d")
+}
+
+/// Adaptive average pooling to a fixed 3-D output size, as `adaptive_avg_pool3d`.
+public func adaptiveAvgPool3d(_ input: Tensor, outputSize: PerAxis) throws -> Tensor {
+    try adaptiveAvgPool(input, rank: 3, outputSize: outputSize, op: "adaptiveAvgPool3d")
 }
 
 /// Global average pooling: (N, C, spatial...) → (N, C, 1, …), the mean of each plane.
@@ -97,9 +136,9 @@ public func globalAvgPool(_ input: Tensor) throws -> Tensor {
 
 /// Global max pooling: (N, C, spatial...) → (N, C, 1, …), the maximum of each plane.
 public func globalMaxPool(_ input: Tensor) throws -> Tensor {
-    guard input.rank == 3 || input.rank == 4, input.shape[2...].allSatisfy({ $0 > 0 }) else {
+    guard (3...5).contains(input.rank), input.shape[2...].allSatisfy({ $0 > 0 }) else {
         throw ConvKitError.shapeMismatch(
-            op: "globalMaxPool", message: "input must be (N, C, L) or (N, C, H, W) with non-empty planes, got \(input.shape)")
+            op: "globalMaxPool", message: "input must be (N, C, L), (N, C, H, W) or (N, C, D, H, W) with non-empty planes, got \(input.shape)")
     }
     return try maxPool(input, rank: input.rank - 2, kernelSize: PerAxis(Array(input.shape[2...])), stride: nil,
                        padding: 0, dilation: 1, ceilMode: false, returnIndices: false, op: "globalMaxPool").output
@@ -143,7 +182,7 @@ func maxPool(
     _ input: Tensor, rank r: Int, kernelSize: PerAxis, stride: PerAxis?, padding: PerAxis, dilation: PerAxis,
     ceilMode: Bool, returnIndices: Bool, op: String
 ) throws -> (output: Tensor, indices: [Int]) {
-    let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: r == 1 ? "(N, C, L)" : "(N, C, H, W)")
+    let (x, unbatched) = try batchedInput(input, rank: r, op: op)
     let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding,
                                 dilation: dilation, ceilMode: ceilMode,
                                 op: op)
@@ -164,7 +203,7 @@ func avgPool(
     if let divisorOverride, divisorOverride == 0 {
         throw ConvKitError.invalidArgument(op: op, argument: "divisorOverride", message: "must not be zero")
     }
-    let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: r == 1 ? "(N, C, L)" : "(N, C, H, W)")
+    let (x, unbatched) = try batchedInput(input, rank: r, op: op)
     let g = try poolingGeometry(x, rank: r, kernelSize: kernelSize, stride: stride, padding: padding, dilation: 1,
                                 ceilMode: ceilMode, op: op)
     let planes = x.shape[0] * x.shape[1]
@@ -178,7 +217,7 @@ func avgPool(
 }
 
 func adaptiveAvgPool(_ input: Tensor, rank r: Int, outputSize: PerAxis, op: String) throws -> Tensor {
-    let (x, unbatched) = try batchedInput(input, rank: r, op: op, layout: r == 1 ? "(N, C, L)" : "(N, C, H, W)")
+    let (x, unbatched) = try batchedInput(input, rank: r, op: op)
     let outSize = try outputSize.resolved(rank: r, op: op, argument: "outputSize")
     let inSize = Array(x.shape[2...])
     guard inSize.allSatisfy({ $0 > 0 }) else {
