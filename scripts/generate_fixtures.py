@@ -460,6 +460,57 @@ def three_d_fixtures():
     w.save()
 
 
+def layer_fixtures():
+    """torch.nn's other CNN layers: activations, PReLU, GroupNorm, InstanceNorm, LRN, pixel shuffle, padding."""
+    w = Writer("layers")
+    fns = {
+        "elu": lambda t: F.elu(t, 0.7), "selu": F.selu, "celu": lambda t: F.celu(t, 1.3), "hardswish": F.hardswish,
+        "hardsigmoid": F.hardsigmoid, "hardtanh": lambda t: F.hardtanh(t, -0.5, 2.0), "mish": F.mish,
+        "softplus": lambda t: F.softplus(t, 2.0, 3.0),
+    }
+    for name, f in fns.items():
+        x = randn(2, 3, 4, scale=4.0)
+        out = f(x)
+        g, (gx,) = grads(out, x)
+        w.add({"op": name}, input=x, output=out, grad_output=g, grad_input=gx)
+    for channels in [1, 3]:
+        x, weight = randn(2, 3, 4, 5), randn(channels, scale=0.5)
+        out = F.prelu(x, weight)
+        g, (gx, gw) = grads(out, x, weight)
+        w.add({"op": "prelu"}, input=x, weight=weight, output=out, grad_output=g, grad_input=gx, grad_weight=gw)
+    for groups, affine in [(2, True), (1, True), (4, False)]:
+        x = randn(2, 4, 3, 5, scale=2.0)
+        weight, bias = (randn(4), randn(4)) if affine else (None, None)
+        out = F.group_norm(x, groups, weight, bias, 1e-5)
+        g, (gx, gw, gb) = grads(out, x, weight, bias)
+        w.add({"op": "group_norm", "groups": groups}, input=x, weight=weight, bias=bias, output=out, grad_output=g,
+              grad_input=gx, grad_weight=gw, grad_bias=gb)
+    for affine, shape in [(False, [2, 3, 4, 5]), (True, [2, 3, 7])]:
+        x = randn(*shape, scale=2.0)
+        weight, bias = (randn(3), randn(3)) if affine else (None, None)
+        out = F.instance_norm(x, weight=weight, bias=bias, eps=1e-5)
+        g, (gx, gw, gb) = grads(out, x, weight, bias)
+        w.add({"op": "instance_norm"}, input=x, weight=weight, bias=bias, output=out, grad_output=g,
+              grad_input=gx, grad_weight=gw, grad_bias=gb)
+    for size, alpha, beta, k in [(3, 1e-2, 0.75, 1.0), (4, 0.5, 0.6, 2.0)]:
+        x = randn(2, 6, 3, 4, scale=2.0)
+        out = F.local_response_norm(x, size, alpha, beta, k)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "local_response_norm", "size": size, "alpha": alpha, "beta": beta, "k": k},
+              input=x, output=out, grad_output=g, grad_input=gx)
+    x = randn(2, 8, 3, 2)
+    out = F.pixel_shuffle(x, 2)
+    g, (gx,) = grads(out, x)
+    w.add({"op": "pixel_shuffle", "r": 2}, input=x, output=out, grad_output=g, grad_input=gx)
+    for name, module in [("zero", torch.nn.ZeroPad2d((1, 2, 0, 1))), ("constant", torch.nn.ConstantPad2d((2, 0, 1, 1), 0.5)),
+                         ("reflection", torch.nn.ReflectionPad2d((1, 2, 0, 1))), ("replication", torch.nn.ReplicationPad2d((2, 1, 3, 0)))]:
+        x = randn(2, 3, 4, 5)
+        out = module(x)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "pad2d", "kind": name, "padding": list(module.padding)}, input=x, output=out, grad_output=g, grad_input=gx)
+    w.save()
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     conv_fixtures()
@@ -472,3 +523,4 @@ if __name__ == "__main__":
     basic_fixtures()
     attention_fixtures()
     three_d_fixtures()
+    layer_fixtures()

@@ -44,6 +44,71 @@ public final class GELU: Module {
     public func callAsFunction(_ input: Tensor) throws -> Tensor { input.gelu(approximate: approximate) }
 }
 
+/// `nn.ELU`: x for x > 0, α·(eˣ − 1) otherwise.
+public final class ELU: Module {
+    public let alpha: Float
+    public init(alpha: Float = 1) { self.alpha = alpha }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { input.elu(alpha: alpha) }
+}
+
+/// `nn.SELU`: scaled ELU with the self-normalising constants.
+public final class SELU: Module {
+    public init() {}
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { input.selu() }
+}
+
+/// `nn.CELU`: max(0, x) + min(0, α·(e^(x/α) − 1)).
+public final class CELU: Module {
+    public let alpha: Float
+    public init(alpha: Float = 1) { self.alpha = alpha }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try input.celu(alpha: alpha) }
+}
+
+/// `nn.Hardswish`: x·relu6(x + 3)/6.
+public final class Hardswish: Module {
+    public init() {}
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { input.hardswish() }
+}
+
+/// `nn.Hardsigmoid`: relu6(x + 3)/6.
+public final class Hardsigmoid: Module {
+    public init() {}
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { input.hardsigmoid() }
+}
+
+/// `nn.Hardtanh`: x clamped to [minValue, maxValue].
+public final class Hardtanh: Module {
+    public let minValue: Float, maxValue: Float
+    public init(minValue: Float = -1, maxValue: Float = 1) { (self.minValue, self.maxValue) = (minValue, maxValue) }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try input.hardtanh(min: minValue, max: maxValue) }
+}
+
+/// `nn.Softplus`: (1/β)·log(1 + e^(βx)), linear above `threshold`.
+public final class Softplus: Module {
+    public let beta: Float, threshold: Float
+    public init(beta: Float = 1, threshold: Float = 20) { (self.beta, self.threshold) = (beta, threshold) }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try input.softplus(beta: beta, threshold: threshold) }
+}
+
+/// `nn.Mish`: x·tanh(softplus(x)).
+public final class Mish: Module {
+    public init() {}
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { input.mish() }
+}
+
+/// `nn.PReLU`: x for x > 0, a·x otherwise, `a` learned (`weight`: `parameters` values,
+/// 1 or the channel count, initialised to `initialValue`).
+public final class PReLU: Module {
+    public let weight: Tensor
+    /// - Throws: `ConvKitError.invalidArgument` unless 1 ≤ parameters ≤ 2^26.
+    public init(parameters: Int = 1, initialValue: Float = 0.25) throws {
+        try Limits.check(parameters, in: 1...(1 << 26), op: "PReLU", argument: "parameters")
+        weight = Initializer.constant([parameters], initialValue)
+    }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try prelu(input, weight: weight) }
+    public var localState: [StateEntry] { [StateEntry("weight", weight)] }
+}
+
 /// `nn.Softmax` over `axis`.
 public final class Softmax: Module {
     public let axis: Int

@@ -98,3 +98,17 @@ public final class Concat: Module {
 
     public var children: [(name: String, module: any Module)] { branches }
 }
+
+/// `nn.ModuleList`: holds modules under "0", "1", … for the state dict, without a forward of
+/// its own (the model's code calls them). Calling it is an error, as in PyTorch.
+public final class ModuleList: Module {
+    public private(set) var modules: [any Module]
+    public init(_ modules: [any Module] = []) { self.modules = modules }
+    public func append(_ module: any Module) { modules.append(module) }
+    public subscript(_ index: Int) -> any Module { modules[index] }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        throw ConvKitError.invalidArgument(op: "ModuleList", argument: "input",
+                                           message: "a ModuleList holds modules but has no forward; call its modules (or use Sequential)")
+    }
+    public var children: [(name: String, module: any Module)] { modules.enumerated().map { ("\($0.offset)", $0.element) } }
+}

@@ -89,8 +89,93 @@ extension Tensor {
         }
     }
 
+    /// x for x > 0, α·(eˣ − 1) otherwise (`F.elu`).
+    public func elu(alpha: Float = 1) -> Tensor {
+        unary(op: "elu", { $0 > 0 ? $0 : alpha * Foundation.expm1($0) }, derivative: { x, _ in x > 0 ? 1 : alpha * Foundation.exp(x) })
+    }
+
+    /// scale·elu(x, α) with PyTorch's constants (`F.selu`): self-normalising networks.
+    public func selu() -> Tensor {
+        let (alpha, scale): (Float, Float) = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+        return unary(op: "selu", { scale * ($0 > 0 ? $0 : alpha * Foundation.expm1($0)) },
+                     derivative: { x, _ in x > 0 ? scale : scale * alpha * Foundation.exp(x) })
+    }
+
+    /// max(0, x) + min(0, α·(e^(x/α) − 1)) (`F.celu`).
+    /// - Throws: `ConvKitError.invalidArgument` for α = 0 or not finite.
+    public func celu(alpha: Float = 1) throws -> Tensor {
+        guard alpha != 0, alpha.isFinite else {
+            throw ConvKitError.invalidArgument(op: "celu", argument: "alpha", message: "must be finite and non-zero, got \(alpha)")
+        }
+        return unary(op: "celu", { $0 > 0 ? $0 : alpha * Foundation.expm1($0 / alpha) },
+                     derivative: { x, _ in x > 0 ? 1 : Foundation.exp(x / alpha) })
+    }
+
+    /// x·relu6(x + 3)/6 (`F.hardswish`, MobileNetV3); gradient (2x + 3)/6 on [−3, 3] as PyTorch.
+    public func hardswish() -> Tensor {
+        unary(op: "hardswish", { $0.isNaN ? $0 : $0 * Swift.min(Swift.max($0 + 3, 0), 6) / 6 },
+              derivative: { x, _ in x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1 })
+    }
+
+    /// relu6(x + 3)/6 (`F.hardsigmoid`).
+    public func hardsigmoid() -> Tensor {
+        unary(op: "hardsigmoid", { $0.isNaN ? $0 : Swift.min(Swift.max($0 + 3, 0), 6) / 6 },
+              derivative: { x, _ in x > -3 && x < 3 ? 1 / 6 : 0 })
+    }
+
+    /// x clamped to [min, max] (`F.hardtanh`); gradient 0 at and beyond the bounds, as PyTorch.
+    /// - Throws: `ConvKitError.invalidArgument` unless min < max (NaN refused).
+    public func hardtanh(min lower: Float = -1, max upper: Float = 1) throws -> Tensor {
+        guard lower < upper else {
+            throw ConvKitError.invalidArgument(op: "hardtanh", argument: "min/max", message: "min must be below max, got \(lower) and \(upper)")
+        }
+        return unary(op: "hardtanh", { $0.isNaN ? $0 : Swift.min(Swift.max($0, lower), upper) },
+                     derivative: { x, _ in x > lower && x < upper ? 1 : 0 })
+    }
+
+    /// (1/β)·log(1 + e^(βx)), or x where βx > threshold (`F.softplus`).
+    /// - Throws: `ConvKitError.invalidArgument` for β = 0 or a non-finite β or threshold.
+    public func softplus(beta: Float = 1, threshold: Float = 20) throws -> Tensor {
+        guard beta != 0, beta.isFinite, !threshold.isNaN else {
+            throw ConvKitError.invalidArgument(op: "softplus", argument: "beta", message: "must be finite and non-zero, got \(beta)")
+        }
+        return unary(op: "softplus", { x in x * beta > threshold ? x : Foundation.log1p(Foundation.exp(x * beta)) / beta },
+                     derivative: { x, _ in x * beta > threshold ? 1 : Tensor.sigmoid(x * beta) })
+    }
+
+    /// x·tanh(softplus(x)) (`F.mish`).
+    public func mish() -> Tensor {
+        func sp(_ x: Float) -> Float { x > 20 ? x : Foundation.log1p(Foundation.exp(x)) }
+        return unary(op: "mish", { $0 * Foundation.tanh(sp($0)) }, derivative: { x, _ in
+            let t = Foundation.tanh(sp(x))
+            return t + x * Tensor.sigmoid(x) * (1 - t * t)
+        })
+    }
+
     @inline(__always)
     static func sigmoid(_ x: Float) -> Float {
         x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
+    }
+}
+
+/// Parametric ReLU (`F.prelu`): x for x > 0, a·x otherwise, with one learned slope for all
+/// channels (`weight` of 1 value) or one per channel (axis 1).
+/// - Throws: `ConvKitError.shapeMismatch` when `weight` has neither 1 value nor one per channel.
+public func prelu(_ input: Tensor, weight: Tensor) throws -> Tensor {
+    let channels = input.rank >= 2 ? input.shape[1] : 1
+    guard weight.rank == 1, weight.count == 1 || weight.count == channels else {
+        throw ConvKitError.shapeMismatch(op: "prelu", message: "weight must have 1 value or \(channels) (one per channel of \(input.shape)), got \(weight.shape)")
+    }
+    let inner = input.rank >= 3 ? input.shape[2...].reduce(1, *) : 1
+    let perChannel = weight.count > 1
+    func slope(_ i: Int) -> Int { perChannel ? (i / inner) % channels : 0 }
+    let x = input.scalars, a = weight.scalars
+    let y = x.indices.map { i in x[i] > 0 ? x[i] : a[slope(i)] * x[i] }
+    return Tensor.result(shape: input.shape, scalars: y, op: "prelu", inputs: [input, weight]) { g in
+        var dx = [Float](repeating: 0, count: x.count), da = [Float](repeating: 0, count: a.count)
+        for i in x.indices {
+            if x[i] > 0 { dx[i] = g.scalars[i] } else { dx[i] = a[slope(i)] * g.scalars[i]; da[slope(i)] += x[i] * g.scalars[i] }
+        }
+        return [Tensor(uncheckedShape: input.shape, scalars: dx), Tensor(uncheckedShape: weight.shape, scalars: da)]
     }
 }
