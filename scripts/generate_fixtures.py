@@ -509,6 +509,16 @@ def layer_fixtures():
         g, (gx,) = grads(out, x)
         w.add({"op": "pad2d", "kind": name, "padding": list(module.padding)}, input=x, output=out, grad_output=g, grad_input=gx)
     w.save()
+    w = Writer("upsample")
+    for size, scale, mode, align in [(None, 2.0, "nearest", None), ([7, 4], None, "nearest", None), (None, 1.5, "nearest", None),
+                                     (None, 2.0, "bilinear", False), (None, 2.0, "bilinear", True), ([7, 9], None, "bilinear", False),
+                                     ([7, 9], None, "bilinear", True), (None, 1.7, "bilinear", False), ([2, 3], None, "bilinear", False)]:
+        x = randn(2, 3, 4, 5)
+        out = F.interpolate(x, size=size, scale_factor=scale, mode=mode, align_corners=align)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "upsample", "size": size, "scale": scale, "mode": mode, "align_corners": bool(align)},
+              input=x, output=out, grad_output=g, grad_input=gx)
+    w.save()
 
 
 if __name__ == "__main__":

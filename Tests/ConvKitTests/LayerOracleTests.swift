@@ -66,6 +66,30 @@ import Testing
         #expect(seen.count == 14)
     }
 
+    @Test func upsampleMatchesPyTorch() throws {
+        let fx = try Fixture("upsample")
+        #expect(fx.cases.count == 9)
+        for i in fx.cases.indices {
+            let c = fx.cases[i]
+            let x = try fx.required(i, "input", requiresGrad: true)
+            let layer = Upsample(size: c["size"]?.arrayValue.map { _ in c["size"]!.ints }, scaleFactor: c["scale"]?.double,
+                                 mode: UpsampleMode(rawValue: c["mode"]!.stringValue!)!, alignCorners: c["align_corners"]!.bool)
+            let y = try layer(x)
+            expectClose(y, try fx.required(i, "output"), "upsample case \(i) output")
+            try y.backward(gradient: try fx.required(i, "grad_output"))
+            expectClose(x.grad, try fx.required(i, "grad_input"), "upsample case \(i) grad input")
+        }
+        let x = try Tensor.zeros([1, 1, 2, 2])
+        expectError(containing: "exactly one of size and scaleFactor") { try upsample(x) }
+        expectError(containing: "exactly one of size and scaleFactor") { try upsample(x, size: [4, 4], scaleFactor: 2) }
+        expectError(containing: "positive and finite") { try upsample(x, scaleFactor: .nan) }
+        expectError(containing: "positive and finite") { try upsample(x, scaleFactor: -2) }
+        expectError(containing: "only applies to bilinear") { try upsample(x, scaleFactor: 2, alignCorners: true) }
+        expectError(containing: "must be positive") { try upsample(x, scaleFactor: 0.1) }
+        expectError(containing: "output") { try upsample(x, scaleFactor: 1e300) }
+        expectError(containing: "(N, C, H, W)") { try upsample(try Tensor.zeros([2, 2]), scaleFactor: 2) }
+    }
+
     @Test func gradientsMatchFiniteDifferences() throws {
         var rng = SeededGenerator(seed: 21)
         let x = try Tensor.randomNormal([2, 4, 3, 3], using: &rng), w = try Tensor.randomNormal([4], using: &rng)
