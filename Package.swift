@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Data flows one way:
-//   _ConvKitMicroKernels (C: SIMD GEMM micro-kernels only, dispatched at run time)
+//   _ConvKitMicroKernels (C: SIMD GEMM micro-kernels, convolution tiles and JPEG sample kernels, dispatched at run time)
 //   _ConvKitKernels (pure functions on buffers, no Tensor, no autograd)
 //     -> ConvKit (Tensor, autograd, ops; later layers, models, training, data)
 //       -> front ends: the lab (ConvKitLab, a Hummingbird app) and the `convkit` command line (ConvKitCLI).

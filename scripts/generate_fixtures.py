@@ -521,6 +521,30 @@ def layer_fixtures():
     w.save()
 
 
+def segmentation_fixtures():
+    """Per-pixel cross-entropy with ignore_index, and the soft Dice loss written out in torch."""
+    w = Writer("segmentation")
+    for ignore, reduction, smoothing in [(-100, "mean", 0.0), (255, "sum", 0.0), (255, "mean", 0.1), (3, "none", 0.0)]:
+        x = randn(2, 4, 3, 5, scale=2.0)
+        t = torch.randint(0, 4, (2, 3, 5))
+        t[0, 0, :2] = ignore
+        t[1, 2, 4] = ignore
+        out = F.cross_entropy(x, t, ignore_index=ignore, reduction=reduction, label_smoothing=smoothing)
+        g, (gx,) = grads(out, x)
+        w.add({"op": "cross_entropy", "ignore_index": ignore, "reduction": reduction, "label_smoothing": smoothing},
+              input=x, targets=t.to(torch.float64), output=out, grad_output=g, grad_input=gx)
+    for smooth in [1.0, 0.0]:
+        x = randn(2, 3, 4, 4, scale=2.0)
+        t = torch.randint(0, 3, (2, 4, 4))
+        p = F.softmax(x, 1)
+        y = F.one_hot(t, 3).permute(0, 3, 1, 2).to(torch.float64)
+        inter, total = (p * y).sum((0, 2, 3)), p.sum((0, 2, 3)) + y.sum((0, 2, 3))
+        out = 1 - ((2 * inter + smooth) / (total + smooth)).mean()
+        g, (gx,) = grads(out, x)
+        w.add({"op": "dice", "smooth": smooth}, input=x, targets=t.to(torch.float64), output=out, grad_output=g, grad_input=gx)
+    w.save()
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     conv_fixtures()
@@ -534,3 +558,4 @@ if __name__ == "__main__":
     attention_fixtures()
     three_d_fixtures()
     layer_fixtures()
+    segmentation_fixtures()

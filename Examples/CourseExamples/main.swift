@@ -81,3 +81,31 @@ show("3-D convolution on volumes (chapter intro: scans and clips)") {
     let correct = zip(predicted, testLabels).filter { $0 == $1 }.count
     print("front/back blob, 64 unseen volumes: \(correct)/64 correct after 40 steps")
 }
+
+show("Segmentation with U-Net (applications table): masks of the bundled digits") {
+    // Each pixel's class: ink (above 0.5) or background. 256 training digits, 256 unseen ones.
+    let train = try MNIST.bundled(.train).prefix(256).batch(0..<256), test = try MNIST.bundled(.test).prefix(256).batch(0..<256)
+    func masks(_ images: Tensor) -> [Int] { images.scalars.map { $0 > 0.5 ? 1 : 0 } }
+    let model = try UNet(classes: 2, width: 8, depth: 2, padded: true, seed: 0)
+    print("U-Net, width 8, depth 2, padded: \(groupedDigits(model.parameterCount)) parameters "
+          + "(the original, width 64 and depth 4: \(groupedDigits(try UNet().parameterCount)))")
+    let optimizer = try Adam(parameters: model.parameters, learningRate: 0.01)
+    var g = SeededGenerator(seed: 0)
+    for step in 1...120 {
+        let batch = (0..<32).map { _ in Int(g.next() % 256) }
+        let images = try Tensor.concatenate(batch.map { try train.images.slice(axis: 0, $0..<($0 + 1)) }, axis: 0)
+        let logits = try model(images)
+        let loss = try crossEntropy(logits, targets: masks(images))
+        optimizer.zeroGrad()
+        try loss.backward()
+        try optimizer.step()
+        if step % 40 == 0 {
+            let predicted = try withGradientsDisabled { try model(test.images) }.argmax(axis: 1)
+            let truth = masks(test.images)
+            let both = zip(predicted, truth).filter { $0 == 1 && $1 == 1 }.count
+            let either = zip(predicted, truth).filter { $0 == 1 || $1 == 1 }.count
+            let accuracy = Float(zip(predicted, truth).filter { $0 == $1 }.count) / Float(truth.count)
+            print("step \(step): loss \(loss.scalars[0]), unseen digits: pixel accuracy \(accuracy), ink IoU \(Float(both) / Float(Swift.max(either, 1)))")
+        }
+    }
+}
