@@ -56,7 +56,9 @@ let listValues: [String] = [
     String(repeating: "9", count: 400), "😀,1", "1 2 3", "-0,0", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30",
 ]
 let kernelNames = NamedKernel.allCases.map(\.rawValue) + ["sobel-q", "", "<b>x</b>", "1,0,-1", "1,0,-1; 2,0,-2; 1,0,-1", "3x3"]
-let modelNames = Zoo.entries.map(\.name).filter { !["vgg16", "vgg19", "densenet121", "convnext_tiny", "efficientnet_b0", "resnet50"].contains($0) }
+let modelNames = Zoo.entries.map(\.name).filter {
+    !["vgg16", "vgg19", "densenet121", "convnext_tiny", "efficientnet_b0", "resnet50", "vit_b_16", "vit_b_32", "vit_l_16"].contains($0)
+}
     + ["resnet19", "", "../x", "COURSE-CNN"]
 let imageNames = ["camera", "checkerboard", "missing.png", "", "/dev/null", "/", "chelsea"]
 /// Commands that train or evaluate get small models and small valid amounts of work (their
