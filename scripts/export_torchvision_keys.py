@@ -14,7 +14,7 @@ import torch
 torch.library.register_fake = lambda *args, **kwargs: (lambda f: f)
 import torchvision.models as models  # noqa: E402
 
-NAMES = ["alexnet", "vgg11", "vgg16", "vgg19", "resnet18", "resnet34", "resnet50", "mobilenet_v2",
+NAMES = ["alexnet", "vgg11", "vgg16", "vgg19", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "mobilenet_v2",
          "efficientnet_b0", "densenet121", "googlenet", "convnext_tiny", "vit_b_16", "vit_b_32", "vit_l_16"]
 
 

@@ -18,6 +18,7 @@ import torchvision.models as models  # noqa: E402
 MODELS = {
     "alexnet": "AlexNet_Weights", "vgg11": "VGG11_Weights", "vgg16": "VGG16_Weights", "vgg19": "VGG19_Weights",
     "resnet18": "ResNet18_Weights", "resnet34": "ResNet34_Weights", "resnet50": "ResNet50_Weights",
+    "resnet101": "ResNet101_Weights", "resnet152": "ResNet152_Weights",
     "mobilenet_v2": "MobileNet_V2_Weights", "efficientnet_b0": "EfficientNet_B0_Weights",
     "densenet121": "DenseNet121_Weights", "googlenet": "GoogLeNet_Weights", "convnext_tiny": "ConvNeXt_Tiny_Weights",
     "vit_b_16": "ViT_B_16_Weights", "vit_b_32": "ViT_B_32_Weights", "vit_l_16": "ViT_L_16_Weights",

@@ -57,7 +57,7 @@ let listValues: [String] = [
 ]
 let kernelNames = NamedKernel.allCases.map(\.rawValue) + ["sobel-q", "", "<b>x</b>", "1,0,-1", "1,0,-1; 2,0,-2; 1,0,-1", "3x3"]
 let modelNames = Zoo.entries.map(\.name).filter {
-    !["vgg16", "vgg19", "densenet121", "convnext_tiny", "efficientnet_b0", "resnet50", "vit_b_16", "vit_b_32", "vit_l_16"].contains($0)
+    !["vgg16", "vgg19", "densenet121", "convnext_tiny", "efficientnet_b0", "resnet50", "resnet101", "resnet152", "vit_b_16", "vit_b_32", "vit_l_16"].contains($0)
 }
     + ["resnet19", "", "../x", "COURSE-CNN"]
 let imageNames = ["camera", "checkerboard", "missing.png", "", "/dev/null", "/", "chelsea"]

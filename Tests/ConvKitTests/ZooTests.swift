@@ -13,7 +13,7 @@ import Testing
 
     static let expectedParameters: [String: Int] = [
         "alexnet": 61_100_840, "vgg11": 132_863_336, "vgg16": 138_357_544, "vgg19": 143_667_240,
-        "resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032, "mobilenet_v2": 3_504_872,
+        "resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032, "resnet101": 44_549_160, "resnet152": 60_192_808, "mobilenet_v2": 3_504_872,
         "efficientnet_b0": 5_288_548, "densenet121": 7_978_856, "googlenet": 6_624_904, "convnext_tiny": 28_589_128,
         "vit_b_16": 86_567_656, "vit_b_32": 88_224_232, "vit_l_16": 304_326_632,
         "course-cnn": 430_890, "lenet5-classic": 60_000, "lenet5": 61_706, "scratch-cnn": 4_450,
@@ -34,7 +34,7 @@ import Testing
         #expect(y.scalars.allSatisfy { $0.isFinite }, "\(name)")
     }
 
-    @Test(arguments: ["alexnet", "vgg11", "vgg16", "vgg19", "resnet18", "resnet34", "resnet50", "mobilenet_v2",
+    @Test(arguments: ["alexnet", "vgg11", "vgg16", "vgg19", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "mobilenet_v2",
                       "efficientnet_b0", "densenet121", "googlenet", "convnext_tiny", "vit_b_16", "vit_b_32", "vit_l_16"])
     func stateNamesAndShapesMatchTorchvision(name: String) throws {
         let reference = try #require(Self.torchvision[name], "fixture has \(name)")

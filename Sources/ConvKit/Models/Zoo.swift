@@ -59,6 +59,12 @@ public enum Zoo {
         Entry(name: "resnet50", description: "ResNet-50 (torchvision)", inputShape: [3, 224, 224], classes: 1000) {
             try resNet(depth: 50, classes: $0, inputChannels: $1, seed: $2)
         },
+        Entry(name: "resnet101", description: "ResNet-101 (torchvision)", inputShape: [3, 224, 224], classes: 1000) {
+            try resNet(depth: 101, classes: $0, inputChannels: $1, seed: $2)
+        },
+        Entry(name: "resnet152", description: "ResNet-152 (torchvision)", inputShape: [3, 224, 224], classes: 1000) {
+            try resNet(depth: 152, classes: $0, inputChannels: $1, seed: $2)
+        },
         Entry(name: "mobilenet_v2", description: "MobileNetV2 (torchvision)", inputShape: [3, 224, 224], classes: 1000) {
             try mobileNetV2(classes: $0, inputChannels: $1, seed: $2)
         },
