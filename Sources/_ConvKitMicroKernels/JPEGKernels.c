@@ -21,6 +21,10 @@ typedef uint8_t u8x48 __attribute__((vector_size(64)));  // 48 bytes used of 64
 
 #define CK_INLINE static inline __attribute__((always_inline))
 
+// Every function that takes or returns a vector is CK_INLINE: inlined into its AVX2 or
+// baseline caller, so no vector crosses a call boundary and the ABI note does not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
+
 // MARK: Inverse DCT (jpeg_idct_islow: CONST_BITS 13, PASS1_BITS 2)
 
 /// One 8-point pass on eight lanes at once, before descaling (Loeffler–Ligtenberg–Moschytz).
