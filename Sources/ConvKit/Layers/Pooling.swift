@@ -81,17 +81,24 @@ public final class AvgPool3d: AvgPool {
 }
 
 /// `nn.AdaptiveAvgPool3d`: (N, C, D, H, W) → (N, C, outputSize...).
-public final class AdaptiveAvgPool3d: Module {
+public final class AdaptiveAvgPool3d: AdaptiveAvgPool {
+    public init(outputSize: PerAxis) { super.init(rank: 3, outputSize: outputSize) }
+}
+
+/// `nn.AdaptiveAvgPool2d` and `nn.AdaptiveAvgPool3d` (by `rank`): windows chosen to cover the input, cell i of
+/// an axis of length n averaging [⌊i·n/out⌋, ⌈(i+1)·n/out⌉).
+public class AdaptiveAvgPool: Module {
     public let outputSize: PerAxis
-    public init(outputSize: PerAxis) { self.outputSize = outputSize }
-    public func callAsFunction(_ input: Tensor) throws -> Tensor { try adaptiveAvgPool3d(input, outputSize: outputSize) }
+    let rank: Int
+    init(rank: Int, outputSize: PerAxis) { (self.rank, self.outputSize) = (rank, outputSize) }
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        try adaptiveAvgPool(input, rank: rank, outputSize: outputSize, op: "adaptiveAvgPool\(rank)d")
+    }
 }
 
 /// `nn.AdaptiveAvgPool2d`: (N, C, H, W) → (N, C, outputSize...), windows chosen to cover the input.
-public final class AdaptiveAvgPool2d: Module {
-    public let outputSize: PerAxis
-    public init(outputSize: PerAxis) { self.outputSize = outputSize }
-    public func callAsFunction(_ input: Tensor) throws -> Tensor { try adaptiveAvgPool2d(input, outputSize: outputSize) }
+public final class AdaptiveAvgPool2d: AdaptiveAvgPool {
+    public init(outputSize: PerAxis) { super.init(rank: 2, outputSize: outputSize) }
 }
 
 /// Global average pooling: (N, C, spatial...) → (N, C), the mean of each feature map

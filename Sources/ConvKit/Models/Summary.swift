@@ -249,7 +249,7 @@ struct ReceptiveField {
         case let p as AvgPool:
             let k = values(p.kernelSize, [])
             return window(kernel: k, stride: values(p.stride, k), dilation: Array(repeating: 1, count: r))
-        case let p as AdaptiveAvgPool2d where input.rank == r + 2:
+        case let p as AdaptiveAvgPool where input.rank == r + 2:
             // Adaptive windows: about ⌈n/o⌉ wide, ⌊n/o⌋ apart (exact when o divides n).
             let n = Array(input.shape.suffix(r)), o = values(p.outputSize, [])
             guard o.count == r, o.allSatisfy({ $0 > 0 }) else { return .global }
@@ -260,7 +260,7 @@ struct ReceptiveField {
             // A Linear on (N, H, W, C) mixes channels at each position (ConvNeXt's pointwise
             // layers): the field is unchanged.
             return self
-        case is AdaptiveAvgPool2d, is GlobalAvgPool, is Linear, is Flatten:
+        case is AdaptiveAvgPool, is GlobalAvgPool, is Linear, is Flatten:
             return .global
         default:
             return self
