@@ -5,11 +5,6 @@ import Testing
 /// Attention, multi-head attention and the Vision Transformer against PyTorch
 /// (scripts/generate_fixtures.py: attention.safetensors, vit_small.safetensors).
 @Suite struct AttentionTests {
-    static func mask(_ fx: Fixture, _ i: Int, _ key: String, _ kind: String?) throws -> AttentionMask? {
-        guard let m = try fx.tensor(i, key) else { return nil }
-        return kind == "float" ? .additive(m) : nil
-    }
-
     @Test func scaledDotProductAttentionMatchesPyTorch() throws {
         let fx = try Fixture("attention")
         var checked = 0

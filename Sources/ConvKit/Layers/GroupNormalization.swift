@@ -1,6 +1,6 @@
 /// `nn.GroupNorm`: channels in `groups` groups, each normalised per sample, then γ (`weight`)
 /// and β (`bias`) per channel.
-public final class GroupNorm: Module {
+public class GroupNorm: Module {
     public let groups: Int, channels: Int, eps: Float
     public let weight: Tensor?, bias: Tensor?
 
@@ -29,27 +29,19 @@ public final class GroupNorm: Module {
 
 /// `nn.InstanceNorm1d` / `nn.InstanceNorm2d` / `nn.InstanceNorm3d` with PyTorch's defaults
 /// (no affine parameters unless asked, no running statistics): each channel of each sample
-/// normalised over its positions, in training and evaluation alike.
-public final class InstanceNorm: Module {
-    public let channels: Int, eps: Float
-    public let weight: Tensor?, bias: Tensor?
-
+/// normalised over its positions, in training and evaluation alike — a `GroupNorm` with one
+/// channel per group.
+public final class InstanceNorm: GroupNorm {
     public init(channels: Int, eps: Float = 1e-5, affine: Bool = false) throws {
         try Limits.check(channels, in: 1...(1 << 26), op: "InstanceNorm", argument: "channels")
-        (self.channels, self.eps) = (channels, eps)
-        weight = affine ? Initializer.constant([channels], 1) : nil
-        bias = affine ? Initializer.constant([channels], 0) : nil
+        try super.init(groups: channels, channels: channels, eps: eps, affine: affine)
     }
 
-    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+    public override func callAsFunction(_ input: Tensor) throws -> Tensor {
         guard input.rank >= 3, input.shape[1] == channels else {
             throw ConvKitError.shapeMismatch(op: "InstanceNorm", message: "expected (N, \(channels), spatial...), got \(input.shape)")
         }
         return try groupNorm(input, groups: channels, weight: weight, bias: bias, eps: eps)
-    }
-
-    public var localState: [StateEntry] {
-        (weight.map { [StateEntry("weight", $0)] } ?? []) + (bias.map { [StateEntry("bias", $0)] } ?? [])
     }
 }
 

@@ -48,34 +48,3 @@ public func localResponseNorm(_ input: Tensor, size: Int, alpha: Float = 1e-4, b
     let divisor = ((average * alpha + k).log() * beta).exp()
     return try input / divisor
 }
-
-/// Dropout of whole channels (`F.dropout2d`/`dropout3d`): in training each (sample, channel)
-/// map is zeroed with probability p and the rest scaled by 1/(1 − p); identity in evaluation.
-public func channelDropout(_ input: Tensor, probability p: Float, training: Bool,
-                           using generator: inout some RandomNumberGenerator) throws -> Tensor {
-    guard (0...1).contains(p) else {
-        throw ConvKitError.invalidArgument(op: "dropout2d", argument: "probability", message: "must be in [0, 1], got \(p)")
-    }
-    guard input.rank >= 3 else {
-        throw ConvKitError.shapeMismatch(op: "dropout2d", message: "input must be (N, C, spatial...), got \(input.shape)")
-    }
-    guard training, p > 0 else { return input }
-    let scale: Float = p < 1 ? 1 / (1 - p) : 0
-    let maps = input.shape[0] * input.shape[1]
-    let mask = (0..<maps).map { _ in generator.nextUnitFloat() >= p ? scale : 0 }
-    return try input * Tensor(uncheckedShape: [input.shape[0], input.shape[1]] + Array(repeating: 1, count: input.rank - 2), scalars: mask)
-}
-
-/// Pixel shuffle (`F.pixel_shuffle`): (N, C·r², H, W) → (N, C, H·r, W·r), each group of r²
-/// channels becoming an r × r block of pixels (sub-pixel convolution's upsampling).
-public func pixelShuffle(_ input: Tensor, upscaleFactor r: Int) throws -> Tensor {
-    guard input.rank == 4 else {
-        throw ConvKitError.shapeMismatch(op: "pixelShuffle", message: "input must be (N, C·r², H, W), got \(input.shape)")
-    }
-    guard r > 0, r <= 1 << 15, input.shape[1] % (r * r) == 0 else {
-        throw ConvKitError.invalidArgument(op: "pixelShuffle", argument: "upscaleFactor",
-                                           message: "must be positive with r² dividing the \(input.shape[1]) channels, got \(r)")
-    }
-    let (n, c, h, w) = (input.shape[0], input.shape[1] / (r * r), input.shape[2], input.shape[3])
-    return try input.reshaped(to: [n, c, r, r, h, w]).permuted([0, 1, 4, 2, 5, 3]).reshaped(to: [n, c, h * r, w * r])
-}

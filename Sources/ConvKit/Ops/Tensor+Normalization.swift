@@ -139,3 +139,20 @@ public func dropout(
         [Tensor(uncheckedShape: g.shape, scalars: zip(g.scalars, mask).map { $0 * $1 })]
     }
 }
+
+/// Dropout of whole channels (`F.dropout2d`/`dropout3d`): in training each (sample, channel)
+/// map is zeroed with probability p and the rest scaled by 1/(1 − p); identity in evaluation.
+public func channelDropout(_ input: Tensor, probability p: Float, training: Bool,
+                           using generator: inout some RandomNumberGenerator) throws -> Tensor {
+    guard (0...1).contains(p) else {
+        throw ConvKitError.invalidArgument(op: "dropout2d", argument: "probability", message: "must be in [0, 1], got \(p)")
+    }
+    guard input.rank >= 3 else {
+        throw ConvKitError.shapeMismatch(op: "dropout2d", message: "input must be (N, C, spatial...), got \(input.shape)")
+    }
+    guard training, p > 0 else { return input }
+    let scale: Float = p < 1 ? 1 / (1 - p) : 0
+    let maps = input.shape[0] * input.shape[1]
+    let mask = (0..<maps).map { _ in generator.nextUnitFloat() >= p ? scale : 0 }
+    return try input * Tensor(uncheckedShape: [input.shape[0], input.shape[1]] + Array(repeating: 1, count: input.rank - 2), scalars: mask)
+}

@@ -236,3 +236,17 @@ extension Tensor {
         return out
     }
 }
+
+/// Pixel shuffle (`F.pixel_shuffle`): (N, C·r², H, W) → (N, C, H·r, W·r), each group of r²
+/// channels becoming an r × r block of pixels (sub-pixel convolution's upsampling).
+public func pixelShuffle(_ input: Tensor, upscaleFactor r: Int) throws -> Tensor {
+    guard input.rank == 4 else {
+        throw ConvKitError.shapeMismatch(op: "pixelShuffle", message: "input must be (N, C·r², H, W), got \(input.shape)")
+    }
+    guard r > 0, r <= 1 << 15, input.shape[1] % (r * r) == 0 else {
+        throw ConvKitError.invalidArgument(op: "pixelShuffle", argument: "upscaleFactor",
+                                           message: "must be positive with r² dividing the \(input.shape[1]) channels, got \(r)")
+    }
+    let (n, c, h, w) = (input.shape[0], input.shape[1] / (r * r), input.shape[2], input.shape[3])
+    return try input.reshaped(to: [n, c, r, r, h, w]).permuted([0, 1, 4, 2, 5, 3]).reshaped(to: [n, c, h * r, w * r])
+}
