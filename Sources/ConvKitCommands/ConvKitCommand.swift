@@ -17,7 +17,7 @@ public struct ConvKitCommand: AsyncParsableCommand {
         subcommands: [
             Demo.self, Conv1D.self, Conv2D.self, Pool.self, Filter.self, OutSize.self, Params.self, ReceptiveField.self,
             Summary.self, Models.self, Matrix.self, Equivariance.self, Correlation.self,
-            Train.self, Evaluate.self, Predict.self, Visualize.self, Download.self, Weights.self, Convert.self, Lab.self,
+            Train.self, Evaluate.self, Predict.self, Explain.self, Visualize.self, Download.self, Weights.self, Convert.self, Lab.self,
         ])
 
     public init() {}

@@ -224,65 +224,18 @@ struct Predict: AsyncParsableCommand {
             ImageNet models (1,000 classes) preprocess as their published weights do: resize, center crop, normalise.
             """)
     @Argument(help: "A PNG or JPEG image.") var image: String
-    @Option(help: "A zoo model (default: the one the weights name, else course-cnn).") var model: String?
-    @Option(help: "Weights: safetensors or a PyTorch checkpoint (.pth/.pt/.bin).") var weights: String?
-    @Flag(help: "Use the model's published ImageNet weights (downloaded into the cache when missing).") var pretrained = false
-    @Option(help: "With --pretrained: weights other than the model's default, e.g. IMAGENET1K_V2.") var weightsName: String?
-    @Option(help: "Base URL of a mirror for --pretrained downloads (default: $CONVKIT_MIRROR).") var mirror: String?
+    @OptionGroup var source: ClassifierOptions
     @Option(parsing: .unconditional, help: "How many classes to show.") var top = 3
-    @Option(help: "Class names, comma-separated (default: the weights' names, else 0, 1, …).") var classNames: String?
-    @Flag(help: "Invert gray levels (dark digit on light paper → MNIST's light on dark).") var invert = false
-    @Flag(help: "Rotate or flip a JPEG as its EXIF orientation says before predicting.") var exifOrientation = false
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        guard pretrained != (weights != nil) else {
-            throw ValidationError(pretrained ? "give --pretrained or --weights, not both" : "give --weights FILE or --pretrained")
-        }
         _ = try Limits.check(top, in: 1...Int.max, op: "predict", argument: "--top")
-        let ranked: [ClassProbability]
-        if pretrained || isImageNetModel {
-            let published = try PretrainedWeights.named((model ?? "") + (weightsName.map { ":" + $0 } ?? ""))
-            var path = weights ?? ""
-            if weights == nil { path = try await downloadWeights(published, mirror: try mirror.map(url) ?? Hub.environmentMirror()).path }
-            let classifier = try ImageClassifier(pretrained: published, path: path)
-            ranked = try classifier.classify(try photo(), top: top)
-        } else {
-            let (entry, net, info) = try Zoo.load(weights: weights!, model: model)
-            let shape = info?.inputShape ?? entry.inputShape
-            var picture = try photo().image.withChannels(shape[0]).resized(width: shape[2], height: shape[1])
-            if invert { picture.pixels = picture.pixels.map { 1 - $0 } }
-            var x = picture.tensor
-            if let mean = info?.mean, let std = info?.std { x = try ImageDataset.normalize(x, mean: mean, std: std) }
-            let probabilities = try withGradientsDisabled { try net(try x.unsqueezed(axis: 0)).softmax(axis: 1) }.scalars
-            let names = classNames?.split(separator: ",").map(String.init) ?? (info?.classesKnown == true ? info!.classNames : [])
-            ranked = try rankedClasses(probabilities, names: names, top: top)
-        }
+        let loaded = try await source.load(image: image)
+        let probabilities = try withGradientsDisabled { try loaded.model(try loaded.input.unsqueezed(axis: 0)).softmax(axis: 1) }.scalars
+        let ranked = try rankedClasses(probabilities, names: loaded.classNames, top: top)
         try output.emit(ranked) {
             ranked.map { String(format: "%@  %.2f%%", $0.name, $0.probability * 100) }.joined(separator: "\n")
         }
-    }
-
-    /// A zoo model with published ImageNet weights given a checkpoint without ConvKit's info
-    /// (a torchvision `.pth`): it gets the published preprocessing and class names.
-    private var isImageNetModel: Bool {
-        guard let model, let weights, (try? PretrainedWeights.named(model)) != nil,
-              let file = try? WeightsFile.read(contentsOf: weights) else { return false }
-        return (try? ModelInfo(metadata: file.metadata)) == nil
-    }
-
-    private func photo() throws -> ImageBytes {
-        guard let data = FileManager.default.contents(atPath: image) else {
-            throw ConvKitError.io(path: image, message: "cannot read the file (missing or unreadable)")
-        }
-        let bytes = [UInt8](data)
-        return JPEG.isJPEG(bytes) ? try JPEG.decodeSamples(bytes, source: image, applyingOrientation: exifOrientation)
-            : ImageBytes(try Image(bytes: bytes, source: image))
-    }
-
-    private func url(_ s: String) throws -> URL {
-        guard let u = URL(string: s), u.scheme != nil else { throw ValidationError("--mirror must be a URL, got '\(s)'") }
-        return u
     }
 }
 

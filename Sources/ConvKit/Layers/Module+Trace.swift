@@ -30,10 +30,31 @@ final class ModuleTrace: @unchecked Sendable {
     }
 }
 
+/// While active, replaces one module's output by a leaf that requires a gradient, so a
+/// backward pass from the model's output fills `∂score/∂activation` (what pytorch-grad-cam's
+/// forward and backward hooks collect). Gradients stop at the leaf: nothing before it is
+/// differentiated.
+// @unchecked: created, filled and read by one task (see `GradCAM`).
+final class ModuleCapture: @unchecked Sendable {
+    @TaskLocal static var current: ModuleCapture?
+    let target: ObjectIdentifier
+    /// The target's outputs, one per call, in call order.
+    private(set) var outputs: [Tensor] = []
+
+    init(_ module: any Module) { target = ObjectIdentifier(module) }
+
+    func record(_ output: Tensor) -> Tensor {
+        let leaf = Tensor(uncheckedShape: output.shape, scalars: output.scalars, requiresGrad: true)
+        outputs.append(leaf)
+        return leaf
+    }
+}
+
 extension Module {
     /// Applies the module, reporting the call to an active summary trace. Containers call
     /// their children through this; users can call the module directly.
     public func forward(_ input: Tensor) throws -> Tensor {
+        if let capture = ModuleCapture.current, capture.target == ObjectIdentifier(self) { return capture.record(try self(input)) }
         guard let trace = ModuleTrace.current else { return try self(input) }
         return try trace.record(self, input: input) { try self(input) }
     }
