@@ -125,6 +125,15 @@ try:
     total = sum(float(line.split()[-1].rstrip("%")) for line in probs)
     check(abs(total - 100) < 1.5, f"digits: probabilities sum to {total:.1f} %")
     check(len(driver.find_elements(By.CSS_SELECTOR, "#features canvas")) >= 32, "digits: feature maps drawn")
+    # Why this class: Grad-CAM over the drawing, then occlusion for a chosen class.
+    wait.until(lambda d: d.execute_script("return document.getElementById('heatmap').naturalWidth") == 28)
+    check("Grad-CAM" in driver.find_element(By.ID, "explained").text, "digits: Grad-CAM heat map over the drawing")
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(By.ID, "method")).select_by_value("occlusion")
+    Select(driver.find_element(By.ID, "target")).select_by_visible_text("3")
+    wait.until(lambda d: "Occlusion" in d.find_element(By.ID, "explained").text and "class 3" in d.find_element(By.ID, "explained").text)
+    check(True, "digits: occlusion heat map for a chosen class")
+    driver.save_screenshot(os.path.join(shots, "digits-explain.png"))
     driver.find_element(By.ID, "train").click()
     wait.until(lambda d: "batch" in d.find_element(By.ID, "status").text)
     time.sleep(3)
@@ -195,6 +204,8 @@ try:
         wait.until(lambda d: driver.execute_script("return document.getElementById('maps').naturalWidth") > 0
                    and d.find_element(By.ID, "layer").get_attribute("value") == "layer2.0.conv1")
         check(True, "photo: top 5 and a chosen layer's maps shown")
+        wait.until(lambda d: d.execute_script("return document.getElementById('heatmap').naturalWidth") == 224)
+        check("Grad-CAM at layer4" in driver.find_element(By.ID, "explained").text, "photo: Grad-CAM heat map over the photo")
         driver.save_screenshot(os.path.join(shots, "photo.png"))
         Select(driver.find_element(By.ID, "model")).select_by_index(
             next(i for i, o in enumerate(driver.find_elements(By.CSS_SELECTOR, "#model option")) if o.text.startswith("alexnet")))

@@ -31,6 +31,8 @@ CASES = [
     ("connectivity", "GET", "/api/connectivity?size=4&kernel=3", None, {}, 200, 2),
     ("models", "GET", "/api/models", None, {}, 200, 2),
     ("predict", "POST", "/api/digit/predict", {"pixels": DIGIT, "features": True}, JSON, 200, 4),
+    ("explain", "POST", "/api/digit/explain", {"pixels": DIGIT, "method": "gradcam"}, JSON, 200, 2),
+    ("occlusion", "POST", "/api/digit/explain", {"pixels": DIGIT, "method": "occlusion", "target": 3}, JSON, 200, 1),
     ("status", "GET", "/api/digit/status", None, {}, 200, 2),
     # Malformed and hostile requests, each with the answer it must get.
     ("bad json", "POST", "/api/convolve", b"{\"input\": [[1,2],", JSON, 400, 4),
@@ -46,6 +48,8 @@ CASES = [
     ("impossible geometry", "POST", "/api/convolve", {"input": [[1]], "kernels": [{"name": "box"}], "dilation": 8}, JSON, 422, 2),
     ("bad query", "GET", "/api/params?hidden=abc", None, {}, 400, 2),
     ("predict wrong size", "POST", "/api/digit/predict", {"pixels": [0.5] * 10}, JSON, 400, 2),
+    ("explain unknown method", "POST", "/api/digit/explain", {"pixels": DIGIT, "method": "<b>x</b>"}, JSON, 400, 1),
+    ("explain class out of range", "POST", "/api/digit/explain", {"pixels": DIGIT, "target": 10 ** 18}, JSON, 422, 1),
     ("text/plain", "POST", "/api/convolve", {"input": GRID8, "kernels": [{"name": "box"}]}, {"Content-Type": "text/plain"}, 415, 2),
     ("form post", "POST", "/api/receptive-field", b"layers=1", {"Content-Type": "application/x-www-form-urlencoded"}, 415, 2),
     ("oversized body", "POST", "/api/convolve", b"[" + b"0," * (700 * 1024) + b"0]", JSON, 413, 1),

@@ -23,6 +23,8 @@ final class DigitLab: @unchecked Sendable {
     }
 
     private let lock = NSLock()
+    /// Held while the predictor runs, so an explanation (which changes its parameters' flags) runs alone.
+    private let inference = NSLock()
     private var modelName = "course-cnn"
     private var predictor: Sequential
     private var events: [Event] = []
@@ -51,11 +53,25 @@ final class DigitLab: @unchecked Sendable {
     /// Probabilities and every layer's output for one 28×28 drawing in [0, 1].
     func predict(_ pixels: [Float]) throws -> (probabilities: [Float], layers: [(name: String, output: Tensor)]) {
         let model = lock.withLock { predictor }
-        let (mean, std) = MNIST.normalization
-        let x = try ImageDataset.normalize(try Tensor(shape: [1, 28, 28], scalars: pixels), mean: [mean], std: [std]).unsqueezed(axis: 0)
-        let outputs = try withGradientsDisabled { try model.intermediateOutputs(x) }
+        let x = try Self.input(pixels).unsqueezed(axis: 0)
+        let outputs = try inference.withLock { try withGradientsDisabled { try model.intermediateOutputs(x) } }
         let probabilities = try (outputs.last ?? x).softmax(axis: 1).scalars
         return (probabilities, zip(model.layers, outputs).map { ("\($0.name) \(type(of: $0.module))", $1) })
+    }
+
+    /// Why the model gives its class (or `target`) for one drawing, and the heat map over it.
+    func explain(_ pixels: [Float], method: ExplanationMethod, target: Int?) throws -> (explanation: Explanation, overlay: Image) {
+        let model = lock.withLock { predictor }
+        let drawing = try Image(width: 28, height: 28, channels: 1, pixels: pixels.map { Swift.min(Swift.max($0, 0), 1) })
+        // Explaining sets the parameters' requiresGrad while it runs: one request at a time.
+        let explanation = try inference.withLock { try model.explain(try Self.input(pixels), method: method, target: target) }
+        return (explanation, try explanation.overlay(on: drawing))
+    }
+
+    /// A drawing (28 × 28 values in [0, 1]) normalised as the bundled digits are: (1, 28, 28).
+    private static func input(_ pixels: [Float]) throws -> Tensor {
+        let (mean, std) = MNIST.normalization
+        return try ImageDataset.normalize(try Tensor(shape: [1, 28, 28], scalars: pixels), mean: [mean], std: [std])
     }
 
     /// The first convolution's filters as (K, kH, kW) grids (channels averaged).

@@ -17,6 +17,9 @@ final class PhotoLab: @unchecked Sendable {
     }
 
     private let lock = NSLock()
+    /// Held while a photo goes through a model, so an explanation (which changes the model's
+    /// parameters' flags while it runs) never overlaps another request on the same model.
+    private let inference = NSLock()
     private let home: URL
     private var loaded: (key: String, classifier: ImageClassifier)?
     private var uploaded: (model: String, classifier: ImageClassifier)?
@@ -33,6 +36,9 @@ final class PhotoLab: @unchecked Sendable {
                                    command: cached ? nil : "convkit download weights \(w.model):\(w.name)")
             }
     }
+
+    /// Runs `body` alone (see `inference`).
+    func run<R>(_ body: () throws -> R) rethrows -> R { try inference.withLock(body) }
 
     /// The classifier for `model` (`uploaded`, or a published `weights` name in the cache).
     func classifier(model: String, weights: String) throws -> ImageClassifier {

@@ -89,6 +89,7 @@ import Testing
                 ("/api/receptive-field", #"{"layers": []}"#, .badRequest, "send 1 to 24 layers"),
                 ("/api/digit/predict", #"{"pixels": [1, 2, 3]}"#, .badRequest, "784 numbers"),
                 ("/api/digit/train", #"{"epochs": 500}"#, .badRequest, "epochs must be in 1…20"),
+                ("/api/digit/explain", #"{"pixels": [1, 2, 3]}"#, .badRequest, "784 numbers"),
             ]
             for (uri, body, status, fragment) in cases {
                 let (s, answer) = try await Self.post(client, uri, body)
@@ -124,6 +125,15 @@ import Testing
             let p = try #require(body["probabilities"]?.arrayValue?.compactMap { $0.doubleValue })
             #expect(p.count == 10 && abs(p.reduce(0, +) - 1) < 1e-4)
             #expect(body["layers"]?.arrayValue?.first?["maps"]?.arrayValue?.count == 32)
+            // Why this class: every method answers with a heat map over the drawing; bad methods and classes are 4xx.
+            for method in ["gradcam", "saliency", "smoothgrad", "occlusion"] {
+                let (s, e) = try await Self.post(client, "/api/digit/explain", "{\"pixels\": [\(digit)], \"method\": \"\(method)\", \"target\": 4}")
+                #expect(s == .ok && e["target"]?.intValue == 4 && e["overlay"]?.stringValue?.hasPrefix("data:image/png;base64,") == true, "\(method): \(e)")
+            }
+            let (s1, e1) = try await Self.post(client, "/api/digit/explain", "{\"pixels\": [\(digit)], \"method\": \"<b>\"}")
+            #expect(s1 == .badRequest && e1["error"]?.stringValue?.contains("method must be one of") == true)
+            let (s2, e2) = try await Self.post(client, "/api/digit/explain", "{\"pixels\": [\(digit)], \"target\": 10}")
+            #expect(s2 == .unprocessableContent && e2["error"]?.stringValue?.contains("target") == true)
             // Weights trained elsewhere (here: PyTorch's fixture) load; weights for another model are refused with the reason.
             let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("ConvKitTests/Fixtures")

@@ -105,6 +105,11 @@ let commands: [(name: String, positional: Value?, options: [(String, Value)], ch
     ("eval", .text(smallModels), [("--weights", .text(["w.safetensors", "missing.safetensors", "/dev/null", ""])), ("--limit", .text(limitValues)), ("--json", .flag)],
      [("--limit", ["8", "100"])]),
     ("predict", .image, [("--model", .text(smallModels)), ("--weights", .text(["w.safetensors", "missing.safetensors"])), ("--top", .integer), ("--json", .flag)], []),
+    ("explain", .image, [("--model", .text(smallModels)), ("--weights", .text(["w.safetensors", "missing.safetensors"])),
+                         ("--method", .text(["gradcam", "saliency", "smoothgrad", "occlusion", "x", ""])), ("--layer", .text(["0", "7", "nope", "", "features.0"])),
+                         ("--class", .integer), ("--samples", .integer), ("--noise", .float), ("--window", .integer), ("--stride", .integer), ("--seed", .integer),
+                         ("-o", .text(["e.png", "", "missing/e.png", "."]))],
+     [("--samples", ["2"])]),
     ("visualize", .text(smallModels), [("--weights", .text(["w.safetensors", "missing.safetensors"])), ("--maximize", .integer), ("-o", .text(["pics", "", "missing/pics"]))],
      [("--maximize", ["0", "1"])]),
     ("demo", nil, [("--seed", .integer)], [("--epochs", ["0", "-1", "nan", "", "99999999999"])]),
@@ -268,7 +273,7 @@ func geometry() -> String {
 func joined(_ parts: [String]) -> String { "{" + parts.filter { !$0.isEmpty }.joined(separator: ",") + "}" }
 
 func labRequest() -> (method: HTTPRequest.Method, uri: String, body: String?) {
-    switch random.next() % 13 {
+    switch random.next() % 14 {
     case 0: return (.post, "/api/convolve", joined(["\"input\":\(jsonGrid(maxSide: 40))", "\"kernels\":[\((0..<Int(random.next() % 3 + 1)).map { _ in jsonKernel() }.joined(separator: ","))]", geometry()]))
     case 1: return (.post, "/api/steps", joined(["\"input\":\(jsonGrid(maxSide: 12))", chance(0.5) ? "\"kernel\":\(jsonKernel())" : "", geometry()]))
     case 2: return (.post, "/api/steps", joined(["\"signal\":[\((0..<Int(random.next() % 40 + 1)).map { _ in jsonNumber() }.joined(separator: ","))]",
@@ -297,11 +302,18 @@ func labRequest() -> (method: HTTPRequest.Method, uri: String, body: String?) {
             chance(0.4) ? "\"image\":\(pick(["\"aGVsbG8=\"", "\"%%%\"", "\"\"", "\"/9j/4AAQ\"", "\"iVBORw0KGgo=\"", "[1]"]))" : "",
             "\"model\":\(pick(["\"resnet18\"", "\"alexnet\"", "\"lenet5\"", "\"\"", "\"<b>\"", "7"]))",
             chance(0.5) ? "\"weights\":\(pick(["\"uploaded\"", "\"IMAGENET1K_V1\"", "\"IMAGENET1K_V9\"", "null"]))" : "",
-            chance(0.3) ? "\"layer\":\(pick(["\"conv1\"", "\"nope\"", "\"\"", "\"layer1.0\""]))" : ""]))
+            chance(0.3) ? "\"layer\":\(pick(["\"conv1\"", "\"nope\"", "\"\"", "\"layer1.0\""]))" : "",
+            chance(0.3) ? "\"explain\":\(pick(["\"gradcam\"", "\"occlusion\"", "\"nope\"", "3"]))" : "",
+            chance(0.3) ? "\"target\":\(pick(integerValues))" : ""]))
+    case 12:  // why this class: methods, classes and drawings, good and bad (the slow methods rarely, to keep the run short)
+        return (.post, "/api/digit/explain", joined([
+            chance(0.8) ? "\"pixels\":[\((0..<(chance(0.8) ? 784 : Int(random.next() % 900))).map { _ in pick(["0", "1", "0.5", "2", "-1", "1e39"]) }.joined(separator: ","))]" : "",
+            chance(0.8) ? "\"method\":\((chance(0.05) ? pick(["\"smoothgrad\"", "\"occlusion\""]) : pick(["\"gradcam\"", "\"saliency\"", "\"<b>\"", "\"\"", "1"])))" : "",
+            chance(0.5) ? "\"target\":\(pick(integerValues + ["3", "9", "10", "-1", "1e39", "\"3\""]))" : ""]))
     default:
         let garbage = pick(["", "{", "[", "null", "{\"input\":", String(repeating: "[", count: 5000), "{\"input\":[[1]],\"kernels\":[]}",
                             String(repeating: "x", count: 70_000), "\u{0}\u{1}", "{\"😀\":1}"])
-        return (.post, pick(["/api/convolve", "/api/steps", "/api/transposed", "/api/receptive-field", "/api/digit/predict", "/api/photo/analyze"]), garbage)
+        return (.post, pick(["/api/convolve", "/api/steps", "/api/transposed", "/api/receptive-field", "/api/digit/predict", "/api/digit/explain", "/api/photo/analyze"]), garbage)
     }
 }
 

@@ -109,7 +109,7 @@ public struct Occlusion {
                                                message: "would evaluate \(groupedDigits(positions.count)) × \(n) occluded copies, more than \(groupedDigits(Self.maxPasses)); use a larger stride")
         }
         let plane = h * w, per = c * plane
-        let chunk = Swift.max(1, Swift.min(64, (1 << 24) / Swift.max(per, 1)))
+        let chunk = Swift.max(1, Swift.min(64, (1 << 22) / Swift.max(per, 1)))  // ≤ 16 MB of copies per batch
         return try withFrozenModel(model) {
             try withGradientsDisabled {
                 let logits = try model(input)

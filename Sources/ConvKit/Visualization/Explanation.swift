@@ -71,9 +71,9 @@ public struct Explanation {
         let (tileW, tileH, gap) = (w * scale, h * scale, 12)
         let width = Swift.max(2 * tileW + 3 * gap, 420), height = 40 + tileH + 62
         var canvas = try Canvas(width: width, height: height, background: Canvas.Color(0.96, 0.96, 0.97))
-        let label = className.map { "\(target) \($0)" } ?? "class \(target)"
+        let label = className.map { $0 == String(target) ? "class \(target)" : "\(target) \($0)" } ?? "class \(target)"
         let p = target < probabilities.count ? String(format: "%.1f %%", probabilities[target] * 100) : "?"
-        canvas.text("\(method.title): \(label) (p = \(p))", x: gap, y: 18)
+        canvas.text("\(method.summary): \(label) (p = \(p))", x: gap, y: 18)
         canvas.text("input, as the model sees it", x: gap, y: 34, .gray)
         canvas.text("evidence for the class", x: 2 * gap + tileW, y: 34, .gray)
         let shown = try image.withChannels(3).resized(width: w, height: h)
@@ -98,18 +98,17 @@ public struct Explanation {
 
 extension ExplanationMethod {
     /// The method and its settings in words, e.g. "Grad-CAM (layer4)".
-    public var summary: String { title }
-
-    var title: String {
+    public var summary: String {
         switch self {
         case .saliency: "Saliency"
         case let .smoothGrad(samples, noiseLevel, _): "SmoothGrad (\(samples) samples, noise \(number(noiseLevel)))"
-        case let .gradCAM(layer): "Grad-CAM (\(layer ?? "last maps"))"
+        case let .gradCAM(layer): "Grad-CAM at \(layer ?? "the last maps")"
         case let .occlusion(window, stride, _): "Occlusion (window \(window.map(String.init) ?? "?"), stride \(stride.map(String.init) ?? "?"))"
         }
     }
 
-    var scaleNote: String {
+    /// What the heat map's scale means, in a line.
+    public var scaleNote: String {
         switch self {
         case .gradCAM: "ReLU of the gradient-weighted maps, scaled to 0-1"
         case .occlusion: "score drop when the patch is hidden, scaled to 0-1"

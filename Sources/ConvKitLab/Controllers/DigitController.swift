@@ -11,15 +11,16 @@ struct DigitController: Sendable {
     struct PredictRequest: Decodable, Sendable { var pixels: [Float]; var features: Bool? }
     struct FeatureJSON: Encodable { var name: String; var shape: [Int]; var maps: [[[Float]]]? }
     struct PredictResponse: Encodable { var probabilities: [Float]; var prediction: Int; var layers: [FeatureJSON] }
+    struct ExplainRequest: Decodable, Sendable { var pixels: [Float]; var method: String?; var target: Int? }
+    /// The overlay goes out as a 28 × 28 PNG data URL (the page enlarges it without smoothing).
+    struct ExplainResponse: Encodable { var method: String; var target: Int; var probability: Float; var overlay: String; var note: String }
     struct TrainRequest: Decodable, Sendable { var epochs: Int?; var learningRate: Float?; var limit: Int? }
 
     func addRoutes(to api: RouterGroup<BasicRequestContext>) {
         let (limit, digits, maxUploadBytes) = (limit, digits, maxUploadBytes)
         api.post("digit/predict") { request, _ in
             await json(request, limit: limit) { (body: PredictRequest) -> PredictResponse in
-                guard body.pixels.count == 784, body.pixels.allSatisfy({ $0.isFinite && $0 >= -1 && $0 <= 2 }) else {
-                    throw LabError(status: .badRequest, message: "pixels must be 784 numbers (28×28, row-major) in [0, 1]")
-                }
+                try checkDrawing(body.pixels)
                 let (p, layers) = try digits.predict(body.pixels)
                 let best = p.indices.max { p[$0] < p[$1] } ?? 0
                 return PredictResponse(probabilities: p, prediction: best, layers: layers.map { name, t in
@@ -31,6 +32,16 @@ struct DigitController: Sendable {
                         } : nil
                     return FeatureJSON(name: name, shape: Array(t.shape.dropFirst()), maps: maps)
                 })
+            }
+        }
+
+        api.post("digit/explain") { request, _ in
+            await json(request, limit: limit) { (body: ExplainRequest) -> ExplainResponse in
+                try checkDrawing(body.pixels)
+                let method = try explanationMethod(body.method ?? "gradcam")
+                let (e, overlay) = try digits.explain(body.pixels, method: method, target: body.target)
+                return ExplainResponse(method: e.method.summary, target: e.target, probability: e.probabilities[e.target],
+                                       overlay: try pngDataURL(overlay), note: e.method.scaleNote)
             }
         }
 
@@ -85,3 +96,21 @@ struct DigitController: Sendable {
         }
     }
 }
+
+/// A drawing is 784 finite numbers (28 × 28, row-major) in [0, 1] (a little outside is tolerated).
+private func checkDrawing(_ pixels: [Float]) throws {
+    guard pixels.count == 784, pixels.allSatisfy({ $0.isFinite && $0 >= -1 && $0 <= 2 }) else {
+        throw LabError(status: .badRequest, message: "pixels must be 784 numbers (28×28, row-major) in [0, 1]")
+    }
+}
+
+/// An explanation method by its CLI name, with its default settings.
+func explanationMethod(_ name: String) throws -> ExplanationMethod {
+    guard let method = ExplanationMethod.named[name] else {
+        throw LabError(status: .badRequest, message: "method must be one of \(ExplanationMethod.named.keys.sorted().joined(separator: ", "))")
+    }
+    return method
+}
+
+/// A picture as a PNG data URL (the pages' CSP allows `img-src data:`).
+func pngDataURL(_ picture: Image) throws -> String { "data:image/png;base64," + Data(try PNG.encode(picture)).base64EncodedString() }

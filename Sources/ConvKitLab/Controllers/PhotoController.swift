@@ -15,11 +15,16 @@ struct PhotoController: Sendable {
         var model: String
         var weights: String?
         var layer: String?
+        /// An explanation method (gradcam, saliency, smoothgrad, occlusion), and the class to explain (default: the top one).
+        var explain: String?
+        var target: Int?
     }
 
     /// Pictures go out as PNG data URLs (the page's CSP allows `img-src data:`).
     struct AnalyzeResponse: Encodable {
         var prepared: String, top: [ClassProbability], filters: String?, layers: [String], layer: String?, featureMaps: String?
+        /// The heat map over the prepared photo, and what it explains, when asked.
+        var heatmap: String?, explained: String?
     }
 
     func addRoutes(to api: RouterGroup<BasicRequestContext>) {
@@ -44,11 +49,20 @@ struct PhotoController: Sendable {
                 } else {
                     throw LabError(status: .badRequest, message: "give a sample or an image")
                 }
+                let method = try body.explain.map(explanationMethod)
                 let classifier = try photos.classifier(model: body.model, weights: body.weights ?? "IMAGENET1K_V1")
-                let a = try classifier.analyze(image, layer: body.layer)
-                func url(_ picture: Image) throws -> String { "data:image/png;base64," + Data(try PNG.encode(picture)).base64EncodedString() }
-                return AnalyzeResponse(prepared: try url(a.prepared.image), top: a.top, filters: try a.filters.map(url), layers: a.layers,
-                                       layer: a.layer, featureMaps: try a.featureMaps.map(url))
+                // One photo at a time through a model (an explanation changes its parameters' flags while it runs).
+                let (a, explanation) = try photos.run {
+                    let a = try classifier.analyze(image, layer: body.layer)
+                    return (a, try method.map { try classifier.model.explain(try classifier.preprocessing.tensor(image), method: $0, target: body.target) })
+                }
+                let explained = explanation.map { e in
+                    let name = e.target < classifier.classNames.count ? classifier.classNames[e.target] : String(e.target)
+                    return "\(e.method.summary) for \(name) (\(String(format: "%.1f", e.probabilities[e.target] * 100)) %): \(e.method.scaleNote)"
+                }
+                return AnalyzeResponse(prepared: try pngDataURL(a.prepared.image), top: a.top, filters: try a.filters.map(pngDataURL), layers: a.layers,
+                                       layer: a.layer, featureMaps: try a.featureMaps.map(pngDataURL),
+                                       heatmap: try explanation.map { try pngDataURL(try $0.overlay(on: a.prepared.image)) }, explained: explained)
             }
         }
 

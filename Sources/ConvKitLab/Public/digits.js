@@ -33,6 +33,7 @@ async function predict(features) {
       Lab.el("span", { class: "bar" + (d === r.prediction ? "" : " dim"), style: { width: Math.round(p * 150) + "px" } }),
       ` ${(p * 100).toFixed(1)}%`]));
     if (features) {
+      explain();
       Lab.fill("features", r.layers.filter(l => l.maps).map(l => Lab.el("div", {},
         Lab.el("div", { class: "small", text: `${l.name} → ${l.shape.join("×")}` }),
         Lab.el("div", { class: "row" }, l.maps.slice(0, 32).map(m => { const c = Lab.el("canvas"); Lab.drawGrid(c, m, { size: 56, signed: false }); return c; })))));
@@ -41,6 +42,19 @@ async function predict(features) {
   } catch (e) { document.getElementById("error").textContent = e.message; }
   busy = false;
 }
+// The heat map of why the model gives its class, for the drawing as it is (computed by the server).
+async function explain() {
+  const target = document.getElementById("target").value;
+  const body = { pixels, method: document.getElementById("method").value };
+  if (target !== "") body.target = Number(target);
+  try {
+    const r = await Lab.post("api/digit/explain", body);
+    document.getElementById("heatmap").src = r.overlay;
+    document.getElementById("explained").textContent = `${r.method}, class ${r.target} (${(r.probability * 100).toFixed(1)}%): ${r.note}`;
+  } catch (e) { document.getElementById("error").textContent = e.message; }
+}
+document.getElementById("method").onchange = explain;
+document.getElementById("target").onchange = explain;
 function showFilters(filters) {
   Lab.fill("filters", filters.map(f => { const c = Lab.el("canvas"); Lab.drawGrid(c, f, { scale: 7, signed: true }); return c; }));
 }

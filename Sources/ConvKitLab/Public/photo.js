@@ -12,12 +12,21 @@ async function analyze() {
   if (!choice.available) { clear(); return; }
   const layer = document.getElementById("layer").value || undefined;
   const body = { model: choice.model, weights: choice.weights, layer };
+  const method = document.getElementById("method").value, target = document.getElementById("target").value;
+  if (method) body.explain = method;
+  if (method && target !== "") body.target = Number(target);
   if (photo) body.image = photo; else body.sample = document.getElementById("sample").value;
   try {
     const r = await Lab.post("api/photo/analyze", body);
     document.getElementById("prepared").src = r.prepared;
     document.getElementById("filters").src = r.filters || "";
     document.getElementById("maps").src = r.featureMaps || "";
+    if (r.heatmap) document.getElementById("heatmap").src = r.heatmap; else document.getElementById("heatmap").removeAttribute("src");
+    document.getElementById("explained").textContent = r.explained || "";
+    // The class list offers the top five (the explanation's class stays chosen while they are shown).
+    Lab.fill("target", [Lab.el("option", { value: "", text: "top" })].concat(
+      r.top.map(c => Lab.el("option", { value: String(c.index), text: `${c.index} ${c.name}` }))));
+    document.getElementById("target").value = target;
     Lab.fill("top", r.top.map(c => Lab.el("div", { text: `${(c.probability * 100).toFixed(2).padStart(6)}%  ${c.name}` })));
     const current = r.layer;
     Lab.fill("layer", r.layers.map(path => Lab.el("option", { value: path, text: path })));
@@ -30,7 +39,8 @@ async function analyze() {
 
 // No stale result: pictures, classes and layers of another model or photo are removed.
 function clear() {
-  for (const id of ["prepared", "filters", "maps"]) document.getElementById(id).removeAttribute("src");
+  document.getElementById("explained").textContent = "";
+  for (const id of ["prepared", "filters", "maps", "heatmap"]) document.getElementById(id).removeAttribute("src");
   Lab.fill("top");
   Lab.fill("layer");
 }
@@ -46,6 +56,8 @@ async function loadModels(keep) {
 document.getElementById("sample").addEventListener("change", () => { photo = null; document.getElementById("upload").value = ""; analyze(); });
 document.getElementById("model").addEventListener("change", () => { Lab.fill("layer"); analyze(); });
 document.getElementById("layer").addEventListener("change", analyze);
+document.getElementById("method").addEventListener("change", analyze);
+document.getElementById("target").addEventListener("change", analyze);
 document.getElementById("upload").addEventListener("change", async e => {
   const file = e.target.files[0];
   if (!file) return;
