@@ -8,7 +8,7 @@ import Foundation
 /// checkpoint of a zoo model, or published weights.
 struct ClassifierOptions: ParsableArguments {
     @Option(help: "A zoo model (default: the one the weights name, else course-cnn).") var model: String?
-    @Option(help: "Weights: safetensors or a PyTorch checkpoint (.pth/.pt/.bin).") var weights: String?
+    @Option(help: "Weights: safetensors or a PyTorch checkpoint (.pth/.pt/.bin); without, the course CNN's bundled trained weights.") var weights: String?
     @Flag(help: "Use the model's published ImageNet weights (downloaded into the cache when missing).") var pretrained = false
     @Option(help: "With --pretrained: weights other than the model's default, e.g. IMAGENET1K_V2.") var weightsName: String?
     @Option(help: "Base URL of a mirror for --pretrained downloads (default: $CONVKIT_MIRROR).") var mirror: String?
@@ -26,11 +26,15 @@ struct ClassifierOptions: ParsableArguments {
     }
 
     func load(image path: String) async throws -> Loaded {
-        guard pretrained != (weights != nil) else {
-            throw ValidationError(pretrained ? "give --pretrained or --weights, not both" : "give --weights FILE or --pretrained")
+        guard !(pretrained && weights != nil) else { throw ValidationError("give --pretrained or --weights, not both") }
+        // Without weights, the course CNN comes with the bundled trained ones.
+        var weights = weights
+        if !pretrained && weights == nil {
+            guard model == nil || model == "course-cnn" else { throw ValidationError("give --weights FILE or --pretrained for \(model!)") }
+            weights = try Zoo.bundledCourseCNNWeights().path
         }
         let photo = try readPhoto(path)
-        if pretrained || isImageNetModel {
+        if pretrained || isImageNetModel(weights: weights) {
             let published = try PretrainedWeights.named((model ?? "") + (weightsName.map { ":" + $0 } ?? ""))
             var file = weights ?? ""
             if weights == nil { file = try await downloadWeights(published, mirror: try mirror.map(url) ?? Hub.environmentMirror()).path }
@@ -53,13 +57,14 @@ struct ClassifierOptions: ParsableArguments {
 
     /// A zoo model with published ImageNet weights given a checkpoint without ConvKit's info
     /// (a torchvision `.pth`): it gets the published preprocessing and class names.
-    private var isImageNetModel: Bool {
+    private func isImageNetModel(weights: String?) -> Bool {
         guard let model, let weights, (try? PretrainedWeights.named(model)) != nil,
               let file = try? WeightsFile.read(contentsOf: weights) else { return false }
         return (try? ModelInfo(metadata: file.metadata)) == nil
     }
 
     private func readPhoto(_ path: String) throws -> ImageBytes {
+        if !FileManager.default.fileExists(atPath: path), let bundled = try Image.named(path) { return ImageBytes(bundled) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConvKitError.io(path: path, message: "cannot read the file (missing or unreadable)")
         }

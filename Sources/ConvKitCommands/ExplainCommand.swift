@@ -13,7 +13,7 @@ struct Explain: AsyncParsableCommand {
             Grad-CAM uses the last layer whose output is maps larger than 1×1. Scores are logits, as captum's
             target= and pytorch-grad-cam's ClassifierOutputTarget.
             """)
-    @Argument(help: "A PNG or JPEG image.") var image: String
+    @Argument(help: "A PNG or JPEG file, a bundled photo (camera, chelsea) or test digit (digit0 … digit999).") var image: String
     @OptionGroup var source: ClassifierOptions
     @Option(help: "gradcam, saliency, smoothgrad or occlusion.") var method = "gradcam"
     @Option(help: "Grad-CAM: the module whose maps to weigh (default: the last maps larger than 1×1).") var layer: String?

@@ -223,7 +223,7 @@ struct Predict: AsyncParsableCommand {
                       convkit predict photo.jpg --model resnet18 --weights resnet18-f37072fd.pth
             ImageNet models (1,000 classes) preprocess as their published weights do: resize, center crop, normalise.
             """)
-    @Argument(help: "A PNG or JPEG image.") var image: String
+    @Argument(help: "A PNG or JPEG file, a bundled photo (camera, chelsea) or test digit (digit0 … digit999).") var image: String
     @OptionGroup var source: ClassifierOptions
     @Option(parsing: .unconditional, help: "How many classes to show.") var top = 3
     @OptionGroup var output: OutputOptions

@@ -18,9 +18,15 @@ extension Image {
         return try Image(width: size, height: size, channels: 1, pixels: pixels)
     }
 
-    /// A bundled photo, or "checkerboard" (generated), by name; nil for other names.
+    /// A bundled photo, "checkerboard" (generated) or "digitN" (the N-th of the 1,000 bundled
+    /// MNIST test digits, 28 × 28 gray), by name; nil for other names.
     public static func named(_ name: String) throws -> Image? {
         if name == "checkerboard" { return try checkerboard() }
+        if name.hasPrefix("digit"), let n = Int(name.dropFirst(5)), String(n) == name.dropFirst(5) {
+            let test = try MNIST.bundled(.test)
+            try Limits.check(n, in: 0...(test.count - 1), op: "Image.named", argument: "digit")
+            return try Image(test.image(n))
+        }
         return try Sample(rawValue: name).map { try sample($0) }
     }
 

@@ -97,10 +97,16 @@ extension Zoo {
     /// sees a working network before training one.
     /// - Throws: `ConvKitError.io` when ConvKit's resources lack the file.
     public static func bundledCourseCNN() throws -> Sequential {
+        try load(weights: try bundledCourseCNNWeights().path, model: "course-cnn").model
+    }
+
+    /// Where the bundled course-CNN weights are (a safetensors file with ConvKit's info).
+    /// - Throws: `ConvKitError.io` when ConvKit's resources lack the file.
+    public static func bundledCourseCNNWeights() throws -> URL {
         guard let url = Bundle.module.url(forResource: "course-cnn", withExtension: "safetensors", subdirectory: "weights") else {
             throw ConvKitError.io(path: "weights/course-cnn.safetensors", message: "the bundled weights are missing from ConvKit's resources")
         }
-        return try load(weights: url.path, model: "course-cnn").model
+        return url
     }
 }
 
