@@ -113,6 +113,16 @@ try:
     page("receptive-field", "summary", "7×7", "summary", "7×7", "receptive field: three 3×3 layers see 7×7")
     page("connectivity", "convCount", "9 shared", "fcCount", "256 unique", "connectivity: 256 unique weights vs 9 shared")
     page("params", "result", "150,529,000", "result", "1,792", "params: 150,529,000 vs 1,792")
+    # The course's quick checks end the page: the answer follows a changed number.
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#quick-checks .quick-check"))
+    first = driver.find_element(By.CSS_SELECTOR, "#quick-checks .quick-check")
+    driver.execute_script("arguments[0].querySelector('details').open = true", first)
+    check(first.find_element(By.CSS_SELECTOR, ".qc-answer").text == "786,433,000 parameters", "params: quick check answered with the course's numbers")
+    units = first.find_elements(By.CSS_SELECTOR, "input")[3]
+    units.clear(); units.send_keys("10\n")
+    wait.until(lambda d: "7,864,330" in d.find_element(By.CSS_SELECTOR, "#quick-checks .quick-check").text)
+    check(True, "params: a changed number is worked through by the server")
+    driver.save_screenshot(os.path.join(shots, "params-quick-checks.png"))
 
     # Digit lab: draw, probabilities appear and sum to ~100 %, feature maps drawn; train briefly.
     driver.get(base + "digits.html")

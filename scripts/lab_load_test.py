@@ -34,6 +34,8 @@ CASES = [
     ("explain", "POST", "/api/digit/explain", {"pixels": DIGIT, "method": "gradcam"}, JSON, 200, 2),
     ("occlusion", "POST", "/api/digit/explain", {"pixels": DIGIT, "method": "occlusion", "target": 3}, JSON, 200, 1),
     ("status", "GET", "/api/digit/status", None, {}, 200, 2),
+    ("quick checks", "GET", "/api/quick-checks?page=params", None, {}, 200, 2),
+    ("quick check", "POST", "/api/quick-check", {"id": "receptive-field", "values": {"layers": 5}}, JSON, 200, 2),
     # Malformed and hostile requests, each with the answer it must get.
     ("bad json", "POST", "/api/convolve", b"{\"input\": [[1,2],", JSON, 400, 4),
     ("not json at all", "POST", "/api/steps", b"\x00\xff\xfe garbage", JSON, 400, 2),
@@ -48,6 +50,7 @@ CASES = [
     ("impossible geometry", "POST", "/api/convolve", {"input": [[1]], "kernels": [{"name": "box"}], "dilation": 8}, JSON, 422, 2),
     ("bad query", "GET", "/api/params?hidden=abc", None, {}, 400, 2),
     ("predict wrong size", "POST", "/api/digit/predict", {"pixels": [0.5] * 10}, JSON, 400, 2),
+    ("quick check out of range", "POST", "/api/quick-check", {"id": "fc-weights", "values": {"units": -1}}, JSON, 422, 1),
     ("explain unknown method", "POST", "/api/digit/explain", {"pixels": DIGIT, "method": "<b>x</b>"}, JSON, 400, 1),
     ("explain class out of range", "POST", "/api/digit/explain", {"pixels": DIGIT, "target": 10 ** 18}, JSON, 422, 1),
     ("text/plain", "POST", "/api/convolve", {"input": GRID8, "kernels": [{"name": "box"}]}, {"Content-Type": "text/plain"}, 415, 2),

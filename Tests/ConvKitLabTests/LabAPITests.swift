@@ -90,6 +90,9 @@ import Testing
                 ("/api/digit/predict", #"{"pixels": [1, 2, 3]}"#, .badRequest, "784 numbers"),
                 ("/api/digit/train", #"{"epochs": 500}"#, .badRequest, "epochs must be in 1…20"),
                 ("/api/digit/explain", #"{"pixels": [1, 2, 3]}"#, .badRequest, "784 numbers"),
+                ("/api/quick-check", #"{"id": "fc-weights", "values": {"units": 0}}"#, .unprocessableContent, "units must be in 1…1,000,000"),
+                ("/api/quick-check", #"{"id": "<b>"}"#, .unprocessableContent, "id must be one of"),
+                ("/api/quick-check", #"{"id": "fc-weights", "values": {"units": 1e30}}"#, .badRequest, "not valid JSON for this endpoint"),
             ]
             for (uri, body, status, fragment) in cases {
                 let (s, answer) = try await Self.post(client, uri, body)
@@ -103,6 +106,10 @@ import Testing
                 + "], \"kernels\": [{\"name\":\"box\"}]}"
             let (s2, a2) = try await Self.post(client, "/api/convolve", big)
             #expect(s2 == .badRequest && a2["error"]?.stringValue?.contains("at most 128×128") == true)
+            let (s4, checks) = try await Self.get(client, "/api/quick-checks?page=conv1d")
+            #expect(s4 == .ok && checks.arrayValue?.first?["answer"]?.stringValue == "7")
+            let (s5, check) = try await Self.post(client, "/api/quick-check", #"{"id": "output-length", "values": {"n": 100, "k": 3, "s": 2, "p": 1}}"#)
+            #expect(s5 == .ok && check["answer"]?.stringValue == "50")
             let (s3, a3) = try await Self.get(client, "/api/params?hidden=abc")
             #expect(s3 == .badRequest && a3["error"]?.stringValue?.contains("hidden must be an integer") == true)
             // JSON endpoints take JSON only (a form or text/plain post is what a foreign page could send).

@@ -273,7 +273,7 @@ func geometry() -> String {
 func joined(_ parts: [String]) -> String { "{" + parts.filter { !$0.isEmpty }.joined(separator: ",") + "}" }
 
 func labRequest() -> (method: HTTPRequest.Method, uri: String, body: String?) {
-    switch random.next() % 14 {
+    switch random.next() % 15 {
     case 0: return (.post, "/api/convolve", joined(["\"input\":\(jsonGrid(maxSide: 40))", "\"kernels\":[\((0..<Int(random.next() % 3 + 1)).map { _ in jsonKernel() }.joined(separator: ","))]", geometry()]))
     case 1: return (.post, "/api/steps", joined(["\"input\":\(jsonGrid(maxSide: 12))", chance(0.5) ? "\"kernel\":\(jsonKernel())" : "", geometry()]))
     case 2: return (.post, "/api/steps", joined(["\"signal\":[\((0..<Int(random.next() % 40 + 1)).map { _ in jsonNumber() }.joined(separator: ","))]",
@@ -310,6 +310,12 @@ func labRequest() -> (method: HTTPRequest.Method, uri: String, body: String?) {
             chance(0.8) ? "\"pixels\":[\((0..<(chance(0.8) ? 784 : Int(random.next() % 900))).map { _ in pick(["0", "1", "0.5", "2", "-1", "1e39"]) }.joined(separator: ","))]" : "",
             chance(0.8) ? "\"method\":\((chance(0.05) ? pick(["\"smoothgrad\"", "\"occlusion\""]) : pick(["\"gradcam\"", "\"saliency\"", "\"<b>\"", "\"\"", "1"])))" : "",
             chance(0.5) ? "\"target\":\(pick(integerValues + ["3", "9", "10", "-1", "1e39", "\"3\""]))" : ""]))
+    case 13:  // the course's quick checks: known and unknown ids and inputs, boundary values
+        if chance(0.3) { return (.get, "/api/quick-checks?page=\(pick(["params", "digits", "photo", "index", "%00", "<b>"]))", nil) }
+        let id = pick(QuickCheck.ids + ["nope", ""])
+        let names = ["h", "w", "c", "units", "n", "k", "s", "p", "d", "layers", "side", "turns", "row", "col", "shift", "x"]
+        return (.post, "/api/quick-check", joined(["\"id\":\"\(id)\"",
+            chance(0.8) ? "\"values\":{\(names.filter { _ in chance(0.3) }.map { "\"\($0)\":\(pick(integerValues))" }.joined(separator: ","))}" : ""]))
     default:
         let garbage = pick(["", "{", "[", "null", "{\"input\":", String(repeating: "[", count: 5000), "{\"input\":[[1]],\"kernels\":[]}",
                             String(repeating: "x", count: 70_000), "\u{0}\u{1}", "{\"😀\":1}"])

@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 
 /// The course's arithmetic: `/api/receptive-field`, `/api/params`, `/api/conv1d-params`,
-/// `/api/connectivity`, and the zoo's list (`/api/models`).
+/// `/api/connectivity`, the course's quick checks (`/api/quick-checks`, `/api/quick-check`),
+/// and the zoo's list (`/api/models`).
 struct ArithmeticController: Sendable {
     let limit: Int
 
@@ -13,6 +14,7 @@ struct ArithmeticController: Sendable {
 
     struct ParamsResponse: Encodable { var custom: [ParameterCount.Comparison]; var course: [ParameterCount.Comparison] }
     struct ConnectivityResponse: Encodable { var matrix: [[Float]]; var fullyConnectedWeights: Int; var sharedWeights: Int }
+    struct QuickCheckRequest: Decodable, Sendable { var id: String; var values: [String: Int]? }
     struct ModelJSON: Encodable { var name: String; var description: String; var input: String }
 
     func addRoutes(to api: RouterGroup<BasicRequestContext>) {
@@ -20,6 +22,15 @@ struct ArithmeticController: Sendable {
         api.get("params") { request, _ in await answer { try params(request.uri.queryParameters) } }
         api.get("conv1d-params") { request, _ in await answer { try conv1dParams(request.uri.queryParameters) } }
         api.get("connectivity") { request, _ in await answer { try connectivity(request.uri.queryParameters) } }
+        api.get("quick-checks") { request, _ in
+            await answer { try QuickCheck.checks(forPage: String(request.uri.queryParameters["page"]?.prefix(40) ?? "")) }
+        }
+        api.post("quick-check") { request, _ in
+            await json(request, limit: limit) { (body: QuickCheckRequest) in
+                guard (body.values?.count ?? 0) <= 16 else { throw LabError(status: .badRequest, message: "send at most 16 values") }
+                return try QuickCheck.answered(body.id, values: body.values ?? [:])
+            }
+        }
         api.get("models") { _, _ in
             await answer { Zoo.entries.map { ModelJSON(name: $0.name, description: $0.description, input: $0.inputShape.map(String.init).joined(separator: "×")) } }
         }

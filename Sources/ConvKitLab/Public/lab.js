@@ -64,6 +64,38 @@ const Lab = {
     return inp;
   },
 
+  // The course's quick checks for this page, answered by the server: change a number and the
+  // answer and its working follow. Appended to <main>; nothing when the page has none.
+  async quickChecks(page) {
+    const checks = await this.get("api/quick-checks?page=" + encodeURIComponent(page));
+    if (!checks.length) return;
+    const section = this.el("div", { class: "panel gap", id: "quick-checks" }, this.el("b", { text: "Quick checks" }),
+      this.el("span", { class: "small", text: "  the course's own questions; change the numbers and the engine works them through" }));
+    for (const check of checks) {
+      const box = this.el("div", { class: "gap10 quick-check", dataset: { id: check.id } });
+      const render = c => {
+        const values = {}, wasOpen = box.querySelector("details")?.open;  // a shown answer stays shown
+        c.inputs.forEach(i => { values[i.name] = i.value; });
+        const send = async () => {
+          try { render(await this.post("api/quick-check", { id: c.id, values })); box.querySelector(".qc-error").textContent = ""; }
+          catch (e) { box.querySelector(".qc-error").textContent = e.message; }
+        };
+        this.fill(box,
+          this.el("div", { text: c.question }),
+          this.el("div", { class: "small", text: c.source }),
+          this.el("div", { class: "gap" }, c.inputs.flatMap(i => [this.el("label", { text: i.label }),
+            this.numberInput(i.value, v => { values[i.name] = v; send(); }, { class: "w90", title: `${i.minimum}…${i.maximum}` }, "change")])),
+          this.el("details", { class: "gap", open: wasOpen ? "" : null }, this.el("summary", { text: "answer" }),
+            this.el("div", { class: "qc-answer", text: c.answer }),
+            this.el("ul", { class: "small mono" }, c.steps.map(s => this.el("li", { text: s })))),
+          this.el("div", { class: "error qc-error" }));
+      };
+      render(check);
+      section.appendChild(box);
+    }
+    document.querySelector("main").appendChild(section);
+  },
+
   async post(path, body) {
     const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     const data = await r.json();
@@ -141,4 +173,8 @@ const Lab = {
   fmt(v) { return Number.isInteger(v) ? String(v) : (Math.round(v * 1e4) / 1e4).toString(); },
   group(n) { return Math.round(n).toLocaleString("en-US"); },
 };
-document.addEventListener("DOMContentLoaded", () => Lab.header());
+document.addEventListener("DOMContentLoaded", () => {
+  Lab.header();
+  const page = (location.pathname.split("/").pop() || "index.html").replace(/\.html$/, "");
+  Lab.quickChecks(page).catch(e => Lab.error(e.message));
+});
