@@ -56,8 +56,9 @@ let package = Package(
         // What the test targets share: a seeded test RNG and convolution written from its definition.
         .target(name: "_ConvKitTestSupport", dependencies: ["_ConvKitKernels"], path: "Tests/_ConvKitTestSupport"),
         .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels", "_ConvKitTestSupport"]),
-        // Runs the built `convkit` binary; depending on the executable target makes `swift test` build it.
-        .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKitCLI", "ConvKit"]),
+        // Runs the built `convkit` binary and the other executables; depending on the executable
+        // targets makes `swift test` build them (with the test build's flags, which CI then reuses).
+        .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKitCLI", "ConvKit", "CourseExamples", "ConvKitStress", "ConvKitBenchmarks"]),
         .testTarget(
             name: "ConvKitLabTests",
             dependencies: ["ConvKitLab", "ConvKit", .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -10,6 +10,31 @@ import _ConvKitKernels
 import _ConvKitMicroKernels
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+let usage = """
+    ConvKit's benchmark: the FMA peak, then each workload in ConvKit and (with a Python that has torch:
+    $CONVKIT_TORCH_PYTHON, .venv-torch or python3) in PyTorch, alternately, with their ratios.
+
+    usage: ConvKitBenchmarks [--filter TEXT] [--json PATH] [--min-time SECONDS] [--rounds N]
+           ConvKitBenchmarks --breakdown [--min-time SECONDS]   where a training step's time goes (ConvKit only)
+      --filter TEXT       only the workloads whose name contains TEXT
+      --json PATH         where to write the results (default bench-results.json)
+      --min-time SECONDS  time per measurement (default 0.5)
+      --rounds N          alternating rounds per workload, best kept (default 3)
+    """
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
+let valued: Set = ["--filter", "--json", "--min-time", "--rounds"], flags: Set = ["--breakdown", "--memory-run"]
+var position = 0
+while position < arguments.count {
+    let a = arguments[position]
+    guard valued.contains(a) || flags.contains(a) else {
+        FileHandle.standardError.write(Data("ConvKitBenchmarks: unknown argument '\(a)'\n\n\(usage)\n".utf8))
+        exit(64)
+    }
+    position += valued.contains(a) ? 2 : 1
+}
 // As the `convkit` command does: freed activations stay mapped for the next step.
 ProcessMemory.keepFreedMemory()
 func option(_ name: String) -> String? {

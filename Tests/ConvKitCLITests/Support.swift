@@ -4,11 +4,14 @@ import Testing
 /// Runs the built `convkit` binary (as swift-argument-parser's example tests do).
 struct CLI {
     /// The `convkit` executable next to the test bundle in the build folder.
-    static let binary: URL? = {
+    static let binary: URL? = executable("convkit")
+
+    /// A product's executable next to the test bundle in the build folder.
+    static func executable(_ name: String) -> URL? {
         let places = [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
                       Bundle.main.bundleURL.deletingLastPathComponent()]
-        return places.map { $0.appendingPathComponent("convkit") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
+        return places.map { $0.appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
 
     struct Result {
         let status: Int32
@@ -21,8 +24,14 @@ struct CLI {
         return Result(status: r.process.terminationStatus, stdout: r.stdout, stderr: r.stderr)
     }
 
+    /// Runs another product's executable (`course-examples`, `ConvKitStress`, …) and waits for it.
+    static func run(executable name: String, _ arguments: [String], in directory: URL? = nil) throws -> Result {
+        let r = try launch(try #require(executable(name), "build the \(name) product first"), arguments, in: directory)
+        return Result(status: r.process.terminationStatus, stdout: r.stdout, stderr: r.stderr)
+    }
+
     /// Starts `executable`, reads both pipes to the end and waits for it.
-    private static func launch(_ executable: URL, _ arguments: [String], in directory: URL?) throws
+    static func launch(_ executable: URL, _ arguments: [String], in directory: URL?) throws
         -> (process: Process, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = executable
