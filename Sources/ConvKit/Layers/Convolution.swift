@@ -4,8 +4,9 @@
 public class Convolution: Module {
     /// (K, C/groups, kernel...).
     public let weight: Tensor
-    /// (K), when the layer has one.
-    public let bias: Tensor?
+    /// (K), when the layer has one (`fuseForInference` gives one to a convolution it folds a
+    /// batch norm into).
+    public internal(set) var bias: Tensor?
     public let inChannels: Int, outChannels: Int, groups: Int
     public let kernelSize: [Int], stride: [Int], dilation: [Int]
     public let padding: Padding

@@ -8,6 +8,9 @@ public class BatchNorm: Module, ModeDependent {
     public let numBatchesTracked: Tensor
     public let momentum: Float, eps: Float
     public var isTraining = true
+    /// Folded into the convolution before it by `fuseForInference`: passes its input through
+    /// (evaluation only).
+    public internal(set) var isFolded = false
 
     /// - Parameters:
     ///   - numFeatures: C.
@@ -27,6 +30,13 @@ public class BatchNorm: Module, ModeDependent {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        if isFolded {
+            guard !isTraining else {
+                throw ConvKitError.invalidArgument(op: "BatchNorm", argument: "mode",
+                                                   message: "this batch norm was folded into its convolution for inference; load the weights again to train")
+            }
+            return input
+        }
         if isTraining { numBatchesTracked.scalars[0] += 1 }
         return try batchNorm(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
                              training: isTraining, momentum: momentum, eps: eps)
