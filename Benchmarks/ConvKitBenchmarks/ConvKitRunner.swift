@@ -26,6 +26,11 @@ enum ConvKitRunner {
                 weight.zeroGrad()
                 try conv().backward(gradient: upstream)
             }
+        case let .zooInference(name, batch):
+            let model = try Zoo.entry(name).build()
+            let images = try Tensor.randomNormal([batch, 3, 224, 224], using: &rng)
+            try model.fuseForInference(exampleInput: images)
+            return { _ = try withGradientsDisabled { try model(images) } }
         case let .jpegDecode(file, _):
             let bytes = [UInt8](try Data(contentsOf: Workload.photos.appendingPathComponent(file)))
             return { _ = try JPEG.decodeSamples(bytes) }

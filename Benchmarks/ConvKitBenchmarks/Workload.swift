@@ -12,6 +12,9 @@ struct Workload {
         case courseCNN(batch: Int, pass: String)
         /// Decoding a JPEG file (Benchmarks/photos) to 8-bit RGB, one thread: Pillow on the peer's side.
         case jpegDecode(file: String, pixels: Int)
+        /// A zoo model's inference at 224², ConvKit with batch norm folded (`fuseForInference`),
+        /// PyTorch's torchvision model in eval mode under no_grad (eager, unfused: what its users run).
+        case zooInference(model: String, batch: Int)
     }
 
     let name: String
@@ -29,7 +32,7 @@ struct Workload {
             let out = size.map { ($0 + 2 * pad - kernel) / stride + 1 }.reduce(1, *)
             let forward = 2 * Double(n * k * out * (c / groups)) * pow(Double(kernel), Double(size.count))
             return pass == "forward" ? forward : 2 * forward
-        case let .courseCNN(batch, _):
+        case let .courseCNN(batch, _), let .zooInference(_, batch):
             return Double(batch)
         case let .jpegDecode(_, pixels):
             return Double(pixels)
@@ -38,6 +41,7 @@ struct Workload {
 
     var unit: String {
         if case .courseCNN = kind { return "img/s" }
+        if case .zooInference = kind { return "img/s" }
         if case .jpegDecode = kind { return "MP/s" }
         return "GFLOP/s"
     }
@@ -57,6 +61,8 @@ struct Workload {
             return #"{"kind":"cnn","batch":\#(batch),"pass":"\#(pass)"}"#
         case let .jpegDecode(file, _):
             return #"{"kind":"jpeg","file":"\#(Workload.photos.appendingPathComponent(file).path)"}"#
+        case let .zooInference(model, batch):
+            return #"{"kind":"zoo","model":"\#(model)","batch":\#(batch)}"#
         }
     }
 
@@ -85,6 +91,11 @@ struct Workload {
         }
         list.append(Workload(name: "course CNN train step, batch 64", kind: .courseCNN(batch: 64, pass: "train")))
         list.append(Workload(name: "course CNN inference, batch 256", kind: .courseCNN(batch: 256, pass: "inference")))
+        for (model, label) in [("resnet18", "ResNet-18"), ("mobilenet_v2", "MobileNetV2")] {
+            for batch in [1, 16] {
+                list.append(Workload(name: "\(label) infer 224², batch \(batch), fused", kind: .zooInference(model: model, batch: batch)))
+            }
+        }
         list.append(Workload(name: "JPEG decode 512² 4:2:0 q90", kind: .jpegDecode(file: "astronaut-q90-420.jpg", pixels: 512 * 512)))
         list.append(Workload(name: "JPEG decode 512² 4:4:4 progressive", kind: .jpegDecode(file: "astronaut-q90-444-progressive.jpg", pixels: 512 * 512)))
         return list
