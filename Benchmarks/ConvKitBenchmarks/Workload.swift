@@ -39,6 +39,17 @@ struct Workload {
         }
     }
 
+    /// The least memory traffic of one run, in bytes, for rows bound by memory rather than
+    /// arithmetic (depthwise convolution: forward reads the input and writes the output;
+    /// backward reads the input and the output gradient and writes the input gradient); nil
+    /// for the others.
+    var bytes: Double? {
+        guard case let .conv(n, c, size, k, kernel, stride, pad, groups, pass) = kind, groups == c, groups > 1 else { return nil }
+        let input = Double(n * c * size.reduce(1, *))
+        let output = Double(n * k) * size.map { Double(($0 + 2 * pad - kernel) / stride + 1) }.reduce(1, *)
+        return 4 * (pass == "forward" ? input + output : 2 * input + output)
+    }
+
     var unit: String {
         if case .courseCNN = kind { return "img/s" }
         if case .zooInference = kind { return "img/s" }

@@ -94,6 +94,8 @@ _ = peak(threads: 1)
 let peakOne = (0..<3).map { _ in peak(threads: 1) }.max()!, peakAll = (0..<3).map { _ in peak(threads: cores) }.max()!
 print("ConvKit benchmark — kernels: \(MicroKernel.name), \(cores) cores")
 print(String(format: "FMA peak: %.1f GFLOP/s on one core, %.1f on %d", peakOne, peakAll, cores))
+let bandwidth = MemoryBandwidth.triad(threads: cores)
+print(String(format: "memory bandwidth (STREAM triad, a = b + s·c over 3 × 64 MB, %d threads): %.1f GB/s", cores, bandwidth))
 
 let scriptPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("scripts/bench_torch.py").path
@@ -105,9 +107,12 @@ print()
 
 struct Row: Encodable {
     let name: String, unit: String, convkit: Double, pytorch: Double?, ratio: Double?
+    /// ConvKit's fraction of the row's limit: the all-core FMA peak for compute-bound rows, the
+    /// triad bandwidth for memory-bound ones (depthwise); nil where neither applies (img/s, MP/s).
+    let ofLimit: Double?, limit: String?
 }
 var rows: [Row] = []
-let header = "workload".padding(toLength: 40, withPad: " ", startingAt: 0) + "     ConvKit     PyTorch   ratio"
+let header = "workload".padding(toLength: 40, withPad: " ", startingAt: 0) + "     ConvKit     PyTorch   ratio  of limit"
 print(header)
 print(String(repeating: "-", count: header.count))
 for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains($0) }) ?? true {
@@ -122,10 +127,15 @@ for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains
         if let t = torch?.seconds(for: w).map(w.throughput) { theirs = max(theirs ?? 0, t) }
     }
     let ratio = theirs.map { ours / $0 }
-    rows.append(Row(name: w.name, unit: w.unit, convkit: ours, pytorch: theirs, ratio: ratio))
+    // Memory-bound rows against the bandwidth (their least traffic per run, w.bytes), the others against the FMA peak.
+    let (ofLimit, limit): (Double?, String?) = if let bytes = w.bytes {
+        (bytes * ours / w.work / bandwidth, "triad bandwidth")  // ours · 1e9 / work runs/s × bytes = GB/s · 1e9
+    } else if w.unit == "GFLOP/s" { (ours / peakAll, "FMA peak") } else { (nil, nil) }
+    rows.append(Row(name: w.name, unit: w.unit, convkit: ours, pytorch: theirs, ratio: ratio, ofLimit: ofLimit, limit: limit))
     let line = w.name.padding(toLength: 40, withPad: " ", startingAt: 0)
         + String(format: " %11.1f", ours) + (theirs.map { String(format: " %11.1f", $0) } ?? "           –")
-        + (ratio.map { String(format: " %6.2fx", $0) } ?? "       –") + "  " + w.unit
+        + (ratio.map { String(format: " %6.2fx", $0) } ?? "       –")
+        + (ofLimit.map { String(format: " %5.0f%% %@", $0 * 100, limit == "FMA peak" ? "FMA" : "BW ") } ?? "          ") + "  " + w.unit
     print(line)
 }
 torch?.stop()
@@ -138,7 +148,8 @@ if filter.map({ "course CNN train peak memory".localizedCaseInsensitiveContains(
     let theirs = torch != nil ? TorchPeer.python.flatMap { MemoryRun.measure(executable: $0.executable, arguments: $0.arguments(scriptPath) + ["--memory-run"]) } : nil
     if let ours {
         let ratio = theirs.map { $0 / ours }
-        rows.append(Row(name: name, unit: "MB peak RSS (lower is better; ratio = PyTorch/ConvKit)", convkit: ours, pytorch: theirs, ratio: ratio))
+        rows.append(Row(name: name, unit: "MB peak RSS (lower is better; ratio = PyTorch/ConvKit)", convkit: ours, pytorch: theirs, ratio: ratio,
+                        ofLimit: nil, limit: nil))
         print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %11.1f", ours)
               + (theirs.map { String(format: " %11.1f", $0) } ?? "           –") + (ratio.map { String(format: " %6.2fx", $0) } ?? "       –")
               + "  MB peak RSS (lower is better)")
@@ -159,12 +170,12 @@ if let backward { summary += String(format: ", backward %.2fx", backward) }
 print(summary)
 
 struct Report: Encodable {
-    let kernels: String, cores: Int, peakOneCore: Double, peakAllCores: Double, pytorch: String?, rounds: Int
+    let kernels: String, cores: Int, peakOneCore: Double, peakAllCores: Double, triadGBPerSecond: Double, pytorch: String?, rounds: Int
     let rows: [Row], convForwardRatio: Double?, convBackwardRatio: Double?
 }
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-try encoder.encode(Report(kernels: MicroKernel.name, cores: cores, peakOneCore: peakOne, peakAllCores: peakAll,
+try encoder.encode(Report(kernels: MicroKernel.name, cores: cores, peakOneCore: peakOne, peakAllCores: peakAll, triadGBPerSecond: bandwidth,
                           pytorch: torch?.version, rounds: rounds, rows: rows, convForwardRatio: forward, convBackwardRatio: backward))
     .write(to: URL(fileURLWithPath: jsonPath))
 print("Wrote \(jsonPath)")
