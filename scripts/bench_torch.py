@@ -116,17 +116,6 @@ def workload(w):
 def memory_run(steps=200, batch=64):
     """The peak-memory comparison (same as ConvKit's MemoryRun): train, report peak RSS."""
     import resource
-    if w["kind"] == "zoo":
-        # torchvision's model in eval mode, eager, no fusion: what a PyTorch user runs.
-        torch.library.register_fake = lambda *args, **kwargs: (lambda f: f)  # see export_torchvision_keys.py
-        import torchvision.models as models
-        net = getattr(models, w["model"])().eval()
-        images = torch.randn(w["batch"], 3, 224, 224)
-
-        def infer_zoo():
-            with torch.no_grad():
-                net(images)
-        return infer_zoo
     model = course_cnn()
     images, labels = torch.randn(batch, 1, 28, 28), torch.arange(batch) % 10
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
