@@ -46,10 +46,8 @@ struct Explain: AsyncParsableCommand {
         }
         let loaded = try await source.load(image: image)
         let explanation = try loaded.model.explain(loaded.input, method: chosen, target: target)
-        let name = explanation.target < loaded.classNames.count && loaded.classNames[explanation.target] != String(explanation.target)
-            ? loaded.classNames[explanation.target] : nil
+        let name = explanation.target < loaded.classNames.count ? loaded.classNames[explanation.target] : nil
         try PNG.write(try explanation.picture(of: loaded.seen, className: name), to: output)
-        let p = explanation.probabilities[explanation.target] * 100
-        print(String(format: "%@ for class %d%@ (%.1f%%): %@", explanation.method.summary, explanation.target, name.map { " " + $0 } ?? "", p, output))
+        print("\(explanation.caption(className: name)): \(output)")
     }
 }

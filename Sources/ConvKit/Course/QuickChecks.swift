@@ -195,13 +195,15 @@ private let definitions: [Definition] = [
                inputs: [input("turns", "quarter turns of the edge", 1, 0...3)]) { v in
         // A vertical step edge, turned by quarter turns, seen by the vertical-edge filter.
         let size = 8, turns = v["turns"]!
-        let picture = (0..<(size * size)).map { i -> Float in
-            let (y, x) = (i / size, i % size)
-            return [x >= size / 2, y >= size / 2, x < size / 2, y < size / 2][turns] ? 1 : 0
+        func edge(_ turns: Int) -> [Float] {
+            (0..<(size * size)).map { i in
+                let (y, x) = (i / size, i % size)
+                return [x >= size / 2, y >= size / 2, x < size / 2, y < size / 2][turns] ? 1 : 0
+            }
         }
         let w = try Tensor(shape: [1, 1, 3, 3], scalars: try NamedKernel.sobelX.matrix().flatMap { $0 })
         func response(_ p: [Float]) throws -> Float { try conv2d(try Tensor(shape: [1, 1, size, size], scalars: p), weight: w).scalars.map(Swift.abs).max() ?? 0 }
-        let (upright, turned) = (try response(picture.indices.map { Float($0 % size >= size / 2 ? 1 : 0) }), try response(picture))
+        let (upright, turned) = (try response(edge(0)), try response(edge(turns)))
         return ("CNNs are translation-invariant but not rotation-invariant by default. Why? What architectural change would give some rotation invariance?",
                 "a filter is tied to one orientation: turned \(turns * 90)°, the edge gives \(number(turned)) instead of \(number(upright)). Weight sharing covers shifts only; rotation-augmented training or rotation-equivariant (group) convolutions add rotations",
                 ["the vertical-edge filter (sobel-x) on an 8×8 step edge: largest |response| \(number(upright))",

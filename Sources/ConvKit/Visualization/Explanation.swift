@@ -62,6 +62,14 @@ public struct Explanation {
         return try Image(width: w, height: h, channels: 3, pixels: pixels)
     }
 
+    /// What was explained, in a line: "Grad-CAM at layer4 for class 281 tabby (61.2%)"
+    /// (a class name equal to its index is not repeated).
+    public func caption(className: String? = nil) -> String {
+        let name = className.flatMap { $0 == String(target) ? nil : " " + $0 } ?? ""
+        let p = target < probabilities.count ? String(format: "%.1f%%", probabilities[target] * 100) : "?"
+        return "\(method.summary) for class \(target)\(name) (\(p))"
+    }
+
     /// A labelled picture: the input as the model sees it and the overlay side by side
     /// (enlarged to at least 224 pixels), a title naming the method, class and probability,
     /// and the colour scale.
@@ -71,9 +79,7 @@ public struct Explanation {
         let (tileW, tileH, gap) = (w * scale, h * scale, 12)
         let width = Swift.max(2 * tileW + 3 * gap, 420), height = 40 + tileH + 62
         var canvas = try Canvas(width: width, height: height, background: Canvas.Color(0.96, 0.96, 0.97))
-        let label = className.map { $0 == String(target) ? "class \(target)" : "\(target) \($0)" } ?? "class \(target)"
-        let p = target < probabilities.count ? String(format: "%.1f %%", probabilities[target] * 100) : "?"
-        canvas.text("\(method.summary): \(label) (p = \(p))", x: gap, y: 18)
+        canvas.text(caption(className: className), x: gap, y: 18)
         canvas.text("input, as the model sees it", x: gap, y: 34, .gray)
         canvas.text("evidence for the class", x: 2 * gap + tileW, y: 34, .gray)
         let shown = try image.withChannels(3).resized(width: w, height: h)

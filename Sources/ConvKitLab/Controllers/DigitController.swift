@@ -13,7 +13,7 @@ struct DigitController: Sendable {
     struct PredictResponse: Encodable { var probabilities: [Float]; var prediction: Int; var layers: [FeatureJSON] }
     struct ExplainRequest: Decodable, Sendable { var pixels: [Float]; var method: String?; var target: Int? }
     /// The overlay goes out as a 28 × 28 PNG data URL (the page enlarges it without smoothing).
-    struct ExplainResponse: Encodable { var method: String; var target: Int; var probability: Float; var overlay: String; var note: String }
+    struct ExplainResponse: Encodable { var method: String; var target: Int; var probability: Float; var overlay: String; var caption: String }
     struct TrainRequest: Decodable, Sendable { var epochs: Int?; var learningRate: Float?; var limit: Int? }
 
     func addRoutes(to api: RouterGroup<BasicRequestContext>) {
@@ -41,7 +41,7 @@ struct DigitController: Sendable {
                 let method = try explanationMethod(body.method ?? "gradcam")
                 let (e, overlay) = try digits.explain(body.pixels, method: method, target: body.target)
                 return ExplainResponse(method: e.method.summary, target: e.target, probability: e.probabilities[e.target],
-                                       overlay: try pngDataURL(overlay), note: e.method.scaleNote)
+                                       overlay: try pngDataURL(overlay), caption: "\(e.caption()): \(e.method.scaleNote)")
             }
         }
 

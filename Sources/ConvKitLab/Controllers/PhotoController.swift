@@ -57,8 +57,7 @@ struct PhotoController: Sendable {
                     return (a, try method.map { try classifier.model.explain(try classifier.preprocessing.tensor(image), method: $0, target: body.target) })
                 }
                 let explained = explanation.map { e in
-                    let name = e.target < classifier.classNames.count ? classifier.classNames[e.target] : String(e.target)
-                    return "\(e.method.summary) for \(name) (\(String(format: "%.1f", e.probabilities[e.target] * 100)) %): \(e.method.scaleNote)"
+                    "\(e.caption(className: e.target < classifier.classNames.count ? classifier.classNames[e.target] : nil)): \(e.method.scaleNote)"
                 }
                 return AnalyzeResponse(prepared: try pngDataURL(a.prepared.image), top: a.top, filters: try a.filters.map(pngDataURL), layers: a.layers,
                                        layer: a.layer, featureMaps: try a.featureMaps.map(pngDataURL),

@@ -50,7 +50,7 @@ async function explain() {
   try {
     const r = await Lab.post("api/digit/explain", body);
     document.getElementById("heatmap").src = r.overlay;
-    document.getElementById("explained").textContent = `${r.method}, class ${r.target} (${(r.probability * 100).toFixed(1)}%): ${r.note}`;
+    document.getElementById("explained").textContent = r.caption;
   } catch (e) { document.getElementById("error").textContent = e.message; }
 }
 document.getElementById("method").onchange = explain;
