@@ -26,11 +26,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "_ConvKitMicroKernels"),
+        // MPI for data-parallel training, loaded at run time (dlopen): nothing to install to build.
+        .target(name: "_ConvKitMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // The system zlib (gzip for MNIST files, deflate for PNG): the one system library ConvKit needs.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "_ConvKitKernels", dependencies: ["_ConvKitMicroKernels"]),
         .target(
-            name: "ConvKit", dependencies: ["_ConvKitKernels", "CZlib"],
+            name: "ConvKit", dependencies: ["_ConvKitKernels", "_ConvKitMPI", "CZlib"],
             resources: [.copy("Resources/mnist-5k"), .copy("Resources/images"), .copy("Resources/pretrained"), .copy("Resources/weights")]),
         .target(name: "ConvKitHub", dependencies: ["ConvKit", .product(name: "Crypto", package: "swift-crypto")]),
         // The lab: a Hummingbird app (JSON API over the library + static pages in Public/).
@@ -50,6 +52,8 @@ let package = Package(
             dependencies: ["ConvKitCommands", "ConvKitLab", "ConvKit", .product(name: "HummingbirdTesting", package: "hummingbird")],
             path: "Tests/ConvKitStress"),
         .executableTarget(name: "CourseExamples", dependencies: ["ConvKit"], path: "Examples/CourseExamples"),
+        // Data-parallel training against one process, run under mpirun by DistributedTests.
+        .executableTarget(name: "ConvKitDistributedChecks", dependencies: ["ConvKit"], path: "Tests/ConvKitDistributedChecks"),
         .executableTarget(
             name: "ConvKitBenchmarks", dependencies: ["ConvKit", "_ConvKitKernels", "_ConvKitMicroKernels"],
             path: "Benchmarks/ConvKitBenchmarks"),
@@ -58,7 +62,9 @@ let package = Package(
         .testTarget(name: "ConvKitKernelsTests", dependencies: ["_ConvKitKernels", "_ConvKitTestSupport"]),
         // Runs the built `convkit` binary and the other executables; depending on the executable
         // targets makes `swift test` build them (with the test build's flags, which CI then reuses).
-        .testTarget(name: "ConvKitCLITests", dependencies: ["ConvKitCLI", "ConvKit", "CourseExamples", "ConvKitStress", "ConvKitBenchmarks"]),
+        .testTarget(
+            name: "ConvKitCLITests",
+            dependencies: ["ConvKitCLI", "ConvKit", "CourseExamples", "ConvKitStress", "ConvKitBenchmarks", "ConvKitDistributedChecks"]),
         .testTarget(
             name: "ConvKitLabTests",
             dependencies: ["ConvKitLab", "ConvKit", .product(name: "HummingbirdTesting", package: "hummingbird"),

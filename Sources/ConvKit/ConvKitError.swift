@@ -13,6 +13,8 @@ public enum ConvKitError: Error, Equatable, CustomStringConvertible {
     case io(path: String, message: String)
     /// Training cannot go on (a NaN or infinite loss, naming the epoch and step).
     case training(message: String)
+    /// Data-parallel training cannot go on: MPI failed, or the ranks disagree (naming the rank).
+    case distributed(message: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum ConvKitError: Error, Equatable, CustomStringConvertible {
         case let .invalidFile(path, message): "\(path): \(message)"
         case let .io(path, message): "\(path): \(message)"
         case let .training(message): "training: \(message)"
+        case let .distributed(message): "distributed: \(message)"
         }
     }
 }

@@ -112,6 +112,7 @@ struct Train: ParsableCommand {
     @Option(help: "Resume from this checkpoint.") var resume: String?
     @Option(name: .shortAndLong, help: "Write the trained weights here.") var output: String?
     @Flag(help: "Print the epoch records as JSON (with the process's resident memory after each epoch).") var json = false
+    @OptionGroup var distribution: DistributedOptions
 
     var given: TrainSettings {
         var s = TrainSettings()
@@ -125,8 +126,20 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        // Output paths first: a typo in -o must not cost a training run.
-        for path in [output, checkpoint].compactMap({ $0 }) { try checkWritable(path) }
+        let group = try distribution.processGroup()
+        guard group.worldSize > 1 else { return try train(group: group) }
+        // One rank's error ends the job (MPI_Abort): the others may be waiting in a collective.
+        do { try train(group: group) } catch {
+            let rank = group.rank == 0 ? "" : " (rank \(group.rank) of \(group.worldSize))"
+            FileHandle.standardError.write(Data("convkit\(rank): \(ConvKitCommand.oneLineMessage(error))\n".utf8))
+            (group as? MPIProcessGroup)?.abort(code: 1)
+            throw error
+        }
+    }
+
+    private func train(group: any ProcessGroup) throws {
+        // Output paths first: a typo in -o must not cost a training run. Only rank 0 writes.
+        if group.isLeader { for path in [output, checkpoint].compactMap({ $0 }) { try checkWritable(path) } }
         let saved = try resume.map { try TrainSettings(metadata: try SafeTensors(contentsOf: $0).metadata) } ?? TrainSettings()
         let settings = try TrainSettings.merged(given: given, saved: saved, source: resume ?? "the checkpoint")
         let entry = try Zoo.entry(settings.model ?? "course-cnn")
@@ -144,26 +157,41 @@ struct Train: ParsableCommand {
         let trainer = try Trainer(model: net, optimizer: try settings.makeOptimizer(net.parameters), batchSize: settings.batchSize ?? 64,
                                   seed: settings.seed ?? 0, maxGradientNorm: settings.clip,
                                   augmentation: Augmentation(cropPadding: settings.cropPadding ?? 0, horizontalFlip: settings.flip ?? false))
-        trainer.schedule = try settings.makeSchedule(totalSteps: try trainer.totalSteps(epochs: epochs, samples: train.count))
+        trainer.dataParallel = try DataParallel(group: group, bucketMegabytes: distribution.bucketMb ?? 25)
+        if distribution.syncBatchnorm { net.synchronizeBatchNorm(over: group) }
+        let samplesPerRank = try DistributedSampler(rank: group.rank, worldSize: group.worldSize).samplesPerRank(train.count)
+        trainer.schedule = try settings.makeSchedule(totalSteps: try trainer.totalSteps(epochs: epochs, samples: samplesPerRank))
         let info = ModelInfo(model: entry.name, classNames: train.classNames, inputShape: train.sampleShape,
                              mean: normalization?.mean, std: normalization?.std)
         let metadata = info.metadata.merging(settings.record.metadata) { a, _ in a }
-        if let resume { try trainer.resume(from: resume) }
-        let progress = ProgressBar.terminal()
+            .merging([DistributedOptions.worldSizeKey: "\(group.worldSize)"]) { a, _ in a }
+        if let resume {
+            try trainer.resume(from: resume)
+            if group.isLeader, let note = try distribution.resumeNote(checkpoint: resume, worldSize: group.worldSize, batchSize: trainer.batchSize) {
+                FileHandle.standardError.write(Data("convkit: \(note)\n".utf8))
+            }
+        }
+        let progress = group.isLeader ? ProgressBar.terminal() : { _ in }
         var records: [EpochRecord] = [], resident: [Int] = []
         try trainer.fit(train, epochs: epochs, validation: test) { event in
             progress(event)
             if case let .epoch(r) = event {
                 records.append(r)
                 resident.append(ProcessMemory.residentBytes() ?? 0)
-                if let checkpoint { try trainer.saveCheckpoint(to: checkpoint, metadata: metadata) }
+                if let checkpoint, group.isLeader { try trainer.saveCheckpoint(to: checkpoint, metadata: metadata) }
             }
         }
+        guard group.isLeader else { return }
         if let output { try net.save(to: output, metadata: metadata) }
         if json {
-            struct Row: Encodable { let epoch: Int, loss: Float, testAccuracy: Float?, residentMB: Double }
+            struct Row: Encodable {
+                let epoch: Int, loss: Float, testAccuracy: Float?, residentMB: Double
+                let trainingSeconds: Double, communicationSeconds: Double, ranks: Int
+            }
+            func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
             print(try jsonText(zip(records, resident).map { r, bytes in
-                Row(epoch: r.epoch, loss: r.trainLoss, testAccuracy: r.validation?.accuracy, residentMB: (Double(bytes) / 1_048_576 * 10).rounded() / 10)
+                Row(epoch: r.epoch, loss: r.trainLoss, testAccuracy: r.validation?.accuracy, residentMB: (Double(bytes) / 1_048_576 * 10).rounded() / 10,
+                    trainingSeconds: rounded(r.trainingSeconds), communicationSeconds: rounded(r.communicationSeconds), ranks: group.worldSize)
             }))
         } else if let last = records.last?.validation {
             print(String(format: "test accuracy %.2f%% after %d epochs", last.accuracy * 100, trainer.epoch) + (output.map { "; weights: \($0)" } ?? ""))

@@ -53,25 +53,57 @@ public enum NormalizationKernel {
         gradOutput dy: UnsafePointer<Float>, gradInput dx: UnsafeMutablePointer<Float>,
         gradGamma: UnsafeMutablePointer<Float>, gradBeta: UnsafeMutablePointer<Float>
     ) {
-        let m = Float(outer * inner)
+        batchNormGradientSums(outer: outer, channels: channels, inner: inner, input: x, mean: mean, invStd: invStd,
+                              gradOutput: dy, sumDyXhat: gradGamma, sumDy: gradBeta)
+        batchNormInputGradient(outer: outer, channels: channels, inner: inner, count: outer * inner, training: training,
+                               input: x, mean: mean, invStd: invStd, gamma: gamma, gradOutput: dy,
+                               sumDy: gradBeta, sumDyXhat: gradGamma, gradInput: dx)
+    }
+
+    /// Per channel, Σ dy·x̂ and Σ dy over outer and inner (dγ and dβ; what synchronised batch
+    /// norm sums over the ranks before `batchNormInputGradient`).
+    /// - Parameters:
+    ///   - sumDyXhat, sumDy: (channels), written.
+    public static func batchNormGradientSums(
+        outer: Int, channels: Int, inner: Int, input x: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+        invStd: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>,
+        sumDyXhat: UnsafeMutablePointer<Float>, sumDy: UnsafeMutablePointer<Float>
+    ) {
         for ch in 0..<channels {
             let (mu, inv) = (mean[ch], invStd[ch])
-            var sumDy: Float = 0, sumDyXhat: Float = 0
+            var sDy: Float = 0, sDyXhat: Float = 0
             for o in 0..<outer {
                 let base = (o * channels + ch) * inner
                 for i in 0..<inner {
-                    sumDy += dy[base + i]
-                    sumDyXhat += dy[base + i] * ((x[base + i] - mu) * inv)
+                    sDy += dy[base + i]
+                    sDyXhat += dy[base + i] * ((x[base + i] - mu) * inv)
                 }
             }
-            gradGamma[ch] = sumDyXhat
-            gradBeta[ch] = sumDy
+            sumDyXhat[ch] = sDyXhat
+            sumDy[ch] = sDy
+        }
+    }
+
+    /// dx of batch norm from the channel sums of `batchNormGradientSums` over `count` values
+    /// (this input's outer·inner, or the whole global batch's for synchronised batch norm):
+    /// training: dx = γσ⁻¹·(dy − Σdy/count − x̂·Σdy·x̂/count); evaluation: dx = γσ⁻¹·dy.
+    /// - Parameters:
+    ///   - gradInput: like x, written.
+    public static func batchNormInputGradient(
+        outer: Int, channels: Int, inner: Int, count: Int, training: Bool, input x: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?,
+        gradOutput dy: UnsafePointer<Float>, sumDy: UnsafePointer<Float>, sumDyXhat: UnsafePointer<Float>,
+        gradInput dx: UnsafeMutablePointer<Float>
+    ) {
+        let m = Float(count)
+        for ch in 0..<channels {
+            let (mu, inv, sDy, sDyXhat) = (mean[ch], invStd[ch], sumDy[ch], sumDyXhat[ch])
             let scale = (gamma?[ch] ?? 1) * inv
             for o in 0..<outer {
                 let base = (o * channels + ch) * inner
                 for i in 0..<inner {
                     let xhat = (x[base + i] - mu) * inv
-                    dx[base + i] = training ? scale * (dy[base + i] - sumDy / m - xhat * sumDyXhat / m) : scale * dy[base + i]
+                    dx[base + i] = training ? scale * (dy[base + i] - sDy / m - xhat * sDyXhat / m) : scale * dy[base + i]
                 }
             }
         }

@@ -20,8 +20,6 @@ public enum MicroKernel {
     public static var isAvailable: Bool { level > 0 }
     /// A human-readable name of the instruction set in use.
     public static var name: String { ["portable Swift", "AVX2+FMA", "AVX-512F"][level] }
-    /// Worker threads for large products.
-    static let threads: Int = max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 64))
 }
 
 /// GEMM with the same contract as `gemm`, in the BLIS arrangement: B is packed into

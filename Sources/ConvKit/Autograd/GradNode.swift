@@ -38,6 +38,13 @@ extension Tensor {
     /// - Throws: `ConvKitError.autograd` when the tensor does not require a gradient, or
     ///   when `gradient` is missing for a non-scalar or has the wrong shape.
     public func backward(gradient: Tensor? = nil) throws {
+        try backward(gradient: gradient, whenLeafDone: nil)
+    }
+
+    /// `backward(gradient:)`, calling `whenLeafDone` with each leaf as soon as its gradient for
+    /// this pass is complete (a leaf is reached only after every op that used it), while the
+    /// rest of the pass still runs: data-parallel training starts reducing gradients there.
+    func backward(gradient: Tensor?, whenLeafDone: ((Tensor) -> Void)?) throws {
         guard requiresGrad else {
             throw ConvKitError.autograd(
                 message: "tensor of shape \(shape) does not require grad and has no recorded history")
@@ -64,6 +71,7 @@ extension Tensor {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 guard let node = t.node else {
                     t.accumulateGrad(g)
+                    whenLeafDone?(t)
                     continue
                 }
                 if t.retainsGrad { t.accumulateGrad(g) }

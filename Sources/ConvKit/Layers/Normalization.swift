@@ -11,6 +11,9 @@ public class BatchNorm: Module, ModeDependent {
     /// Folded into the convolution before it by `fuseForInference`: passes its input through
     /// (evaluation only).
     public internal(set) var isFolded = false
+    /// When set (`Module.synchronizeBatchNorm(over:)`), training normalises with the statistics
+    /// of the whole global batch of this group (`syncBatchNorm`), as `nn.SyncBatchNorm`.
+    public var synchronizationGroup: (any ProcessGroup)?
 
     /// - Parameters:
     ///   - numFeatures: C.
@@ -38,6 +41,10 @@ public class BatchNorm: Module, ModeDependent {
             return input
         }
         if isTraining { numBatchesTracked.scalars[0] += 1 }
+        if isTraining, let group = synchronizationGroup, group.worldSize > 1 {
+            return try syncBatchNorm(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                                     momentum: momentum, eps: eps, group: group)
+        }
         return try batchNorm(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
                              training: isTraining, momentum: momentum, eps: eps)
     }

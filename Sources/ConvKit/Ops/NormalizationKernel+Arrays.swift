@@ -48,6 +48,42 @@ extension NormalizationKernel {
         return (dx, dgamma, dbeta)
     }
 
+    /// Per channel (Σ dy·x̂, Σ dy) of batch norm's backward pass.
+    static func batchNormGradientSums(
+        _ x: [Float], gradOutput dy: [Float], outer: Int, channels: Int, inner: Int, mean: [Float], invStd: [Float]
+    ) -> (dyXhat: [Float], dy: [Float]) {
+        var sumDyXhat = [Float](repeating: 0, count: channels), sumDy = sumDyXhat
+        x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
+            mean.withUnsafeBufferPointer { pm in invStd.withUnsafeBufferPointer { pi in
+                sumDyXhat.withUnsafeMutableBufferPointer { pa in sumDy.withUnsafeMutableBufferPointer { pb in
+                    batchNormGradientSums(outer: outer, channels: channels, inner: inner, input: px.baseAddress!, mean: pm.baseAddress!,
+                                          invStd: pi.baseAddress!, gradOutput: pdy.baseAddress!, sumDyXhat: pa.baseAddress!,
+                                          sumDy: pb.baseAddress!)
+                }}
+            }}
+        }}
+        return (sumDyXhat, sumDy)
+    }
+
+    /// Batch norm's dx in training from channel sums over `count` values.
+    static func batchNormInputGradient(
+        _ x: [Float], gradOutput dy: [Float], outer: Int, channels: Int, inner: Int, count: Int,
+        mean: [Float], invStd: [Float], gamma: [Float]?, sumDy: [Float], sumDyXhat: [Float]
+    ) -> [Float] {
+        filled(count: x.count) { dx in
+            x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
+                mean.withUnsafeBufferPointer { pm in invStd.withUnsafeBufferPointer { pi in withOptionalPointer(gamma) { pg in
+                    sumDy.withUnsafeBufferPointer { pa in sumDyXhat.withUnsafeBufferPointer { pb in
+                        batchNormInputGradient(outer: outer, channels: channels, inner: inner, count: count, training: true,
+                                               input: px.baseAddress!, mean: pm.baseAddress!, invStd: pi.baseAddress!, gamma: pg,
+                                               gradOutput: pdy.baseAddress!, sumDy: pa.baseAddress!, sumDyXhat: pb.baseAddress!,
+                                               gradInput: dx)
+                    }}
+                }}}
+            }}
+        }
+    }
+
     /// Layer norm over mid at each (outer, inner) position: y, and the statistics the backward pass needs.
     static func layerNormForward(
         _ x: [Float], outer: Int, mid: Int, inner: Int, eps: Float, gamma: [Float]?, beta: [Float]?

@@ -19,15 +19,8 @@ public func batchNorm(
     _ input: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil, bias: Tensor? = nil,
     training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
 ) throws -> Tensor {
-    guard input.rank >= 2 else {
-        throw ConvKitError.shapeMismatch(op: "batchNorm", message: "input must be (N, C, ...), got \(input.shape)")
-    }
-    let (outer, c, inner) = (input.shape[0], input.shape[1], input.shape[2...].reduce(1, *))
-    for (name, t) in [("runningMean", runningMean), ("runningVar", runningVar), ("weight", weight), ("bias", bias)] {
-        if let t, t.shape != [c] {
-            throw ConvKitError.shapeMismatch(op: "batchNorm", message: "\(name) must have shape [\(c)], got \(t.shape)")
-        }
-    }
+    let (outer, c, inner) = try batchNormView(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                                              op: "batchNorm")
     // x is captured by value: the backward pass sees the input as it was.
     let m = outer * inner, x = input.scalars
     var mean: [Float], variance: [Float]
@@ -64,6 +57,21 @@ public func batchNorm(
         if let bias { grads.append(Tensor(uncheckedShape: bias.shape, scalars: d.beta)) }
         return grads
     }
+}
+
+/// (N, C, spatial…) as (outer, channels, inner), after checking that every per-channel tensor has shape [C].
+func batchNormView(_ input: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
+                   op: String) throws -> (outer: Int, channels: Int, inner: Int) {
+    guard input.rank >= 2 else {
+        throw ConvKitError.shapeMismatch(op: op, message: "input must be (N, C, ...), got \(input.shape)")
+    }
+    let c = input.shape[1]
+    for (name, t) in [("runningMean", runningMean), ("runningVar", runningVar), ("weight", weight), ("bias", bias)] {
+        if let t, t.shape != [c] {
+            throw ConvKitError.shapeMismatch(op: op, message: "\(name) must have shape [\(c)], got \(t.shape)")
+        }
+    }
+    return (input.shape[0], c, input.shape[2...].reduce(1, *))
 }
 
 /// Layer normalisation over the trailing `normalizedShape` axes, as `torch.nn.functional.layer_norm`.

@@ -48,6 +48,15 @@ struct EvaluationAccumulator {
         }
     }
 
+    /// Sums the loss and confusion matrix over the ranks of `group` (in place, on every rank).
+    mutating func sum(over group: any ProcessGroup) throws {
+        var flat = [lossSum] + confusion.flatMap { $0.map(Double.init) }
+        try group.allReduceSum(&flat)
+        lossSum = flat[0]
+        let c = confusion.count
+        confusion = (0..<c).map { t in (0..<c).map { Int(flat[1 + t * c + $0]) } }
+    }
+
     var evaluation: Evaluation {
         let n = confusion.reduce(0) { $0 + $1.reduce(0, +) }
         return Evaluation(loss: n == 0 ? 0 : Float(lossSum / Double(n)), confusion: confusion)

@@ -29,7 +29,13 @@ public struct EpochRecord: Sendable {
     public let trainLoss: Float, trainAccuracy: Float
     /// The validation evaluation (evaluation mode), when a validation set was given.
     public let validation: Evaluation?
+    /// Wall-clock seconds of the epoch, with validation.
     public let seconds: Double
+    /// Seconds of the training steps alone (no validation).
+    public let trainingSeconds: Double
+    /// Of `trainingSeconds`, those spent in collective operations with other ranks (waiting for
+    /// gradient all-reduces and metric sums, broadcasting buffers); 0 in a single process.
+    public let communicationSeconds: Double
 }
 
 /// Trains a classifier with cross-entropy: the one training loop used by the library, the
@@ -52,6 +58,11 @@ public final class Trainer {
     public internal(set) var step = 0
     /// Draws the shuffling order and the augmentation.
     public internal(set) var generator: SeededGenerator
+    /// When set, `fit` trains data-parallel with the other ranks of its group (see `DataParallel`).
+    public var dataParallel: DataParallel? {
+        didSet { reducer = nil }
+    }
+    private var reducer: GradientReducer?
     private let stopFlag = StopFlag()
 
     /// - Throws: `ConvKitError.invalidArgument` for a batch size below 1, crop padding outside
@@ -107,6 +118,7 @@ public final class Trainer {
         }
         var records: [EpochRecord] = []
         stopFlag.clear()
+        try synchronizeRanks(data, validation: validation, epochs: epochs)
         while epoch < epochs && !stopFlag.isSet {
             let record = try trainEpoch(data, totalEpochs: epochs, validation: validation, onEvent: onEvent)
             records.append(record)
@@ -119,60 +131,104 @@ public final class Trainer {
         _ data: ImageDataset, totalEpochs: Int, validation: ImageDataset?, onEvent: (TrainingEvent) throws -> Void
     ) throws -> EpochRecord {
         model.train()
+        let group = dataParallel.map(\.group)
+        let world = group?.worldSize ?? 1
         var order = Array(0..<data.count)
         order.shuffle(using: &generator)
+        // With several ranks: this rank's shard, and its own augmentation draws (every rank
+        // draws one word from the shared generator, so it stays the same on all of them).
+        var rankGenerator: SeededGenerator?
+        if let group, world > 1 {
+            order = try DistributedSampler(rank: group.rank, worldSize: world).shard(order)
+            rankGenerator = SeededGenerator(seed: generator.next() &+ UInt64(group.rank) &* 0x9E37_79B9_7F4A_7C15)
+        }
+        if let dataParallel, world > 1, reducer == nil {
+            reducer = GradientReducer(group: dataParallel.group, parameters: optimizer.parameters, bucketBytes: dataParallel.bucketBytes)
+        }
         // A batch larger than the data is the whole data (and keeps b · size from overflowing).
-        let size = Swift.min(batchSize, data.count)
-        let batches = (data.count - 1) / size + 1
+        let size = Swift.min(batchSize, order.count)
+        let batches = (order.count - 1) / size + 1
+        let epochSamples = order.count * world
         let start = Date()
-        var lossSum: Double = 0, correct = 0, seen = 0
+        var lossSum: Double = 0, correct = 0, seen = 0, communication: Double = 0
         for b in 0..<batches {
-            if stopFlag.isSet { break }
-            let indices = order[(b * size)..<Swift.min((b + 1) * size, data.count)]
+            if world == 1 && stopFlag.isSet { break }
+            let indices = order[(b * size)..<Swift.min((b + 1) * size, order.count)]
             var (images, labels) = data.batch(indices)
-            images = augmentation.apply(to: images, using: &generator)
+            if rankGenerator != nil {
+                images = augmentation.apply(to: images, using: &rankGenerator!)
+            } else {
+                images = augmentation.apply(to: images, using: &generator)
+            }
             optimizer.learningRate = schedule.rate(at: step, base: baseLearningRate)
+            let communicationStart = ContinuousClock.now
+            try broadcastBuffers()
+            communication += seconds(since: communicationStart)
             let buffers = model.namedState().filter { $0.entry.kind != .parameter }.map { ($0.entry.tensor, $0.entry.tensor.scalars) }
             let logits = try model.forward(images)
             let loss = try crossEntropy(logits, targets: labels, labelSmoothing: labelSmoothing)
-            let value = try loss.item()
+            let hits = zip(try logits.argmax(axis: 1), labels).filter { $0 == $1 }.count
+            // Loss, hits, samples and "stop" summed over the ranks: every rank sees the same
+            // numbers, so a NaN on one rank or a stop request stops all of them at this step.
+            var totals = [Double(try loss.item()) * Double(labels.count), Double(hits), Double(labels.count), stopFlag.isSet ? 1 : 0]
+            if let group, world > 1 {
+                let t = ContinuousClock.now
+                try group.allReduceSum(&totals)
+                communication += seconds(since: t)
+            }
+            let value = Float(totals[0] / totals[2])
             guard value.isFinite else {
                 for (tensor, values) in buffers { tensor.scalars = values }  // undo this forward's running statistics
                 throw ConvKitError.training(
                     message: "loss is \(value) at epoch \(epoch + 1), step \(step + 1) (batch \(b + 1) of \(batches)); "
                         + "the weights are those before this step — try a lower learning rate or gradient clipping")
             }
+            if totals[3] > 0 {
+                for (tensor, values) in buffers { tensor.scalars = values }
+                stopFlag.set()
+                break
+            }
             optimizer.zeroGrad()
-            try loss.backward()
+            if let reducer {
+                try reducer.backward(loss)
+                communication += reducer.communicationSeconds
+            } else {
+                try loss.backward()
+            }
             if let maxGradientNorm { clipGradientNorm(optimizer.parameters, maxNorm: maxGradientNorm) }
             try optimizer.step()
             step += 1
-            let hits = zip(try logits.argmax(axis: 1), labels).filter { $0 == $1 }.count
-            (lossSum, correct, seen) = (lossSum + Double(value) * Double(labels.count), correct + hits, seen + labels.count)
+            (lossSum, correct, seen) = (lossSum + totals[0], correct + Int(totals[1]), seen + Int(totals[2]))
             let elapsed = Date().timeIntervalSince(start)
             let rate = Double(seen) / Swift.max(elapsed, 1e-9)
-            let remaining = Double(data.count - seen + (totalEpochs - epoch - 1) * data.count) / rate
+            let remaining = Double(epochSamples - seen + (totalEpochs - epoch - 1) * epochSamples) / rate
             try onEvent(.batch(BatchProgress(
                 epoch: epoch + 1, batch: b + 1, batchesPerEpoch: batches, totalEpochs: totalEpochs, loss: value,
-                accuracy: Float(hits) / Float(labels.count), samplesPerSecond: rate, secondsRemaining: remaining,
+                accuracy: Float(totals[1] / totals[2]), samplesPerSecond: rate, secondsRemaining: remaining,
                 learningRate: optimizer.learningRate)))
         }
         if !stopFlag.isSet { epoch += 1 }
-        let validationResult = try validation.map { try evaluate($0) }
+        let trainingSeconds = Date().timeIntervalSince(start)
+        let validationResult = try validation.map { try Trainer.evaluate(model, on: $0, group: group) }
         model.train()
         return EpochRecord(epoch: epoch, trainLoss: Float(lossSum / Double(Swift.max(seen, 1))),
                            trainAccuracy: Float(correct) / Float(Swift.max(seen, 1)), validation: validationResult,
-                           seconds: Date().timeIntervalSince(start))
+                           seconds: Date().timeIntervalSince(start), trainingSeconds: trainingSeconds,
+                           communicationSeconds: communication)
     }
 
     /// Evaluates the model (in evaluation mode, without recording gradients).
     public func evaluate(_ data: ImageDataset, batchSize: Int = 256) throws -> Evaluation {
-        try Trainer.evaluate(model, on: data, batchSize: batchSize)
+        try Trainer.evaluate(model, on: data, batchSize: batchSize, group: dataParallel?.group)
     }
 
     /// Evaluates `model` on `data` in evaluation mode; restores the previous mode afterwards.
+    /// - Parameter group: when given, each rank evaluates its contiguous share of `data` and the
+    ///   result (loss and confusion matrix) is summed over the ranks, so every rank returns the
+    ///   evaluation of the whole set.
     /// - Throws: `ConvKitError.invalidArgument` for empty data or a batch size below 1.
-    public static func evaluate(_ model: any Module, on data: ImageDataset, batchSize: Int = 256) throws -> Evaluation {
+    public static func evaluate(_ model: any Module, on data: ImageDataset, batchSize: Int = 256,
+                                group: (any ProcessGroup)? = nil) throws -> Evaluation {
         guard data.count > 0 else {
             throw ConvKitError.invalidArgument(op: "evaluate", argument: "data", message: "is empty; there is nothing to evaluate")
         }
@@ -180,15 +236,19 @@ public final class Trainer {
         let wasTraining = model.isInTrainingMode
         model.eval()
         defer { model.train(wasTraining) }
+        let (rank, world) = (group?.rank ?? 0, group?.worldSize ?? 1)
+        // Rank r's share: samples ⌊r·n/W⌋ ..< ⌊(r+1)·n/W⌋ (n·W cannot overflow: W ≤ 2^24, n < 2^39).
+        let share = (data.count * rank / world)..<(data.count * (rank + 1) / world)
         var accumulator = EvaluationAccumulator(classes: data.classCount)
         try withGradientsDisabled {
-            let size = Swift.min(batchSize, data.count)
-            for start in stride(from: 0, to: data.count, by: size) {
-                let (images, labels) = data.batch(start..<Swift.min(start + size, data.count))
+            let size = Swift.max(1, Swift.min(batchSize, share.count))
+            for start in stride(from: share.lowerBound, to: share.upperBound, by: size) {
+                let (images, labels) = data.batch(start..<Swift.min(start + size, share.upperBound))
                 let logits = try model.forward(images)
                 try accumulator.add(logits: logits, labels: labels, meanLoss: try crossEntropy(logits, targets: labels).item())
             }
         }
+        if let group, world > 1 { try accumulator.sum(over: group) }
         return accumulator.evaluation
     }
 }

@@ -96,4 +96,7 @@ void ck_jpeg_upsample_h2(int level, const uint8_t *row, const uint8_t *neighbour
 /// for the upper output row (`upper` ≠ 0, neighbour above) and 2 for the lower.
 void ck_jpeg_upsample_v2(int level, const uint8_t *row, const uint8_t *neighbour, size_t width, int upper, uint8_t *out);
 
+/// CPUs this process may run on (its affinity mask on Linux, else the online CPUs).
+int ck_allowed_cpus(void);
+
 #endif
