@@ -29,6 +29,7 @@ public struct ConvKitCommand: AsyncParsableCommand {
     public static func main(arguments: [String]) async -> Int32 {
         ProcessMemory.keepFreedMemory()
         do {
+            try KernelThreads.checkEnvironment()
             var command = try parseAsRoot(arguments)
             if var asynchronous = command as? any AsyncParsableCommand {
                 try await asynchronous.run()
@@ -36,6 +37,8 @@ public struct ConvKitCommand: AsyncParsableCommand {
                 try command.run()
             }
             return 0
+        } catch let code as ExitCode {
+            return code.rawValue  // a status without a message (what to say was said already)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -18,6 +18,7 @@ struct DistributedOptions: ParsableArguments {
     func processGroup() throws -> any ProcessGroup {
         if bucketMb != nil && !distributed { throw ValidationError("--bucket-mb needs --distributed") }
         if syncBatchnorm && !distributed { throw ValidationError("--sync-batchnorm needs --distributed") }
+        if let bucketMb { _ = try DataParallel(group: SingleProcessGroup(), bucketMegabytes: bucketMb) }  // checked before any work
         guard distributed else { return SingleProcessGroup() }
         guard MPIProcessGroup.isLaunchedByMPI else {
             FileHandle.standardError.write(Data("convkit: --distributed outside mpirun: training as one process\n".utf8))

@@ -128,8 +128,15 @@ struct Train: ParsableCommand {
     func run() throws {
         let group = try distribution.processGroup()
         guard group.worldSize > 1 else { return try train(group: group) }
-        // One rank's error ends the job (MPI_Abort): the others may be waiting in a collective.
         do { try train(group: group) } catch {
+            // An error every rank reached together (ranks that differ, a NaN loss: decided on
+            // numbers summed over the ranks) is printed once, by rank 0, and every rank exits.
+            // Any other error is this rank's alone while the others may be waiting in a
+            // collective: it ends the whole job (MPI_Abort).
+            if DataParallel.isRaisedByEveryRank(error) {
+                if group.isLeader { throw error }
+                throw ExitCode.failure
+            }
             let rank = group.rank == 0 ? "" : " (rank \(group.rank) of \(group.worldSize))"
             FileHandle.standardError.write(Data("convkit\(rank): \(ConvKitCommand.oneLineMessage(error))\n".utf8))
             (group as? MPIProcessGroup)?.abort(code: 1)

@@ -32,7 +32,8 @@ static struct {
     OHandle requests[MAX_PENDING];
 } om;
 
-// MPICH (and the MPICH ABI: Intel MPI, MVAPICH): every handle is an int with a fixed value.
+// MPICH (and the MPICH ABI: Intel MPI, MVAPICH): every handle is an int with a fixed value
+// (mpich/mpi.h).
 typedef int MHandle;
 static struct {
     int (*init_thread)(int *, char ***, int, int *);
@@ -49,6 +50,9 @@ static const MHandle MP_WORLD = 0x44000000, MP_F32 = 0x4c00040a, MP_F64 = 0x4c00
                      MP_BYTE = 0x4c00010d, MP_SUM = 0x58000003, MP_MAX = 0x58000001, MP_ERRORS_RETURN = 0x54000001;
 #define OM_IN_PLACE ((void *)1)
 #define MP_IN_PLACE ((void *)-1)
+// MPI_STATUS_IGNORE: NULL in Open MPI, (MPI_Status *)1 in MPICH.
+#define OM_STATUS_IGNORE NULL
+#define MP_STATUS_IGNORE ((void *)1)
 
 static unsigned char pending[MAX_PENDING];
 
@@ -204,7 +208,7 @@ static int check_slot(int slot, char *message, size_t length) {
 int ck_mpi_test(int slot, int *done, char *message, size_t length) {
     if (flavor == NONE) return not_loaded(message, length);
     if (check_slot(slot, message, length)) return -1;
-    int code = flavor == OPEN_MPI ? om.test(&om.requests[slot], done, NULL) : mp.test(&mp.requests[slot], done, NULL);
+    int code = flavor == OPEN_MPI ? om.test(&om.requests[slot], done, OM_STATUS_IGNORE) : mp.test(&mp.requests[slot], done, MP_STATUS_IGNORE);
     if (code) return fail(code, message, length, "MPI_Test");
     if (*done) pending[slot] = 0;
     return 0;
@@ -213,7 +217,7 @@ int ck_mpi_test(int slot, int *done, char *message, size_t length) {
 int ck_mpi_wait(int slot, char *message, size_t length) {
     if (flavor == NONE) return not_loaded(message, length);
     if (check_slot(slot, message, length)) return -1;
-    int code = flavor == OPEN_MPI ? om.wait(&om.requests[slot], NULL) : mp.wait(&mp.requests[slot], NULL);
+    int code = flavor == OPEN_MPI ? om.wait(&om.requests[slot], OM_STATUS_IGNORE) : mp.wait(&mp.requests[slot], MP_STATUS_IGNORE);
     pending[slot] = 0;
     return code ? fail(code, message, length, "MPI_Wait") : 0;
 }

@@ -52,9 +52,14 @@ func largestDifference(_ a: any Module, _ b: any Module) -> (Float, String) {
     return worst
 }
 
-let group = try MPIProcessGroup.world()
+func fail(_ error: any Error) -> Never {
+    FileHandle.standardError.write(Data("ConvKitDistributedChecks: \(error)\n".utf8))
+    exit(1)
+}
+
+let group: MPIProcessGroup = { do { return try MPIProcessGroup.world() } catch { fail(error) } }()
 let world = group.worldSize
-let data = try makeData(count: world * batch * steps)
+let data: ImageDataset = { do { return try makeData(count: world * batch * steps) } catch { fail(error) } }()
 var failures = 0
 
 @MainActor func report(_ name: String, _ difference: (Float, String)) {
@@ -83,6 +88,7 @@ func epochOrder() -> [Int] {
     return order
 }
 
+do {
 switch scenario {
 case "plain", "syncbn":
     let batchNorm = scenario == "syncbn"
@@ -123,4 +129,5 @@ default:
     FileHandle.standardError.write(Data("unknown scenario \(scenario); use plain, batchnorm or syncbn\n".utf8))
     exit(2)
 }
+} catch { fail(error) }
 exit(failures == 0 ? 0 : 1)

@@ -29,6 +29,21 @@ public struct DataParallel {
     }
 }
 
+extension DataParallel {
+    /// Whether every rank of a data-parallel `fit` throws `error` at the same point (so no rank
+    /// is left waiting): ranks that differ at the start, and a NaN or infinite loss (checked
+    /// on the loss summed over the ranks). Other errors may be one rank's alone.
+    public static func isRaisedByEveryRank(_ error: any Error) -> Bool {
+        switch error as? ConvKitError {
+        case .training?: true
+        case let .distributed(message)?: message.hasPrefix(Self.mismatchPrefix)
+        default: false
+        }
+    }
+
+    static let mismatchPrefix = "ranks differ: "
+}
+
 extension Trainer {
     /// Whether this process prints and writes files: rank 0, or the only process.
     public var isLeader: Bool { dataParallel?.group.isLeader ?? true }
@@ -59,7 +74,7 @@ extension Trainer {
             }
             if !differences.isEmpty {
                 throw ConvKitError.distributed(
-                    message: "rank \(rank) of \(group.worldSize) differs from rank 0: " + differences.joined(separator: ", ")
+                    message: DataParallel.mismatchPrefix + "rank \(rank) of \(group.worldSize) differs from rank 0: " + differences.joined(separator: ", ")
                         + "; every rank must build the same model on the same data with the same options")
             }
         }
