@@ -69,6 +69,20 @@ struct DistributedTests {
         #expect(difference <= 1e-5, "2 ranks × 16 against 1 × 32: \(difference)")
     }
 
+    @Test func resumingWithTheSameRanksIsExact() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let binary = try #require(CLI.binary)
+        // Crop augmentation and dropout-free lenet5: the per-rank augmentation generators must resume too.
+        let base = ["train", "lenet5", "--distributed", "--limit", "512", "--batch-size", "16", "--crop-padding", "2"]
+        let whole = try Self.launch(ranks: 2, binary, base + ["--epochs", "3", "-o", "whole.safetensors"], in: dir)
+        let first = try Self.launch(ranks: 2, binary, base + ["--epochs", "1", "--checkpoint", "run.ckpt"], in: dir)
+        let rest = try Self.launch(ranks: 2, binary, ["train", "--distributed", "--resume", "run.ckpt", "--epochs", "3", "-o", "resumed.safetensors"],
+                                   in: dir)
+        for r in [whole, first, rest] { #expect(r.status == 0, "\(r.stderr)") }
+        #expect(try Self.largestDifference(dir.appendingPathComponent("resumed.safetensors"), dir.appendingPathComponent("whole.safetensors")) == 0)
+    }
+
     @Test func unevenShardsWithThreeRanks() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
