@@ -14,15 +14,15 @@ struct DistributedOptions: ParsableArguments {
     /// Checkpoint and weights metadata: the ranks of the run that wrote them.
     static let worldSizeKey = "convkit.worldSize"
 
-    /// The group to train in: MPI's world under an MPI launcher, else one process.
+    /// The group to train in: one process, or with `--distributed` MPI's world (under an MPI launcher only).
     func processGroup() throws -> any ProcessGroup {
         if bucketMb != nil && !distributed { throw ValidationError("--bucket-mb needs --distributed") }
         if syncBatchnorm && !distributed { throw ValidationError("--sync-batchnorm needs --distributed") }
         if let bucketMb { _ = try DataParallel(group: SingleProcessGroup(), bucketMegabytes: bucketMb) }  // checked before any work
         guard distributed else { return SingleProcessGroup() }
         guard MPIProcessGroup.isLaunchedByMPI else {
-            FileHandle.standardError.write(Data("convkit: --distributed outside mpirun: training as one process\n".utf8))
-            return SingleProcessGroup()
+            throw ValidationError("--distributed trains with the other ranks of an MPI job; start it with an MPI launcher, "
+                                  + "e.g. mpirun -np 2 convkit train --distributed … (no launcher found: OMPI_COMM_WORLD_SIZE, PMI_SIZE and PMIX_RANK are unset)")
         }
         return try MPIProcessGroup.world()
     }
