@@ -106,6 +106,37 @@ final class IdenticalRanksGroup: ProcessGroup {
         }
     }
 
+    /// A model with a head it never uses and a frozen layer.
+    final class PartlyUsed: Module {
+        let body: Sequential, unused: Linear
+        init(seed: UInt64) throws {
+            var g = SeededGenerator(seed: seed)
+            body = Sequential([try Conv2d(1, 2, kernelSize: 3, using: &g), ReLU(), MaxPool2d(kernelSize: 26), Flatten(), try Linear(2, 10, using: &g)])
+            unused = try Linear(3, 3, using: &g)
+            body.parameters.first!.requiresGrad = false  // the convolution's weight is frozen
+        }
+        func callAsFunction(_ input: Tensor) throws -> Tensor { try body(input) }
+        var children: [(name: String, module: any Module)] { [("body", body), ("unused", unused)] }
+        var localState: [StateEntry] { [] }
+    }
+
+    /// Parameters without a gradient on every rank keep none (the optimizer skips them, weight decay
+    /// included, as in one process); frozen ones take no part; the rest is averaged as usual.
+    @Test func unusedAndFrozenParametersAsInOneProcess() throws {
+        let data = try MNIST.bundled(.train, normalized: true).prefix(64)
+        let model = try PartlyUsed(seed: 2)
+        let trainer = try Trainer(model: model, optimizer: try AdamW(parameters: model.parameters, learningRate: 0.01, weightDecay: 0.1),
+                                  batchSize: 8, seed: 1)
+        trainer.dataParallel = try DataParallel(group: IdenticalRanksGroup(worldSize: 2), bucketMegabytes: 0.001)
+        try trainer.fit(data, epochs: 1)
+        #expect(model.unused.parameters.allSatisfy { $0.grad == nil })
+        let state = model.namedState().map(\.entry.tensor.scalars)
+        let untouched = try PartlyUsed(seed: 2)
+        #expect(state[0] == untouched.namedState()[0].entry.tensor.scalars, "the frozen weight")
+        #expect(Array(state.suffix(2)) == untouched.namedState().suffix(2).map(\.entry.tensor.scalars), "the unused head, weight decay included")
+        #expect(state[1] != untouched.namedState()[1].entry.tensor.scalars, "the trained bias")
+    }
+
     @Test func synchronisedBatchNormOverIdenticalRanksIsBatchNorm() throws {
         var g = SeededGenerator(seed: 4)
         let x = try Tensor(shape: [3, 2, 4, 4], scalars: (0..<96).map { _ in Float.random(in: -2...2, using: &g) }, requiresGrad: true)

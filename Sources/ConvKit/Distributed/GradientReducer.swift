@@ -3,13 +3,17 @@
 /// backward usually finishes them); when every gradient of a bucket is complete its all-reduce
 /// starts while backward goes on. Buckets start in index order on every rank (MPI needs the
 /// same order of collectives everywhere). `finish` waits, divides by the world size and writes
-/// the averages into `grad`; a parameter that got no gradient this pass counts as zero.
+/// the averages into `grad`. A parameter that got no gradient on a rank counts as zero there;
+/// one that got none on any rank keeps `grad == nil` (so the optimizer skips it, as in one
+/// process): each bucket carries one presence count per parameter after its gradients.
+///
+/// Bucket layout: [gradients of member 0, member 1, …, presence of member 0, member 1, …].
 final class GradientReducer {
     let group: any ProcessGroup
     private let parameters: [Tensor]
     private var buckets: [Bucket] = []
-    /// Parameter → (bucket, offset in the bucket's buffer).
-    private var place: [ObjectIdentifier: (bucket: Int, offset: Int)] = [:]
+    /// Parameter → (bucket, offset of its gradient in the bucket's buffer, its place among the bucket's members).
+    private var place: [ObjectIdentifier: (bucket: Int, offset: Int, position: Int)] = [:]
     private var nextToStart = 0
     private var failure: (any Error)?
     /// Seconds spent inside the group's calls during the last pass (starting, polling, waiting).
@@ -37,11 +41,11 @@ final class GradientReducer {
         func close() {
             guard !members.isEmpty else { return }
             var offset = 0
-            for i in members {
-                place[ObjectIdentifier(parameters[i])] = (buckets.count, offset)
+            for (position, i) in members.enumerated() {
+                place[ObjectIdentifier(parameters[i])] = (buckets.count, offset, position)
                 offset += parameters[i].count
             }
-            buckets.append(Bucket(members: members, count: offset))
+            buckets.append(Bucket(members: members, count: offset + members.count))
             (members, bytes) = ([], 0)
         }
         for i in parameters.indices.reversed() {
@@ -58,13 +62,15 @@ final class GradientReducer {
         for b in buckets { b.ready = 0; b.pending = nil }
         (nextToStart, failure, communicationSeconds) = (0, nil, 0)
         try loss.backward(gradient: nil) { [unowned self] leaf in
-            guard failure == nil, let (b, offset) = place[ObjectIdentifier(leaf)] else { return }
+            guard failure == nil, let (b, offset, position) = place[ObjectIdentifier(leaf)] else { return }
+            let bucket = buckets[b]
             if let g = leaf.grad {
                 g.scalars.withUnsafeBufferPointer { source in
-                    _ = UnsafeMutableBufferPointer(rebasing: buckets[b].buffer[offset..<(offset + source.count)]).initialize(from: source)
+                    _ = UnsafeMutableBufferPointer(rebasing: bucket.buffer[offset..<(offset + source.count)]).initialize(from: source)
                 }
             }
-            buckets[b].ready += 1
+            bucket.buffer[bucket.buffer.count - bucket.members.count + position] = leaf.grad == nil ? 0 : 1
+            bucket.ready += 1
             do { try startReadyBuckets() } catch { failure = error }
         }
         if let failure = failure ?? CollectiveFailure.take() { throw failure }
@@ -87,8 +93,9 @@ final class GradientReducer {
         // find_unused_parameters treats them.
         for b in buckets[nextToStart...] where b.ready < b.members.count {
             for i in b.members where parameters[i].grad == nil {
-                let (_, offset) = place[ObjectIdentifier(parameters[i])]!
+                let (_, offset, position) = place[ObjectIdentifier(parameters[i])]!
                 UnsafeMutableBufferPointer(rebasing: b.buffer[offset..<(offset + parameters[i].count)]).update(repeating: 0)
+                b.buffer[b.buffer.count - b.members.count + position] = 0
             }
             b.ready = b.members.count
         }
@@ -99,12 +106,18 @@ final class GradientReducer {
         let scale = 1 / Float(group.worldSize)
         for b in buckets {
             var offset = 0
-            for i in b.members {
+            for (position, i) in b.members.enumerated() {
                 let p = parameters[i]
-                p.grad = Tensor(uncheckedShape: p.shape, scalars: b.buffer[offset..<(offset + p.count)].map { $0 * scale })
+                let ranksWithGradient = b.buffer[b.buffer.count - b.members.count + position]
+                p.grad = ranksWithGradient == 0 ? nil : Tensor(uncheckedShape: p.shape, scalars: b.buffer[offset..<(offset + p.count)].map { $0 * scale })
                 offset += p.count
             }
         }
+    }
+
+    /// Whether this reducer was laid out for exactly `parameters` (the trainable ones, in order).
+    func isLaid(for parameters: [Tensor]) -> Bool {
+        parameters.count == self.parameters.count && zip(parameters, self.parameters).allSatisfy { $0 === $1 }
     }
 }
 

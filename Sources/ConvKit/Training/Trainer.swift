@@ -142,8 +142,10 @@ public final class Trainer {
             order = try DistributedSampler(rank: group.rank, worldSize: world).shard(order)
             rankGenerator = SeededGenerator(seed: generator.next() &+ UInt64(group.rank) &* 0x9E37_79B9_7F4A_7C15)
         }
-        if let dataParallel, world > 1, reducer == nil {
-            reducer = GradientReducer(group: dataParallel.group, parameters: optimizer.parameters, bucketBytes: dataParallel.bucketBytes)
+        // The trainable parameters (frozen ones take no part, as in DDP); laid out again when that set changes.
+        let trainable = optimizer.parameters.filter(\.requiresGrad)
+        if let dataParallel, world > 1, !(reducer?.isLaid(for: trainable) ?? false) {
+            reducer = GradientReducer(group: dataParallel.group, parameters: trainable, bucketBytes: dataParallel.bucketBytes)
         }
         // A batch larger than the data is the whole data (and keeps b · size from overflowing).
         let size = Swift.min(batchSize, order.count)
