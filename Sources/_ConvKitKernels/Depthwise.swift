@@ -1,8 +1,18 @@
+import _ConvKitMicroKernels
+
 /// Direct depthwise convolution (groups = C = K, one filter per channel), without im2col:
 /// each output row accumulates `w[tap] · input row` through the same `AxisTable`s, so every
 /// padding mode, stride and dilation behaves as in the im2col path (tests compare the two).
 /// Channels are split across workers; batch items loop inside, so weight gradients of a
 /// channel are summed by one worker.
+///
+/// An output row is an interior span, where every tap reads inside the input at the stride
+/// (`ow · step + offset`), and edges, which go through the column table. Where the CPU has
+/// them, whole planes go to C (`ck_dw_forward_plane`, `ck_dw_weight_plane`: all of a row's taps
+/// in one SIMD pass over its interior, steps 1 and 2 vectorised); else (`CONVKIT_KERNELS=portable`,
+/// rows of more than 64 taps) the loops here do the same.
+/// The input gradient at stride 1 with zero padding is the forward pass of the flipped kernel
+/// over the output gradient (as `backwardInputFlipped` does for other convolutions).
 enum DepthwiseKernel {
     /// Whether `g` is a depthwise convolution with channel multiplier 1 (and not a plain
     /// single-channel convolution, which the GEMM path serves).
@@ -11,20 +21,31 @@ enum DepthwiseKernel {
     }
 
     /// What every plane of `g` does, computed once per call: for each output row, the input
-    /// rows it reads with their tap rows, plus the column table and its contiguous runs.
+    /// rows it reads with their tap rows; the column table, its runs at the stride, and the
+    /// output columns inside every run.
     struct Plan {
-        /// (output row offset, input row offset, first tap index of that kernel row).
+        /// (output row offset, input row offset, first tap index of that kernel row), grouped by output row.
         var rows: [(output: Int, input: Int, tap: Int)] = []
+        /// Per output row that any tap reads into: its entries `rows[first..<end]`.
+        var outputRows: [(first: Int, end: Int)] = []
         let columns: [Int]
         let runs: [(lower: Int, upper: Int, offset: Int, step: Int)]
-        let kW: Int, oW: Int
+        /// Output columns where every kernel column kw reads input column `ow · step + runs[kw].offset`
+        /// (empty when there are none: every column then goes through the table).
+        let interior: Range<Int>
+        let kW: Int, oW: Int, step: Int
 
         init(_ g: ConvGeometry) {
             let t = AxisTable.tables(for: g)
             let n = g.lifted(g.inputSize, fill: 1)
-            (kW, oW, columns, runs) = (t[2].kernel, t[2].outputLength, t[2].index, Im2Col.contiguousRuns(t[2]))
+            step = g.stride.last!
+            (kW, oW, columns) = (t[2].kernel, t[2].outputLength, t[2].index)
+            runs = Im2Col.contiguousRuns(t[2], step: step)
+            let lower = runs.map(\.lower).max() ?? 0, upper = runs.map(\.upper).min() ?? 0
+            interior = lower < upper ? lower..<upper : 0..<0
             for od in 0..<t[0].outputLength {
                 for oh in 0..<t[1].outputLength {
+                    let first = rows.count
                     for kd in 0..<t[0].kernel {
                         let sd = t[0].index[kd * t[0].outputLength + od]
                         guard sd >= 0 else { continue }
@@ -35,8 +56,27 @@ enum DepthwiseKernel {
                                          (kd * t[1].kernel + kh) * kW))
                         }
                     }
+                    if rows.count > first { outputRows.append((first, rows.count)) }
                 }
             }
+            let limit = Int(Int32.max)
+            if g.inputPlane < limit, g.outputPlane < limit, g.kernelVolume < limit, outputRows.count < limit {
+                let (rows, outputRows) = (self.rows, self.outputRows)
+                packed = (outputRows.map { Int32($0.first) } + [Int32(rows.count)], outputRows.map { Int32(rows[$0.first].output) },
+                          rows.map { Int32($0.input) }, rows.map { Int32($0.tap) }, columns.map { Int32($0) }, runs.map { Int32($0.offset) })
+            } else {
+                packed = nil
+            }
+        }
+
+        /// The C rows' view of the plan (`ck_dw_forward_plane`): per output row the start of its
+        /// kernel rows, and per kernel row its output, input and tap offsets; the column table and
+        /// the interior offsets, all Int32. nil when a plane is too large for Int32 offsets.
+        let packed: (start: [Int32], output: [Int32], input: [Int32], tap: [Int32], columns: [Int32], offsets: [Int32])?
+
+        /// Where tap (row, kw) reads the interior's first output column in an input plane.
+        func interiorSource(_ row: (output: Int, input: Int, tap: Int), _ kw: Int) -> Int {
+            row.input + interior.lowerBound * step + runs[kw].offset
         }
     }
 
@@ -44,24 +84,29 @@ enum DepthwiseKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
     ) {
-        let (c, inPlane, outPlane, kv, oW) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume, g.outputSize.last!)
+        let (c, inPlane, outPlane, kv) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume)
         let (x0, w0, y0) = (SharedPointer(input), SharedPointer(weight), SharedPointer(output))
         let b0 = bias.map { SharedPointer($0) }
         let plan = Plan(g)
+        let (level, lo, hi) = (Int32(MicroKernel.level), plan.interior.lowerBound, plan.interior.upperBound)
         Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
             plan.columns.withUnsafeBufferPointer { table in
                 for ch in channels {
                     for n in 0..<g.batch {
                         let x = x0.base + (n * c + ch) * inPlane, y = y0.base + (n * c + ch) * outPlane, w = w0.base + ch * kv
                         y.update(repeating: b0?.base[ch] ?? 0, count: outPlane)
+                        if let p = plan.packed, ck_dw_forward_plane(
+                            level, x, w, y, plan.outputRows.count, p.start, p.output, p.input, p.tap, plan.kW, plan.oW,
+                            p.columns, p.offsets, lo, hi, plan.step) != 0 { continue }
                         for row in plan.rows {
                             let (dst, src) = (y + row.output, x + row.input)
                             for kw in 0..<plan.kW {
-                                let (v, columns, run) = (w[row.tap + kw], table.baseAddress! + kw * oW, plan.runs[kw])
-                                for ow in 0..<run.lower where columns[ow] >= 0 { dst[ow] += v * src[columns[ow]] }
-                                let shifted = src + run.offset
-                                for ow in run.lower..<run.upper { dst[ow] += v * shifted[ow] }
-                                for ow in run.upper..<oW where columns[ow] >= 0 { dst[ow] += v * src[columns[ow]] }
+                                let (v, columns) = (w[row.tap + kw], table.baseAddress! + kw * plan.oW)
+                                for ow in 0..<lo where columns[ow] >= 0 { dst[ow] += v * src[columns[ow]] }
+                                for ow in hi..<plan.oW where columns[ow] >= 0 { dst[ow] += v * src[columns[ow]] }
+                                guard lo < hi else { continue }
+                                let interior = x + plan.interiorSource(row, kw)
+                                for i in 0..<(hi - lo) { dst[lo + i] += v * interior[i * plan.step] }
                             }
                         }
                     }
@@ -70,13 +115,40 @@ enum DepthwiseKernel {
         }
     }
 
+    /// `g`'s input gradient as a forward pass: the stride-1, zero-padded depthwise convolution of
+    /// the output gradient with the kernel flipped along every axis, padded by d(k−1) − before
+    /// before and n − out + before after; nil where that does not apply.
+    static func flippedGeometry(_ g: ConvGeometry) -> ConvGeometry? {
+        guard g.paddingMode == .zeros, g.stride.allSatisfy({ $0 == 1 }) else { return nil }
+        var padBefore = [Int](), padAfter = [Int]()
+        for a in 0..<g.rank {
+            let before = g.dilation[a] * (g.kernelSize[a] - 1) - g.padBefore[a]
+            let after = g.inputSize[a] - g.outputSize[a] + g.padBefore[a]
+            guard before >= 0, after >= 0, g.outputSize[a] > 0 else { return nil }
+            padBefore.append(before)
+            padAfter.append(after)
+        }
+        let t = ConvGeometry(batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels, groups: g.groups,
+                             inputSize: g.outputSize, kernelSize: g.kernelSize, stride: g.stride, dilation: g.dilation,
+                             padBefore: padBefore, padAfter: padAfter)
+        return t.outputSize == g.inputSize ? t : nil
+    }
+
     static func backwardInput(
         _ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         gradInput: UnsafeMutablePointer<Float>
     ) {
-        let (c, inPlane, outPlane, kv, oW) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume, g.outputSize.last!)
+        let (c, inPlane, outPlane, kv) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume)
+        if let t = flippedGeometry(g) {
+            var flipped = [Float](repeating: 0, count: c * kv)
+            for ch in 0..<c { for tap in 0..<kv { flipped[ch * kv + kv - 1 - tap] = weight[ch * kv + tap] } }
+            return flipped.withUnsafeBufferPointer {
+                forward(t, input: gradOutput, weight: $0.baseAddress!, bias: nil, output: gradInput)
+            }
+        }
         let (dy0, w0, dx0) = (SharedPointer(gradOutput), SharedPointer(weight), SharedPointer(gradInput))
         let plan = Plan(g)
+        let (lo, span) = (plan.interior.lowerBound, plan.interior.count)
         Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
             plan.columns.withUnsafeBufferPointer { table in
                 for ch in channels {
@@ -87,11 +159,12 @@ enum DepthwiseKernel {
                         for row in plan.rows {
                             let (src, dst) = (dy + row.output, dx + row.input)
                             for kw in 0..<plan.kW {
-                                let (v, columns, run) = (w[row.tap + kw], table.baseAddress! + kw * oW, plan.runs[kw])
-                                for ow in 0..<run.lower where columns[ow] >= 0 { dst[columns[ow]] += v * src[ow] }
-                                let shifted = dst + run.offset
-                                for ow in run.lower..<run.upper { shifted[ow] += v * src[ow] }
-                                for ow in run.upper..<oW where columns[ow] >= 0 { dst[columns[ow]] += v * src[ow] }
+                                let (v, columns) = (w[row.tap + kw], table.baseAddress! + kw * plan.oW)
+                                for ow in 0..<lo where columns[ow] >= 0 { dst[columns[ow]] += v * src[ow] }
+                                for ow in plan.interior.upperBound..<plan.oW where columns[ow] >= 0 { dst[columns[ow]] += v * src[ow] }
+                                guard span > 0 else { continue }
+                                let interior = dx + plan.interiorSource(row, kw)
+                                for i in 0..<span { interior[i * plan.step] += v * src[lo + i] }
                             }
                         }
                     }
@@ -104,9 +177,10 @@ enum DepthwiseKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradWeight: UnsafeMutablePointer<Float>
     ) {
-        let (c, inPlane, outPlane, kv, oW) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume, g.outputSize.last!)
+        let (c, inPlane, outPlane, kv) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume)
         let (x0, dy0, dw0) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(gradWeight))
         let plan = Plan(g)
+        let (level, lo, hi) = (Int32(MicroKernel.level), plan.interior.lowerBound, plan.interior.upperBound)
         Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
             plan.columns.withUnsafeBufferPointer { table in
                 for ch in channels {
@@ -114,15 +188,20 @@ enum DepthwiseKernel {
                     dw.update(repeating: 0, count: kv)
                     for n in 0..<g.batch {
                         let x = x0.base + (n * c + ch) * inPlane, dy = dy0.base + (n * c + ch) * outPlane
+                        if let p = plan.packed, ck_dw_weight_plane(
+                            level, x, dy, dw, plan.outputRows.count, p.start, p.output, p.input, p.tap, plan.kW, plan.oW,
+                            p.columns, p.offsets, lo, hi, plan.step) != 0 { continue }
                         for row in plan.rows {
                             let (d, src) = (dy + row.output, x + row.input)
                             for kw in 0..<plan.kW {
-                                let (columns, run) = (table.baseAddress! + kw * oW, plan.runs[kw])
+                                let columns = table.baseAddress! + kw * plan.oW
                                 var s: Float = 0
-                                for ow in 0..<run.lower where columns[ow] >= 0 { s += d[ow] * src[columns[ow]] }
-                                let shifted = src + run.offset
-                                for ow in run.lower..<run.upper { s += d[ow] * shifted[ow] }
-                                for ow in run.upper..<oW where columns[ow] >= 0 { s += d[ow] * src[columns[ow]] }
+                                for ow in 0..<lo where columns[ow] >= 0 { s += d[ow] * src[columns[ow]] }
+                                for ow in hi..<plan.oW where columns[ow] >= 0 { s += d[ow] * src[columns[ow]] }
+                                if lo < hi {
+                                    let interior = x + plan.interiorSource(row, kw)
+                                    for i in 0..<(hi - lo) { s += d[lo + i] * interior[i * plan.step] }
+                                }
                                 dw[row.tap + kw] += s
                             }
                         }

@@ -108,6 +108,37 @@ import Testing
         }
     }
 
+    /// Rows wide enough for the SIMD depthwise rows (several 16-wide blocks and a tail) at
+    /// strides 1 and 2, 3×3 and 5×5 kernels (9 and 25 taps per pass), dilation, the flipped
+    /// input gradient (stride 1, zeros) and the scatter one (stride 2, reflect).
+    @Test(arguments: [
+        ([9, 70], [3, 3], [1, 2], [1, 1], 1, PaddingMode.zeros), ([9, 70], [3, 3], [2, 2], [1, 1], 1, .zeros),
+        ([8, 53], [5, 5], [1, 1], [2, 2], 1, .zeros), ([7, 67], [3, 3], [2, 2], [1, 2], 2, .zeros),
+        ([6, 41], [3, 3], [2, 2], [1, 1], 1, .reflect), ([6, 38], [3, 3], [1, 1], [1, 1], 1, .replicate),
+    ])
+    func wideDepthwiseRowsMatchPerChannelConvolution(size: [Int], kernel: [Int], stride: [Int], padding: [Int],
+                                                    dilation: Int, mode: PaddingMode) throws {
+        var rng = SeededGenerator(seed: 21)
+        let x = try Tensor.randomNormal([2, 5] + size, using: &rng, requiresGrad: true)
+        let w = try Tensor.randomNormal([5, 1] + kernel, using: &rng, requiresGrad: true)
+        let conv = { (x: Tensor, w: Tensor, groups: Int) throws -> Tensor in
+            try conv2d(x, weight: w, stride: PerAxis(stride), padding: .explicit(before: padding, after: padding), dilation: PerAxis(dilation),
+                       groups: groups, paddingMode: mode)
+        }
+        let y = try conv(x, w, 5)
+        let upstream = try Tensor.randomNormal(y.shape, using: &rng)
+        try y.backward(gradient: upstream)
+        for ch in [0, 3] {
+            let xc = try x.detached().slice(axis: 1, ch..<(ch + 1)), wc = try w.detached().slice(ch..<(ch + 1))
+            for t in [xc, wc] { t.requiresGrad = true }
+            let yc = try conv(xc, wc, 1)
+            try yc.backward(gradient: try upstream.slice(axis: 1, ch..<(ch + 1)))
+            expectClose(try y.slice(axis: 1, ch..<(ch + 1)), yc, "output channel \(ch)")
+            expectClose(try x.grad!.slice(axis: 1, ch..<(ch + 1)), xc.grad, "grad input channel \(ch)")
+            expectClose(try w.grad!.slice(ch..<(ch + 1)), wc.grad, "grad weight channel \(ch)")
+        }
+    }
+
     /// Transposed depthwise convolution runs the direct kernel's adjoint.
     @Test func depthwiseTransposedMatchesPerChannel() throws {
         var rng = SeededGenerator(seed: 15)

@@ -4,8 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The only C in ConvKit: register-blocked GEMM micro-kernels and dot-product tiles
-// (MicroKernels.c), direct-convolution tiles (ConvolutionTiles.c) and JPEG sample
+// The only C in ConvKit's kernels: register-blocked GEMM micro-kernels and dot-product tiles
+// (MicroKernels.c), direct-convolution tiles (ConvolutionTiles.c), depthwise rows
+// (DepthwiseRows.c), the CPU count (CPUs.c) and JPEG sample
 // reconstruction (JPEGKernels.c), compiled per instruction set with target attributes and
 // chosen once at run time. Packing, blocking and threading are
 // Swift (_ConvKitKernels/PackedGEMM.swift, DotGEMM.swift, Convolution+Direct.swift).
@@ -70,6 +71,24 @@ int ck_conv_grad_rows(int level);
 /// when it ran, 0 when `level` has no such kernel.
 int ck_conv_grad_lines(int level, int rows, size_t width, size_t lines, const float *x, const int32_t *off,
                        size_t x_line, const float *dyt, size_t ldt, float *c, size_t ldc);
+
+/// One channel plane of a depthwise convolution's forward pass, added into `y` (which holds the
+/// bias): output row r (0..<out_rows) starts at y + out[r] and reads kernel rows j in
+/// start[r]..<start[r+1], each an input row at x + in[j] with taps w[tap[j] + kw], kw < kw_count.
+/// Output columns lo..<hi read row[ow·step + offset[kw]] (all inside the input: all of a row's
+/// taps in one SIMD pass, steps 1 and 2 vectorised, reading only row[0 … (hi−1)·step + offset]);
+/// the others row[columns[kw·ow_count + ow]] when that is ≥ 0. Returns 0 (and does nothing)
+/// when `level` has no such kernel or a row has more than 64 taps; the caller loops itself.
+int ck_dw_forward_plane(int level, const float *x, const float *w, float *y, size_t out_rows, const int32_t *start,
+                        const int32_t *out, const int32_t *in, const int32_t *tap, size_t kw_count, size_t ow_count,
+                        const int32_t *columns, const int32_t *offset, size_t lo, size_t hi, size_t step);
+
+/// The weight gradient of one plane, as `ck_dw_forward_plane` reads it (`dy` the output
+/// gradient plane): dw[tap[j] + kw] += Σ_ow dy[out[r] + ow] · row[column of ow]. Returns 0
+/// when `level` has no such kernel or a row has more than 64 taps.
+int ck_dw_weight_plane(int level, const float *x, const float *dy, float *dw, size_t out_rows, const int32_t *start,
+                       const int32_t *out, const int32_t *in, const int32_t *tap, size_t kw_count, size_t ow_count,
+                       const int32_t *columns, const int32_t *offset, size_t lo, size_t hi, size_t step);
 
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
