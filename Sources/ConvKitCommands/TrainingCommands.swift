@@ -165,7 +165,9 @@ struct Train: ParsableCommand {
                                   seed: settings.seed ?? 0, maxGradientNorm: settings.clip,
                                   augmentation: Augmentation(cropPadding: settings.cropPadding ?? 0, horizontalFlip: settings.flip ?? false))
         trainer.dataParallel = try DataParallel(group: group, bucketMegabytes: distribution.bucketMb ?? 25)
-        if distribution.syncBatchnorm { net.synchronizeBatchNorm(over: group) }
+        if distribution.syncBatchnorm, net.synchronizeBatchNorm(over: group) == 0 {
+            throw ValidationError("--sync-batchnorm: \(entry.name) has no batch norm to synchronise")
+        }
         let samplesPerRank = try DistributedSampler(rank: group.rank, worldSize: group.worldSize).samplesPerRank(train.count)
         trainer.schedule = try settings.makeSchedule(totalSteps: try trainer.totalSteps(epochs: epochs, samples: samplesPerRank))
         let info = ModelInfo(model: entry.name, classNames: train.classNames, inputShape: train.sampleShape,

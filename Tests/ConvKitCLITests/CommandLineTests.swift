@@ -16,6 +16,17 @@ import Testing
         #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"), sourceLocation: sourceLocation)
     }
 
+    /// CONVKIT_THREADS outside 1…64 is refused by every command, not silently ignored.
+    @Test(arguments: ["0", "65", "-1", "abc", "1e308", ""])
+    func threadSettingIsChecked(value: String) throws {
+        let binary = try #require(CLI.binary).path
+        let r = try CLI.launch(URL(fileURLWithPath: "/bin/sh"), ["-c", "CONVKIT_THREADS='\(value)' exec '\(binary)' models"], in: nil)
+        #expect(r.process.terminationStatus != 0)
+        #expect(r.stderr == "convkit: environment: CONVKIT_THREADS must be an integer in 1…64, got '\(value)'\n", "\(r.stderr)")
+        let fine = try CLI.launch(URL(fileURLWithPath: "/bin/sh"), ["-c", "CONVKIT_THREADS=1 exec '\(binary)' outsize --input 8 --kernel 3"], in: nil)
+        #expect(fine.process.terminationStatus == 0, "\(fine.stderr)")
+    }
+
     @Test func badInputGivesOneLineErrors() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -27,6 +38,13 @@ import Testing
         try expectCleanFailure(["conv1d", "--signal", "1,2,3", "--kernel", "1,1", "--padding", "5", "--mode", "reflect"],
                                mentions: "must be smaller than the input size 3 for reflect mode")
         try expectCleanFailure(["summary", "resnet19"], mentions: "'resnet19' is not in the zoo")
+        // Data-parallel options outside an MPI job, or that would do nothing.
+        try expectCleanFailure(["train", "--distributed", "--epochs", "1"], mentions: "start it with an MPI launcher, e.g. mpirun -np 2")
+        try expectCleanFailure(["train", "--sync-batchnorm"], mentions: "--sync-batchnorm needs --distributed")
+        for value in ["0", "-1", "nan", "1e308", "inf"] {
+            try expectCleanFailure(["train", "--distributed", "--bucket-mb", value], mentions: "bucketMegabytes must be in 0.001…4096")
+        }
+        try expectCleanFailure(["train", "--bucket-mb", "25"], mentions: "--bucket-mb needs --distributed")
 
         // Files that are not what they claim, truncated files: a clear error, no output file.
         let notPNG = dir.appendingPathComponent("photo.png")

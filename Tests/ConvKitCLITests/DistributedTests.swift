@@ -110,6 +110,9 @@ struct DistributedTests {
                                  + [":", "-np", "1", binary, "train", "course-cnn", "--limit", "512"] + base, in: dir, seconds: 120)
         #expect(model.status != 0)
         #expect(model.stderr.contains("rank 2 of 3 differs from rank 0: model state"), "\(model.stderr)")
+        let noBatchNorm = try Self.launch(ranks: 2, try #require(CLI.binary), ["train", "lenet5", "--sync-batchnorm"] + base, in: dir, seconds: 120)
+        #expect(noBatchNorm.status != 0)
+        #expect(noBatchNorm.stderr.contains("--sync-batchnorm: lenet5 has no batch norm to synchronise"), "\(noBatchNorm.stderr)")
     }
 
     @Test func aKilledRankEndsTheJobAndTheRunResumes() throws {
