@@ -11,7 +11,7 @@ enum MemoryBandwidth {
         let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: elements)
         let c = UnsafeMutableBufferPointer<Float>.allocate(capacity: elements)
         defer { a.deallocate(); b.deallocate(); c.deallocate() }
-        _ = a.initialize(repeating: 0); _ = b.initialize(repeating: 1); _ = c.initialize(repeating: 2)
+        a.initialize(repeating: 0); b.initialize(repeating: 1); c.initialize(repeating: 2)
         let buffers = Buffers(a: a, b: b, c: c)
         let chunk = (elements + threads - 1) / threads
         var best = 0.0

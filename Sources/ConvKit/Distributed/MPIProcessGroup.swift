@@ -30,7 +30,7 @@ public final class MPIProcessGroup: ProcessGroup {
         var rank: Int32 = 0, size: Int32 = 0
         var version = [CChar](repeating: 0, count: 512)
         try call("MPI_Init") { ck_mpi_init(&rank, &size, &version, version.count, $0, $1) }
-        let group = MPIProcessGroup(rank: Int(rank), worldSize: Int(size), libraryVersion: String(cString: version))
+        let group = MPIProcessGroup(rank: Int(rank), worldSize: Int(size), libraryVersion: Self.text(version))
         shared = group
         // Every rank that initialised MPI finalises it, or the launcher reports the job as failed.
         atexit { _ = ck_mpi_finalize() }
@@ -103,7 +103,12 @@ public final class MPIProcessGroup: ProcessGroup {
     private static func call(_ what: String, _ body: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws {
         var message = [CChar](repeating: 0, count: 1024)
         let code = message.withUnsafeMutableBufferPointer { body($0.baseAddress!, $0.count) }
-        if code != 0 { throw ConvKitError.distributed(message: "\(what): \(String(cString: message))") }
+        if code != 0 { throw ConvKitError.distributed(message: "\(what): \(text(message))") }
+    }
+
+    /// A NUL-terminated C string in a buffer.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     final class Pending: PendingReduction {
