@@ -12,8 +12,21 @@ extension ConvolutionKernel {
     /// the dilated kernel, pointwise and depthwise convolutions, and fewer than 8 input
     /// channels per group (the GEMM would have fewer rows than a micro-kernel tile).
     static func flippedGeometry(_ g: ConvGeometry) -> ConvGeometry? {
-        guard g.paddingMode == .zeros, g.stride.allSatisfy({ $0 == 1 }), g.inChannelsPerGroup >= 8,
-              !isPointwise(g), !DepthwiseKernel.applies(g), g.batch > 0 else { return nil }
+        guard g.inChannelsPerGroup >= 8, !isPointwise(g), !DepthwiseKernel.applies(g), g.batch > 0,
+              let (padBefore, padAfter) = flippedPadding(g) else { return nil }
+        let t = ConvGeometry(
+            batch: g.batch, inChannels: g.outChannels, outChannels: g.inChannels, groups: g.groups,
+            inputSize: g.outputSize, kernelSize: g.kernelSize, stride: g.stride, dilation: g.dilation,
+            padBefore: padBefore, padAfter: padAfter)
+        guard t.outputSize == g.inputSize, !DepthwiseKernel.applies(t) else { return nil }
+        return t
+    }
+
+    /// The padding (before, after per axis) of the flipped forward pass that computes a stride-1,
+    /// zero-padded convolution's input gradient: d(k−1) − before and n − out + before; nil for
+    /// other strides or padding modes, or padding wider than the dilated kernel.
+    static func flippedPadding(_ g: ConvGeometry) -> (before: [Int], after: [Int])? {
+        guard g.paddingMode == .zeros, g.stride.allSatisfy({ $0 == 1 }) else { return nil }
         var padBefore = [Int](), padAfter = [Int]()
         for a in 0..<g.rank {
             let before = g.dilation[a] * (g.kernelSize[a] - 1) - g.padBefore[a]
@@ -22,12 +35,7 @@ extension ConvolutionKernel {
             padBefore.append(before)
             padAfter.append(after)
         }
-        let t = ConvGeometry(
-            batch: g.batch, inChannels: g.outChannels, outChannels: g.inChannels, groups: g.groups,
-            inputSize: g.outputSize, kernelSize: g.kernelSize, stride: g.stride, dilation: g.dilation,
-            padBefore: padBefore, padAfter: padAfter)
-        guard t.outputSize == g.inputSize, !DepthwiseKernel.applies(t) else { return nil }
-        return t
+        return (padBefore, padAfter)
     }
 
     /// Floats of workspace the flipped path needs: the flipped weights, then the forward

@@ -119,15 +119,7 @@ enum DepthwiseKernel {
     /// the output gradient with the kernel flipped along every axis, padded by d(k−1) − before
     /// before and n − out + before after; nil where that does not apply.
     static func flippedGeometry(_ g: ConvGeometry) -> ConvGeometry? {
-        guard g.paddingMode == .zeros, g.stride.allSatisfy({ $0 == 1 }) else { return nil }
-        var padBefore = [Int](), padAfter = [Int]()
-        for a in 0..<g.rank {
-            let before = g.dilation[a] * (g.kernelSize[a] - 1) - g.padBefore[a]
-            let after = g.inputSize[a] - g.outputSize[a] + g.padBefore[a]
-            guard before >= 0, after >= 0, g.outputSize[a] > 0 else { return nil }
-            padBefore.append(before)
-            padAfter.append(after)
-        }
+        guard let (padBefore, padAfter) = ConvolutionKernel.flippedPadding(g) else { return nil }
         let t = ConvGeometry(batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels, groups: g.groups,
                              inputSize: g.outputSize, kernelSize: g.kernelSize, stride: g.stride, dilation: g.dilation,
                              padBefore: padBefore, padAfter: padAfter)
