@@ -123,6 +123,14 @@ typedef void (*dots_fn)(size_t, const float *const *, const float *, size_t, siz
 
 enum { MAX_TAPS = 64 };
 
+// Whether every output row's taps (its kernel rows × kw_count) fit the scratch arrays.
+__attribute__((unused)) static int taps_fit(size_t out_rows, const int32_t *start, size_t kw_count) {
+    for (size_t r = 0; r < out_rows; r++) {
+        if ((size_t)(start[r + 1] - start[r]) * kw_count > MAX_TAPS) return 0;
+    }
+    return 1;
+}
+
 int ck_dw_forward_plane(int level, const float *x, const float *w, float *y, size_t out_rows, const int32_t *start,
                         const int32_t *out, const int32_t *in, const int32_t *tap, size_t kw_count, size_t ow_count,
                         const int32_t *columns, const int32_t *offset, size_t lo, size_t hi, size_t step) {
@@ -131,9 +139,7 @@ int ck_dw_forward_plane(int level, const float *x, const float *w, float *y, siz
     const accumulate_fn accumulate = level == 2 ? accumulate_avx512 : accumulate_avx2;
     const float *src[MAX_TAPS];
     float weights[MAX_TAPS];
-    for (size_t r = 0; r < out_rows; r++) {
-        if ((size_t)(start[r + 1] - start[r]) * kw_count > MAX_TAPS) return 0;
-    }
+    if (!taps_fit(out_rows, start, kw_count)) return 0;
     for (size_t r = 0; r < out_rows; r++) {
         float *dst = y + out[r];
         size_t taps = 0;
@@ -165,9 +171,7 @@ int ck_dw_weight_plane(int level, const float *x, const float *dy, float *dw, si
     const dots_fn dots = level == 2 ? dots_avx512 : dots_avx2;
     const float *src[MAX_TAPS];
     float sums[MAX_TAPS];
-    for (size_t r = 0; r < out_rows; r++) {
-        if ((size_t)(start[r + 1] - start[r]) * kw_count > MAX_TAPS) return 0;
-    }
+    if (!taps_fit(out_rows, start, kw_count)) return 0;
     for (size_t r = 0; r < out_rows; r++) {
         const float *d = dy + out[r];
         size_t taps = 0;

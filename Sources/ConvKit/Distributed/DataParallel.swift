@@ -7,7 +7,7 @@
 ///   the rank that differs) and take rank 0's weights, buffers and optimizer state;
 /// - before each forward, rank 0's buffers (batch-norm running statistics) are broadcast, so
 ///   each rank normalises with its own batch's statistics and rank 0's running statistics are
-///   the ones kept (DDP's `broadcast_buffers=True`; see `Module.convertToSyncBatchNorm` for
+///   the ones kept (DDP's `broadcast_buffers=True`; see `Module.synchronizeBatchNorm(over:)` for
 ///   statistics over the whole global batch);
 /// - gradients are averaged over the ranks in buckets during backward (`GradientReducer`);
 /// - the loss, accuracy and validation metrics reported are over all ranks' samples.
@@ -78,15 +78,13 @@ extension Trainer {
                         + "; every rank must build the same model on the same data with the same options")
             }
         }
-        var flat = state.flatMap(\.entry.tensor.scalars) + optimizer.stateArrays().flatMap(\.1)
+        try Self.broadcast(state.map(\.entry.tensor), over: group)
+        let optimizerState = optimizer.stateArrays()
+        var flat = optimizerState.flatMap(\.1)
         try group.broadcast(&flat, root: 0)
         var offset = 0
-        for (_, entry) in state {
-            entry.tensor.scalars = Array(flat[offset..<(offset + entry.tensor.count)])
-            offset += entry.tensor.count
-        }
         var arrays: [String: [Float]] = [:]
-        for (name, values) in optimizer.stateArrays() {
+        for (name, values) in optimizerState {
             arrays[name] = Array(flat[offset..<(offset + values.count)])
             offset += values.count
         }
@@ -101,10 +99,15 @@ extension Trainer {
         guard let group = dataParallel?.group, group.worldSize > 1 else { return }
         let buffers = model.namedState().filter { $0.entry.kind != .parameter }.map(\.entry.tensor)
         guard !buffers.isEmpty else { return }
-        var flat = buffers.flatMap(\.scalars)
+        try Self.broadcast(buffers, over: group)
+    }
+
+    /// Rank 0's values of `tensors` on every rank, in one broadcast.
+    private static func broadcast(_ tensors: [Tensor], over group: any ProcessGroup) throws {
+        var flat = tensors.flatMap(\.scalars)
         try group.broadcast(&flat, root: 0)
         var offset = 0
-        for t in buffers {
+        for t in tensors {
             t.scalars = Array(flat[offset..<(offset + t.count)])
             offset += t.count
         }

@@ -32,9 +32,6 @@ final class GradientReducer {
         deinit { buffer.deallocate() }
     }
 
-    /// Buckets as they are laid out: the parameter indices of each, in order.
-    var bucketMembers: [[Int]] { buckets.map(\.members) }
-
     init(group: any ProcessGroup, parameters: [Tensor], bucketBytes: Int) {
         (self.group, self.parameters) = (group, parameters)
         var members: [Int] = [], bytes = 0
