@@ -72,6 +72,8 @@ public struct ConvGeometry: Sendable, Equatable, CustomStringConvertible {
     public var outputSize: [Int]
     /// How padded positions are filled.
     public var paddingMode: PaddingMode
+    /// How the products may be computed (`.automatic`: `ConvolutionAlgorithm.global` decides).
+    public var algorithm: ConvolutionAlgorithm
 
     /// Creates a geometry; `outputSize` defaults to the floor formula
     /// `floor((n + before + after - d(k-1) - 1) / s) + 1` per axis.
@@ -82,8 +84,9 @@ public struct ConvGeometry: Sendable, Equatable, CustomStringConvertible {
         batch: Int, inChannels: Int, outChannels: Int, groups: Int = 1,
         inputSize: [Int], kernelSize: [Int], stride: [Int], dilation: [Int],
         padBefore: [Int], padAfter: [Int], outputSize: [Int]? = nil,
-        paddingMode: PaddingMode = .zeros
+        paddingMode: PaddingMode = .zeros, algorithm: ConvolutionAlgorithm = .automatic
     ) {
+        self.algorithm = algorithm
         self.batch = batch
         self.inChannels = inChannels
         self.outChannels = outChannels

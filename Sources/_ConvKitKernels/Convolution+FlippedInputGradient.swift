@@ -17,7 +17,7 @@ extension ConvolutionKernel {
         let t = ConvGeometry(
             batch: g.batch, inChannels: g.outChannels, outChannels: g.inChannels, groups: g.groups,
             inputSize: g.outputSize, kernelSize: g.kernelSize, stride: g.stride, dilation: g.dilation,
-            padBefore: padBefore, padAfter: padAfter)
+            padBefore: padBefore, padAfter: padAfter, algorithm: g.algorithm)
         guard t.outputSize == g.inputSize, !DepthwiseKernel.applies(t) else { return nil }
         return t
     }

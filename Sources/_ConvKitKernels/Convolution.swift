@@ -48,7 +48,12 @@ public enum ConvolutionKernel {
 
     /// Floats of workspace `forward(g)` alone needs.
     static func forwardWorkspaceCount(_ g: ConvGeometry) -> Int {
-        directForwardApplies(g) ? directWorkspaceCount(g) : slabsCount(g)
+        switch ConvolutionPlan.forwardAlgorithm(g) {
+        case .winograd: WinogradKernel.workspaceCount(g)
+        case .direct: directWorkspaceCount(g)
+        case .depthwise: 0
+        case .pointwise, .im2colGEMM, .flipped: slabsCount(g)
+        }
     }
 
     /// Floats of the per-worker slabs of the im2col path.
@@ -110,6 +115,7 @@ public enum ConvolutionKernel {
         switch ConvolutionPlan(g).forward {
         case .depthwise: return DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
         case .direct: return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
+        case .winograd: return WinogradKernel.forward(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
         case .pointwise, .im2colGEMM, .flipped: break  // forEachColumnChunk skips the column matrix for 1 × 1 layers
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
@@ -142,7 +148,7 @@ public enum ConvolutionKernel {
         case .depthwise: return DepthwiseKernel.backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
         case .flipped:
             return backwardInputFlipped(g, flippedGeometry(g)!, gradOutput: gradOutput, weight: weight, gradInput: gradInput, workspace: workspace)
-        case .pointwise, .im2colGEMM, .direct: break
+        case .pointwise, .im2colGEMM, .direct, .winograd: break
         }
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
         let pointwise = plan.inputGradient == .pointwise, threaded = workers(g) == 1
@@ -181,7 +187,7 @@ public enum ConvolutionKernel {
         switch ConvolutionPlan(g).weightGradient {
         case .depthwise: return DepthwiseKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
         case .direct: return backwardWeightDirect(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
-        case .pointwise, .im2colGEMM, .flipped: break
+        case .pointwise, .im2colGEMM, .flipped, .winograd: break
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let workerCount = workers(g), threaded = workerCount == 1

@@ -15,6 +15,8 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
         case pointwise
         /// A column matrix (im2col, or col2im for the input gradient) and a packed GEMM.
         case im2colGEMM = "im2col+GEMM"
+        /// Winograd F(4×4, 3×3): transformed tiles and filters, 36 GEMMs (`WinogradKernel`).
+        case winograd
     }
 
     public let forward: Algorithm
@@ -40,14 +42,20 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
         weightGradient = depthwise ? .depthwise : ConvolutionKernel.directApplies(g) ? .direct : pointwise ? .pointwise : .im2colGEMM
         let k = ConvolutionKernel.self
         workspace = depthwise ? 0 : Swift.max(
-            forward == .direct ? k.directWorkspaceCount(g) : k.slabsCount(g),
+            k.forwardWorkspaceCount(g),
             inputGradient == .flipped ? k.flippedWorkspaceCount(g) : k.slabsCount(g),
             weightGradient == .direct ? k.directWeightWorkspaceCount(g) : k.slabsCount(g))
     }
 
+    /// The forward pass's implementation: Winograd where `g.algorithm` (resolved through
+    /// `ConvolutionAlgorithm.global`) asks for it and it applies, or where `.automatic` finds it pays.
     static func forwardAlgorithm(_ g: ConvGeometry) -> Algorithm {
-        DepthwiseKernel.applies(g) ? .depthwise : ConvolutionKernel.directForwardApplies(g) ? .direct
-            : ConvolutionKernel.isPointwise(g) ? .pointwise : .im2colGEMM
+        if DepthwiseKernel.applies(g) { return .depthwise }
+        switch g.algorithm.resolved {
+        case .winograd where WinogradKernel.applies(g), .automatic where WinogradKernel.pays(g): return .winograd
+        default: break
+        }
+        return ConvolutionKernel.directForwardApplies(g) ? .direct : ConvolutionKernel.isPointwise(g) ? .pointwise : .im2colGEMM
     }
 
     /// "forward direct, input gradient flipped (direct), weight gradient direct; workspace 12,345 floats".

@@ -6,7 +6,7 @@
 
 // The only C in ConvKit's kernels: register-blocked GEMM micro-kernels and dot-product tiles
 // (MicroKernels.c), direct-convolution tiles (ConvolutionTiles.c), depthwise rows
-// (DepthwiseRows.c), the CPU count (CPUs.c) and JPEG sample
+// (DepthwiseRows.c), Winograd transforms (Winograd.c), the CPU count (CPUs.c) and JPEG sample
 // reconstruction (JPEGKernels.c), compiled per instruction set with target attributes and
 // chosen once at run time. Packing, blocking and threading are
 // Swift (_ConvKitKernels/PackedGEMM.swift, DotGEMM.swift, Convolution+Direct.swift).
@@ -89,6 +89,21 @@ int ck_dw_forward_plane(int level, const float *x, const float *w, float *y, siz
 int ck_dw_weight_plane(int level, const float *x, const float *dy, float *dw, size_t out_rows, const int32_t *start,
                        const int32_t *out, const int32_t *in, const int32_t *tap, size_t kw_count, size_t ow_count,
                        const int32_t *columns, const int32_t *offset, size_t lo, size_t hi, size_t step);
+
+/// Tiles per vector in the Winograd F(4×4, 3×3) transforms at `level`: 16, 8, or 4 (any CPU).
+size_t ck_wino_lanes(int level);
+
+/// Winograd F(4×4, 3×3) input transform Bᵀ·d·B of one channel's tile row: tile t's patch d is
+/// rows top … top+5 and columns 4t − left … 4t − left + 5 of the (height × width) `plane`, zero
+/// outside it (the padding); its 36 values go to v[ξ·vplane + t], ξ = 6·row + column.
+void ck_wino_input(int level, const float *plane, size_t height, size_t width, ptrdiff_t top, ptrdiff_t left,
+                   size_t tiles, float *v, size_t vplane);
+
+/// Winograd F(4×4, 3×3) output transform Aᵀ·m·A of one output channel's tile row: tile t reads
+/// m[ξ·plane + t] and writes y[r·ldy + 4t + c] + bias (then max(·, 0) when `relu` ≠ 0, NaN kept)
+/// for rows r < `rows` (≤ 4) and columns 4t + c < `cols`.
+void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias, int relu,
+                    float *y, size_t ldy, size_t rows, size_t cols);
 
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the

@@ -1,0 +1,197 @@
+import _ConvKitMicroKernels
+
+/// Winograd F(4×4, 3×3) convolution (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+/// Networks", 2016): each 4 × 4 output tile is Aᵀ·[(G·g·Gᵀ) ⊙ (Bᵀ·d·B)]·A from its 6 × 6 input
+/// patch d, so a tile costs 36 multiplies per (input, output) channel pair instead of 144.
+///
+/// Over a block of tiles the element-wise products become 36 GEMMs, one per transform point ξ:
+///   U_ξ (K, C) = (G·g·Gᵀ)_ξ of every filter (computed in double, once per call),
+///   V_ξ (C, T) = (Bᵀ·d·B)_ξ of every tile (C micro-kernels, Winograd.c),
+///   M_ξ (K, T) = U_ξ · V_ξ (the packed GEMM), then Aᵀ·M·A + bias into the output.
+/// Shapes: input (N, C, H, W), weight (K, C, 3, 3), output (N, K, H_out, W_out); a block is a
+/// run of tile rows of one image, sized so that V and M stay near the caches, and blocks are
+/// split across worker threads, each with its own slab of the workspace.
+enum WinogradKernel {
+    /// Transform points per tile (6 × 6).
+    static let points = 36
+
+    /// Whether F(4×4, 3×3) computes `g`: 2-D, 3 × 3, stride 1, dilation 1, one group, zero
+    /// padding, at least 8 input channels (the GEMM's reduction).
+    static func applies(_ g: ConvGeometry) -> Bool {
+        g.rank == 2 && g.kernelSize == [3, 3] && g.stride == [1, 1] && g.dilation == [1, 1] && g.groups == 1
+            && g.paddingMode == .zeros && g.inChannels >= 8 && g.batch > 0 && g.outputPlane > 0
+    }
+
+    /// Where `.automatic` takes Winograd: enough channels for the GEMMs to dominate the
+    /// transforms (per tile the GEMMs cost ∝ C·K and the transforms ∝ C + K; measured, C = K = 32
+    /// ran at 0.8–1.0× the direct tiles and C = K = 64 at 1.6–2.3×, so C·K/(C + K) ≥ 24) and
+    /// outputs of at least 8 × 8, where partial tiles waste little.
+    static func pays(_ g: ConvGeometry) -> Bool {
+        applies(g) && g.inChannels * g.outChannels >= 24 * (g.inChannels + g.outChannels)
+            && g.outputSize[0] >= 8 && g.outputSize[1] >= 8
+    }
+
+    /// Tile rows and columns of an output plane.
+    static func tiles(_ g: ConvGeometry) -> (rows: Int, columns: Int) {
+        ((g.outputSize[0] + 3) / 4, (g.outputSize[1] + 3) / 4)
+    }
+
+    /// Tile rows per block, counted over the whole batch (a block may span images, so small
+    /// planes still give the GEMMs wide products): V and M of a block (36 · (C + K) floats per
+    /// tile) in about 1.5 MiB, at least one tile row.
+    static func blockRows(_ g: ConvGeometry) -> Int {
+        let perTile = points * (g.inChannels + g.outChannels), t = tiles(g)
+        return max(1, min(g.batch * t.rows, blockFloats / (perTile * t.columns)))
+    }
+
+    static let blockFloats = 384 << 10
+
+    /// Rows of each U_ξ and M_ξ: K rounded up to whole micro-kernel row panels (zero filters
+    /// past K), or K where the portable GEMM runs.
+    static func paddedChannels(_ g: ConvGeometry) -> Int {
+        MicroKernel.isAvailable ? (g.outChannels + MicroKernel.mr - 1) / MicroKernel.mr * MicroKernel.mr : g.outChannels
+    }
+
+    /// Columns of each V_ξ and M_ξ: a block's tiles rounded up to whole micro-kernel panels.
+    static func paddedTiles(_ g: ConvGeometry) -> Int {
+        let tiles = blockRows(g) * tiles(g).columns
+        return MicroKernel.isAvailable ? (tiles + MicroKernel.nr - 1) / MicroKernel.nr * MicroKernel.nr : tiles
+    }
+
+    /// One worker's slab: V and M of a block.
+    static func slab(_ g: ConvGeometry) -> (v: Int, m: Int) {
+        (points * g.inChannels * paddedTiles(g), points * paddedChannels(g) * paddedTiles(g))
+    }
+
+    /// Workers: one per core, at most one per block.
+    static func workers(_ g: ConvGeometry) -> Int {
+        max(1, min(MicroKernel.threads, blocks(g)))
+    }
+
+    /// Blocks of `blockRows(g)` tile rows over the batch's N · tile rows.
+    static func blocks(_ g: ConvGeometry) -> Int {
+        (g.batch * tiles(g).rows + blockRows(g) - 1) / blockRows(g)
+    }
+
+    /// Floats of workspace: the transformed filters, then one slab per worker.
+    static func workspaceCount(_ g: ConvGeometry) -> Int {
+        let s = slab(g)
+        return points * paddedChannels(g) * g.inChannels + workers(g) * (s.v + s.m)
+    }
+
+    /// output = conv(input, weight) + bias (then ReLU when `relu`). Overwrites `output`.
+    static func forward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+        workspace: UnsafeMutablePointer<Float>, relu: Bool = false
+    ) {
+        let (c, k, kp) = (g.inChannels, g.outChannels, paddedChannels(g))
+        transformFilters(g, weight: weight, into: workspace)
+        let t = tiles(g), rowsPerBlock = blockRows(g), allRows = g.batch * t.rows, s = slab(g)
+        let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
+        let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
+        let (x, y, u) = (SharedPointer(input), SharedPointer(output), SharedPointer(workspace))
+        let ws = SharedPointer(workspace + points * kp * c), b = bias.map { SharedPointer($0) }
+        Parallel.forEachChunk(blocks(g), workers: workers(g)) { items, worker in
+            let v = ws.base + worker * (s.v + s.m), m = v + s.v
+            for block in items {
+                // Tile rows r0..<r1 of the batch: row r is tile row r % rows of image r / rows.
+                let r0 = block * rowsPerBlock, r1 = min(allRows, r0 + rowsPerBlock)
+                let blockTiles = (r1 - r0) * t.columns
+                let tp = MicroKernel.isAvailable ? (blockTiles + MicroKernel.nr - 1) / MicroKernel.nr * MicroKernel.nr : blockTiles
+                // V[ξ][c][tile]: the input transform of each channel's tile rows (zero past the block's tiles).
+                for r in r0..<r1 {
+                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
+                    for ci in 0..<c {
+                        ck_wino_input(level, x.base + (n * c + ci) * h * w, h, w, 4 * ty - top, left, t.columns,
+                                      v + ci * tp + (r - r0) * t.columns, c * tp)
+                    }
+                }
+                if tp > blockTiles {
+                    for row in 0..<(points * c) { (v + row * tp + blockTiles).update(repeating: 0, count: tp - blockTiles) }
+                }
+                multiply(g, u: u.base, v: v, m: m, tiles: blockTiles, paddedTiles: tp)
+                for r in r0..<r1 {
+                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
+                    for ki in 0..<k {
+                        let dst = y.base + ((n * k + ki) * oh + 4 * ty) * ow
+                        ck_wino_output(level, m + ki * tp + (r - r0) * t.columns, kp * tp, t.columns,
+                                       b.map { $0.base[ki] } ?? 0, relu ? 1 : 0, dst, ow, min(4, oh - 4 * ty), ow)
+                    }
+                }
+            }
+        }
+    }
+
+    /// M_ξ (K′, tp) = U_ξ (K′, C) · V_ξ (C, tp) for the 36 points: micro-kernel tiles over U's
+    /// pre-packed row panels and V read in place (tp a whole number of panels), or the GEMM
+    /// where there is no micro-kernel.
+    private static func multiply(
+        _ g: ConvGeometry, u: UnsafePointer<Float>, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+        tiles: Int, paddedTiles tp: Int
+    ) {
+        let (c, kp) = (g.inChannels, paddedChannels(g))
+        guard MicroKernel.isAvailable else {
+            for xi in 0..<points {
+                gemm(transposeA: false, transposeB: false, m: kp, n: tiles, k: c, a: u + xi * kp * c, lda: c,
+                     b: v + xi * c * tp, ldb: tp, beta: 0, c: m + xi * kp * tp, ldc: tp, threaded: false)
+            }
+            return
+        }
+        let (mr, nr, level) = (MicroKernel.mr, MicroKernel.nr, Int32(MicroKernel.level))
+        let stores = ck_gemm_stores_tiles(level) != 0
+        if !stores { m.update(repeating: 0, count: points * kp * tp) }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: mr) { zeros in
+            zeros.initialize(repeating: 0)
+            let initial = stores ? UnsafePointer(zeros.baseAddress!) : nil
+            for xi in 0..<points {
+                let (a, bb, cc) = (u + xi * kp * c, v + xi * c * tp, m + xi * kp * tp)
+                for j in stride(from: 0, to: tp, by: nr) {
+                    for i in stride(from: 0, to: kp, by: mr) {
+                        ck_gemm_micro(level, c, a + i * c, bb + j, tp, cc + i * tp + j, tp, initial)
+                    }
+                }
+            }
+        }
+    }
+
+    /// U_ξ = (G·g_kc·Gᵀ)_ξ in double, rounded once, stored as row panels of the micro-kernel
+    /// (U[ξ][k / mr][c][k % mr], zero rows up to K′) or as plain (K, C) matrices without one. G for the points 0, ±1, ±2, ∞:
+    /// [[1/4, 0, 0], [−1/6, −1/6, −1/6], [−1/6, 1/6, −1/6], [1/24, 1/12, 1/6], [1/24, −1/12, 1/6], [0, 0, 1]].
+    static func transformFilters(_ g: ConvGeometry, weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
+        let (c, k, kp) = (g.inChannels, g.outChannels, paddedChannels(g))
+        let mr = MicroKernel.isAvailable ? MicroKernel.mr : 1
+        let (w, out) = (SharedPointer(weight), SharedPointer(u))
+        if kp > k {
+            for xi in 0..<points { (u + xi * kp * c + (kp - mr) * c).update(repeating: 0, count: mr * c) }
+        }
+        Parallel.forEachChunk(k, workers: Parallel.memoryPassWorkers(k * c * points)) { rows, _ in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 18) { gg in  // G·g (6 × 3)
+                for ki in rows {
+                    for ci in 0..<c {
+                        let f = w.base + (ki * c + ci) * 9
+                        for col in 0..<3 {
+                            transformed(Double(f[col]), Double(f[3 + col]), Double(f[6 + col])) { i, value in gg[i * 3 + col] = value }
+                        }
+                        for row in 0..<6 {
+                            transformed(gg[row * 3], gg[row * 3 + 1], gg[row * 3 + 2]) { col, value in
+                                out.base[(row * 6 + col) * kp * c + (ki / mr * c + ci) * mr + ki % mr] = Float(value)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// G·(g0, g1, g2): the six values, passed to `store(index, value)`.
+    @inline(__always)
+    private static func transformed(_ g0: Double, _ g1: Double, _ g2: Double, _ store: (Int, Double) -> Void) {
+        store(0, g0 / 4)
+        store(1, -(g0 + g1 + g2) / 6)
+        store(2, -(g0 - g1 + g2) / 6)
+        store(3, g0 / 24 + g1 / 12 + g2 / 6)
+        store(4, g0 / 24 - g1 / 12 + g2 / 6)
+        store(5, g2)
+    }
+}

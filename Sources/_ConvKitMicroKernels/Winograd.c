@@ -1,0 +1,268 @@
+#include "ConvKitMicroKernels.h"
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+// Winograd F(4×4, 3×3) transforms (Lavin & Gray 2016, interpolation points 0, ±1, ±2, ∞), with
+// the tiles of a tile row on the vector lanes: W = 16 (AVX-512F), 8 (AVX2) or 4 (baseline
+// vectors). The products between the transforms are GEMMs (_ConvKitKernels/Winograd.swift).
+//
+//   Bᵀ = [4  0 −5  0  1  0]      Aᵀ = [1  1  1  1  1  0]
+//        [0 −4 −4  1  1  0]           [0  1 −1  2 −2  0]
+//        [0  4 −4 −1  1  0]           [0  1  1  4  4  0]
+//        [0 −2 −1  2  1  0]           [0  1 −1  8 −8  1]
+//        [0  2 −1 −2  1  0]
+//        [0  4  0 −5  0  1]
+//
+// Tile t of a tile row reads columns 4t … 4t+5 of its 6 rows; lanes hold tiles t0 … t0+W−1,
+// so each row is loaded as 4W + W floats and split by column with shuffles (vpermt2ps on
+// AVX-512) instead of gathers. Padding is never copied: loads are masked at the plane's edges.
+
+/// Bᵀ·e along one axis: six values in, six out (u1/u2 and u3/u4 share their halves).
+#define WINO_BT(e, u) do { \
+    const VEC a_ = e[4] - 4.0f * e[2], b_ = e[3] - 4.0f * e[1]; \
+    const VEC c_ = e[4] - e[2], d_ = 2.0f * (e[3] - e[1]); \
+    u[0] = 4.0f * e[0] - 5.0f * e[2] + e[4]; \
+    u[1] = a_ + b_; u[2] = a_ - b_; u[3] = c_ + d_; u[4] = c_ - d_; \
+    u[5] = 4.0f * e[1] - 5.0f * e[3] + e[5]; \
+} while (0)
+
+/// Aᵀ·m along one axis: six values in, four out.
+#define WINO_AT(m, o) do { \
+    const VEC p_ = m[1] + m[2], q_ = m[1] - m[2], r_ = m[3] + m[4], s_ = m[3] - m[4]; \
+    o[0] = m[0] + p_ + r_; o[1] = q_ + 2.0f * s_; o[2] = p_ + 4.0f * r_; o[3] = q_ + 8.0f * s_ + m[5]; \
+} while (0)
+
+/// The input transform of tiles [t0, t0 + W) of a tile row, written to v[ξ·plane + t] for the
+/// first `count` of them. Row i of the patches is plane row top + i (zeros outside the plane);
+/// columns start at 4·t0 − left and are loaded 5W at a time (masked at the plane's edges) and
+/// split by DEINTERLEAVE into e[0…5], column c of each tile.
+#define WINO_INPUT_BODY() do { \
+    for (size_t t0 = 0; t0 < tiles; t0 += W) { \
+        VEC rows[6][6]; \
+        const ptrdiff_t col0 = (ptrdiff_t)(4 * t0) - left; \
+        for (int i = 0; i < 6; i++) { \
+            const ptrdiff_t yy = top + i; \
+            VEC z[5], e[6]; \
+            if (yy < 0 || yy >= (ptrdiff_t)height) { \
+                for (int j = 0; j < 5; j++) z[j] = (VEC){0}; \
+            } else { \
+                const float *row = plane + yy * (ptrdiff_t)width; \
+                for (int j = 0; j < 5; j++) { \
+                    const ptrdiff_t col = col0 + j * W; \
+                    if (col >= 0 && col + W <= (ptrdiff_t)width) memcpy(&z[j], row + col, sizeof z[j]); \
+                    else { \
+                        const ptrdiff_t lo_ = col < 0 ? -col : 0, hi_ = (ptrdiff_t)width - col; \
+                        if (hi_ <= lo_ || lo_ >= W) z[j] = (VEC){0}; \
+                        else LOADRANGE(z[j], row + col, lo_, hi_ < W ? hi_ : W); \
+                    } \
+                } \
+            } \
+            const VEC z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3], z4 = z[4]; \
+            DEINTERLEAVE(); \
+            WINO_BT(e, rows[i]); \
+        } \
+        const size_t count = tiles - t0 < W ? tiles - t0 : W; \
+        for (int x = 0; x < 6; x++) { \
+            VEC col[6], u[6]; \
+            for (int i = 0; i < 6; i++) col[i] = rows[i][x]; \
+            WINO_BT(col, u); \
+            for (int y = 0; y < 6; y++) { \
+                float *dst = v + (size_t)(y * 6 + x) * vplane + t0; \
+                if (count == W) memcpy(dst, &u[y], sizeof u[y]); else STOREN(dst, u[y], count); \
+            } \
+        } \
+    } \
+} while (0)
+
+/// The output transform of tiles [t0, t0 + W): 36 products in, 4 × 4 outputs per tile,
+/// INTERLEAVE turning o[c] (column c of each tile) into 4W consecutive outputs.
+#define WINO_OUTPUT_BODY() do { \
+    for (size_t t0 = 0; t0 < tiles; t0 += W) { \
+        const size_t count = tiles - t0 < W ? tiles - t0 : W; \
+        VEC cols4[4][6]; \
+        for (int x = 0; x < 6; x++) { \
+            VEC mm[6], o[4]; \
+            for (int y = 0; y < 6; y++) { \
+                const float *src = m + (size_t)(y * 6 + x) * plane + t0; \
+                if (count == W) memcpy(&mm[y], src, sizeof mm[y]); else LOADN(mm[y], src, count); \
+            } \
+            WINO_AT(mm, o); \
+            for (int r = 0; r < 4; r++) cols4[r][x] = o[r]; \
+        } \
+        const size_t first = 4 * t0, width = cols > first ? (cols - first < 4 * W ? cols - first : 4 * W) : 0; \
+        for (size_t r = 0; r < rows; r++) { \
+            VEC o[4], q[4]; \
+            WINO_AT(cols4[r], o); \
+            for (int c = 0; c < 4; c++) { \
+                o[c] += bias; \
+                if (relu) o[c] = (VEC)((IVEC)o[c] & ~(IVEC)(o[c] <= 0.0f)); \
+            } \
+            INTERLEAVE(); \
+            float *dst = y + r * ldy + first; \
+            if (width == 4 * W) memcpy(dst, q, sizeof q); \
+            else for (size_t j = 0; j < 4 && j * W < width; j++) STOREN(dst + j * W, q[j], width - j * W < W ? width - j * W : W); \
+        } \
+    } \
+} while (0)
+
+#define DEFINE_WINOGRAD(SUFFIX, ATTRIBUTE) \
+    ATTRIBUTE static void wino_input_##SUFFIX(const float *plane, size_t height, size_t width, ptrdiff_t top, ptrdiff_t left, \
+                                            size_t tiles, float *v, size_t vplane) { \
+        WINO_INPUT_BODY(); \
+    } \
+    ATTRIBUTE static void wino_output_##SUFFIX(const float *m, size_t plane, size_t tiles, float bias, int relu, \
+                                             float *y, size_t ldy, size_t rows, size_t cols) { \
+        WINO_OUTPUT_BODY(); \
+    }
+
+// ReLU clears the lanes where o ≤ 0, so NaN passes through as in torch.relu.
+
+// --- 16 lanes (AVX-512F) ---
+#define W 16
+#define VEC v16
+#define IVEC i16
+typedef float v16 __attribute__((vector_size(64)));
+typedef int32_t i16 __attribute__((vector_size(64)));
+#define PICK4(a, b, c) __builtin_shufflevector(a, b, c, c + 4, c + 8, c + 12, c + 16, c + 20, c + 24, c + 28)
+#define DEINTERLEAVE() do { \
+    e[0] = __builtin_shufflevector(PICK4(z0, z1, 0), PICK4(z2, z3, 0), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    e[1] = __builtin_shufflevector(PICK4(z0, z1, 1), PICK4(z2, z3, 1), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    e[2] = __builtin_shufflevector(PICK4(z0, z1, 2), PICK4(z2, z3, 2), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    e[3] = __builtin_shufflevector(PICK4(z0, z1, 3), PICK4(z2, z3, 3), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    e[4] = __builtin_shufflevector(e[0], z4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16); \
+    e[5] = __builtin_shufflevector(e[1], z4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17); \
+} while (0)
+#define INTERLEAVE() do { \
+    const VEC alo = __builtin_shufflevector(o[0], o[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); \
+    const VEC ahi = __builtin_shufflevector(o[0], o[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31); \
+    const VEC blo = __builtin_shufflevector(o[2], o[3], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); \
+    const VEC bhi = __builtin_shufflevector(o[2], o[3], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31); \
+    q[0] = __builtin_shufflevector(alo, blo, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); \
+    q[1] = __builtin_shufflevector(alo, blo, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31); \
+    q[2] = __builtin_shufflevector(ahi, bhi, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); \
+    q[3] = __builtin_shufflevector(ahi, bhi, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31); \
+} while (0)
+#define LOADN(v, src, n) (v) = (VEC)_mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1), src)
+#define STOREN(dst, v, n) _mm512_mask_storeu_ps(dst, (__mmask16)((1u << (n)) - 1), (__m512)(v))
+#define LOADRANGE(v, src, lo, hi) (v) = (VEC)_mm512_maskz_loadu_ps((__mmask16)(((1u << (hi)) - 1) & ~((1u << (lo)) - 1)), src)
+#if defined(__x86_64__) || defined(__i386__)
+DEFINE_WINOGRAD(16, __attribute__((target("avx512f"))))
+#endif
+#undef LOADN
+#undef STOREN
+#undef LOADRANGE
+#undef W
+#undef VEC
+#undef IVEC
+#undef PICK4
+#undef DEINTERLEAVE
+#undef INTERLEAVE
+
+// --- 8 lanes (AVX2 + FMA) ---
+#define W 8
+#define VEC v8
+#define IVEC i8
+typedef float v8 __attribute__((vector_size(32)));
+typedef int32_t i8 __attribute__((vector_size(32)));
+#define PICK4(a, b, c) __builtin_shufflevector(a, b, c, c + 4, c + 8, c + 12)
+#define DEINTERLEAVE() do { \
+    e[0] = __builtin_shufflevector(PICK4(z0, z1, 0), PICK4(z2, z3, 0), 0, 1, 2, 3, 4, 5, 6, 7); \
+    e[1] = __builtin_shufflevector(PICK4(z0, z1, 1), PICK4(z2, z3, 1), 0, 1, 2, 3, 4, 5, 6, 7); \
+    e[2] = __builtin_shufflevector(PICK4(z0, z1, 2), PICK4(z2, z3, 2), 0, 1, 2, 3, 4, 5, 6, 7); \
+    e[3] = __builtin_shufflevector(PICK4(z0, z1, 3), PICK4(z2, z3, 3), 0, 1, 2, 3, 4, 5, 6, 7); \
+    e[4] = __builtin_shufflevector(e[0], z4, 1, 2, 3, 4, 5, 6, 7, 8); \
+    e[5] = __builtin_shufflevector(e[1], z4, 1, 2, 3, 4, 5, 6, 7, 9); \
+} while (0)
+#define INTERLEAVE() do { \
+    const VEC alo = __builtin_shufflevector(o[0], o[1], 0, 8, 1, 9, 2, 10, 3, 11); \
+    const VEC ahi = __builtin_shufflevector(o[0], o[1], 4, 12, 5, 13, 6, 14, 7, 15); \
+    const VEC blo = __builtin_shufflevector(o[2], o[3], 0, 8, 1, 9, 2, 10, 3, 11); \
+    const VEC bhi = __builtin_shufflevector(o[2], o[3], 4, 12, 5, 13, 6, 14, 7, 15); \
+    q[0] = __builtin_shufflevector(alo, blo, 0, 1, 8, 9, 2, 3, 10, 11); \
+    q[1] = __builtin_shufflevector(alo, blo, 4, 5, 12, 13, 6, 7, 14, 15); \
+    q[2] = __builtin_shufflevector(ahi, bhi, 0, 1, 8, 9, 2, 3, 10, 11); \
+    q[3] = __builtin_shufflevector(ahi, bhi, 4, 5, 12, 13, 6, 7, 14, 15); \
+} while (0)
+#define LANES_BELOW(n) ((__m256i)((IVEC){0, 1, 2, 3, 4, 5, 6, 7} < (int32_t)(n)))
+#define LOADN(v, src, n) (v) = (VEC)_mm256_maskload_ps(src, LANES_BELOW(n))
+#define STOREN(dst, v, n) _mm256_maskstore_ps(dst, LANES_BELOW(n), (__m256)(v))
+#define LOADRANGE(v, src, lo, hi) (v) = (VEC)_mm256_maskload_ps(src, (__m256i)(((IVEC){0, 1, 2, 3, 4, 5, 6, 7} >= (int32_t)(lo)) \
+                                                                             & ((IVEC){0, 1, 2, 3, 4, 5, 6, 7} < (int32_t)(hi))))
+#if defined(__x86_64__) || defined(__i386__)
+DEFINE_WINOGRAD(8, __attribute__((target("avx2,fma"))))
+#endif
+#undef LANES_BELOW
+#undef LOADN
+#undef STOREN
+#undef LOADRANGE
+#undef W
+#undef VEC
+#undef IVEC
+#undef PICK4
+#undef DEINTERLEAVE
+#undef INTERLEAVE
+
+// --- 4 lanes (any CPU: the compiler's baseline vectors) ---
+#define W 4
+#define VEC v4
+#define IVEC i4
+typedef float v4 __attribute__((vector_size(16)));
+typedef int32_t i4 __attribute__((vector_size(16)));
+#define DEINTERLEAVE() do { \
+    e[0] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 0, 4), __builtin_shufflevector(z2, z3, 0, 4), 0, 1, 2, 3); \
+    e[1] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 1, 5), __builtin_shufflevector(z2, z3, 1, 5), 0, 1, 2, 3); \
+    e[2] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 2, 6), __builtin_shufflevector(z2, z3, 2, 6), 0, 1, 2, 3); \
+    e[3] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 3, 7), __builtin_shufflevector(z2, z3, 3, 7), 0, 1, 2, 3); \
+    e[4] = __builtin_shufflevector(e[0], z4, 1, 2, 3, 4); \
+    e[5] = __builtin_shufflevector(e[1], z4, 1, 2, 3, 5); \
+} while (0)
+#define INTERLEAVE() do { \
+    const VEC alo = __builtin_shufflevector(o[0], o[1], 0, 4, 1, 5), ahi = __builtin_shufflevector(o[0], o[1], 2, 6, 3, 7); \
+    const VEC blo = __builtin_shufflevector(o[2], o[3], 0, 4, 1, 5), bhi = __builtin_shufflevector(o[2], o[3], 2, 6, 3, 7); \
+    q[0] = __builtin_shufflevector(alo, blo, 0, 1, 4, 5); \
+    q[1] = __builtin_shufflevector(alo, blo, 2, 3, 6, 7); \
+    q[2] = __builtin_shufflevector(ahi, bhi, 0, 1, 4, 5); \
+    q[3] = __builtin_shufflevector(ahi, bhi, 2, 3, 6, 7); \
+} while (0)
+#define LOADN(v, src, n) do { (v) = (VEC){0}; for (size_t l_ = 0; l_ < (n); l_++) (v)[l_] = (src)[l_]; } while (0)
+#define STOREN(dst, v, n) do { for (size_t l_ = 0; l_ < (n); l_++) (dst)[l_] = (v)[l_]; } while (0)
+#define LOADRANGE(v, src, lo, hi) do { (v) = (VEC){0}; for (ptrdiff_t l_ = (lo); l_ < (hi); l_++) (v)[l_] = (src)[l_]; } while (0)
+DEFINE_WINOGRAD(4, )
+#undef LOADN
+#undef STOREN
+#undef LOADRANGE
+#undef W
+#undef VEC
+#undef IVEC
+#undef DEINTERLEAVE
+#undef INTERLEAVE
+
+size_t ck_wino_lanes(int level) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) return 16;
+    if (level == 1) return 8;
+#else
+    (void)level;
+#endif
+    return 4;
+}
+
+void ck_wino_input(int level, const float *plane, size_t height, size_t width, ptrdiff_t top, ptrdiff_t left,
+                   size_t tiles, float *v, size_t vplane) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) return wino_input_16(plane, height, width, top, left, tiles, v, vplane);
+    if (level == 1) return wino_input_8(plane, height, width, top, left, tiles, v, vplane);
+#endif
+    wino_input_4(plane, height, width, top, left, tiles, v, vplane);
+}
+
+void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias, int relu,
+                    float *y, size_t ldy, size_t rows, size_t cols) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) return wino_output_16(m, plane, tiles, bias, relu, y, ldy, rows, cols);
+    if (level == 1) return wino_output_8(m, plane, tiles, bias, relu, y, ldy, rows, cols);
+#endif
+    wino_output_4(m, plane, tiles, bias, relu, y, ldy, rows, cols);
+}

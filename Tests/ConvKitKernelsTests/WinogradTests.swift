@@ -1,0 +1,131 @@
+import Testing
+import _ConvKitKernels
+import _ConvKitTestSupport
+
+/// Winograd F(4×4, 3×3) against convolution from its definition (in Double) on random shapes:
+/// outputs that are not whole tiles, one-tile and one-row planes, padding 0…2 and asymmetric,
+/// channels around the vector widths, batches split into blocks; the forward pass, the input
+/// gradient (the flipped forward runs Winograd too) and the plan each choice produces.
+@Suite struct WinogradTests {
+    /// Runs `g`'s forward pass through the kernel entry point (workspace filled with NaN).
+    static func forward(_ g: ConvGeometry, x: [Float], w: [Float], bias: [Float]?) -> [Float] {
+        var y = [Float](repeating: .nan, count: g.outputCount)
+        var workspace = [Float](repeating: .nan, count: max(ConvolutionKernel.workspaceCount(g), 1))
+        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
+            y.withUnsafeMutableBufferPointer { py in workspace.withUnsafeMutableBufferPointer { ws in
+                if let bias {
+                    bias.withUnsafeBufferPointer { pb in
+                        ConvolutionKernel.forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!,
+                                                  output: py.baseAddress!, workspace: ws.baseAddress!)
+                    }
+                } else {
+                    ConvolutionKernel.forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: nil,
+                                              output: py.baseAddress!, workspace: ws.baseAddress!)
+                }
+            }}
+        }}
+        return y
+    }
+
+    /// The largest |got − expected| over the largest |expected| (the output's scale).
+    static func scaledError(_ got: [Float], _ expected: [Float]) -> Float {
+        let scale = max(expected.map { abs($0) }.max() ?? 0, 1e-20)
+        return zip(got, expected).map { $0.isNaN ? .infinity : abs($0 - $1) }.max().map { $0 / scale } ?? 0
+    }
+
+    static func geometry(_ random: inout TestRandom, algorithm: ConvolutionAlgorithm) -> ConvGeometry {
+        let padBefore = [random.next(3), random.next(3)], padAfter = [random.next(3), random.next(3)]
+        let size = [1 + random.next(19), 1 + random.next(37)].enumerated().map { a, n in max(n, 3 - padBefore[a] - padAfter[a]) }
+        return ConvGeometry(
+            batch: 1 + random.next(3), inChannels: 8 + random.next(20), outChannels: 1 + random.next(20),
+            inputSize: size, kernelSize: [3, 3], stride: [1, 1], dilation: [1, 1],
+            padBefore: padBefore, padAfter: padAfter, algorithm: algorithm)
+    }
+
+    @Test func forwardMatchesTheDefinition() {
+        var random = TestRandom(seed: 41)
+        for trial in 0..<80 {
+            let g = Self.geometry(&random, algorithm: .winograd)
+            #expect(ConvolutionPlan(g).forward == .winograd, "\(g)")
+            let x = random.values(g.inputCount), w = random.values(g.weightCount)
+            let bias = trial % 2 == 0 ? random.values(g.outChannels) : nil
+            let error = Self.scaledError(Self.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
+            #expect(error < 1e-5, "trial \(trial): \(g): error \(error)")
+        }
+    }
+
+    @Test func inputGradientMatchesTheDefinition() {
+        var random = TestRandom(seed: 42)
+        for trial in 0..<40 {
+            var g = Self.geometry(&random, algorithm: .winograd)
+            g = ConvGeometry(batch: g.batch, inChannels: g.inChannels, outChannels: 8 + g.outChannels, inputSize: g.inputSize,
+                             kernelSize: [3, 3], stride: [1, 1], dilation: [1, 1], padBefore: g.padBefore, padAfter: g.padAfter,
+                             algorithm: .winograd)
+            let plan = ConvolutionPlan(g)
+            #expect(plan.inputGradient == .flipped && plan.flippedForward == .winograd, "\(g): \(plan)")
+            let dy = random.values(g.outputCount), w = random.values(g.weightCount)
+            var dx = [Float](repeating: .nan, count: g.inputCount)
+            var workspace = [Float](repeating: .nan, count: ConvolutionKernel.workspaceCount(g))
+            dy.withUnsafeBufferPointer { pdy in w.withUnsafeBufferPointer { pw in
+                dx.withUnsafeMutableBufferPointer { pdx in workspace.withUnsafeMutableBufferPointer { ws in
+                    ConvolutionKernel.backwardInput(g, gradOutput: pdy.baseAddress!, weight: pw.baseAddress!,
+                                                    gradInput: pdx.baseAddress!, workspace: ws.baseAddress!)
+                }}
+            }}
+            let error = Self.scaledError(dx, ReferenceConvolution.inputGradient(g, w: w, dy: dy))
+            #expect(error < 1e-5, "trial \(trial): \(g): error \(error)")
+        }
+    }
+
+    /// A plane of several blocks (many tile rows, wide channels) and a batch split across workers.
+    @Test func blocksAndWorkersMatchTheDefinition() {
+        var random = TestRandom(seed: 43)
+        let g = ConvGeometry(batch: 3, inChannels: 48, outChannels: 40, inputSize: [61, 45], kernelSize: [3, 3],
+                             stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], algorithm: .winograd)
+        let x = random.values(g.inputCount), w = random.values(g.weightCount), bias = random.values(g.outChannels)
+        let error = Self.scaledError(Self.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
+        #expect(error < 1e-5, "error \(error)")
+    }
+
+    /// `.direct` never takes Winograd, `.winograd` only where it applies, `.automatic` where it pays.
+    @Test func choiceDecidesThePlan() {
+        func plan(_ algorithm: ConvolutionAlgorithm, channels: Int = 64, size: Int = 28, stride: Int = 1) -> ConvolutionPlan.Algorithm {
+            ConvolutionPlan(ConvGeometry(batch: 2, inChannels: channels, outChannels: channels, inputSize: [size, size],
+                                         kernelSize: [3, 3], stride: [stride, stride], dilation: [1, 1], padBefore: [1, 1],
+                                         padAfter: [1, 1], algorithm: algorithm)).forward
+        }
+        #expect(plan(.direct) != .winograd)
+        #expect(plan(.winograd) == .winograd && plan(.winograd, channels: 8) == .winograd)
+        #expect(plan(.winograd, stride: 2) != .winograd)
+        #expect(plan(.winograd, channels: 4) != .winograd)
+        // `.automatic` defers to the process-wide choice (CONVKIT_CONV_ALGORITHM may set it).
+        guard ConvolutionAlgorithm.global == .automatic else { return }
+        #expect(plan(.automatic) == .winograd)
+        #expect(plan(.automatic, channels: 32) != .winograd)
+        #expect(plan(.automatic, size: 6) != .winograd)
+    }
+
+    /// The error against float64 on the 3 × 3 layers `.automatic` hands to Winograd (and the
+    /// course CNN's 32-channel layer), beside the direct kernels' error on the same numbers:
+    /// Winograd must stay within 1e-4 of each output's scale (the oracle tests' tolerance).
+    @Test func errorAgainstFloat64StaysSmall() {
+        var random = TestRandom(seed: 44)
+        for (channels, size) in [(32, 28), (64, 56), (128, 28), (256, 14)] {
+            var errors: [ConvolutionAlgorithm: Float] = [:]
+            let base = ConvGeometry(batch: 1, inChannels: channels, outChannels: channels, inputSize: [size, size], kernelSize: [3, 3],
+                                    stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1])
+            // Post-ReLU activations (non-negative) and He-initialised weights, as inside a trained network.
+            let x = random.values(base.inputCount).map { max($0, 0) }
+            let scale = (6 / Float(9 * channels)).squareRoot()  // uniform ±1 has variance 1/3
+            let w = random.values(base.weightCount).map { $0 * scale }
+            let expected = ReferenceConvolution.forward(base, x: x, w: w, bias: nil)
+            for algorithm in [ConvolutionAlgorithm.direct, .winograd] {
+                var g = base
+                g.algorithm = algorithm
+                errors[algorithm] = Self.scaledError(Self.forward(g, x: x, w: w, bias: nil), expected)
+            }
+            print("Winograd error, \(channels) channels at \(size)²: direct \(errors[.direct]!), winograd \(errors[.winograd]!) of the output scale")
+            #expect(errors[.winograd]! < 1e-4 && errors[.direct]! < 1e-5, "\(channels)×\(size)²: \(errors)")
+        }
+    }
+}
