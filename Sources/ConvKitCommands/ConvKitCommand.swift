@@ -30,6 +30,7 @@ public struct ConvKitCommand: AsyncParsableCommand {
         ProcessMemory.keepFreedMemory()
         do {
             try KernelThreads.checkEnvironment()
+            try ConvolutionAlgorithm.checkEnvironment()
             var command = try parseAsRoot(arguments)
             if var asynchronous = command as? any AsyncParsableCommand {
                 try await asynchronous.run()

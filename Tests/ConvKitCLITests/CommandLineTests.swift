@@ -27,6 +27,17 @@ import Testing
         #expect(fine.process.terminationStatus == 0, "\(fine.stderr)")
     }
 
+    /// CONVKIT_CONV_ALGORITHM other than automatic, direct or winograd is refused by every command.
+    @Test(arguments: ["fast", "", "WINOGRAD"])
+    func algorithmSettingIsChecked(value: String) throws {
+        let binary = try #require(CLI.binary).path
+        let r = try CLI.launch(URL(fileURLWithPath: "/bin/sh"), ["-c", "CONVKIT_CONV_ALGORITHM='\(value)' exec '\(binary)' models"], in: nil)
+        #expect(r.process.terminationStatus != 0)
+        #expect(r.stderr == "convkit: environment: CONVKIT_CONV_ALGORITHM must be one of automatic, direct, winograd, got '\(value)'\n", "\(r.stderr)")
+        let fine = try CLI.launch(URL(fileURLWithPath: "/bin/sh"), ["-c", "CONVKIT_CONV_ALGORITHM=direct exec '\(binary)' outsize --input 8 --kernel 3"], in: nil)
+        #expect(fine.process.terminationStatus == 0, "\(fine.stderr)")
+    }
+
     @Test func badInputGivesOneLineErrors() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -27,7 +27,7 @@ import Testing
         } else {
             let mode = PaddingMode(rawValue: c["mode"]!.stringValue!)!
             let f = rank == 1 ? conv1d : conv2d
-            y = try f(x, w, b, stride, padding(c["padding"]!), dilation, groups, mode)
+            y = try f(x, w, b, stride, padding(c["padding"]!), dilation, groups, mode, .automatic)
         }
         let label = "case \(i) \(c.serialized)"
         expectClose(y, try fx.required(i, "output"), "\(label) output")

@@ -11,6 +11,10 @@ public class Convolution: Module {
     public let kernelSize: [Int], stride: [Int], dilation: [Int]
     public let padding: Padding
     public let paddingMode: PaddingMode
+    /// How this layer's products may be computed: `.automatic` (the default) defers to
+    /// `ConvolutionAlgorithm.global`; `.direct` keeps every multiply of the definition;
+    /// `.winograd` asks for Winograd F(4×4, 3×3) where the layer's shape allows it.
+    public var algorithm: ConvolutionAlgorithm = .automatic
     let rank: Int
 
     init(
@@ -43,7 +47,7 @@ public class Convolution: Module {
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         try convolution(input, weight: weight, bias: bias, rank: rank, stride: PerAxis(stride), padding: padding,
-                        dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, op: "Conv\(rank)d")
+                        dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, algorithm: algorithm, op: "Conv\(rank)d")
     }
 
     public var localState: [StateEntry] {

@@ -12,13 +12,14 @@ import _ConvKitKernels
 ///   - padding: an amount, `.same`, `.valid` or `.explicit(before:after:)`.
 ///   - groups: divides C and K; `groups == C` is depthwise.
 ///   - paddingMode: how padded positions are filled.
+///   - algorithm: as `conv2d` (Winograd applies to 2-D layers only, so this rank runs the direct kernels).
 /// - Returns: (N, K, L_out), or (K, L_out) for unbatched input.
 public func conv1d(
     _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: PerAxis = 1, padding: Padding = 0,
-    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros
+    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros, algorithm: ConvolutionAlgorithm = .automatic
 ) throws -> Tensor {
     try convolution(input, weight: weight, bias: bias, rank: 1, stride: stride, padding: padding,
-                    dilation: dilation, groups: groups, paddingMode: paddingMode, op: "conv1d")
+                    dilation: dilation, groups: groups, paddingMode: paddingMode, algorithm: algorithm, op: "conv1d")
 }
 
 /// 2-D cross-correlation, as `torch.nn.functional.conv2d` (with `paddingMode` as `nn.Conv2d`).
@@ -30,13 +31,14 @@ public func conv1d(
 ///   - padding: an amount, per axis (h, w), `.same`, `.valid` or `.explicit(before:after:)`.
 ///   - groups: divides C and K; `groups == C` is depthwise.
 ///   - paddingMode: how padded positions are filled.
+///   - algorithm: how the products may be computed (`.automatic` defers to `ConvolutionAlgorithm.global`).
 /// - Returns: (N, K, H_out, W_out), or (K, H_out, W_out) for unbatched input.
 public func conv2d(
     _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: PerAxis = 1, padding: Padding = 0,
-    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros
+    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros, algorithm: ConvolutionAlgorithm = .automatic
 ) throws -> Tensor {
     try convolution(input, weight: weight, bias: bias, rank: 2, stride: stride, padding: padding,
-                    dilation: dilation, groups: groups, paddingMode: paddingMode, op: "conv2d")
+                    dilation: dilation, groups: groups, paddingMode: paddingMode, algorithm: algorithm, op: "conv2d")
 }
 
 /// 3-D cross-correlation, as `torch.nn.functional.conv3d` (with `paddingMode` as `nn.Conv3d`):
@@ -45,13 +47,14 @@ public func conv2d(
 ///   - input: (N, C, D, H, W) or unbatched (C, D, H, W).
 ///   - weight: (K, C/groups, kD, kH, kW).
 ///   - stride, dilation, padding: as `conv2d`, with three axes.
+///   - algorithm: as `conv2d` (Winograd applies to 2-D layers only, so this rank runs the direct kernels).
 /// - Returns: (N, K, D_out, H_out, W_out), or (K, D_out, H_out, W_out) for unbatched input.
 public func conv3d(
     _ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: PerAxis = 1, padding: Padding = 0,
-    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros
+    dilation: PerAxis = 1, groups: Int = 1, paddingMode: PaddingMode = .zeros, algorithm: ConvolutionAlgorithm = .automatic
 ) throws -> Tensor {
     try convolution(input, weight: weight, bias: bias, rank: 3, stride: stride, padding: padding,
-                    dilation: dilation, groups: groups, paddingMode: paddingMode, op: "conv3d")
+                    dilation: dilation, groups: groups, paddingMode: paddingMode, algorithm: algorithm, op: "conv3d")
 }
 
 /// True 1-D convolution: the kernel is flipped before sliding (the signal-processing
@@ -84,17 +87,19 @@ public func trueConv2d(
 /// arguments on this CPU, in each direction, and the workspace it needs.
 /// - Parameters:
 ///   - inputShape: (N, C, spatial…); weightShape: (K, C/groups, kernel…).
+///   - algorithm: the layer's choice (`.automatic` defers to `ConvolutionAlgorithm.global`).
 /// - Throws: `ConvKitError` as the convolution itself would, without allocating anything.
 public func convolutionPlan(
     inputShape: [Int], weightShape: [Int], stride: PerAxis = 1, padding: Padding = 0, dilation: PerAxis = 1,
-    groups: Int = 1, paddingMode: PaddingMode = .zeros
+    groups: Int = 1, paddingMode: PaddingMode = .zeros, algorithm: ConvolutionAlgorithm = .automatic
 ) throws -> ConvolutionPlan {
     let rank = weightShape.count - 2
     guard (1...2).contains(rank) else {
         throw ConvKitError.shapeMismatch(op: "convolutionPlan", message: "weight must have rank 3 or 4, got \(weightShape)")
     }
-    let g = try convolutionGeometry(inputShape: inputShape, weightShape: weightShape, biasShape: nil, rank: rank, stride: stride,
+    var g = try convolutionGeometry(inputShape: inputShape, weightShape: weightShape, biasShape: nil, rank: rank, stride: stride,
                                     padding: padding, dilation: dilation, groups: groups, paddingMode: paddingMode, op: "convolutionPlan")
+    g.algorithm = algorithm
     try checkAllocations(g, op: "convolutionPlan")
     return ConvolutionPlan(g)
 }
@@ -206,11 +211,12 @@ func checkPaddingMode(_ mode: PaddingMode, size: [Int], before: [Int], after: [I
 
 func convolution(
     _ input: Tensor, weight: Tensor, bias: Tensor?, rank r: Int, stride: PerAxis, padding: Padding,
-    dilation: PerAxis, groups: Int, paddingMode: PaddingMode, op: String
+    dilation: PerAxis, groups: Int, paddingMode: PaddingMode, algorithm: ConvolutionAlgorithm = .automatic, op: String
 ) throws -> Tensor {
     let (x, unbatched) = try batchedInput(input, rank: r, op: op)
-    let g = try convolutionGeometry(input: x, weight: weight, bias: bias, rank: r, stride: stride, padding: padding,
+    var g = try convolutionGeometry(input: x, weight: weight, bias: bias, rank: r, stride: stride, padding: padding,
                                     dilation: dilation, groups: groups, paddingMode: paddingMode, op: op)
+    g.algorithm = algorithm
     let y = convolutionForward(g, x: x, weight: weight, bias: bias, op: op)
     return unbatched ? try y.squeezed(axis: 0) : y
 }
