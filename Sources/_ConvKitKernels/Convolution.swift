@@ -187,7 +187,8 @@ public enum ConvolutionKernel {
         switch ConvolutionPlan(g).weightGradient {
         case .depthwise: return DepthwiseKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
         case .direct: return backwardWeightDirect(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
-        case .pointwise, .im2colGEMM, .flipped, .winograd: break
+        case .winograd: return WinogradKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
+        case .pointwise, .im2colGEMM, .flipped: break
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let workerCount = workers(g), threaded = workerCount == 1

@@ -39,12 +39,14 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
         } else {
             (inputGradient, flippedForward) = (pointwise ? .pointwise : .im2colGEMM, nil)
         }
-        weightGradient = depthwise ? .depthwise : ConvolutionKernel.directApplies(g) ? .direct : pointwise ? .pointwise : .im2colGEMM
+        weightGradient = depthwise ? .depthwise : forward == .winograd ? .winograd
+            : ConvolutionKernel.directApplies(g) ? .direct : pointwise ? .pointwise : .im2colGEMM
         let k = ConvolutionKernel.self
         workspace = depthwise ? 0 : Swift.max(
             k.forwardWorkspaceCount(g),
             inputGradient == .flipped ? k.flippedWorkspaceCount(g) : k.slabsCount(g),
-            weightGradient == .direct ? k.directWeightWorkspaceCount(g) : k.slabsCount(g))
+            weightGradient == .winograd ? WinogradKernel.weightWorkspaceCount(g)
+                : weightGradient == .direct ? k.directWeightWorkspaceCount(g) : k.slabsCount(g))
     }
 
     /// The forward pass's implementation: Winograd where `g.algorithm` (resolved through

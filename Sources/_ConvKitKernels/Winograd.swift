@@ -24,11 +24,12 @@ enum WinogradKernel {
 
     /// Where `.automatic` takes Winograd: enough channels for the GEMMs to dominate the
     /// transforms (per tile the GEMMs cost ∝ C·K and the transforms ∝ C + K; measured, C = K = 32
-    /// ran at 0.8–1.0× the direct tiles and C = K = 64 at 1.6–2.3×, so C·K/(C + K) ≥ 24) and
-    /// outputs of at least 8 × 8, where partial tiles waste little.
+    /// ran at 0.8–1.0× the direct tiles and C = K = 64 at 1.6–2.3×, so C·K/(C + K) ≥ 24), outputs
+    /// of at least 8 × 8, where partial tiles waste little, and at least 64 tiles in the batch
+    /// (two 32-wide panels per core; a single 14 × 14 image has 16).
     static func pays(_ g: ConvGeometry) -> Bool {
         applies(g) && g.inChannels * g.outChannels >= 24 * (g.inChannels + g.outChannels)
-            && g.outputSize[0] >= 8 && g.outputSize[1] >= 8
+            && g.outputSize[0] >= 8 && g.outputSize[1] >= 8 && g.batch * tiles(g).rows * tiles(g).columns >= 64
     }
 
     /// Tile rows and columns of an output plane.
@@ -38,13 +39,14 @@ enum WinogradKernel {
 
     /// Tile rows per block, counted over the whole batch (a block may span images, so small
     /// planes still give the GEMMs wide products): V and M of a block (36 · (C + K) floats per
-    /// tile) in about 1.5 MiB, at least one tile row.
+    /// tile) as below, at least one tile row.
     static func blockRows(_ g: ConvGeometry) -> Int {
-        let perTile = points * (g.inChannels + g.outChannels), t = tiles(g)
-        return max(1, min(g.batch * t.rows, blockFloats / (perTile * t.columns)))
+        let perTile = points * (g.inChannels + g.outChannels), t = tiles(g), allRows = g.batch * t.rows
+        // About 128 tiles (four 32-wide micro-kernel panels) and V + M within 4 MiB (L2 for each
+        // point's product, L3 for the block), then no more than an equal share of every worker.
+        let target = max(1, min((128 + t.columns - 1) / t.columns, (1 << 20) / (perTile * t.columns)))
+        return min(target, (allRows + MicroKernel.threads - 1) / MicroKernel.threads)
     }
-
-    static let blockFloats = 384 << 10
 
     /// Rows of each U_ξ and M_ξ: K rounded up to whole micro-kernel row panels (zero filters
     /// past K), or K where the portable GEMM runs.
@@ -123,6 +125,61 @@ enum WinogradKernel {
         }
     }
 
+    /// Floats of workspace `backwardWeight` needs: per worker, V and the transformed output
+    /// gradient of a block and its own transform-domain sums (36 · K · C).
+    static func weightWorkspaceCount(_ g: ConvGeometry) -> Int {
+        let tp = paddedTiles(g), sums = points * g.outChannels * g.inChannels
+        return workers(g) * (points * (g.inChannels + g.outChannels) * tp + sums)
+    }
+
+    /// gradWeight = Σ over the batch's tiles of Gᵀ·[(A·dy·Aᵀ) ⊙ (Bᵀ·d·B)]·G (the forward map's
+    /// transpose in g): per point ξ, S_ξ (K, C) = Σ_tiles Ŷ_ξ (K, tiles) · V_ξᵀ (tiles, C) as GEMMs
+    /// over blocks, each worker summing its own S; then Gᵀ·S·G per filter. Overwrites `gradWeight`.
+    static func backwardWeight(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+    ) {
+        let (c, k) = (g.inChannels, g.outChannels)
+        let t = tiles(g), rowsPerBlock = blockRows(g), allRows = g.batch * t.rows, tp = paddedTiles(g)
+        let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
+        let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
+        let sums = points * k * c, perWorker = points * (c + k) * tp + sums, workerCount = workers(g)
+        let (x, dy, ws) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(workspace))
+        Parallel.forEachChunk(blocks(g), workers: workerCount) { items, worker in
+            let v = ws.base + worker * perWorker, yhat = v + points * c * tp, s = yhat + points * k * tp
+            s.update(repeating: 0, count: sums)
+            for block in items {
+                let r0 = block * rowsPerBlock, r1 = min(allRows, r0 + rowsPerBlock)
+                let blockTiles = (r1 - r0) * t.columns
+                for r in r0..<r1 {
+                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
+                    for ci in 0..<c {
+                        ck_wino_input(level, x.base + (n * c + ci) * h * w, h, w, 4 * ty - top, left, t.columns,
+                                      v + ci * tp + (r - r0) * t.columns, c * tp)
+                    }
+                    for ki in 0..<k {
+                        ck_wino_gradient(level, dy.base + (n * k + ki) * oh * ow, oh, ow, 4 * ty, t.columns,
+                                         yhat + ki * tp + (r - r0) * t.columns, k * tp)
+                    }
+                }
+                // S_ξ (K, C) += Ŷ_ξ (K, tiles) · V_ξᵀ (tiles, C)
+                for xi in 0..<points {
+                    gemm(transposeA: false, transposeB: true, m: k, n: c, k: blockTiles, a: yhat + xi * k * tp, lda: tp,
+                         b: v + xi * c * tp, ldb: tp, beta: 1, c: s + xi * k * c, ldc: c, threaded: false)
+                }
+            }
+        }
+        let total = ws.base + points * (c + k) * tp  // worker 0's sums
+        for worker in 1..<max(1, min(workerCount, blocks(g))) {
+            let partial = ws.base + worker * perWorker + points * (c + k) * tp
+            for i in 0..<sums { total[i] += partial[i] }
+        }
+        let (sum, dw) = (SharedPointer(total), SharedPointer(gradWeight))
+        Parallel.forEachChunk(k, workers: Parallel.memoryPassWorkers(sums)) { rows, _ in
+            ck_wino_filter_gradient(sum.base, k, rows.lowerBound, rows.upperBound, c, dw.base)
+        }
+    }
+
     /// M_ξ (K′, tp) = U_ξ (K′, C) · V_ξ (C, tp) for the 36 points: micro-kernel tiles over U's
     /// pre-packed row panels and V read in place (tp a whole number of panels), or the GEMM
     /// where there is no micro-kernel.
@@ -155,8 +212,8 @@ enum WinogradKernel {
         }
     }
 
-    /// U_ξ = (G·g_kc·Gᵀ)_ξ in double, rounded once, stored as row panels of the micro-kernel
-    /// (U[ξ][k / mr][c][k % mr], zero rows up to K′) or as plain (K, C) matrices without one. G for the points 0, ±1, ±2, ∞:
+    /// U_ξ = (G·g_kc·Gᵀ)_ξ in double, rounded once (`ck_wino_filters`), stored as row panels of the
+    /// micro-kernel (U[ξ][k / mr][c][k % mr], zero rows up to K′) or as plain (K, C) matrices without one. G for the points 0, ±1, ±2, ∞:
     /// [[1/4, 0, 0], [−1/6, −1/6, −1/6], [−1/6, 1/6, −1/6], [1/24, 1/12, 1/6], [1/24, −1/12, 1/6], [0, 0, 1]].
     static func transformFilters(_ g: ConvGeometry, weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
         let (c, k, kp) = (g.inChannels, g.outChannels, paddedChannels(g))
@@ -166,32 +223,7 @@ enum WinogradKernel {
             for xi in 0..<points { (u + xi * kp * c + (kp - mr) * c).update(repeating: 0, count: mr * c) }
         }
         Parallel.forEachChunk(k, workers: Parallel.memoryPassWorkers(k * c * points)) { rows, _ in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: 18) { gg in  // G·g (6 × 3)
-                for ki in rows {
-                    for ci in 0..<c {
-                        let f = w.base + (ki * c + ci) * 9
-                        for col in 0..<3 {
-                            transformed(Double(f[col]), Double(f[3 + col]), Double(f[6 + col])) { i, value in gg[i * 3 + col] = value }
-                        }
-                        for row in 0..<6 {
-                            transformed(gg[row * 3], gg[row * 3 + 1], gg[row * 3 + 2]) { col, value in
-                                out.base[(row * 6 + col) * kp * c + (ki / mr * c + ci) * mr + ki % mr] = Float(value)
-                            }
-                        }
-                    }
-                }
-            }
+            ck_wino_filters(w.base, rows.lowerBound, rows.upperBound, c, kp, mr, out.base)
         }
-    }
-
-    /// G·(g0, g1, g2): the six values, passed to `store(index, value)`.
-    @inline(__always)
-    private static func transformed(_ g0: Double, _ g1: Double, _ g2: Double, _ store: (Int, Double) -> Void) {
-        store(0, g0 / 4)
-        store(1, -(g0 + g1 + g2) / 6)
-        store(2, -(g0 - g1 + g2) / 6)
-        store(3, g0 / 24 + g1 / 12 + g2 / 6)
-        store(4, g0 / 24 - g1 / 12 + g2 / 6)
-        store(5, g2)
     }
 }

@@ -266,3 +266,175 @@ void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float
 #endif
     wino_output_4(m, plane, tiles, bias, relu, y, ldy, rows, cols);
 }
+
+void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u) {
+    for (size_t k = k0; k < k1; k++) {
+        for (size_t ci = 0; ci < c; ci++) {
+            const float *f = w + (k * c + ci) * 9;
+            double gg[6][3], out[6][6];
+            for (int col = 0; col < 3; col++) {
+                const double g0 = f[col], g1 = f[3 + col], g2 = f[6 + col];
+                gg[0][col] = g0 / 4; gg[1][col] = -(g0 + g1 + g2) / 6; gg[2][col] = -(g0 - g1 + g2) / 6;
+                gg[3][col] = g0 / 24 + g1 / 12 + g2 / 6; gg[4][col] = g0 / 24 - g1 / 12 + g2 / 6; gg[5][col] = g2;
+            }
+            for (int row = 0; row < 6; row++) {
+                const double g0 = gg[row][0], g1 = gg[row][1], g2 = gg[row][2];
+                out[row][0] = g0 / 4; out[row][1] = -(g0 + g1 + g2) / 6; out[row][2] = -(g0 - g1 + g2) / 6;
+                out[row][3] = g0 / 24 + g1 / 12 + g2 / 6; out[row][4] = g0 / 24 - g1 / 12 + g2 / 6; out[row][5] = g2;
+            }
+            float *dst = u + (k / mr * c + ci) * mr + k % mr;
+            for (int xi = 0; xi < 36; xi++) dst[(size_t)xi * kp * c] = (float)out[xi / 6][xi % 6];
+        }
+    }
+}
+
+// --- The weight gradient: dW = Gᵀ·[Σ over tiles (A·dy·Aᵀ) ⊙ (Bᵀ·d·B)]·G ---
+
+/// A·e along one axis: four values in, six out (A = (Aᵀ)ᵀ, 6 × 4).
+#define WINO_A(e, o) do { \
+    const VEC p_ = e[0] + e[2], q_ = e[1] + e[3], r_ = e[0] + 4.0f * e[2], s_ = 2.0f * e[1] + 8.0f * e[3]; \
+    o[0] = e[0]; o[1] = p_ + q_; o[2] = p_ - q_; o[3] = r_ + s_; o[4] = r_ - s_; o[5] = e[3]; \
+} while (0)
+
+/// The output-gradient transform A·dy·Aᵀ of tiles [t0, t0 + W): rows top … top+3 and columns
+/// 4t … 4t+3 of the (height × width) dy plane, zero outside it, to v[ξ·vplane + t].
+#define WINO_GRADIENT_BODY() do { \
+    for (size_t t0 = 0; t0 < tiles; t0 += W) { \
+        VEC rows[4][6]; \
+        const ptrdiff_t col0 = (ptrdiff_t)(4 * t0); \
+        for (int i = 0; i < 4; i++) { \
+            const ptrdiff_t yy = top + i; \
+            VEC z[4], e[4]; \
+            if (yy >= (ptrdiff_t)height) { \
+                for (int j = 0; j < 4; j++) z[j] = (VEC){0}; \
+            } else { \
+                const float *row = plane + yy * (ptrdiff_t)width; \
+                for (int j = 0; j < 4; j++) { \
+                    const ptrdiff_t col = col0 + j * W, hi_ = (ptrdiff_t)width - col; \
+                    if (hi_ >= W) memcpy(&z[j], row + col, sizeof z[j]); \
+                    else if (hi_ <= 0) z[j] = (VEC){0}; \
+                    else LOADRANGE(z[j], row + col, 0, hi_); \
+                } \
+            } \
+            const VEC z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3]; \
+            DEINTERLEAVE4(); \
+            WINO_A(e, rows[i]); \
+        } \
+        const size_t count = tiles - t0 < W ? tiles - t0 : W; \
+        for (int x = 0; x < 6; x++) { \
+            VEC col[4], u[6]; \
+            for (int i = 0; i < 4; i++) col[i] = rows[i][x]; \
+            WINO_A(col, u); \
+            for (int y = 0; y < 6; y++) { \
+                float *dst = v + (size_t)(y * 6 + x) * vplane + t0; \
+                if (count == W) memcpy(dst, &u[y], sizeof u[y]); else STOREN(dst, u[y], count); \
+            } \
+        } \
+    } \
+} while (0)
+
+#define DEFINE_WINOGRAD_GRADIENT(SUFFIX, ATTRIBUTE) \
+    ATTRIBUTE static void wino_gradient_##SUFFIX(const float *plane, size_t height, size_t width, ptrdiff_t top, \
+                                               size_t tiles, float *v, size_t vplane) { \
+        WINO_GRADIENT_BODY(); \
+    }
+
+#if defined(__x86_64__) || defined(__i386__)
+#define W 16
+#define VEC v16
+#define IVEC i16
+#define PICK4(a, b, c) __builtin_shufflevector(a, b, c, c + 4, c + 8, c + 12, c + 16, c + 20, c + 24, c + 28)
+#define DEINTERLEAVE4() do { \
+    e[0] = __builtin_shufflevector(PICK4(z0, z1, 0), PICK4(z2, z3, 0), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    e[1] = __builtin_shufflevector(PICK4(z0, z1, 1), PICK4(z2, z3, 1), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    e[2] = __builtin_shufflevector(PICK4(z0, z1, 2), PICK4(z2, z3, 2), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+    e[3] = __builtin_shufflevector(PICK4(z0, z1, 3), PICK4(z2, z3, 3), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
+} while (0)
+#define STOREN(dst, v, n) _mm512_mask_storeu_ps(dst, (__mmask16)((1u << (n)) - 1), (__m512)(v))
+#define LOADRANGE(v, src, lo, hi) (v) = (VEC)_mm512_maskz_loadu_ps((__mmask16)(((1u << (hi)) - 1) & ~((1u << (lo)) - 1)), src)
+DEFINE_WINOGRAD_GRADIENT(16, __attribute__((target("avx512f"))))
+#undef W
+#undef VEC
+#undef IVEC
+#undef PICK4
+#undef DEINTERLEAVE4
+#undef STOREN
+#undef LOADRANGE
+
+#define W 8
+#define VEC v8
+#define IVEC i8
+#define PICK4(a, b, c) __builtin_shufflevector(a, b, c, c + 4, c + 8, c + 12)
+#define DEINTERLEAVE4() do { \
+    e[0] = __builtin_shufflevector(PICK4(z0, z1, 0), PICK4(z2, z3, 0), 0, 1, 2, 3, 4, 5, 6, 7); \
+    e[1] = __builtin_shufflevector(PICK4(z0, z1, 1), PICK4(z2, z3, 1), 0, 1, 2, 3, 4, 5, 6, 7); \
+    e[2] = __builtin_shufflevector(PICK4(z0, z1, 2), PICK4(z2, z3, 2), 0, 1, 2, 3, 4, 5, 6, 7); \
+    e[3] = __builtin_shufflevector(PICK4(z0, z1, 3), PICK4(z2, z3, 3), 0, 1, 2, 3, 4, 5, 6, 7); \
+} while (0)
+#define LANES_BELOW(n) ((__m256i)((IVEC){0, 1, 2, 3, 4, 5, 6, 7} < (int32_t)(n)))
+#define STOREN(dst, v, n) _mm256_maskstore_ps(dst, LANES_BELOW(n), (__m256)(v))
+#define LOADRANGE(v, src, lo, hi) (v) = (VEC)_mm256_maskload_ps(src, LANES_BELOW(hi))
+DEFINE_WINOGRAD_GRADIENT(8, __attribute__((target("avx2,fma"))))
+#undef W
+#undef VEC
+#undef IVEC
+#undef PICK4
+#undef DEINTERLEAVE4
+#undef LANES_BELOW
+#undef STOREN
+#undef LOADRANGE
+#endif
+
+#define W 4
+#define VEC v4
+#define IVEC i4
+#define DEINTERLEAVE4() do { \
+    e[0] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 0, 4), __builtin_shufflevector(z2, z3, 0, 4), 0, 1, 2, 3); \
+    e[1] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 1, 5), __builtin_shufflevector(z2, z3, 1, 5), 0, 1, 2, 3); \
+    e[2] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 2, 6), __builtin_shufflevector(z2, z3, 2, 6), 0, 1, 2, 3); \
+    e[3] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 3, 7), __builtin_shufflevector(z2, z3, 3, 7), 0, 1, 2, 3); \
+} while (0)
+#define STOREN(dst, v, n) do { for (size_t l_ = 0; l_ < (n); l_++) (dst)[l_] = (v)[l_]; } while (0)
+#define LOADRANGE(v, src, lo, hi) do { (v) = (VEC){0}; for (ptrdiff_t l_ = (lo); l_ < (hi); l_++) (v)[l_] = (src)[l_]; } while (0)
+DEFINE_WINOGRAD_GRADIENT(4, )
+#undef W
+#undef VEC
+#undef IVEC
+#undef DEINTERLEAVE4
+#undef STOREN
+#undef LOADRANGE
+
+void ck_wino_gradient(int level, const float *plane, size_t height, size_t width, ptrdiff_t top,
+                      size_t tiles, float *v, size_t vplane) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) return wino_gradient_16(plane, height, width, top, tiles, v, vplane);
+    if (level == 1) return wino_gradient_8(plane, height, width, top, tiles, v, vplane);
+#endif
+    wino_gradient_4(plane, height, width, top, tiles, v, vplane);
+}
+
+void ck_wino_filter_gradient(const float *m, size_t kcount, size_t k0, size_t k1, size_t c, float *dw) {
+    // Gᵀ·M·G in double: G (6 × 3) is the filter transform's matrix (ck_wino_filters).
+    static const double G[6][3] = {{1.0 / 4, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    const size_t plane = kcount * c;
+    for (size_t k = k0; k < k1; k++) {
+        for (size_t ci = 0; ci < c; ci++) {
+            const float *src = m + k * c + ci;
+            double mg[6][3];  // M·G
+            for (int r = 0; r < 6; r++)
+                for (int j = 0; j < 3; j++) {
+                    double s = 0;
+                    for (int x = 0; x < 6; x++) s += (double)src[(size_t)(r * 6 + x) * plane] * G[x][j];
+                    mg[r][j] = s;
+                }
+            float *out = dw + (k * c + ci) * 9;
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++) {
+                    double s = 0;
+                    for (int r = 0; r < 6; r++) s += G[r][i] * mg[r][j];
+                    out[i * 3 + j] = (float)s;
+                }
+        }
+    }
+}

@@ -5,7 +5,8 @@ import _ConvKitTestSupport
 /// Winograd F(4×4, 3×3) against convolution from its definition (in Double) on random shapes:
 /// outputs that are not whole tiles, one-tile and one-row planes, padding 0…2 and asymmetric,
 /// channels around the vector widths, batches split into blocks; the forward pass, the input
-/// gradient (the flipped forward runs Winograd too) and the plan each choice produces.
+/// gradient (the flipped forward runs Winograd too), the weight gradient (Gᵀ·Σ(A·dy·Aᵀ ⊙ Bᵀ·d·B)·G)
+/// and the plan each choice produces.
 @Suite struct WinogradTests {
     /// Runs `g`'s forward pass through the kernel entry point (workspace filled with NaN).
     static func forward(_ g: ConvGeometry, x: [Float], w: [Float], bias: [Float]?) -> [Float] {
@@ -77,6 +78,25 @@ import _ConvKitTestSupport
         }
     }
 
+    @Test func weightGradientMatchesTheDefinition() {
+        var random = TestRandom(seed: 45)
+        for trial in 0..<40 {
+            let g = Self.geometry(&random, algorithm: .winograd)
+            #expect(ConvolutionPlan(g).weightGradient == .winograd, "\(g)")
+            let x = random.values(g.inputCount), dy = random.values(g.outputCount)
+            var dw = [Float](repeating: .nan, count: g.weightCount)
+            var workspace = [Float](repeating: .nan, count: ConvolutionKernel.workspaceCount(g))
+            x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
+                dw.withUnsafeMutableBufferPointer { pdw in workspace.withUnsafeMutableBufferPointer { ws in
+                    ConvolutionKernel.backwardWeight(g, input: px.baseAddress!, gradOutput: pdy.baseAddress!,
+                                                     gradWeight: pdw.baseAddress!, workspace: ws.baseAddress!)
+                }}
+            }}
+            let error = Self.scaledError(dw, ReferenceConvolution.weightGradient(g, x: x, dy: dy))
+            #expect(error < 1e-5, "trial \(trial): \(g): error \(error)")
+        }
+    }
+
     /// A plane of several blocks (many tile rows, wide channels) and a batch split across workers.
     @Test func blocksAndWorkersMatchTheDefinition() {
         var random = TestRandom(seed: 43)
@@ -124,8 +144,27 @@ import _ConvKitTestSupport
                 g.algorithm = algorithm
                 errors[algorithm] = Self.scaledError(Self.forward(g, x: x, w: w, bias: nil), expected)
             }
-            print("Winograd error, \(channels) channels at \(size)²: direct \(errors[.direct]!), winograd \(errors[.winograd]!) of the output scale")
+            // The weight gradient from the same input and an output gradient of the output's size.
+            let dy = random.values(base.outputCount)
+            let expectedDW = ReferenceConvolution.weightGradient(base, x: x, dy: dy)
+            var weightErrors: [ConvolutionAlgorithm: Float] = [:]
+            for algorithm in [ConvolutionAlgorithm.direct, .winograd] {
+                var g = base
+                g.algorithm = algorithm
+                var dw = [Float](repeating: .nan, count: g.weightCount)
+                var workspace = [Float](repeating: .nan, count: ConvolutionKernel.workspaceCount(g))
+                x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
+                    dw.withUnsafeMutableBufferPointer { pdw in workspace.withUnsafeMutableBufferPointer { ws in
+                        ConvolutionKernel.backwardWeight(g, input: px.baseAddress!, gradOutput: pdy.baseAddress!,
+                                                         gradWeight: pdw.baseAddress!, workspace: ws.baseAddress!)
+                    }}
+                }}
+                weightErrors[algorithm] = Self.scaledError(dw, expectedDW)
+            }
+            print("Winograd error, \(channels) channels at \(size)²: forward direct \(errors[.direct]!), winograd \(errors[.winograd]!); "
+                  + "weight gradient direct \(weightErrors[.direct]!), winograd \(weightErrors[.winograd]!) (of the scale)")
             #expect(errors[.winograd]! < 1e-4 && errors[.direct]! < 1e-5, "\(channels)×\(size)²: \(errors)")
+            #expect(weightErrors[.winograd]! < 1e-4 && weightErrors[.direct]! < 1e-5, "\(channels)×\(size)²: \(weightErrors)")
         }
     }
 }

@@ -93,6 +93,11 @@ int ck_dw_weight_plane(int level, const float *x, const float *dy, float *dw, si
 /// Tiles per vector in the Winograd F(4×4, 3×3) transforms at `level`: 16, 8, or 4 (any CPU).
 size_t ck_wino_lanes(int level);
 
+/// Winograd F(4×4, 3×3) filter transform U = G·g·Gᵀ (in double, rounded once) of filters
+/// k0 ..< k1 of `w` (K, c, 3, 3): value ξ of (k, ci) goes to u[ξ·kp·c + (k / mr · c + ci)·mr + k % mr]
+/// (row panels of `mr` filters; mr = 1 gives plain (kp, c) matrices).
+void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u);
+
 /// Winograd F(4×4, 3×3) input transform Bᵀ·d·B of one channel's tile row: tile t's patch d is
 /// rows top … top+5 and columns 4t − left … 4t − left + 5 of the (height × width) `plane`, zero
 /// outside it (the padding); its 36 values go to v[ξ·vplane + t], ξ = 6·row + column.
@@ -104,6 +109,16 @@ void ck_wino_input(int level, const float *plane, size_t height, size_t width, p
 /// for rows r < `rows` (≤ 4) and columns 4t + c < `cols`.
 void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias, int relu,
                     float *y, size_t ldy, size_t rows, size_t cols);
+
+/// Winograd F(4×4, 3×3) output-gradient transform A·dy·Aᵀ of one output channel's tile row (for
+/// the weight gradient): tile t reads rows top … top+3 and columns 4t … 4t+3 of the
+/// (height × width) dy `plane`, zero outside it, and writes its 36 values to v[ξ·vplane + t].
+void ck_wino_gradient(int level, const float *plane, size_t height, size_t width, ptrdiff_t top,
+                      size_t tiles, float *v, size_t vplane);
+
+/// The weight gradient from the transform-domain sums M[ξ][k][ci] (row stride c, ξ stride kcount·c):
+/// dw[(k·c + ci)·9 …] = Gᵀ·M_k,ci·G (3 × 3, in double) for filters k0 ..< k1. Overwrites them.
+void ck_wino_filter_gradient(const float *m, size_t kcount, size_t k0, size_t k1, size_t c, float *dw);
 
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
