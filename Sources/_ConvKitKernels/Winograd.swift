@@ -81,11 +81,11 @@ enum WinogradKernel {
         return points * paddedChannels(g) * g.inChannels + workers(g) * (s.v + s.m)
     }
 
-    /// output = conv(input, weight) + bias (then ReLU when `relu`). Overwrites `output`.
+    /// output = conv(input, weight) + bias. Overwrites `output`.
     static func forward(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-        workspace: UnsafeMutablePointer<Float>, relu: Bool = false
+        workspace: UnsafeMutablePointer<Float>
     ) {
         let (c, k, kp) = (g.inChannels, g.outChannels, paddedChannels(g))
         transformFilters(g, weight: weight, into: workspace)
@@ -118,7 +118,7 @@ enum WinogradKernel {
                     for ki in 0..<k {
                         let dst = y.base + ((n * k + ki) * oh + 4 * ty) * ow
                         ck_wino_output(level, m + ki * tp + (r - r0) * t.columns, kp * tp, t.columns,
-                                       b.map { $0.base[ki] } ?? 0, relu ? 1 : 0, dst, ow, min(4, oh - 4 * ty), ow)
+                                       b.map { $0.base[ki] } ?? 0, dst, ow, min(4, oh - 4 * ty), ow)
                     }
                 }
             }

@@ -95,10 +95,7 @@
         for (size_t r = 0; r < rows; r++) { \
             VEC o[4], q[4]; \
             WINO_AT(cols4[r], o); \
-            for (int c = 0; c < 4; c++) { \
-                o[c] += bias; \
-                if (relu) o[c] = (VEC)((IVEC)o[c] & ~(IVEC)(o[c] <= 0.0f)); \
-            } \
+            for (int c = 0; c < 4; c++) o[c] += bias; \
             INTERLEAVE(); \
             float *dst = y + r * ldy + first; \
             if (width == 4 * W) memcpy(dst, q, sizeof q); \
@@ -112,12 +109,10 @@
                                             size_t tiles, float *v, size_t vplane) { \
         WINO_INPUT_BODY(); \
     } \
-    ATTRIBUTE static void wino_output_##SUFFIX(const float *m, size_t plane, size_t tiles, float bias, int relu, \
+    ATTRIBUTE static void wino_output_##SUFFIX(const float *m, size_t plane, size_t tiles, float bias, \
                                              float *y, size_t ldy, size_t rows, size_t cols) { \
         WINO_OUTPUT_BODY(); \
     }
-
-// ReLU clears the lanes where o ≤ 0, so NaN passes through as in torch.relu.
 
 // --- 16 lanes (AVX-512F) ---
 #define W 16
@@ -258,13 +253,13 @@ void ck_wino_input(int level, const float *plane, size_t height, size_t width, p
     wino_input_4(plane, height, width, top, left, tiles, v, vplane);
 }
 
-void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias, int relu,
+void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias,
                     float *y, size_t ldy, size_t rows, size_t cols) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (level == 2) return wino_output_16(m, plane, tiles, bias, relu, y, ldy, rows, cols);
-    if (level == 1) return wino_output_8(m, plane, tiles, bias, relu, y, ldy, rows, cols);
+    if (level == 2) return wino_output_16(m, plane, tiles, bias, y, ldy, rows, cols);
+    if (level == 1) return wino_output_8(m, plane, tiles, bias, y, ldy, rows, cols);
 #endif
-    wino_output_4(m, plane, tiles, bias, relu, y, ldy, rows, cols);
+    wino_output_4(m, plane, tiles, bias, y, ldy, rows, cols);
 }
 
 void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u) {

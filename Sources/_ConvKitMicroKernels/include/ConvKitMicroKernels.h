@@ -105,9 +105,9 @@ void ck_wino_input(int level, const float *plane, size_t height, size_t width, p
                    size_t tiles, float *v, size_t vplane);
 
 /// Winograd F(4×4, 3×3) output transform Aᵀ·m·A of one output channel's tile row: tile t reads
-/// m[ξ·plane + t] and writes y[r·ldy + 4t + c] + bias (then max(·, 0) when `relu` ≠ 0, NaN kept)
-/// for rows r < `rows` (≤ 4) and columns 4t + c < `cols`.
-void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias, int relu,
+/// m[ξ·plane + t] and writes y[r·ldy + 4t + c] (+ bias) for rows r < `rows` (≤ 4) and columns
+/// 4t + c < `cols`.
+void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias,
                     float *y, size_t ldy, size_t rows, size_t cols);
 
 /// Winograd F(4×4, 3×3) output-gradient transform A·dy·Aᵀ of one output channel's tile row (for
