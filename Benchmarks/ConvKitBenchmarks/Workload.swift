@@ -102,7 +102,9 @@ struct Workload {
         }
         list.append(Workload(name: "course CNN train step, batch 64", kind: .courseCNN(batch: 64, pass: "train")))
         list.append(Workload(name: "course CNN inference, batch 256", kind: .courseCNN(batch: 256, pass: "inference")))
-        for (model, label) in [("resnet18", "ResNet-18"), ("mobilenet_v2", "MobileNetV2")] {
+        list.append(Workload(name: "course CNN inference, batch 1 (latency)", kind: .courseCNN(batch: 1, pass: "inference")))
+        for (model, label) in [("resnet18", "ResNet-18"), ("mobilenet_v2", "MobileNetV2"), ("resnet50", "ResNet-50"),
+                               ("efficientnet_b0", "EfficientNet-B0"), ("vgg16", "VGG-16")] {
             for batch in [1, 16] {
                 list.append(Workload(name: "\(label) infer 224², batch \(batch), fused", kind: .zooInference(model: model, batch: batch)))
             }

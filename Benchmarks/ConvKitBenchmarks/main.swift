@@ -110,32 +110,48 @@ struct Row: Encodable {
     /// ConvKit's fraction of the row's limit: the all-core FMA peak for compute-bound rows, the
     /// triad bandwidth for memory-bound ones (depthwise); nil where neither applies (img/s, MP/s).
     let ofLimit: Double?, limit: String?
+    /// Each round's ConvKit / PyTorch ratio (the two measured next to each other), and their
+    /// median: robust to another tenant slowing one side's whole best round.
+    var roundRatios: [Double] = [], ratioMedian: Double? = nil
+}
+
+/// The median of `values` (nil when empty).
+func median(_ values: [Double]) -> Double? {
+    let v = values.sorted()
+    return v.isEmpty ? nil : v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
 }
 var rows: [Row] = []
-let header = "workload".padding(toLength: 40, withPad: " ", startingAt: 0) + "     ConvKit     PyTorch   ratio  of limit"
+let header = "workload".padding(toLength: 46, withPad: " ", startingAt: 0) + "     ConvKit     PyTorch   ratio  of limit  per-round ratio: median [range]"
 print(header)
 print(String(repeating: "-", count: header.count))
 for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains($0) }) ?? true {
     let run = try ConvKitRunner.prepare(w)
     // Rounds alternate ConvKit and PyTorch; each side keeps its best round. Other tenants of a
     // shared machine only ever slow a round down, so the best is the least disturbed one.
-    var ours = 0.0, theirs: Double?
+    var ours = 0.0, theirs: Double?, roundRatios: [Double] = []
     for _ in 0..<rounds {
         // Let the peer's worker threads (which may spin after their last parallel region) settle.
         if torch != nil { Thread.sleep(forTimeInterval: 0.2) }
-        ours = max(ours, w.throughput(try measure(run)))
-        if let t = torch?.seconds(for: w).map(w.throughput) { theirs = max(theirs ?? 0, t) }
+        let mine = w.throughput(try measure(run))
+        ours = max(ours, mine)
+        if let t = torch?.seconds(for: w).map(w.throughput) {
+            theirs = max(theirs ?? 0, t)
+            roundRatios.append(mine / t)
+        }
     }
     let ratio = theirs.map { ours / $0 }
     // Memory-bound rows against the bandwidth (their least traffic per run, w.bytes), the others against the FMA peak.
     let (ofLimit, limit): (Double?, String?) = if let bytes = w.bytes {
         (bytes * ours / w.work / bandwidth, "triad bandwidth")  // ours · 1e9 / work runs/s × bytes = GB/s · 1e9
     } else if w.unit == "GFLOP/s" { (ours / peakAll, "FMA peak") } else { (nil, nil) }
-    rows.append(Row(name: w.name, unit: w.unit, convkit: ours, pytorch: theirs, ratio: ratio, ofLimit: ofLimit, limit: limit))
-    let line = w.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+    let paired = median(roundRatios)
+    rows.append(Row(name: w.name, unit: w.unit, convkit: ours, pytorch: theirs, ratio: ratio, ofLimit: ofLimit, limit: limit,
+                    roundRatios: roundRatios, ratioMedian: paired))
+    let line = w.name.padding(toLength: 46, withPad: " ", startingAt: 0)
         + String(format: " %11.1f", ours) + (theirs.map { String(format: " %11.1f", $0) } ?? "           –")
         + (ratio.map { String(format: " %6.2fx", $0) } ?? "       –")
-        + (ofLimit.map { String(format: " %5.0f%% %@", $0 * 100, limit == "FMA peak" ? "FMA" : "BW ") } ?? "          ") + "  " + w.unit
+        + (ofLimit.map { String(format: " %5.0f%% %@", $0 * 100, limit == "FMA peak" ? "FMA" : "BW ") } ?? "          ")
+        + (paired.map { String(format: "  %5.2fx [%.2f–%.2f]", $0, roundRatios.min()!, roundRatios.max()!) } ?? "") + "  " + w.unit
     print(line)
 }
 torch?.stop()
@@ -150,7 +166,7 @@ if filter.map({ "course CNN train peak memory".localizedCaseInsensitiveContains(
         let ratio = theirs.map { $0 / ours }
         rows.append(Row(name: name, unit: "MB peak RSS (lower is better; ratio = PyTorch/ConvKit)", convkit: ours, pytorch: theirs, ratio: ratio,
                         ofLimit: nil, limit: nil))
-        print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %11.1f", ours)
+        print(name.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: " %11.1f", ours)
               + (theirs.map { String(format: " %11.1f", $0) } ?? "           –") + (ratio.map { String(format: " %6.2fx", $0) } ?? "       –")
               + "  MB peak RSS (lower is better)")
     }

@@ -54,10 +54,7 @@ extension Tensor {
 
     /// x · σ(x) (also called swish).
     public func silu() -> Tensor {
-        unary(op: "silu", { $0 * Tensor.sigmoid($0) }, derivative: { x, _ in
-            let s = Tensor.sigmoid(x)
-            return s * (1 + x * (1 - s))
-        })
+        unary(op: "silu") { x, y, derivative, n in SiLUKernel.forward(input: x, output: y, derivative: derivative, count: n) }
     }
 
     /// How `gelu` computes Φ(x).

@@ -150,6 +150,39 @@ extension Tensor {
     /// computed during the forward pass only when the op is recorded, so backward is one
     /// multiply per element.
     @inline(__always)
+    /// A unary op whose kernel writes the output and, when a backward will need it, the local
+    /// derivative: `kernel(x, y, derivative or nil, count)`.
+    func unary(
+        op: String,
+        kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?, Int) -> Void
+    ) -> Tensor {
+        let n = count, recorded = GradMode.isEnabled && requiresGrad
+        var local = [Float]()
+        let y = scalars.withUnsafeBufferPointer { x in
+            [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                if recorded {
+                    local = [Float](unsafeUninitializedCapacity: n) { d, done in
+                        if n > 0 { kernel(x.baseAddress!, out.baseAddress!, d.baseAddress!, n) }
+                        done = n
+                    }
+                } else if n > 0 {
+                    kernel(x.baseAddress!, out.baseAddress!, nil, n)
+                }
+                initialized = n
+            }
+        }
+        guard recorded else { return Tensor(uncheckedShape: shape, scalars: y) }
+        return Tensor.result(shape: shape, scalars: y, op: op, inputs: [self]) { g in
+            let dx = g.scalars.withUnsafeBufferPointer { gv in local.withUnsafeBufferPointer { d in
+                [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                    for i in 0..<n { out[i] = gv[i] * d[i] }
+                    initialized = n
+                }
+            }}
+            return [Tensor(uncheckedShape: g.shape, scalars: dx)]
+        }
+    }
+
     func unary(op: String, _ f: (Float) -> Float, derivative: (Float, Float) -> Float) -> Tensor {
         let n = count
         let y = scalars.withUnsafeBufferPointer { x in

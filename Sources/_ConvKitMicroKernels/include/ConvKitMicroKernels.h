@@ -120,6 +120,11 @@ void ck_wino_gradient(int level, const float *plane, size_t height, size_t width
 /// dw[(k·c + ci)·9 …] = Gᵀ·M_k,ci·G (3 × 3, in double) for filters k0 ..< k1. Overwrites them.
 void ck_wino_filter_gradient(const float *m, size_t kcount, size_t k0, size_t k1, size_t c, float *dw);
 
+/// SiLU y = x / (1 + e^−x) on `n` values (PyTorch's formula: −∞ gives NaN, NaN stays NaN), and
+/// when `derivative` is not NULL its local derivative σ(x)·(1 + x·(1 − σ(x))). e^v to about 1e-7
+/// relative (Cephes' expf on vector lanes).
+void ck_silu(int level, const float *x, float *y, float *derivative, size_t n);
+
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
 /// loop is not optimised away.
