@@ -114,175 +114,6 @@
         WINO_OUTPUT_BODY(); \
     }
 
-// --- 16 lanes (AVX-512F) ---
-#define W 16
-#define VEC v16
-#define IVEC i16
-typedef float v16 __attribute__((vector_size(64)));
-typedef int32_t i16 __attribute__((vector_size(64)));
-#define PICK4(a, b, c) __builtin_shufflevector(a, b, c, c + 4, c + 8, c + 12, c + 16, c + 20, c + 24, c + 28)
-#define DEINTERLEAVE() do { \
-    e[0] = __builtin_shufflevector(PICK4(z0, z1, 0), PICK4(z2, z3, 0), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
-    e[1] = __builtin_shufflevector(PICK4(z0, z1, 1), PICK4(z2, z3, 1), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
-    e[2] = __builtin_shufflevector(PICK4(z0, z1, 2), PICK4(z2, z3, 2), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
-    e[3] = __builtin_shufflevector(PICK4(z0, z1, 3), PICK4(z2, z3, 3), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
-    e[4] = __builtin_shufflevector(e[0], z4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16); \
-    e[5] = __builtin_shufflevector(e[1], z4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17); \
-} while (0)
-#define INTERLEAVE() do { \
-    const VEC alo = __builtin_shufflevector(o[0], o[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); \
-    const VEC ahi = __builtin_shufflevector(o[0], o[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31); \
-    const VEC blo = __builtin_shufflevector(o[2], o[3], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); \
-    const VEC bhi = __builtin_shufflevector(o[2], o[3], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31); \
-    q[0] = __builtin_shufflevector(alo, blo, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); \
-    q[1] = __builtin_shufflevector(alo, blo, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31); \
-    q[2] = __builtin_shufflevector(ahi, bhi, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); \
-    q[3] = __builtin_shufflevector(ahi, bhi, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31); \
-} while (0)
-#define LOADN(v, src, n) (v) = (VEC)_mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1), src)
-#define STOREN(dst, v, n) _mm512_mask_storeu_ps(dst, (__mmask16)((1u << (n)) - 1), (__m512)(v))
-#define LOADRANGE(v, src, lo, hi) (v) = (VEC)_mm512_maskz_loadu_ps((__mmask16)(((1u << (hi)) - 1) & ~((1u << (lo)) - 1)), src)
-#if defined(__x86_64__) || defined(__i386__)
-DEFINE_WINOGRAD(16, __attribute__((target("avx512f"))))
-#endif
-#undef LOADN
-#undef STOREN
-#undef LOADRANGE
-#undef W
-#undef VEC
-#undef IVEC
-#undef PICK4
-#undef DEINTERLEAVE
-#undef INTERLEAVE
-
-// --- 8 lanes (AVX2 + FMA) ---
-#define W 8
-#define VEC v8
-#define IVEC i8
-typedef float v8 __attribute__((vector_size(32)));
-typedef int32_t i8 __attribute__((vector_size(32)));
-#define PICK4(a, b, c) __builtin_shufflevector(a, b, c, c + 4, c + 8, c + 12)
-#define DEINTERLEAVE() do { \
-    e[0] = __builtin_shufflevector(PICK4(z0, z1, 0), PICK4(z2, z3, 0), 0, 1, 2, 3, 4, 5, 6, 7); \
-    e[1] = __builtin_shufflevector(PICK4(z0, z1, 1), PICK4(z2, z3, 1), 0, 1, 2, 3, 4, 5, 6, 7); \
-    e[2] = __builtin_shufflevector(PICK4(z0, z1, 2), PICK4(z2, z3, 2), 0, 1, 2, 3, 4, 5, 6, 7); \
-    e[3] = __builtin_shufflevector(PICK4(z0, z1, 3), PICK4(z2, z3, 3), 0, 1, 2, 3, 4, 5, 6, 7); \
-    e[4] = __builtin_shufflevector(e[0], z4, 1, 2, 3, 4, 5, 6, 7, 8); \
-    e[5] = __builtin_shufflevector(e[1], z4, 1, 2, 3, 4, 5, 6, 7, 9); \
-} while (0)
-#define INTERLEAVE() do { \
-    const VEC alo = __builtin_shufflevector(o[0], o[1], 0, 8, 1, 9, 2, 10, 3, 11); \
-    const VEC ahi = __builtin_shufflevector(o[0], o[1], 4, 12, 5, 13, 6, 14, 7, 15); \
-    const VEC blo = __builtin_shufflevector(o[2], o[3], 0, 8, 1, 9, 2, 10, 3, 11); \
-    const VEC bhi = __builtin_shufflevector(o[2], o[3], 4, 12, 5, 13, 6, 14, 7, 15); \
-    q[0] = __builtin_shufflevector(alo, blo, 0, 1, 8, 9, 2, 3, 10, 11); \
-    q[1] = __builtin_shufflevector(alo, blo, 4, 5, 12, 13, 6, 7, 14, 15); \
-    q[2] = __builtin_shufflevector(ahi, bhi, 0, 1, 8, 9, 2, 3, 10, 11); \
-    q[3] = __builtin_shufflevector(ahi, bhi, 4, 5, 12, 13, 6, 7, 14, 15); \
-} while (0)
-#define LANES_BELOW(n) ((__m256i)((IVEC){0, 1, 2, 3, 4, 5, 6, 7} < (int32_t)(n)))
-#define LOADN(v, src, n) (v) = (VEC)_mm256_maskload_ps(src, LANES_BELOW(n))
-#define STOREN(dst, v, n) _mm256_maskstore_ps(dst, LANES_BELOW(n), (__m256)(v))
-#define LOADRANGE(v, src, lo, hi) (v) = (VEC)_mm256_maskload_ps(src, (__m256i)(((IVEC){0, 1, 2, 3, 4, 5, 6, 7} >= (int32_t)(lo)) \
-                                                                             & ((IVEC){0, 1, 2, 3, 4, 5, 6, 7} < (int32_t)(hi))))
-#if defined(__x86_64__) || defined(__i386__)
-DEFINE_WINOGRAD(8, __attribute__((target("avx2,fma"))))
-#endif
-#undef LANES_BELOW
-#undef LOADN
-#undef STOREN
-#undef LOADRANGE
-#undef W
-#undef VEC
-#undef IVEC
-#undef PICK4
-#undef DEINTERLEAVE
-#undef INTERLEAVE
-
-// --- 4 lanes (any CPU: the compiler's baseline vectors) ---
-#define W 4
-#define VEC v4
-#define IVEC i4
-typedef float v4 __attribute__((vector_size(16)));
-typedef int32_t i4 __attribute__((vector_size(16)));
-#define DEINTERLEAVE() do { \
-    e[0] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 0, 4), __builtin_shufflevector(z2, z3, 0, 4), 0, 1, 2, 3); \
-    e[1] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 1, 5), __builtin_shufflevector(z2, z3, 1, 5), 0, 1, 2, 3); \
-    e[2] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 2, 6), __builtin_shufflevector(z2, z3, 2, 6), 0, 1, 2, 3); \
-    e[3] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 3, 7), __builtin_shufflevector(z2, z3, 3, 7), 0, 1, 2, 3); \
-    e[4] = __builtin_shufflevector(e[0], z4, 1, 2, 3, 4); \
-    e[5] = __builtin_shufflevector(e[1], z4, 1, 2, 3, 5); \
-} while (0)
-#define INTERLEAVE() do { \
-    const VEC alo = __builtin_shufflevector(o[0], o[1], 0, 4, 1, 5), ahi = __builtin_shufflevector(o[0], o[1], 2, 6, 3, 7); \
-    const VEC blo = __builtin_shufflevector(o[2], o[3], 0, 4, 1, 5), bhi = __builtin_shufflevector(o[2], o[3], 2, 6, 3, 7); \
-    q[0] = __builtin_shufflevector(alo, blo, 0, 1, 4, 5); \
-    q[1] = __builtin_shufflevector(alo, blo, 2, 3, 6, 7); \
-    q[2] = __builtin_shufflevector(ahi, bhi, 0, 1, 4, 5); \
-    q[3] = __builtin_shufflevector(ahi, bhi, 2, 3, 6, 7); \
-} while (0)
-#define LOADN(v, src, n) do { (v) = (VEC){0}; for (size_t l_ = 0; l_ < (n); l_++) (v)[l_] = (src)[l_]; } while (0)
-#define STOREN(dst, v, n) do { for (size_t l_ = 0; l_ < (n); l_++) (dst)[l_] = (v)[l_]; } while (0)
-#define LOADRANGE(v, src, lo, hi) do { (v) = (VEC){0}; for (ptrdiff_t l_ = (lo); l_ < (hi); l_++) (v)[l_] = (src)[l_]; } while (0)
-DEFINE_WINOGRAD(4, )
-#undef LOADN
-#undef STOREN
-#undef LOADRANGE
-#undef W
-#undef VEC
-#undef IVEC
-#undef DEINTERLEAVE
-#undef INTERLEAVE
-
-size_t ck_wino_lanes(int level) {
-#if defined(__x86_64__) || defined(__i386__)
-    if (level == 2) return 16;
-    if (level == 1) return 8;
-#else
-    (void)level;
-#endif
-    return 4;
-}
-
-void ck_wino_input(int level, const float *plane, size_t height, size_t width, ptrdiff_t top, ptrdiff_t left,
-                   size_t tiles, float *v, size_t vplane) {
-#if defined(__x86_64__) || defined(__i386__)
-    if (level == 2) return wino_input_16(plane, height, width, top, left, tiles, v, vplane);
-    if (level == 1) return wino_input_8(plane, height, width, top, left, tiles, v, vplane);
-#endif
-    wino_input_4(plane, height, width, top, left, tiles, v, vplane);
-}
-
-void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias,
-                    float *y, size_t ldy, size_t rows, size_t cols) {
-#if defined(__x86_64__) || defined(__i386__)
-    if (level == 2) return wino_output_16(m, plane, tiles, bias, y, ldy, rows, cols);
-    if (level == 1) return wino_output_8(m, plane, tiles, bias, y, ldy, rows, cols);
-#endif
-    wino_output_4(m, plane, tiles, bias, y, ldy, rows, cols);
-}
-
-void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u) {
-    for (size_t k = k0; k < k1; k++) {
-        for (size_t ci = 0; ci < c; ci++) {
-            const float *f = w + (k * c + ci) * 9;
-            double gg[6][3], out[6][6];
-            for (int col = 0; col < 3; col++) {
-                const double g0 = f[col], g1 = f[3 + col], g2 = f[6 + col];
-                gg[0][col] = g0 / 4; gg[1][col] = -(g0 + g1 + g2) / 6; gg[2][col] = -(g0 - g1 + g2) / 6;
-                gg[3][col] = g0 / 24 + g1 / 12 + g2 / 6; gg[4][col] = g0 / 24 - g1 / 12 + g2 / 6; gg[5][col] = g2;
-            }
-            for (int row = 0; row < 6; row++) {
-                const double g0 = gg[row][0], g1 = gg[row][1], g2 = gg[row][2];
-                out[row][0] = g0 / 4; out[row][1] = -(g0 + g1 + g2) / 6; out[row][2] = -(g0 - g1 + g2) / 6;
-                out[row][3] = g0 / 24 + g1 / 12 + g2 / 6; out[row][4] = g0 / 24 - g1 / 12 + g2 / 6; out[row][5] = g2;
-            }
-            float *dst = u + (k / mr * c + ci) * mr + k % mr;
-            for (int xi = 0; xi < 36; xi++) dst[(size_t)xi * kp * c] = (float)out[xi / 6][xi % 6];
-        }
-    }
-}
-
 // --- The weight gradient: dW = Gᵀ·[Σ over tiles (A·dy·Aᵀ) ⊙ (Bᵀ·d·B)]·G ---
 
 /// A·e along one axis: four values in, six out (A = (Aᵀ)ᵀ, 6 × 4).
@@ -334,10 +165,12 @@ void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, 
         WINO_GRADIENT_BODY(); \
     }
 
-#if defined(__x86_64__) || defined(__i386__)
+// --- 16 lanes (AVX-512F) ---
 #define W 16
 #define VEC v16
 #define IVEC i16
+typedef float v16 __attribute__((vector_size(64)));
+typedef int32_t i16 __attribute__((vector_size(64)));
 #define PICK4(a, b, c) __builtin_shufflevector(a, b, c, c + 4, c + 8, c + 12, c + 16, c + 20, c + 24, c + 28)
 #define DEINTERLEAVE4() do { \
     e[0] = __builtin_shufflevector(PICK4(z0, z1, 0), PICK4(z2, z3, 0), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
@@ -345,20 +178,45 @@ void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, 
     e[2] = __builtin_shufflevector(PICK4(z0, z1, 2), PICK4(z2, z3, 2), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
     e[3] = __builtin_shufflevector(PICK4(z0, z1, 3), PICK4(z2, z3, 3), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); \
 } while (0)
+#define DEINTERLEAVE() do { \
+    DEINTERLEAVE4(); \
+    e[4] = __builtin_shufflevector(e[0], z4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16); \
+    e[5] = __builtin_shufflevector(e[1], z4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17); \
+} while (0)
+#define INTERLEAVE() do { \
+    const VEC alo = __builtin_shufflevector(o[0], o[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); \
+    const VEC ahi = __builtin_shufflevector(o[0], o[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31); \
+    const VEC blo = __builtin_shufflevector(o[2], o[3], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); \
+    const VEC bhi = __builtin_shufflevector(o[2], o[3], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31); \
+    q[0] = __builtin_shufflevector(alo, blo, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); \
+    q[1] = __builtin_shufflevector(alo, blo, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31); \
+    q[2] = __builtin_shufflevector(ahi, bhi, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23); \
+    q[3] = __builtin_shufflevector(ahi, bhi, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31); \
+} while (0)
+#define LOADN(v, src, n) (v) = (VEC)_mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1), src)
 #define STOREN(dst, v, n) _mm512_mask_storeu_ps(dst, (__mmask16)((1u << (n)) - 1), (__m512)(v))
 #define LOADRANGE(v, src, lo, hi) (v) = (VEC)_mm512_maskz_loadu_ps((__mmask16)(((1u << (hi)) - 1) & ~((1u << (lo)) - 1)), src)
+#if defined(__x86_64__) || defined(__i386__)
+DEFINE_WINOGRAD(16, __attribute__((target("avx512f"))))
 DEFINE_WINOGRAD_GRADIENT(16, __attribute__((target("avx512f"))))
+#endif
+#undef LOADN
+#undef STOREN
+#undef LOADRANGE
 #undef W
 #undef VEC
 #undef IVEC
 #undef PICK4
+#undef DEINTERLEAVE
 #undef DEINTERLEAVE4
-#undef STOREN
-#undef LOADRANGE
+#undef INTERLEAVE
 
+// --- 8 lanes (AVX2 + FMA) ---
 #define W 8
 #define VEC v8
 #define IVEC i8
+typedef float v8 __attribute__((vector_size(32)));
+typedef int32_t i8 __attribute__((vector_size(32)));
 #define PICK4(a, b, c) __builtin_shufflevector(a, b, c, c + 4, c + 8, c + 12)
 #define DEINTERLEAVE4() do { \
     e[0] = __builtin_shufflevector(PICK4(z0, z1, 0), PICK4(z2, z3, 0), 0, 1, 2, 3, 4, 5, 6, 7); \
@@ -366,38 +224,130 @@ DEFINE_WINOGRAD_GRADIENT(16, __attribute__((target("avx512f"))))
     e[2] = __builtin_shufflevector(PICK4(z0, z1, 2), PICK4(z2, z3, 2), 0, 1, 2, 3, 4, 5, 6, 7); \
     e[3] = __builtin_shufflevector(PICK4(z0, z1, 3), PICK4(z2, z3, 3), 0, 1, 2, 3, 4, 5, 6, 7); \
 } while (0)
+#define DEINTERLEAVE() do { \
+    DEINTERLEAVE4(); \
+    e[4] = __builtin_shufflevector(e[0], z4, 1, 2, 3, 4, 5, 6, 7, 8); \
+    e[5] = __builtin_shufflevector(e[1], z4, 1, 2, 3, 4, 5, 6, 7, 9); \
+} while (0)
+#define INTERLEAVE() do { \
+    const VEC alo = __builtin_shufflevector(o[0], o[1], 0, 8, 1, 9, 2, 10, 3, 11); \
+    const VEC ahi = __builtin_shufflevector(o[0], o[1], 4, 12, 5, 13, 6, 14, 7, 15); \
+    const VEC blo = __builtin_shufflevector(o[2], o[3], 0, 8, 1, 9, 2, 10, 3, 11); \
+    const VEC bhi = __builtin_shufflevector(o[2], o[3], 4, 12, 5, 13, 6, 14, 7, 15); \
+    q[0] = __builtin_shufflevector(alo, blo, 0, 1, 8, 9, 2, 3, 10, 11); \
+    q[1] = __builtin_shufflevector(alo, blo, 4, 5, 12, 13, 6, 7, 14, 15); \
+    q[2] = __builtin_shufflevector(ahi, bhi, 0, 1, 8, 9, 2, 3, 10, 11); \
+    q[3] = __builtin_shufflevector(ahi, bhi, 4, 5, 12, 13, 6, 7, 14, 15); \
+} while (0)
 #define LANES_BELOW(n) ((__m256i)((IVEC){0, 1, 2, 3, 4, 5, 6, 7} < (int32_t)(n)))
+#define LOADN(v, src, n) (v) = (VEC)_mm256_maskload_ps(src, LANES_BELOW(n))
 #define STOREN(dst, v, n) _mm256_maskstore_ps(dst, LANES_BELOW(n), (__m256)(v))
-#define LOADRANGE(v, src, lo, hi) (v) = (VEC)_mm256_maskload_ps(src, LANES_BELOW(hi))
+#define LOADRANGE(v, src, lo, hi) (v) = (VEC)_mm256_maskload_ps(src, (__m256i)(((IVEC){0, 1, 2, 3, 4, 5, 6, 7} >= (int32_t)(lo)) \
+                                                                             & ((IVEC){0, 1, 2, 3, 4, 5, 6, 7} < (int32_t)(hi))))
+#if defined(__x86_64__) || defined(__i386__)
+DEFINE_WINOGRAD(8, __attribute__((target("avx2,fma"))))
 DEFINE_WINOGRAD_GRADIENT(8, __attribute__((target("avx2,fma"))))
+#endif
+#undef LANES_BELOW
+#undef LOADN
+#undef STOREN
+#undef LOADRANGE
 #undef W
 #undef VEC
 #undef IVEC
 #undef PICK4
+#undef DEINTERLEAVE
 #undef DEINTERLEAVE4
-#undef LANES_BELOW
-#undef STOREN
-#undef LOADRANGE
-#endif
+#undef INTERLEAVE
 
+// --- 4 lanes (any CPU: the compiler's baseline vectors) ---
 #define W 4
 #define VEC v4
 #define IVEC i4
+typedef float v4 __attribute__((vector_size(16)));
+typedef int32_t i4 __attribute__((vector_size(16)));
 #define DEINTERLEAVE4() do { \
     e[0] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 0, 4), __builtin_shufflevector(z2, z3, 0, 4), 0, 1, 2, 3); \
     e[1] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 1, 5), __builtin_shufflevector(z2, z3, 1, 5), 0, 1, 2, 3); \
     e[2] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 2, 6), __builtin_shufflevector(z2, z3, 2, 6), 0, 1, 2, 3); \
     e[3] = __builtin_shufflevector(__builtin_shufflevector(z0, z1, 3, 7), __builtin_shufflevector(z2, z3, 3, 7), 0, 1, 2, 3); \
 } while (0)
+#define DEINTERLEAVE() do { \
+    DEINTERLEAVE4(); \
+    e[4] = __builtin_shufflevector(e[0], z4, 1, 2, 3, 4); \
+    e[5] = __builtin_shufflevector(e[1], z4, 1, 2, 3, 5); \
+} while (0)
+#define INTERLEAVE() do { \
+    const VEC alo = __builtin_shufflevector(o[0], o[1], 0, 4, 1, 5), ahi = __builtin_shufflevector(o[0], o[1], 2, 6, 3, 7); \
+    const VEC blo = __builtin_shufflevector(o[2], o[3], 0, 4, 1, 5), bhi = __builtin_shufflevector(o[2], o[3], 2, 6, 3, 7); \
+    q[0] = __builtin_shufflevector(alo, blo, 0, 1, 4, 5); \
+    q[1] = __builtin_shufflevector(alo, blo, 2, 3, 6, 7); \
+    q[2] = __builtin_shufflevector(ahi, bhi, 0, 1, 4, 5); \
+    q[3] = __builtin_shufflevector(ahi, bhi, 2, 3, 6, 7); \
+} while (0)
+#define LOADN(v, src, n) do { (v) = (VEC){0}; for (size_t l_ = 0; l_ < (n); l_++) (v)[l_] = (src)[l_]; } while (0)
 #define STOREN(dst, v, n) do { for (size_t l_ = 0; l_ < (n); l_++) (dst)[l_] = (v)[l_]; } while (0)
 #define LOADRANGE(v, src, lo, hi) do { (v) = (VEC){0}; for (ptrdiff_t l_ = (lo); l_ < (hi); l_++) (v)[l_] = (src)[l_]; } while (0)
+DEFINE_WINOGRAD(4, )
 DEFINE_WINOGRAD_GRADIENT(4, )
+#undef LOADN
+#undef STOREN
+#undef LOADRANGE
 #undef W
 #undef VEC
 #undef IVEC
+#undef DEINTERLEAVE
 #undef DEINTERLEAVE4
-#undef STOREN
-#undef LOADRANGE
+#undef INTERLEAVE
+
+size_t ck_wino_lanes(int level) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) return 16;
+    if (level == 1) return 8;
+#else
+    (void)level;
+#endif
+    return 4;
+}
+
+void ck_wino_input(int level, const float *plane, size_t height, size_t width, ptrdiff_t top, ptrdiff_t left,
+                   size_t tiles, float *v, size_t vplane) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) return wino_input_16(plane, height, width, top, left, tiles, v, vplane);
+    if (level == 1) return wino_input_8(plane, height, width, top, left, tiles, v, vplane);
+#endif
+    wino_input_4(plane, height, width, top, left, tiles, v, vplane);
+}
+
+void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias,
+                    float *y, size_t ldy, size_t rows, size_t cols) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) return wino_output_16(m, plane, tiles, bias, y, ldy, rows, cols);
+    if (level == 1) return wino_output_8(m, plane, tiles, bias, y, ldy, rows, cols);
+#endif
+    wino_output_4(m, plane, tiles, bias, y, ldy, rows, cols);
+}
+
+void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u) {
+    for (size_t k = k0; k < k1; k++) {
+        for (size_t ci = 0; ci < c; ci++) {
+            const float *f = w + (k * c + ci) * 9;
+            double gg[6][3], out[6][6];
+            for (int col = 0; col < 3; col++) {
+                const double g0 = f[col], g1 = f[3 + col], g2 = f[6 + col];
+                gg[0][col] = g0 / 4; gg[1][col] = -(g0 + g1 + g2) / 6; gg[2][col] = -(g0 - g1 + g2) / 6;
+                gg[3][col] = g0 / 24 + g1 / 12 + g2 / 6; gg[4][col] = g0 / 24 - g1 / 12 + g2 / 6; gg[5][col] = g2;
+            }
+            for (int row = 0; row < 6; row++) {
+                const double g0 = gg[row][0], g1 = gg[row][1], g2 = gg[row][2];
+                out[row][0] = g0 / 4; out[row][1] = -(g0 + g1 + g2) / 6; out[row][2] = -(g0 - g1 + g2) / 6;
+                out[row][3] = g0 / 24 + g1 / 12 + g2 / 6; out[row][4] = g0 / 24 - g1 / 12 + g2 / 6; out[row][5] = g2;
+            }
+            float *dst = u + (k / mr * c + ci) * mr + k % mr;
+            for (int xi = 0; xi < 36; xi++) dst[(size_t)xi * kp * c] = (float)out[xi / 6][xi % 6];
+        }
+    }
+}
 
 void ck_wino_gradient(int level, const float *plane, size_t height, size_t width, ptrdiff_t top,
                       size_t tiles, float *v, size_t vplane) {

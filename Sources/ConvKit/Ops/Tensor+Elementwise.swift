@@ -172,6 +172,12 @@ extension Tensor {
             }
         }
         guard recorded else { return Tensor(uncheckedShape: shape, scalars: y) }
+        return unaryResult(op: op, y: y, local: local)
+    }
+
+    /// The recorded result of a unary op: its backward multiplies the gradient by `local`.
+    private func unaryResult(op: String, y: [Float], local: [Float]) -> Tensor {
+        let n = count
         return Tensor.result(shape: shape, scalars: y, op: op, inputs: [self]) { g in
             let dx = g.scalars.withUnsafeBufferPointer { gv in local.withUnsafeBufferPointer { d in
                 [Float](unsafeUninitializedCapacity: n) { out, initialized in
@@ -198,15 +204,7 @@ extension Tensor {
                 initialized = n
             }
         }}
-        return Tensor.result(shape: shape, scalars: y, op: op, inputs: [self]) { g in
-            let dx = g.scalars.withUnsafeBufferPointer { gv in local.withUnsafeBufferPointer { d in
-                [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                    for i in 0..<n { out[i] = gv[i] * d[i] }
-                    initialized = n
-                }
-            }}
-            return [Tensor(uncheckedShape: g.shape, scalars: dx)]
-        }
+        return unaryResult(op: op, y: y, local: local)
     }
 
     /// Elementwise square.
