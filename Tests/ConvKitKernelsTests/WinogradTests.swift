@@ -8,26 +8,6 @@ import _ConvKitTestSupport
 /// gradient (the flipped forward runs Winograd too), the weight gradient (Gᵀ·Σ(A·dy·Aᵀ ⊙ Bᵀ·d·B)·G)
 /// and the plan each choice produces.
 @Suite struct WinogradTests {
-    /// Runs `g`'s forward pass through the kernel entry point (workspace filled with NaN).
-    static func forward(_ g: ConvGeometry, x: [Float], w: [Float], bias: [Float]?) -> [Float] {
-        var y = [Float](repeating: .nan, count: g.outputCount)
-        var workspace = [Float](repeating: .nan, count: max(ConvolutionKernel.workspaceCount(g), 1))
-        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
-            y.withUnsafeMutableBufferPointer { py in workspace.withUnsafeMutableBufferPointer { ws in
-                if let bias {
-                    bias.withUnsafeBufferPointer { pb in
-                        ConvolutionKernel.forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!,
-                                                  output: py.baseAddress!, workspace: ws.baseAddress!)
-                    }
-                } else {
-                    ConvolutionKernel.forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: nil,
-                                              output: py.baseAddress!, workspace: ws.baseAddress!)
-                }
-            }}
-        }}
-        return y
-    }
-
     /// The largest |got − expected| over the largest |expected| (the output's scale).
     static func scaledError(_ got: [Float], _ expected: [Float]) -> Float {
         let scale = max(expected.map { abs($0) }.max() ?? 0, 1e-20)
@@ -50,7 +30,7 @@ import _ConvKitTestSupport
             #expect(ConvolutionPlan(g).forward == .winograd, "\(g)")
             let x = random.values(g.inputCount), w = random.values(g.weightCount)
             let bias = trial % 2 == 0 ? random.values(g.outChannels) : nil
-            let error = Self.scaledError(Self.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
+            let error = Self.scaledError(KernelCalls.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
             #expect(error < 1e-5, "trial \(trial): \(g): error \(error)")
         }
     }
@@ -65,14 +45,7 @@ import _ConvKitTestSupport
             let plan = ConvolutionPlan(g)
             #expect(plan.inputGradient == .flipped && plan.flippedForward == .winograd, "\(g): \(plan)")
             let dy = random.values(g.outputCount), w = random.values(g.weightCount)
-            var dx = [Float](repeating: .nan, count: g.inputCount)
-            var workspace = [Float](repeating: .nan, count: ConvolutionKernel.workspaceCount(g))
-            dy.withUnsafeBufferPointer { pdy in w.withUnsafeBufferPointer { pw in
-                dx.withUnsafeMutableBufferPointer { pdx in workspace.withUnsafeMutableBufferPointer { ws in
-                    ConvolutionKernel.backwardInput(g, gradOutput: pdy.baseAddress!, weight: pw.baseAddress!,
-                                                    gradInput: pdx.baseAddress!, workspace: ws.baseAddress!)
-                }}
-            }}
+            let dx = KernelCalls.inputGradient(g, w: w, dy: dy)
             let error = Self.scaledError(dx, ReferenceConvolution.inputGradient(g, w: w, dy: dy))
             #expect(error < 1e-5, "trial \(trial): \(g): error \(error)")
         }
@@ -84,14 +57,7 @@ import _ConvKitTestSupport
             let g = Self.geometry(&random, algorithm: .winograd)
             #expect(ConvolutionPlan(g).weightGradient == .winograd, "\(g)")
             let x = random.values(g.inputCount), dy = random.values(g.outputCount)
-            var dw = [Float](repeating: .nan, count: g.weightCount)
-            var workspace = [Float](repeating: .nan, count: ConvolutionKernel.workspaceCount(g))
-            x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
-                dw.withUnsafeMutableBufferPointer { pdw in workspace.withUnsafeMutableBufferPointer { ws in
-                    ConvolutionKernel.backwardWeight(g, input: px.baseAddress!, gradOutput: pdy.baseAddress!,
-                                                     gradWeight: pdw.baseAddress!, workspace: ws.baseAddress!)
-                }}
-            }}
+            let dw = KernelCalls.weightGradient(g, x: x, dy: dy)
             let error = Self.scaledError(dw, ReferenceConvolution.weightGradient(g, x: x, dy: dy))
             #expect(error < 1e-5, "trial \(trial): \(g): error \(error)")
         }
@@ -103,7 +69,7 @@ import _ConvKitTestSupport
         let g = ConvGeometry(batch: 3, inChannels: 48, outChannels: 40, inputSize: [61, 45], kernelSize: [3, 3],
                              stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], algorithm: .winograd)
         let x = random.values(g.inputCount), w = random.values(g.weightCount), bias = random.values(g.outChannels)
-        let error = Self.scaledError(Self.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
+        let error = Self.scaledError(KernelCalls.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
         #expect(error < 1e-5, "error \(error)")
     }
 
@@ -142,7 +108,7 @@ import _ConvKitTestSupport
             for algorithm in [ConvolutionAlgorithm.direct, .winograd] {
                 var g = base
                 g.algorithm = algorithm
-                errors[algorithm] = Self.scaledError(Self.forward(g, x: x, w: w, bias: nil), expected)
+                errors[algorithm] = Self.scaledError(KernelCalls.forward(g, x: x, w: w, bias: nil), expected)
             }
             // The weight gradient from the same input and an output gradient of the output's size.
             let dy = random.values(base.outputCount)
@@ -151,15 +117,7 @@ import _ConvKitTestSupport
             for algorithm in [ConvolutionAlgorithm.direct, .winograd] {
                 var g = base
                 g.algorithm = algorithm
-                var dw = [Float](repeating: .nan, count: g.weightCount)
-                var workspace = [Float](repeating: .nan, count: ConvolutionKernel.workspaceCount(g))
-                x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
-                    dw.withUnsafeMutableBufferPointer { pdw in workspace.withUnsafeMutableBufferPointer { ws in
-                        ConvolutionKernel.backwardWeight(g, input: px.baseAddress!, gradOutput: pdy.baseAddress!,
-                                                         gradWeight: pdw.baseAddress!, workspace: ws.baseAddress!)
-                    }}
-                }}
-                weightErrors[algorithm] = Self.scaledError(dw, expectedDW)
+                weightErrors[algorithm] = Self.scaledError(KernelCalls.weightGradient(g, x: x, dy: dy), expectedDW)
             }
             print("Winograd error, \(channels) channels at \(size)²: forward direct \(errors[.direct]!), winograd \(errors[.winograd]!); "
                   + "weight gradient direct \(weightErrors[.direct]!), winograd \(weightErrors[.winograd]!) (of the scale)")
