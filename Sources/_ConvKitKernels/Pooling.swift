@@ -47,6 +47,9 @@ public enum PoolingKernel {
         _ g: ConvGeometry, planes: Int, input: UnsafePointer<Float>,
         output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>?
     ) {
+        if g.rank <= 2 {
+            return maxForwardPlanes(g, planes: planes, input: input, output: output, indices: indices)
+        }
         if isInterior(g) {
             return maxForwardInterior(g, planes: planes, input: input, output: output, indices: indices)
         }

@@ -2,9 +2,10 @@ import Testing
 import _ConvKitKernels
 import _ConvKitTestSupport
 
-/// Max pooling takes a direct path when every window lies inside the input (and an unrolled
-/// one for 2×2 windows); these check it against a naive loop with PyTorch's rules on random
-/// geometries, with ties, infinities and NaNs, and against the padded (table) path.
+/// Max pooling of 1-D and 2-D planes runs in C (`ck_max_pool_plane`: edge columns tap by tap,
+/// the columns whose windows lie inside the plane across the row on vector lanes), 3-D volumes
+/// take a direct path when every window lies inside the input; these check both against a naive
+/// loop with PyTorch's rules on random geometries, with ties, infinities and NaNs.
 @Suite struct PoolingFastPathTests {
     /// First maximum in row-major window order; the first NaN wins.
     static func naiveMax(_ g: ConvGeometry, planes: Int, _ x: [Float]) -> (values: [Float], indices: [Int]) {
@@ -86,6 +87,35 @@ import _ConvKitTestSupport
             #expect(Self.same(Self.runWithoutIndices(g, planes: planes, x), want.values), "trial \(trial) without indices")
         }
         #expect(interiorCount > 250 && twoByTwoCount > 60)
+    }
+
+    /// Planes wide enough for several vector blocks and a tail (ResNet's 3×3 stride-2 stem pool,
+    /// stride 1, dilation 2, ceil-mode overhang, uneven strides), with and without indices.
+    @Test(arguments: [
+        ([112, 112], [3, 3], [2, 2], [1, 1], [1, 1], false), ([57, 45], [3, 3], [1, 1], [1, 1], [1, 1], false),
+        ([40, 75], [3, 2], [2, 3], [2, 2], [1, 0], true), ([9, 131], [2, 5], [1, 2], [1, 1], [1, 2], true),
+        ([1, 200], [1, 4], [1, 3], [1, 1], [0, 2], true), ([33, 33], [2, 2], [2, 2], [1, 1], [0, 0], true),
+    ])
+    func widePaddedPlanesMatchNaiveLoop(size: [Int], kernel: [Int], stride: [Int], dilation: [Int], pad: [Int], ceil: Bool) {
+        let out = (0..<2).map { a in
+            ConvGeometry.outputLength(input: size[a], kernel: kernel[a], stride: stride[a], dilation: dilation[a],
+                                      padBefore: pad[a], padAfter: pad[a], ceilMode: ceil)
+        }
+        let g = ConvGeometry(batch: 1, inChannels: 1, outChannels: 1, inputSize: size, kernelSize: kernel,
+                             stride: stride, dilation: dilation, padBefore: pad, padAfter: pad, outputSize: out)
+        let planes = 3
+        var random = TestRandom(seed: UInt64(size[1] * 7 + kernel[1]))
+        let x: [Float] = (0..<(planes * g.inputPlane)).map { _ in
+            switch random.next(300) {
+            case 0: return .nan
+            case 1: return .infinity
+            case 2: return -.infinity
+            default: return Float(random.next(7)) - 3
+            }
+        }
+        let got = Self.run(g, planes: planes, x), want = Self.naiveMax(g, planes: planes, x)
+        #expect(Self.same(got.values, want.values) && got.indices == want.indices, "\(g)")
+        #expect(Self.same(Self.runWithoutIndices(g, planes: planes, x), want.values), "\(g) without indices")
     }
 
     /// The 2×2 path's NaN and infinity handling, window by window.

@@ -125,6 +125,15 @@ void ck_wino_filter_gradient(const float *m, size_t kcount, size_t k0, size_t k1
 /// relative (Cephes' expf on vector lanes).
 void ck_silu(int level, const float *x, float *y, float *derivative, size_t n);
 
+/// Max pooling of one (height × width) plane into (out_height × out_width): window (oh, ow)
+/// reads rows oh·stride_h − pad_h + a·dilation_h and columns ow·stride_w − pad_w + b·dilation_w,
+/// skipping those outside the plane. Writes the first largest value in row-major tap order (a
+/// NaN wins and stays) and, when `indices` is not NULL, its flat position in the plane (0 for a
+/// window with no tap inside).
+void ck_max_pool_plane(int level, const float *x, long height, long width, float *y, long *indices,
+                       long out_height, long out_width, long kernel_h, long kernel_w, long stride_h, long stride_w,
+                       long pad_h, long pad_w, long dilation_h, long dilation_w);
+
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
 /// loop is not optimised away.
