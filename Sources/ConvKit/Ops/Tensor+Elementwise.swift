@@ -1,4 +1,5 @@
 import Foundation
+import _ConvKitKernels
 
 // Broadcasting follows NumPy/PyTorch: shapes are aligned on their last axes and each pair
 // of sizes must be equal or contain a 1. Backward sums the gradient over broadcast axes.
@@ -17,89 +18,66 @@ extension Tensor {
         return out
     }
 
-    /// Strides of `shape` read as `outShape` (0 on broadcast axes).
-    static func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int] {
-        let padded = Array(repeating: 1, count: outShape.count - shape.count) + shape
-        let st = strides(of: padded)
-        return zip(padded, st).map { $0 == 1 ? 0 : $1 }
-    }
-
-    /// `f` applied pairwise over the broadcast of `a` and `b` (which must be compatible).
-    static func broadcastMap(
-        _ a: Tensor, _ b: Tensor, to outShape: [Int], _ f: (Float, Float) -> Float
-    ) -> [Float] {
-        let n = outShape.reduce(1, *)
-        if a.shape == b.shape { return zip(a.scalars, b.scalars).map(f) }
-        if b.count == 1 && a.shape == outShape { let y = b.scalars[0]; return a.scalars.map { f($0, y) } }
-        if a.count == 1 && b.shape == outShape { let x = a.scalars[0]; return b.scalars.map { f(x, $0) } }
-        let sa = broadcastStrides(a.shape, to: outShape), sb = broadcastStrides(b.shape, to: outShape)
-        var out = [Float](repeating: 0, count: n)
-        let r = outShape.count
-        var index = [Int](repeating: 0, count: r)
-        var ia = 0, ib = 0
-        for o in 0..<n {
-            out[o] = f(a.scalars[ia], b.scalars[ib])
-            var ax = r - 1
-            while ax >= 0 {
-                index[ax] += 1
-                ia += sa[ax]
-                ib += sb[ax]
-                if index[ax] < outShape[ax] { break }
-                ia -= sa[ax] * outShape[ax]
-                ib -= sb[ax] * outShape[ax]
-                index[ax] = 0
-                ax -= 1
+    /// `a ∘ b` over the broadcast of their shapes to `outShape` (which must be compatible).
+    static func broadcastMap(_ a: Tensor, _ b: Tensor, to outShape: [Int], _ operation: BroadcastKernel.Operation) -> [Float] {
+        a.scalars.withUnsafeBufferPointer { x in b.scalars.withUnsafeBufferPointer { y in
+            [Float](unsafeUninitializedCapacity: outShape.reduce(1, *)) { out, initialized in
+                if let pa = x.baseAddress, let pb = y.baseAddress, let po = out.baseAddress {
+                    BroadcastKernel.apply(operation, a: pa, aShape: a.shape, b: pb, bShape: b.shape, outShape: outShape, output: po)
+                }
+                initialized = out.count
             }
-        }
-        return out
+        }}
     }
 
     /// Sums `g` (of the broadcast shape) down to `shape`.
     static func sumToShape(_ g: Tensor, _ shape: [Int]) -> Tensor {
         if g.shape == shape { return g }
-        let st = broadcastStrides(shape, to: g.shape)
-        var out = [Float](repeating: 0, count: shape.reduce(1, *))
-        let r = g.shape.count
-        var index = [Int](repeating: 0, count: r)
-        var i = 0
-        for v in g.scalars {
-            out[i] += v
-            var ax = r - 1
-            while ax >= 0 {
-                index[ax] += 1
-                i += st[ax]
-                if index[ax] < g.shape[ax] { break }
-                i -= st[ax] * g.shape[ax]
-                index[ax] = 0
-                ax -= 1
+        let out = g.scalars.withUnsafeBufferPointer { x in
+            [Float](unsafeUninitializedCapacity: shape.reduce(1, *)) { out, initialized in
+                if let px = x.baseAddress, let po = out.baseAddress {
+                    BroadcastKernel.sum(px, shape: g.shape, to: shape, output: po)
+                } else {
+                    out.initialize(repeating: 0)
+                }
+                initialized = out.count
             }
         }
         return Tensor(uncheckedShape: shape, scalars: out)
     }
 
-    /// A broadcasting binary op with its two partial derivatives (∂f/∂a, ∂f/∂b as
-    /// functions of a, b and the upstream gradient).
-    static func binary(
-        _ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float,
-        da: @escaping (Float, Float, Float) -> Float, db: @escaping (Float, Float, Float) -> Float
-    ) throws -> Tensor {
+    /// A broadcasting arithmetic op and its backward: the upstream gradient (times the other
+    /// operand for a product, over it for a quotient) summed back to each operand's shape.
+    static func binary(_ a: Tensor, _ b: Tensor, op: String, _ operation: BroadcastKernel.Operation) throws -> Tensor {
         guard let outShape = broadcastShape(a.shape, b.shape) else {
             throw ConvKitError.shapeMismatch(
                 op: op, message: "shapes \(a.shape) and \(b.shape) cannot be broadcast together")
         }
-        let out = broadcastMap(a, b, to: outShape, f)
+        let out = broadcastMap(a, b, to: outShape, operation)
         return result(shape: outShape, scalars: out, op: op, inputs: [a, b]) { g in
-            // Evaluate the derivative over the broadcast shape, then sum back.
-            let ab = Tensor(uncheckedShape: outShape, scalars: broadcastMap(a, b, to: outShape) { x, _ in x })
-            let bb = Tensor(uncheckedShape: outShape, scalars: broadcastMap(a, b, to: outShape) { _, y in y })
-            var ga: Tensor?, gb: Tensor?
-            if a.requiresGrad {
-                let v = (0..<g.count).map { da(ab.scalars[$0], bb.scalars[$0], g.scalars[$0]) }
-                ga = sumToShape(Tensor(uncheckedShape: outShape, scalars: v), a.shape)
+            func reduced(_ scalars: [Float], to shape: [Int]) -> Tensor {
+                sumToShape(Tensor(uncheckedShape: outShape, scalars: scalars), shape)
             }
-            if b.requiresGrad {
-                let v = (0..<g.count).map { db(ab.scalars[$0], bb.scalars[$0], g.scalars[$0]) }
-                gb = sumToShape(Tensor(uncheckedShape: outShape, scalars: v), b.shape)
+            var ga: Tensor?, gb: Tensor?
+            switch operation {
+            case .add, .subtract:
+                if a.requiresGrad { ga = sumToShape(g, a.shape) }
+                if b.requiresGrad {
+                    let summed = sumToShape(g, b.shape)
+                    gb = operation == .add ? summed : Tensor(uncheckedShape: b.shape, scalars: summed.scalars.map { -$0 })
+                }
+            case .multiply:
+                // ∂(x·y)/∂x = y, ∂/∂y = x.
+                if a.requiresGrad { ga = reduced(broadcastMap(g, b, to: outShape, .multiply), to: a.shape) }
+                if b.requiresGrad { gb = reduced(broadcastMap(g, a, to: outShape, .multiply), to: b.shape) }
+            case .divide:
+                // ∂(x/y)/∂x = 1/y, ∂/∂y = −x/y².
+                if a.requiresGrad { ga = reduced(broadcastMap(g, b, to: outShape, .divide), to: a.shape) }
+                if b.requiresGrad {
+                    let gx = Tensor(uncheckedShape: outShape, scalars: broadcastMap(g, a, to: outShape, .multiply))
+                    let squared = Tensor(uncheckedShape: b.shape, scalars: b.scalars.map { $0 * $0 })
+                    gb = reduced(broadcastMap(gx, squared, to: outShape, .divide).map { -$0 }, to: b.shape)
+                }
             }
             return [ga, gb]
         }
@@ -107,22 +85,22 @@ extension Tensor {
 
     /// Elementwise sum with broadcasting.
     public static func + (a: Tensor, b: Tensor) throws -> Tensor {
-        try binary(a, b, op: "add", +, da: { _, _, g in g }, db: { _, _, g in g })
+        try binary(a, b, op: "add", .add)
     }
 
     /// Elementwise difference with broadcasting.
     public static func - (a: Tensor, b: Tensor) throws -> Tensor {
-        try binary(a, b, op: "sub", -, da: { _, _, g in g }, db: { _, _, g in -g })
+        try binary(a, b, op: "sub", .subtract)
     }
 
     /// Elementwise product with broadcasting.
     public static func * (a: Tensor, b: Tensor) throws -> Tensor {
-        try binary(a, b, op: "mul", *, da: { _, y, g in g * y }, db: { x, _, g in g * x })
+        try binary(a, b, op: "mul", .multiply)
     }
 
     /// Elementwise quotient with broadcasting.
     public static func / (a: Tensor, b: Tensor) throws -> Tensor {
-        try binary(a, b, op: "div", /, da: { _, y, g in g / y }, db: { x, y, g in -g * x / (y * y) })
+        try binary(a, b, op: "div", .divide)
     }
 
     /// Adds a scalar.

@@ -1,9 +1,18 @@
+import _ConvKitKernels
+
 extension Tensor {
     /// `self` repeated along broadcast axes to `outShape` (no gradient; used in backward).
     static func expand(_ t: Tensor, to outShape: [Int]) -> Tensor {
         if t.shape == outShape { return t }
-        let zero = Tensor(uncheckedShape: [], scalars: [0])
-        return Tensor(uncheckedShape: outShape, scalars: broadcastMap(t, zero, to: outShape) { x, _ in x })
+        let out = t.scalars.withUnsafeBufferPointer { x in
+            [Float](unsafeUninitializedCapacity: outShape.reduce(1, *)) { out, initialized in
+                if let px = x.baseAddress, let po = out.baseAddress {
+                    BroadcastKernel.expand(px, shape: t.shape, outShape: outShape, output: po)
+                }
+                initialized = out.count
+            }
+        }
+        return Tensor(uncheckedShape: outShape, scalars: out)
     }
 
     /// Sums over `axes` (all axes when `nil`); reduced axes are kept as size 1 when
