@@ -3,10 +3,13 @@
 
 Prints "torch VERSION", then for each JSON workload read from stdin prints
 {"seconds": median seconds of one run}, timed the way the Swift side times ConvKit:
-a warm-up, then repeats until 0.5 s have passed (3 to 5,000 runs).
+a warm-up, then repeats until 0.5 s have passed (3 to 5,000 runs); a workload marked
+"once" (a whole run end to end) is timed once, without a warm-up.
 """
+import gzip
 import json
 import os
+import struct
 import sys
 import time
 
@@ -37,7 +40,11 @@ def settle_allocator():
     del block
 
 
-def measure(fn):
+def measure(fn, once=False):
+    if once:
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
     fn()
     times, start = [], time.perf_counter()
     while len(times) < 3 or (len(times) < 5000 and time.perf_counter() - start < MIN_TIME):
@@ -52,6 +59,48 @@ def course_cnn():
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
         nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def read_idx(path):
+    """An IDX file (gzip), as a uint8 tensor of its shape."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
+    return torch.frombuffer(bytearray(data[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
+
+
+def course_run(folder, epochs):
+    """ConvKit's `Trainer.fit` run as a PyTorch user writes it: read and normalise the digits,
+    Adam 0.001, shuffled batches of 64 with the running loss and accuracy, then evaluation
+    (eval mode, no_grad, batches of 256: loss and accuracy) after every epoch."""
+    def load(prefix):
+        images = read_idx(os.path.join(folder, prefix + "-images-idx3-ubyte.gz")).float().div_(255).unsqueeze(1)
+        labels = read_idx(os.path.join(folder, prefix + "-labels-idx1-ubyte.gz")).long()
+        return (images - 0.1307) / 0.3081, labels
+    x, y = load("train")
+    xt, yt = load("t10k")
+    model = course_cnn()
+    opt = torch.optim.Adam(model.parameters(), lr=0.001)
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(epochs):
+        model.train()
+        loss_sum, correct = 0.0, 0
+        for batch in torch.randperm(len(x), generator=generator).split(64):
+            opt.zero_grad()
+            out = model(x[batch])
+            loss = F.cross_entropy(out, y[batch])
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item()
+            correct += (out.argmax(1) == y[batch]).sum().item()
+        model.eval()
+        with torch.no_grad():
+            test_loss, test_correct = 0.0, 0
+            for i in range(0, len(xt), 256):
+                out = model(xt[i:i + 256])
+                test_loss += F.cross_entropy(out, yt[i:i + 256], reduction="sum").item()
+                test_correct += (out.argmax(1) == yt[i:i + 256]).sum().item()
 
 
 def workload(w):
@@ -86,6 +135,20 @@ def workload(w):
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
         return decode
+    if w["kind"] == "course_run":
+        return lambda: course_run(w["folder"], w["epochs"])
+    if w["kind"] == "zoo_train":
+        torch.library.register_fake = lambda *args, **kwargs: (lambda f: f)  # see export_torchvision_keys.py
+        import torchvision.models as models
+        net = getattr(models, w["model"])().train()
+        images, labels = torch.randn(w["batch"], 3, 224, 224), torch.arange(w["batch"]) % 1000
+        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+
+        def train_zoo():
+            opt.zero_grad()
+            F.cross_entropy(net(images), labels).backward()
+            opt.step()
+        return train_zoo
     if w["kind"] == "zoo":
         # torchvision's model in eval mode, eager, no fusion: what a PyTorch user runs.
         torch.library.register_fake = lambda *args, **kwargs: (lambda f: f)  # see export_torchvision_keys.py
@@ -142,4 +205,5 @@ settle_allocator()
 print("torch " + torch.__version__, flush=True)
 for line in sys.stdin:
     if line.strip():
-        print(json.dumps({"seconds": measure(workload(json.loads(line)))}), flush=True)
+        w = json.loads(line)
+        print(json.dumps({"seconds": measure(workload(w), w.get("once", False))}), flush=True)

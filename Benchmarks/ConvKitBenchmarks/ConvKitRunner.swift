@@ -31,6 +31,29 @@ enum ConvKitRunner {
             let images = try Tensor.randomNormal([batch, 3, 224, 224], using: &rng)
             try model.fuseForInference(exampleInput: images)
             return { _ = try withGradientsDisabled { try model(images) } }
+        case let .zooTraining(name, batch):
+            let model = try Zoo.entry(name).build()
+            model.train()
+            let images = try Tensor.randomNormal([batch, 3, 224, 224], using: &rng)
+            let labels = (0..<batch).map { $0 % 1000 }
+            let optimizer = try SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
+            return {
+                optimizer.zeroGrad()
+                try crossEntropy(try model(images), targets: labels).backward()
+                try optimizer.step()
+            }
+        case let .courseRun(epochs):
+            // What `convkit train --epochs 5` does, less the printing: everything inside the timed run.
+            return {
+                let folder = Workload.mnist.path
+                let train = try MNIST.load(folder: folder, split: .train), test = try MNIST.load(folder: folder, split: .test)
+                let (mean, std) = MNIST.normalization
+                let model = try Zoo.courseCNN(seed: 1)
+                let trainer = try Trainer(model: model, optimizer: try Adam(parameters: model.parameters, learningRate: 0.001),
+                                          batchSize: 64, seed: 1)
+                try trainer.fit(try train.normalized(mean: [mean], std: [std]), epochs: epochs,
+                                validation: try test.normalized(mean: [mean], std: [std]))
+            }
         case let .jpegDecode(file, _):
             let bytes = [UInt8](try Data(contentsOf: Workload.photos.appendingPathComponent(file)))
             return { _ = try JPEG.decodeSamples(bytes) }

@@ -15,10 +15,32 @@ struct Workload {
         /// A zoo model's inference at 224², ConvKit with batch norm folded (`fuseForInference`),
         /// PyTorch's torchvision model in eval mode under no_grad (eager, unfused: what its users run).
         case zooInference(model: String, batch: Int)
+        /// A zoo model's training step at 224² in training mode (batch statistics): forward,
+        /// cross-entropy, backward, SGD-momentum update; torchvision's model on the peer's side.
+        case zooTraining(model: String, batch: Int)
+        /// The course CNN's whole default run, end to end and timed once per round: read the
+        /// bundled MNIST subset (4,000 + 1,000 digits), normalise, build, `Trainer.fit` for
+        /// `epochs` epochs (Adam 0.001, batch 64, shuffled) with evaluation after each; the peer
+        /// runs the same loop in PyTorch on the same files.
+        case courseRun(epochs: Int)
     }
 
     let name: String
     let kind: Kind
+
+    /// The bundled MNIST subset both sides of `courseRun` read.
+    static let mnist = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Sources/ConvKit/Resources/mnist-5k")
+
+    /// Training images in the bundled subset (the work of one `courseRun` epoch).
+    static let mnistTrainingImages = 4_000
+
+    /// Whether a run is timed once per round, with no warm-up (a whole run end to end, as
+    /// users feel it), instead of the median of repeated runs.
+    var timedOnce: Bool {
+        if case .courseRun = kind { return true }
+        return false
+    }
 
     /// Benchmarks/photos (the JPEG files both sides decode).
     static let photos = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("photos")
@@ -32,8 +54,10 @@ struct Workload {
             let out = size.map { ($0 + 2 * pad - kernel) / stride + 1 }.reduce(1, *)
             let forward = 2 * Double(n * k * out * (c / groups)) * pow(Double(kernel), Double(size.count))
             return pass == "forward" ? forward : 2 * forward
-        case let .courseCNN(batch, _), let .zooInference(_, batch):
+        case let .courseCNN(batch, _), let .zooInference(_, batch), let .zooTraining(_, batch):
             return Double(batch)
+        case let .courseRun(epochs):
+            return Double(epochs * Workload.mnistTrainingImages)
         case let .jpegDecode(_, pixels):
             return Double(pixels)
         }
@@ -53,6 +77,8 @@ struct Workload {
     var unit: String {
         if case .courseCNN = kind { return "img/s" }
         if case .zooInference = kind { return "img/s" }
+        if case .zooTraining = kind { return "img/s" }
+        if case .courseRun = kind { return "img/s" }
         if case .jpegDecode = kind { return "MP/s" }
         return "GFLOP/s"
     }
@@ -74,6 +100,10 @@ struct Workload {
             return #"{"kind":"jpeg","file":"\#(Workload.photos.appendingPathComponent(file).path)"}"#
         case let .zooInference(model, batch):
             return #"{"kind":"zoo","model":"\#(model)","batch":\#(batch)}"#
+        case let .zooTraining(model, batch):
+            return #"{"kind":"zoo_train","model":"\#(model)","batch":\#(batch)}"#
+        case let .courseRun(epochs):
+            return #"{"kind":"course_run","epochs":\#(epochs),"folder":"\#(Workload.mnist.path)","once":true}"#
         }
     }
 
@@ -103,6 +133,8 @@ struct Workload {
         list.append(Workload(name: "course CNN train step, batch 64", kind: .courseCNN(batch: 64, pass: "train")))
         list.append(Workload(name: "course CNN inference, batch 256", kind: .courseCNN(batch: 256, pass: "inference")))
         list.append(Workload(name: "course CNN inference, batch 1 (latency)", kind: .courseCNN(batch: 1, pass: "inference")))
+        list.append(Workload(name: "course CNN 5 epochs end to end (train img/s)", kind: .courseRun(epochs: 5)))
+        list.append(Workload(name: "ResNet-18 train step 224², batch 16", kind: .zooTraining(model: "resnet18", batch: 16)))
         for (model, label) in [("resnet18", "ResNet-18"), ("mobilenet_v2", "MobileNetV2"), ("resnet50", "ResNet-50"),
                                ("efficientnet_b0", "EfficientNet-B0"), ("vgg16", "VGG-16")] {
             for batch in [1, 16] {

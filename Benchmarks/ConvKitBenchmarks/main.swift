@@ -59,8 +59,14 @@ let rounds = max(1, Int(option("--rounds") ?? "") ?? 3)
 
 /// Median seconds of one run: a warm-up, then repeats until `minTime` has passed (at least 3
 /// runs, at most 5,000). No lower cap: 50 runs of a 0.3 ms layer took 15 ms, right after the
-/// pause between rounds, and measured the cores waking up (57 instead of 93 GFLOP/s).
-func measure(_ body: () throws -> Void) rethrows -> Double {
+/// pause between rounds, and measured the cores waking up (57 instead of 93 GFLOP/s). With
+/// `once`, the seconds of one run and no warm-up: a whole run end to end, as a user waits for it.
+func measure(once: Bool = false, _ body: () throws -> Void) rethrows -> Double {
+    if once {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
     try body()
     var times: [Double] = []
     let start = DispatchTime.now().uptimeNanoseconds
@@ -132,7 +138,7 @@ for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains
     for _ in 0..<rounds {
         // Let the peer's worker threads (which may spin after their last parallel region) settle.
         if torch != nil { Thread.sleep(forTimeInterval: 0.2) }
-        let mine = w.throughput(try measure(run))
+        let mine = w.throughput(try measure(once: w.timedOnce, run))
         ours = max(ours, mine)
         if let t = torch?.seconds(for: w).map(w.throughput) {
             theirs = max(theirs ?? 0, t)
