@@ -80,6 +80,55 @@ enum DepthwiseKernel {
         }
     }
 
+    /// `g` read from a zero-padded copy of each input plane: the same convolution without
+    /// padding, over planes grown by the padding. nil unless `g` is 2-D with zero padding of
+    /// at least one element.
+    static func paddedGeometry(_ g: ConvGeometry) -> ConvGeometry? {
+        guard g.rank == 2, g.paddingMode == .zeros, (g.padBefore + g.padAfter).allSatisfy({ $0 >= 0 }),
+              (g.padBefore + g.padAfter).contains(where: { $0 > 0 }) else { return nil }
+        return ConvGeometry(batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels, groups: g.groups,
+                            inputSize: (0..<2).map { g.inputSize[$0] + g.padBefore[$0] + g.padAfter[$0] },
+                            kernelSize: g.kernelSize, stride: g.stride, dilation: g.dilation,
+                            padBefore: [0, 0], padAfter: [0, 0], outputSize: g.outputSize)
+    }
+
+    /// A stride-1 unpadded 2-D depthwise plane as one long row: output (oh, ow) reads input
+    /// oh·W + ow + kh·dh·W + kw·dw, so all output rows are one run over flat positions
+    /// oh·W + ow (the W − oW positions between rows are computed and dropped). One vector pass
+    /// with every tap instead of a pass per output row: short rows (14² and 7² planes) spent
+    /// more on each row's setup than on its arithmetic.
+    struct FlatRow {
+        let width: Int, outHeight: Int, outWidth: Int, length: Int, kW: Int
+        let start: [Int32], output: [Int32], input: [Int32], tap: [Int32], offsets: [Int32]
+
+        /// nil unless `g` (unpadded) has stride 1 and rows short enough to gain (at most 32 outputs).
+        init?(_ g: ConvGeometry) {
+            guard g.rank == 2, g.stride == [1, 1], g.outputSize[1] <= 32, g.inputPlane < Int(Int32.max) else { return nil }
+            (width, outHeight, outWidth) = (g.inputSize[1], g.outputSize[0], g.outputSize[1])
+            (length, kW) = ((outHeight - 1) * width + outWidth, g.kernelSize[1])
+            let (kH, kw, w) = (g.kernelSize[0], g.kernelSize[1], g.inputSize[1])
+            (start, output) = ([0, Int32(kH)], [0])
+            input = (0..<kH).map { Int32($0 * g.dilation[0] * w) }
+            tap = (0..<kH).map { Int32($0 * kw) }
+            offsets = (0..<kw).map { Int32($0 * g.dilation[1]) }
+        }
+
+        /// Writes the plane's output (bias added) through `scratch` (`length` floats); false
+        /// when the CPU has no C rows (the caller then loops itself).
+        func forward(level: Int32, input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, bias: Float,
+                     output y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> Bool {
+            scratch.update(repeating: bias, count: length)
+            guard ck_dw_forward_plane(level, x, w, scratch, 1, start, output, input, tap, kW, length,
+                                      offsets, offsets, 0, length, 1) != 0 else { return false }
+            for r in 0..<outHeight { (y + r * outWidth).update(from: scratch + r * width, count: outWidth) }
+            return true
+        }
+    }
+
+    /// output = depthwise conv(input, weight) + bias. Zero-padded 2-D planes are first copied
+    /// into a padded plane (one per worker, its border zeroed once), so that every output row
+    /// takes all its taps in the vector pass: edge columns through the column table cost more
+    /// than the copy (EfficientNet-B0's 5 × 5 layers at 14² and 7² have 4 edge columns of 14 and 7).
     static func forward(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
@@ -87,13 +136,27 @@ enum DepthwiseKernel {
         let (c, inPlane, outPlane, kv) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume)
         let (x0, w0, y0) = (SharedPointer(input), SharedPointer(weight), SharedPointer(output))
         let b0 = bias.map { SharedPointer($0) }
-        let plan = Plan(g)
+        let padded = paddedGeometry(g)
+        let plan = Plan(padded ?? g)
         let (level, lo, hi) = (Int32(MicroKernel.level), plan.interior.lowerBound, plan.interior.upperBound)
+        let flat = padded.flatMap { FlatRow($0) }
         Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (padded?.inputPlane ?? 0) + (flat?.length ?? 0))
+            defer { scratch.deallocate() }
+            if let padded { scratch.initialize(repeating: 0, count: padded.inputPlane) }
             plan.columns.withUnsafeBufferPointer { table in
                 for ch in channels {
                     for n in 0..<g.batch {
-                        let x = x0.base + (n * c + ch) * inPlane, y = y0.base + (n * c + ch) * outPlane, w = w0.base + ch * kv
+                        var x = UnsafePointer(x0.base + (n * c + ch) * inPlane)
+                        let y = y0.base + (n * c + ch) * outPlane, w = w0.base + ch * kv
+                        if let padded {
+                            let (h, width, wide) = (g.inputSize[0], g.inputSize[1], padded.inputSize[1])
+                            let corner = scratch + g.padBefore[0] * wide + g.padBefore[1]
+                            for r in 0..<h { (corner + r * wide).update(from: x + r * width, count: width) }
+                            x = UnsafePointer(scratch)
+                        }
+                        if let flat, flat.forward(level: level, input: x, weight: w, bias: b0?.base[ch] ?? 0, output: y,
+                                                  scratch: scratch + padded!.inputPlane) { continue }
                         y.update(repeating: b0?.base[ch] ?? 0, count: outPlane)
                         if let p = plan.packed, ck_dw_forward_plane(
                             level, x, w, y, plan.outputRows.count, p.start, p.output, p.input, p.tap, plan.kW, plan.oW,
