@@ -1,4 +1,3 @@
-import Dispatch
 
 /// A pointer that worker threads may share because each writes a disjoint region.
 struct SharedPointer<T>: @unchecked Sendable {
@@ -9,14 +8,16 @@ struct SharedPointer<T>: @unchecked Sendable {
 
 enum Parallel {
     /// Elements below which a memory-bound pass (ReLU, a bias gradient) stays on one thread:
-    /// waking a second one costs tens of microseconds.
+    /// handing a chunk to another one costs a few microseconds even when it is spinning.
     static let memoryPassThreshold = 1 << 18
 
     /// Workers for a memory-bound pass over `count` elements.
     static func memoryPassWorkers(_ count: Int) -> Int { count >= memoryPassThreshold ? MicroKernel.threads : 1 }
 
     /// Splits `0..<count` into at most `workers` (default: one per core) contiguous chunks
-    /// and runs `body(chunk, worker)` on each, in parallel when there is more than one chunk.
+    /// and runs `body(chunk, worker)` on each, in parallel when there is more than one chunk
+    /// (on the `WorkerPool`'s threads; `worker` is the chunk's index, so per-worker scratch
+    /// indexed by it is never shared).
     static func forEachChunk(_ count: Int, workers: Int = MicroKernel.threads,
                              _ body: @Sendable (Range<Int>, Int) -> Void) {
         let t = max(1, min(workers, count))
@@ -24,7 +25,7 @@ enum Parallel {
             body(0..<count, 0)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: t) { w in
+        WorkerPool.shared.run(chunks: t) { w in
             body((count * w / t)..<(count * (w + 1) / t), w)
         }
     }

@@ -162,4 +162,7 @@ void ck_jpeg_upsample_v2(int level, const uint8_t *row, const uint8_t *neighbour
 /// CPUs this process may run on (its affinity mask on Linux, else the online CPUs).
 int ck_allowed_cpus(void);
 
+/// A spin-wait hint (x86 PAUSE; nothing elsewhere), for the worker pool's idle spin.
+void ck_spin_pause(void);
+
 #endif
