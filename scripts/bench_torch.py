@@ -103,6 +103,23 @@ def course_run(folder, epochs):
                 test_correct += (out.argmax(1) == yt[i:i + 256]).sum().item()
 
 
+def torchvision_model(name):
+    torch.library.register_fake = lambda *args, **kwargs: (lambda f: f)  # see export_torchvision_keys.py
+    import torchvision.models as models
+    return getattr(models, name)()
+
+
+def sgd_step(model, images, labels):
+    """One training step as ConvKit's side runs it: forward, cross-entropy, backward, SGD with momentum."""
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(images), labels).backward()
+        opt.step()
+    return step
+
+
 def workload(w):
     if w["kind"] == "gemm":
         a, b = torch.randn(w["m"], w["k"]), torch.randn(w["k"], w["n"])
@@ -138,22 +155,11 @@ def workload(w):
     if w["kind"] == "course_run":
         return lambda: course_run(w["folder"], w["epochs"])
     if w["kind"] == "zoo_train":
-        torch.library.register_fake = lambda *args, **kwargs: (lambda f: f)  # see export_torchvision_keys.py
-        import torchvision.models as models
-        net = getattr(models, w["model"])().train()
         images, labels = torch.randn(w["batch"], 3, 224, 224), torch.arange(w["batch"]) % 1000
-        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-
-        def train_zoo():
-            opt.zero_grad()
-            F.cross_entropy(net(images), labels).backward()
-            opt.step()
-        return train_zoo
+        return sgd_step(torchvision_model(w["model"]).train(), images, labels)
     if w["kind"] == "zoo":
         # torchvision's model in eval mode, eager, no fusion: what a PyTorch user runs.
-        torch.library.register_fake = lambda *args, **kwargs: (lambda f: f)  # see export_torchvision_keys.py
-        import torchvision.models as models
-        net = getattr(models, w["model"])().eval()
+        net = torchvision_model(w["model"]).eval()
         images = torch.randn(w["batch"], 3, 224, 224)
 
         def infer_zoo():
@@ -167,13 +173,7 @@ def workload(w):
             with torch.no_grad():
                 model(images)
         return infer
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-
-    def train():
-        opt.zero_grad()
-        F.cross_entropy(model(images), labels).backward()
-        opt.step()
-    return train
+    return sgd_step(model, images, labels)
 
 
 def memory_run(steps=200, batch=64):
