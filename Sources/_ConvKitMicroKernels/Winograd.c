@@ -38,6 +38,22 @@
 /// first `count` of them. Row i of the patches is plane row top + i (zeros outside the plane);
 /// columns start at 4·t0 − left and are loaded 5W at a time (masked at the plane's edges) and
 /// split by DEINTERLEAVE into e[0…5], column c of each tile.
+/// The second half of a 6 × 6 transform: each of the 6 columns of the row-transformed tiles
+/// (`ROWS` rows of `rows`) through `TRANSFORM`, the 36 results of tiles [t0, t0 + W) stored to
+/// v[ξ·vplane + t], ξ = 6·row + column (masked for a partial last vector).
+#define WINO_COLUMNS(ROWS, TRANSFORM) do { \
+    const size_t count = tiles - t0 < W ? tiles - t0 : W; \
+    for (int x = 0; x < 6; x++) { \
+        VEC col[ROWS], u[6]; \
+        for (int i = 0; i < (ROWS); i++) col[i] = rows[i][x]; \
+        TRANSFORM(col, u); \
+        for (int y = 0; y < 6; y++) { \
+            float *dst = v + (size_t)(y * 6 + x) * vplane + t0; \
+            if (count == W) memcpy(dst, &u[y], sizeof u[y]); else STOREN(dst, u[y], count); \
+        } \
+    } \
+} while (0)
+
 #define WINO_INPUT_BODY() do { \
     for (size_t t0 = 0; t0 < tiles; t0 += W) { \
         VEC rows[6][6]; \
@@ -63,16 +79,7 @@
             DEINTERLEAVE(); \
             WINO_BT(e, rows[i]); \
         } \
-        const size_t count = tiles - t0 < W ? tiles - t0 : W; \
-        for (int x = 0; x < 6; x++) { \
-            VEC col[6], u[6]; \
-            for (int i = 0; i < 6; i++) col[i] = rows[i][x]; \
-            WINO_BT(col, u); \
-            for (int y = 0; y < 6; y++) { \
-                float *dst = v + (size_t)(y * 6 + x) * vplane + t0; \
-                if (count == W) memcpy(dst, &u[y], sizeof u[y]); else STOREN(dst, u[y], count); \
-            } \
-        } \
+        WINO_COLUMNS(6, WINO_BT); \
     } \
 } while (0)
 
@@ -146,16 +153,7 @@
             DEINTERLEAVE4(); \
             WINO_A(e, rows[i]); \
         } \
-        const size_t count = tiles - t0 < W ? tiles - t0 : W; \
-        for (int x = 0; x < 6; x++) { \
-            VEC col[4], u[6]; \
-            for (int i = 0; i < 4; i++) col[i] = rows[i][x]; \
-            WINO_A(col, u); \
-            for (int y = 0; y < 6; y++) { \
-                float *dst = v + (size_t)(y * 6 + x) * vplane + t0; \
-                if (count == W) memcpy(dst, &u[y], sizeof u[y]); else STOREN(dst, u[y], count); \
-            } \
-        } \
+        WINO_COLUMNS(4, WINO_A); \
     } \
 } while (0)
 

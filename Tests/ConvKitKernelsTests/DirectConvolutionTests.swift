@@ -16,35 +16,14 @@ import _ConvKitTestSupport
     /// Runs `g`'s forward pass and weight gradient on random values and compares them with the definition.
     static func check(_ g: ConvGeometry, withBias: Bool, values: (Int) -> [Float]) {
         let x = values(g.inputCount), w = values(g.weightCount), bias = withBias ? values(g.outChannels) : nil
-        var y = [Float](repeating: .nan, count: g.outputCount)
-        var workspace = [Float](repeating: .nan, count: max(ConvolutionKernel.workspaceCount(g), 1))
-        x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
-            workspace.withUnsafeMutableBufferPointer { ws in y.withUnsafeMutableBufferPointer { py in
-                if let bias {
-                    bias.withUnsafeBufferPointer { pb in
-                        ConvolutionKernel.forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!,
-                                                  output: py.baseAddress!, workspace: ws.baseAddress!)
-                    }
-                } else {
-                    ConvolutionKernel.forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: nil,
-                                              output: py.baseAddress!, workspace: ws.baseAddress!)
-                }
-            }}
-        }}
+        let y = KernelCalls.forward(g, x: x, w: w, bias: bias)
         // NaN (an output never written) fails the comparisons too.
         let expected = ReferenceConvolution.forward(g, x: x, w: w, bias: bias)
         let wrong = zip(y, expected).filter { !(abs($0 - $1) <= 1e-4 * Float(g.columnRows)) }
         #expect(wrong.isEmpty, "\(g): \(wrong.count) outputs differ, e.g. \(wrong.first.map { "\($0) vs \($1)" } ?? "")")
 
         let dy = values(g.outputCount)
-        var dw = [Float](repeating: .nan, count: g.weightCount)
-        workspace = [Float](repeating: .nan, count: max(ConvolutionKernel.workspaceCount(g), 1))
-        x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
-            workspace.withUnsafeMutableBufferPointer { ws in dw.withUnsafeMutableBufferPointer { pdw in
-                ConvolutionKernel.backwardWeight(g, input: px.baseAddress!, gradOutput: pdy.baseAddress!,
-                                                 gradWeight: pdw.baseAddress!, workspace: ws.baseAddress!)
-            }}
-        }}
+        let dw = KernelCalls.weightGradient(g, x: x, dy: dy)
         let expectedGradient = ReferenceConvolution.weightGradient(g, x: x, dy: dy)
         let positions = g.batch * g.outputPlane
         let wrongGradient = zip(dw, expectedGradient).filter { !(abs($0 - $1) <= 1e-4 * Float(max(positions, 1))) }
