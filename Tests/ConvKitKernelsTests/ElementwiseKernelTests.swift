@@ -52,6 +52,27 @@ import _ConvKitTestSupport
         #expect(wrong == 0, "\(wrong) of \(count) elements differ")
     }
 
+    /// ReLU6 and hardtanh's kernel against min(max(x, lower), upper) element by element, with
+    /// NaN, ±∞, values exactly at the bounds and infinite bounds; the gradient passes strictly
+    /// inside the bounds only (0 at them, as PyTorch), judged from the input.
+    @Test(arguments: [(1, Float(0), Float(6)), (1_000, -1, 1), (300_001, 0, 6), (2_001, -.infinity, 2), (999, 0, .infinity)])
+    func clampMatchesAPlainLoop(count: Int, lower: Float, upper: Float) {
+        var x = Self.values(count).enumerated().map { i, v in i % 2 == 0 ? v * 10 : v }
+        for (i, v) in [lower, upper, 6, -1, 1].enumerated() where i + 10 < count { x[i + 10] = v }
+        let dy = TestRandom.values(count, seed: 34)
+        var y = [Float](repeating: 7, count: count), dx = [Float](repeating: 7, count: count)
+        ClampKernel.forward(input: x, output: &y, lower: lower, upper: upper, count: count)
+        ClampKernel.backward(output: y, gradOutput: dy, gradInput: &dx, lower: lower, upper: upper, count: count)
+        var wrong: [String] = []
+        for i in 0..<count {
+            let expected: Float = x[i].isNaN ? .nan : Swift.min(Swift.max(x[i], lower), upper)
+            let sameForward = expected.isNaN ? y[i].isNaN : y[i] == expected
+            let sameBackward = dx[i] == (x[i] > lower && x[i] < upper ? dy[i] : 0)
+            if !sameForward || !sameBackward { wrong.append("x \(x[i]): y \(y[i]), dx \(dx[i])") }
+        }
+        #expect(wrong.isEmpty, "\(wrong.count) of \(count) elements differ: \(wrong.prefix(4))")
+    }
+
     @Test(arguments: [(1, 1, 1), (3, 50, 2_001), (2, 7, 30_000)])
     func biasGradientSumsEachChannel(size: (Int, Int, Int)) {
         let (batch, channels, plane) = size

@@ -9,32 +9,44 @@ extension Tensor {
     /// max(0, x).
     ///
     /// The backward pass masks the upstream gradient with the output (`y > 0`), as PyTorch's
-    /// `threshold_backward` does, so unlike the generic `unary` no derivative array is kept:
-    /// one activation-sized array less per ReLU and per training step.
+    /// `threshold_backward` does (`outputMasked`).
     public func relu() -> Tensor {
+        outputMasked(op: "relu", forward: { ReLUKernel.forward(input: $0, output: $1, count: $2) },
+                     backward: { ReLUKernel.backward(output: $0, gradOutput: $1, gradInput: $2, count: $3) })
+    }
+
+    /// min(max(0, x), 6), as MobileNet uses.
+    public func relu6() -> Tensor { clamped(op: "relu6", lower: 0, upper: 6) }
+
+    /// x clamped to [lower, upper] by `ClampKernel`.
+    private func clamped(op: String, lower: Float, upper: Float) -> Tensor {
+        outputMasked(op: op, forward: { ClampKernel.forward(input: $0, output: $1, lower: lower, upper: upper, count: $2) },
+                     backward: { ClampKernel.backward(output: $0, gradOutput: $1, gradInput: $2, lower: lower, upper: upper, count: $3) })
+    }
+
+    /// An activation whose backward pass masks the upstream gradient with the forward output
+    /// (`backward(y, dy, dx, n)`), so unlike the generic `unary` no derivative array is kept:
+    /// one activation-sized array less per use and per training step.
+    private func outputMasked(
+        op: String, forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+        backward: @escaping (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
+    ) -> Tensor {
         let n = count
         let y = scalars.withUnsafeBufferPointer { x in
             [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                if n > 0 { ReLUKernel.forward(input: x.baseAddress!, output: out.baseAddress!, count: n) }
+                if n > 0 { forward(x.baseAddress!, out.baseAddress!, n) }
                 initialized = n
             }
         }
-        return Tensor.result(shape: shape, scalars: y, op: "relu", inputs: [self]) { g in
+        return Tensor.result(shape: shape, scalars: y, op: op, inputs: [self]) { g in
             let dx = g.scalars.withUnsafeBufferPointer { gv in y.withUnsafeBufferPointer { yv in
                 [Float](unsafeUninitializedCapacity: n) { out, initialized in
-                    if n > 0 {
-                        ReLUKernel.backward(output: yv.baseAddress!, gradOutput: gv.baseAddress!, gradInput: out.baseAddress!, count: n)
-                    }
+                    if n > 0 { backward(yv.baseAddress!, gv.baseAddress!, out.baseAddress!, n) }
                     initialized = n
                 }
             }}
             return [Tensor(uncheckedShape: g.shape, scalars: dx)]
         }
-    }
-
-    /// min(max(0, x), 6), as MobileNet uses.
-    public func relu6() -> Tensor {
-        unary(op: "relu6", { $0.isNaN ? $0 : Swift.min(Swift.max($0, 0), 6) }, derivative: { x, _ in x > 0 && x < 6 ? 1 : 0 })
     }
 
     /// x for x > 0, `negativeSlope`·x otherwise.
@@ -126,8 +138,7 @@ extension Tensor {
         guard lower < upper else {
             throw ConvKitError.invalidArgument(op: "hardtanh", argument: "min/max", message: "min must be below max, got \(lower) and \(upper)")
         }
-        return unary(op: "hardtanh", { $0.isNaN ? $0 : Swift.min(Swift.max($0, lower), upper) },
-                     derivative: { x, _ in x > lower && x < upper ? 1 : 0 })
+        return clamped(op: "hardtanh", lower: lower, upper: upper)
     }
 
     /// (1/β)·log(1 + e^(βx)), or x where βx > threshold (`F.softplus`).
