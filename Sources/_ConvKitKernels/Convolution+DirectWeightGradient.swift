@@ -39,14 +39,14 @@ extension ConvolutionKernel {
         let (x, dyAll, ws) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(workspace))
         // Pads item n's input planes of group grp and transposes its output gradient, into `base`.
         let prepare = { @Sendable (n: Int, grp: Int, base: UnsafeMutablePointer<Float>) in
-            plan.pad(cg, input: x.base + (n * g.inChannels + grp * cg) * g.inputPlane, output: base)
+            plan.pad(cg, input: x.base + (n * g.inChannels + grp * cg) * g.inputPlane, output: plan.slab(in: base))
             // Channels kg..<kp of each position stay as they are: they only reach dWᵀ columns never read.
             transposeCopy(rows: kg, cols: p, src: dyAll.base + (n * g.outChannels + grp * kg) * p, srcStride: p,
                           dst: base + s.input, dstStride: kp)
         }
         // Adds the prepared item's terms to the dWᵀ rows of column-matrix tiles `range` of group grp.
         let accumulate = { @Sendable (grp: Int, base: UnsafeMutablePointer<Float>, partial: UnsafeMutablePointer<Float>, range: Range<Int>) in
-            let (src, dyt, dwt) = (base, base + s.input, partial + grp * rows * kp)
+            let (src, dyt, dwt) = (plan.slab(in: base), base + s.input, partial + grp * rows * kp)
             plan.forEachLineBlock(0..<plan.lines) { block in
                 for panel in 0..<panels {
                     for tile in range {

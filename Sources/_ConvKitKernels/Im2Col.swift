@@ -13,9 +13,11 @@ public enum Im2Col {
     ///   - lines: the output lines (flattened (out_D, out_H) indices, each out_W positions
     ///     wide) whose columns to fill; all of them by default. Convolutions over large
     ///     planes gather a few lines at a time so that the chunk stays in cache.
+    ///   - channelStride: floats from one channel's first row to the next one's, at least
+    ///     prod(kernel) · lines.count · out_W (the default); the floats between are not written.
     public static func gather(
         _ g: ConvGeometry, channels: Int, input: UnsafePointer<Float>,
-        columns: UnsafeMutablePointer<Float>, padValue: Float = 0, lines: Range<Int>? = nil
+        columns: UnsafeMutablePointer<Float>, padValue: Float = 0, lines: Range<Int>? = nil, channelStride: Int? = nil
     ) {
         let t = AxisTable.tables(for: g)
         let n = g.lifted(g.inputSize, fill: 1)
@@ -28,9 +30,10 @@ public enum Im2Col {
         t[0].index.withUnsafeBufferPointer { tD in
         t[1].index.withUnsafeBufferPointer { tH in
         t[2].index.withUnsafeBufferPointer { tW in
-            var row = columns
+            let channelStride = channelStride ?? kD * kH * kW * width
             for c in 0..<channels {
                 let src = input + c * plane
+                var row = columns + c * channelStride
                 for kd in 0..<kD { for kh in 0..<kH { for kw in 0..<kW {
                     let wIdx = tW.baseAddress! + kw * oW
                     let run = runs[kw]

@@ -14,11 +14,13 @@ public enum PadKernel {
     }
 
     /// Pads `planes` planes of the geometry's input. Overwrites `output` (planes, out...).
+    /// `planeStride` (at least the output plane, the default) spaces the output planes; the
+    /// floats between them are not written.
     public static func forward(
         _ g: ConvGeometry, planes: Int, input: UnsafePointer<Float>,
-        output: UnsafeMutablePointer<Float>, value: Float = 0
+        output: UnsafeMutablePointer<Float>, value: Float = 0, planeStride: Int? = nil
     ) {
-        Im2Col.gather(g, channels: planes, input: input, columns: output, padValue: value)
+        Im2Col.gather(g, channels: planes, input: input, columns: output, padValue: value, channelStride: planeStride)
     }
 
     /// Adjoint: sums each output gradient into the input position it was read from.
