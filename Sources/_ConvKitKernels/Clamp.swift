@@ -4,6 +4,16 @@
 /// MobileNetV2's ReLU6 ran as a per-element closure on one core: 12.5 % of its batch-16
 /// forward pass (perf, 2026-12-03); as a vectorised memory pass it is a few percent.
 public enum ClampKernel {
+    /// `min(max(values[i], lower), upper)` in place on one thread, NaN kept: the epilogue a
+    /// convolution applies to each block of its output while the block is still in cache.
+    public static func apply(_ values: UnsafeMutablePointer<Float>, count: Int, _ bounds: OutputClamp) {
+        let (lower, upper) = (bounds.lower, bounds.upper)
+        for i in 0..<count {
+            let v = values[i]
+            values[i] = v < lower ? lower : (v > upper ? upper : v)
+        }
+    }
+
     /// `output[i] = min(max(input[i], lower), upper)`, NaN propagated as PyTorch does.
     public static func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, lower: Float, upper: Float, count: Int) {
         let (x, y) = (SharedPointer(input), SharedPointer(output))
@@ -31,4 +41,19 @@ public enum ClampKernel {
             }
         }
     }
+}
+
+/// Bounds a convolution clamps its output to as it stores it (a fused ReLU is [0, +∞], a fused
+/// ReLU6 [0, 6]); NaN passes through, as the separate activations let it.
+public struct OutputClamp: Sendable, Equatable {
+    public let lower: Float, upper: Float
+    /// - Precondition: lower < upper.
+    public init(lower: Float, upper: Float) {
+        precondition(lower < upper, "OutputClamp needs lower < upper")
+        (self.lower, self.upper) = (lower, upper)
+    }
+    /// ReLU's bounds.
+    public static let relu = OutputClamp(lower: 0, upper: .infinity)
+    /// ReLU6's bounds.
+    public static let relu6 = OutputClamp(lower: 0, upper: 6)
 }

@@ -101,11 +101,13 @@ extension ConvolutionKernel {
         directPanelsCount(g) + workers(g) * directSlabCount(g)
     }
 
-    /// output = conv(input, weight) + bias by direct tiles. Overwrites `output`.
+    /// output = conv(input, weight) + bias by direct tiles, each block of output lines clamped
+    /// to `clamp` (when given) once all its channels are computed. Overwrites `output`.
     /// - Precondition: `directForwardApplies(g)`.
     static func forwardDirect(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
+        clamp: OutputClamp? = nil
     ) {
         let mr = MicroKernel.convChannels
         let (kg, cg, rows) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows)
@@ -141,6 +143,11 @@ extension ConvolutionKernel {
                                 src + plan.lead + inputOffset, plan.inputLineStride, count, plan.width,
                                 out + row0 * g.outputPlane + first * plan.width, g.outputPlane, plan.width,
                                 b.base + (hasBias ? grp * kg : 0) + row0)
+                        }
+                    }
+                    if let clamp {
+                        for ch in 0..<kg {
+                            ClampKernel.apply(out + ch * g.outputPlane + block.lowerBound * plan.width, count: block.count * plan.width, clamp)
                         }
                     }
                 }

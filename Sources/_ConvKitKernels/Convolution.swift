@@ -106,18 +106,31 @@ public enum ConvolutionKernel {
         }
     }
 
-    /// output = conv(input, weight) + bias. Overwrites `output`.
+    /// output = conv(input, weight) + bias, clamped to `clamp` when given (a fused ReLU or
+    /// ReLU6). Overwrites `output`. The direct and Winograd paths clamp each block of output
+    /// lines as soon as it is complete, while it is in cache; the others clamp in place after.
     public static func forward(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-        workspace: UnsafeMutablePointer<Float>
+        workspace: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil
     ) {
         switch ConvolutionPlan(g).forward {
-        case .depthwise: return DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
-        case .direct: return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
-        case .winograd: return WinogradKernel.forward(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
-        case .pointwise, .im2colGEMM, .flipped: break  // forEachColumnChunk skips the column matrix for 1 × 1 layers
+        case .direct:
+            return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
+        case .winograd:
+            return WinogradKernel.forward(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
+        case .depthwise: DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
+        case .pointwise, .im2colGEMM, .flipped:  // forEachColumnChunk skips the column matrix for 1 × 1 layers
+            forwardGEMM(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
         }
+        if let clamp { ClampKernel.forward(input: output, output: output, lower: clamp.lower, upper: clamp.upper, count: g.outputCount) }
+    }
+
+    /// output = conv(input, weight) + bias through column-matrix GEMMs (1 × 1 layers read the input in place).
+    private static func forwardGEMM(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+    ) {
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let threaded = workers(g) == 1
         let (x, w, y) = (SharedPointer(input), SharedPointer(weight), SharedPointer(output))

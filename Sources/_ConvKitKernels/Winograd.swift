@@ -81,11 +81,12 @@ enum WinogradKernel {
         return points * paddedChannels(g) * g.inChannels + workers(g) * (s.v + s.m)
     }
 
-    /// output = conv(input, weight) + bias. Overwrites `output`.
+    /// output = conv(input, weight) + bias, each block's output rows clamped to `clamp` (when
+    /// given) right after the output transform writes them. Overwrites `output`.
     static func forward(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-        workspace: UnsafeMutablePointer<Float>
+        workspace: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil
     ) {
         let (c, k, kp) = (g.inChannels, g.outChannels, paddedChannels(g))
         transformFilters(g, weight: weight, into: workspace)
@@ -119,6 +120,7 @@ enum WinogradKernel {
                         let dst = y.base + ((n * k + ki) * oh + 4 * ty) * ow
                         ck_wino_output(level, m + ki * tp + (r - r0) * t.columns, kp * tp, t.columns,
                                        b.map { $0.base[ki] } ?? 0, dst, ow, min(4, oh - 4 * ty), ow)
+                        if let clamp { ClampKernel.apply(dst, count: min(4, oh - 4 * ty) * ow, clamp) }
                     }
                 }
             }

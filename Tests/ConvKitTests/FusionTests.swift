@@ -68,3 +68,76 @@ import Testing
         #expect(conv.weight.scalars == weights && conv.bias == nil && !bn.isFolded)
     }
 }
+
+/// Fusing the activation that follows a (folded) convolution into its stores
+/// (`Convolution.fusedActivation`): found where a ReLU or ReLU6 is the output's only use,
+/// never where the output also goes elsewhere, and the same numbers and gradients either way.
+@Suite struct ActivationFusionTests {
+    static func fusedConvolutions(_ model: any Module) -> [String: OutputClamp] {
+        var found: [String: OutputClamp] = [:]
+        for (path, module) in model.namedModules() {
+            if let conv = module as? Convolution, let activation = conv.fusedActivation { found[path] = activation }
+        }
+        return found
+    }
+
+    /// ResNet-18: the stem and each block's first convolution (its ReLU is a tensor method in
+    /// the block's code), not the second (added to the shortcut first) nor the downsamples.
+    /// MobileNetV2: every convolution followed by ReLU6 (stem, expansions, depthwise, last).
+    @Test func zooModelsFuseWhereTheActivationIsTheOnlyUse() throws {
+        let resnet = try Zoo.entry("resnet18").build(classes: 10, seed: 1)
+        try resnet.fuseForInference(exampleInput: try Tensor.zeros([1, 3, 32, 32]))
+        let r = Self.fusedConvolutions(resnet)
+        #expect(r.count == 9 && r["conv1"] == .relu && r["layer1.0.conv1"] == .relu && r["layer4.1.conv1"] == .relu, "\(r.keys.sorted())")
+        #expect(r["layer1.0.conv2"] == nil && r["layer2.0.downsample.0"] == nil)
+        let mobile = try Zoo.entry("mobilenet_v2").build(classes: 10, seed: 1)
+        try mobile.fuseForInference(exampleInput: try Tensor.zeros([1, 3, 32, 32]))
+        let m = Self.fusedConvolutions(mobile)
+        #expect(m.count == 35 && m.values.allSatisfy { $0 == .relu6 }, "\(m.count)")
+        let efficient = try Zoo.entry("efficientnet_b0").build(classes: 10, seed: 1)
+        try efficient.fuseForInference(exampleInput: try Tensor.zeros([1, 3, 32, 32]))
+        #expect(Self.fusedConvolutions(efficient).isEmpty)  // SiLU is not fused
+    }
+
+    /// The fused course CNN gives the unfused outputs, and the ReLU after a fused convolution
+    /// returns its input as it is when nothing is recorded; with gradients recorded (an input
+    /// that requires one) the clamp is a recorded op and the input gradient is the unfused one.
+    @Test func fusedCourseCNNMatchesOutputsAndGradients() throws {
+        let fused = try Zoo.courseCNN(seed: 4), plain = try Zoo.courseCNN(seed: 4)
+        var g = SeededGenerator(seed: 5)
+        let x = try Tensor.randomNormal([3, 1, 28, 28], using: &g)
+        try fused.fuseForInference(exampleInput: x)
+        #expect(Self.fusedConvolutions(fused).count == 3)
+        plain.eval()
+        let y = try Tensor.randomNormal([3, 1, 28, 28], using: &g)
+        expectClose(try withGradientsDisabled { try fused(y) }, try withGradientsDisabled { try plain(y) }, rtol: 1e-5, atol: 1e-6, "fused")
+        let conv = try #require(fused.namedModules().compactMap { $0.module as? Convolution }.first)
+        let out = try withGradientsDisabled { try conv(y) }
+        #expect(out.scalars.allSatisfy { $0 >= 0 } && withGradientsDisabled { out.relu() } === out)
+        let a = try Tensor(shape: y.shape, scalars: y.scalars, requiresGrad: true)
+        let b = try Tensor(shape: y.shape, scalars: y.scalars, requiresGrad: true)
+        try fused(a).sum().backward()
+        try plain(b).sum().backward()
+        expectClose(try #require(a.grad), try #require(b.grad), rtol: 1e-4, atol: 1e-5, "input gradient")
+    }
+
+    /// A convolution whose output goes to a ReLU and elsewhere keeps its output unclamped.
+    @Test func anOutputWithAnotherUseIsNotFused() throws {
+        final class Twice: Module {
+            let conv: Conv2d
+            init(_ conv: Conv2d) { self.conv = conv }
+            func callAsFunction(_ input: Tensor) throws -> Tensor {
+                let c = try conv.forward(input)
+                return try c.relu() + c
+            }
+            var children: [(name: String, module: any Module)] { [("conv", conv)] }
+        }
+        let model = Twice(try Conv2d(1, 2, kernelSize: 3, padding: 1))
+        var g = SeededGenerator(seed: 7)
+        let x = try Tensor.randomNormal([1, 1, 6, 6], using: &g)
+        let before = try withGradientsDisabled { try model(x) }
+        #expect(try model.fuseForInference(exampleInput: x).isEmpty)
+        #expect(model.conv.fusedActivation == nil)
+        #expect(try withGradientsDisabled { try model(x) }.scalars == before.scalars)
+    }
+}

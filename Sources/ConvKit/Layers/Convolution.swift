@@ -15,6 +15,11 @@ public class Convolution: Module {
     /// `ConvolutionAlgorithm.global`; `.direct` keeps every multiply of the definition;
     /// `.winograd` asks for Winograd F(4×4, 3×3) where the layer's shape allows it.
     public var algorithm: ConvolutionAlgorithm = .automatic
+    /// The activation this layer applies to its own output (`.relu` or `.relu6`), set by
+    /// `fuseForInference` where a ReLU or ReLU6 is the only use of the (batch-normed) output:
+    /// the output is clamped in the kernel as it is stored, and the activation that follows
+    /// then returns its input unchanged. `nil` (the default) for a plain convolution.
+    public internal(set) var fusedActivation: OutputClamp?
     let rank: Int
 
     init(
@@ -47,7 +52,8 @@ public class Convolution: Module {
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         try convolution(input, weight: weight, bias: bias, rank: rank, stride: PerAxis(stride), padding: padding,
-                        dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, algorithm: algorithm, op: "Conv\(rank)d")
+                        dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, algorithm: algorithm,
+                        activation: fusedActivation, op: "Conv\(rank)d")
     }
 
     public var localState: [StateEntry] {

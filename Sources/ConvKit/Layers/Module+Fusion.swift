@@ -5,7 +5,9 @@ extension Module {
     /// as PyTorch's `fuse_conv_bn_eval` does: per output channel k, with s_k = γ_k / √(σ²_k + ε),
     /// W'_k = s_k · W_k and b'_k = s_k · (b_k − μ_k) + β_k; the batch norm then passes its input
     /// through. One pass over memory and one op fewer per pair, the same numbers within float
-    /// rounding.
+    /// rounding. Then, where a ReLU or ReLU6 is the only use of such a (folded) output, the
+    /// convolution clamps its output as it stores it (`Convolution.fusedActivation`) and the
+    /// activation passes it through: one more pass and one activation-sized array fewer.
     ///
     /// For inference only, in place: the model is put in evaluation mode, a folded batch norm
     /// refuses training mode, and the state (convolution biases added, folded weights) is no
@@ -32,8 +34,10 @@ extension Module {
                   callCounts[ObjectIdentifier(conv)] == 1, conv.outChannels == bn.runningMean.count else { return nil }
             return (conv, bn)
         }
+        let activations = try fusibleActivations(exampleInput: exampleInput, folded: pairs.map(\.bn))
         let saved = pairs.map { (weight: $0.conv.weight.scalars, bias: $0.conv.bias) }
         for (conv, bn) in pairs { try fold(bn, into: conv) }
+        for (conv, activation) in activations { conv.fusedActivation = activation }
         let fused = try withGradientsDisabled { try self(exampleInput) }
         let scale = reference.scalars.reduce(Float(0)) { Swift.max($0, Swift.abs($1)) }
         let difference = zip(fused.scalars, reference.scalars).reduce(Float(0)) { Swift.max($0, Swift.abs($1.0 - $1.1)) }
@@ -43,10 +47,53 @@ extension Module {
                 conv.bias = s.bias
                 bn.isFolded = false
             }
+            for (conv, _) in activations { conv.fusedActivation = nil }
             throw ConvKitError.invalidArgument(op: "fuseForInference", argument: "model",
                                                message: "folding changed the output by \(difference) (largest value \(scale)); a convolution's output is used elsewhere too, so nothing was folded")
         }
         return pairs.map { paths[ObjectIdentifier($0.bn)] ?? "" }
+    }
+}
+
+extension Module {
+    /// The convolutions (called once) whose output, or the output of the batch norm in `folded`
+    /// that takes it, has exactly one use in the recorded graph of a forward pass, a ReLU or a
+    /// ReLU6 (a module or a tensor method: the graph sees both), with the bounds to clamp to.
+    /// A residual block's last convolution, whose output is added to the shortcut first, is not one.
+    fileprivate func fusibleActivations(exampleInput: Tensor, folded: [BatchNorm]) throws -> [(Convolution, OutputClamp)] {
+        guard GradMode.isEnabled else { return [] }  // no graph to read: nothing fused
+        let trace = ModuleTrace()
+        // The first item only: the graph's shape does not depend on the batch, its memory does.
+        var shape = exampleInput.shape
+        if shape.count > 1, shape[0] > 1 { shape[0] = 1 }
+        let input = Tensor(uncheckedShape: shape, scalars: Array(exampleInput.scalars.prefix(shape.reduce(1, *))), requiresGrad: true)
+        let output = try ModuleTrace.$current.withValue(trace) { try self(input) }
+        // Every recorded op reachable from the output: how often each tensor is used, and by what.
+        var uses: [ObjectIdentifier: [String]] = [:], seen: Set<ObjectIdentifier> = [], stack = [output]
+        while let tensor = stack.popLast() {
+            guard let node = tensor.node, seen.insert(ObjectIdentifier(tensor)).inserted else { continue }
+            for operand in node.inputs {
+                uses[ObjectIdentifier(operand), default: []].append(node.name)
+                stack.append(operand)
+            }
+        }
+        let callCounts = Dictionary(trace.calls.map { (ObjectIdentifier($0.module), 1) }, uniquingKeysWith: +)
+        let foldedIDs = Set(folded.map { ObjectIdentifier($0) })
+        return trace.calls.compactMap { call in
+            guard let conv = call.module as? Convolution, conv.fusedActivation == nil,
+                  callCounts[ObjectIdentifier(conv)] == 1 else { return nil }
+            var result = call.output
+            if let norm = trace.calls.first(where: { $0.input === call.output && foldedIDs.contains(ObjectIdentifier($0.module)) }) {
+                guard uses[ObjectIdentifier(call.output)]?.count == 1 else { return nil }
+                result = norm.output
+            }
+            guard result !== output, let only = uses[ObjectIdentifier(result)], only.count == 1 else { return nil }
+            switch only[0] {
+            case "relu": return (conv, .relu)
+            case "relu6": return (conv, .relu6)
+            default: return nil
+            }
+        }
     }
 }
 

@@ -19,12 +19,12 @@ extension ConvolutionKernel {
         }
     }
 
-    /// conv(x, w) + bias → (N, K, out...).
-    static func forward(_ g: ConvGeometry, input x: [Float], weight w: [Float], bias: [Float]?) -> [Float] {
+    /// conv(x, w) + bias, clamped to `clamp` when given → (N, K, out...).
+    static func forward(_ g: ConvGeometry, input x: [Float], weight w: [Float], bias: [Float]?, clamp: OutputClamp? = nil) -> [Float] {
         result(count: g.outputCount, g) { out, ws in
             x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
                 withOptionalPointer(bias) { pb in
-                    forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb, output: out, workspace: ws)
+                    forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb, output: out, workspace: ws, clamp: clamp)
                 }
             }}
         }

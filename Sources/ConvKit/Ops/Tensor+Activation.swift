@@ -11,15 +11,23 @@ extension Tensor {
     /// The backward pass masks the upstream gradient with the output (`y > 0`), as PyTorch's
     /// `threshold_backward` does (`outputMasked`).
     public func relu() -> Tensor {
-        outputMasked(op: "relu", forward: { ReLUKernel.forward(input: $0, output: $1, count: $2) },
+        if isKnown(within: 0...Float.infinity) { return self }
+        return outputMasked(op: "relu", forward: { ReLUKernel.forward(input: $0, output: $1, count: $2) },
                      backward: { ReLUKernel.backward(output: $0, gradOutput: $1, gradInput: $2, count: $3) })
     }
 
     /// min(max(0, x), 6), as MobileNet uses.
-    public func relu6() -> Tensor { clamped(op: "relu6", lower: 0, upper: 6) }
+    public func relu6() -> Tensor { isKnown(within: 0...6) ? self : clamped(op: "relu6", lower: 0, upper: 6) }
+
+    /// Whether clamping to `range` would change nothing: every element is known to lie in it
+    /// (`knownRange`, a fused activation's bounds) and no gradient is being recorded through it.
+    private func isKnown(within range: ClosedRange<Float>) -> Bool {
+        guard let known = knownRange, !(GradMode.isEnabled && requiresGrad) else { return false }
+        return range.contains(known.lowerBound) && range.contains(known.upperBound)
+    }
 
     /// x clamped to [lower, upper] by `ClampKernel`.
-    private func clamped(op: String, lower: Float, upper: Float) -> Tensor {
+    func clamped(op: String, lower: Float, upper: Float) -> Tensor {
         outputMasked(op: op, forward: { ClampKernel.forward(input: $0, output: $1, lower: lower, upper: upper, count: $2) },
                      backward: { ClampKernel.backward(output: $0, gradOutput: $1, gradInput: $2, lower: lower, upper: upper, count: $3) })
     }

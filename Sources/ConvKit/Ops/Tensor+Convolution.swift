@@ -211,20 +211,34 @@ func checkPaddingMode(_ mode: PaddingMode, size: [Int], before: [Int], after: [I
 
 func convolution(
     _ input: Tensor, weight: Tensor, bias: Tensor?, rank r: Int, stride: PerAxis, padding: Padding,
-    dilation: PerAxis, groups: Int, paddingMode: PaddingMode, algorithm: ConvolutionAlgorithm = .automatic, op: String
+    dilation: PerAxis, groups: Int, paddingMode: PaddingMode, algorithm: ConvolutionAlgorithm = .automatic,
+    activation: OutputClamp? = nil, op: String
 ) throws -> Tensor {
     let (x, unbatched) = try batchedInput(input, rank: r, op: op)
     var g = try convolutionGeometry(input: x, weight: weight, bias: bias, rank: r, stride: stride, padding: padding,
                                     dilation: dilation, groups: groups, paddingMode: paddingMode, op: op)
     g.algorithm = algorithm
-    let y = convolutionForward(g, x: x, weight: weight, bias: bias, op: op)
+    let y = convolutionForward(g, x: x, weight: weight, bias: bias, activation: activation, op: op)
     return unbatched ? try y.squeezed(axis: 0) : y
 }
 
-/// Runs the kernel and records input, weight and bias gradients.
-func convolutionForward(_ g: ConvGeometry, x: Tensor, weight: Tensor, bias: Tensor?, op: String) -> Tensor {
-    let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars)
+/// Runs the kernel and records input, weight and bias gradients. With `activation`, the
+/// output is clamped to its bounds: in the kernel's stores when nothing is recorded (the
+/// result then carries `knownRange`), otherwise by a separate recorded ReLU or clamp.
+func convolutionForward(_ g: ConvGeometry, x: Tensor, weight: Tensor, bias: Tensor?, activation: OutputClamp? = nil, op: String) -> Tensor {
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    let recorded = GradMode.isEnabled && inputs.contains(where: \.requiresGrad)
+    if let activation {
+        guard recorded else {
+            let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars, clamp: activation)
+            let y = Tensor(uncheckedShape: [g.batch, g.outChannels] + g.outputSize, scalars: out)
+            y.knownRange = activation.lower...activation.upper
+            return y
+        }
+        let y = convolutionForward(g, x: x, weight: weight, bias: bias, op: op)
+        return activation == .relu ? y.relu() : y.clamped(op: "clamp", lower: activation.lower, upper: activation.upper)
+    }
+    let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars)
     return Tensor.result(shape: [g.batch, g.outChannels] + g.outputSize, scalars: out, op: op, inputs: inputs) { dy in
         var grads: [Tensor?] = [nil, nil]
         if x.requiresGrad {

@@ -18,6 +18,10 @@ public final class Tensor {
     public private(set) var retainsGrad = false
     /// How this tensor was computed, when it was recorded on the tape.
     private(set) var node: GradNode?
+    /// Bounds every element is known to lie in (NaN aside), set by a convolution that clamped
+    /// its output (`Convolution.fusedActivation`): `relu()` and `relu6()` of such a tensor
+    /// return it as it is instead of making a copy.
+    var knownRange: ClosedRange<Float>?
 
     /// Creates a tensor from a shape and row-major scalars.
     /// - Throws: `ConvKitError.shapeMismatch` when the counts differ or a size is negative.

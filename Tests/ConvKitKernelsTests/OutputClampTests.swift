@@ -1,0 +1,42 @@
+import Testing
+import _ConvKitKernels
+import _ConvKitTestSupport
+
+/// The fused-activation epilogue (`ConvolutionKernel.forward(…, clamp:)`): on every forward
+/// path (direct line blocks, Winograd output rows, depthwise, pointwise and im2col GEMMs, one
+/// or several line blocks, batch below and above the core count) the output is exactly the
+/// unclamped output clamped element by element, NaN included. Run at every kernel level by CI.
+@Suite struct OutputClampTests {
+    @Test(arguments: [
+        (ConvolutionPlanTests.geometry(c: 8, k: 20, size: 30), ConvolutionAlgorithm.direct, ConvolutionPlan.Algorithm.direct),  // 20 = 16 + 4 channels
+        (ConvolutionPlanTests.geometry(n: 1, c: 8, k: 20, size: 130), .direct, .direct),  // several line blocks, lines split between workers
+        (ConvolutionPlanTests.geometry(c: 9, k: 13, size: 22), .winograd, .winograd),  // partial last tile rows
+        (ConvolutionPlanTests.geometry(c: 12, k: 12, size: 17, groups: 12), .automatic, .depthwise),
+        (ConvolutionPlanTests.geometry(c: 9, k: 14, size: 7, kernel: 1, pad: 0), .automatic, .pointwise),
+        (ConvolutionPlanTests.geometry(n: 3, c: 5, k: 7, size: 11, stride: 2), .automatic, .im2colGEMM),
+    ])
+    func clampedOutputIsTheOutputClamped(geometry: ConvGeometry, algorithm: ConvolutionAlgorithm, path: ConvolutionPlan.Algorithm) {
+        var g = geometry
+        g.algorithm = algorithm
+        // The path each case is meant to exercise (on this CPU; other levels may choose others).
+        #expect(ConvolutionPlanTests.level != "best" || ConvolutionPlan(g).forward == path, "\(ConvolutionPlan(g).forward)")
+        var x = TestRandom.values(g.inputCount, seed: 41).map { $0 * 3 }
+        x[g.inputCount / 2] = .nan  // reaches some outputs as NaN, which pass through the clamp
+        let w = TestRandom.values(g.weightCount, seed: 42), b = TestRandom.values(g.outChannels, seed: 43)
+        var ws = [Float](repeating: 0, count: max(ConvolutionKernel.workspaceCount(g), 1))
+        var plain = [Float](repeating: 0, count: g.outputCount)
+        ConvolutionKernel.forward(g, input: x, weight: w, bias: b, output: &plain, workspace: &ws)
+        for bounds in [OutputClamp.relu, .relu6, OutputClamp(lower: -0.5, upper: 0.25)] {
+            var clamped = [Float](repeating: 7, count: g.outputCount)
+            ConvolutionKernel.forward(g, input: x, weight: w, bias: b, output: &clamped, workspace: &ws, clamp: bounds)
+            var wrong = 0, nans = 0
+            for (p, c) in zip(plain, clamped) {
+                if p.isNaN { nans += 1 }
+                let expected = p.isNaN ? p : Swift.min(Swift.max(p, bounds.lower), bounds.upper)
+                if expected.isNaN ? !c.isNaN : c != expected { wrong += 1 }
+            }
+            #expect(wrong == 0, "\(ConvolutionPlan(g).forward) \(bounds): \(wrong) of \(plain.count) differ")
+            #expect(nans > 0 && plain.contains { $0 < bounds.lower })  // the clamp had something to do
+        }
+    }
+}
