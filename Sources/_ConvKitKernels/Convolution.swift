@@ -135,6 +135,13 @@ public enum ConvolutionKernel {
         let threaded = workers(g) == 1
         let (x, w, y) = (SharedPointer(input), SharedPointer(weight), SharedPointer(output))
         let b = bias.map { SharedPointer($0) }
+        // Each group's weights packed once for every item and column chunk (several items or chunks only).
+        let lines = g.outputPlane / max(g.outputSize.last!, 1)
+        let reused = g.batch > 1 || (!isPointwise(g) && chunkLines(g) < lines)
+        let packed = (0..<g.groups).map { grp in
+            reused ? PackedA(transposeA: false, m: kg, k: rows, a: weight + grp * kg * rows, lda: rows) : nil
+        }
+        defer { packed.forEach { $0?.deallocate() } }
         overBatch(g, workspace: workspace) { items, cols, _ in
             for n in items {
                 for grp in 0..<g.groups {
@@ -144,7 +151,7 @@ public enum ConvolutionKernel {
                         gemm(transposeA: false, transposeB: false, m: kg, n: width, k: rows,
                              a: w.base + grp * kg * rows, lda: rows, b: col, ldb: width,
                              beta: 0, c: y.base + (n * g.outChannels + grp * kg) * p + first, ldc: p,
-                             rowBias: b.map { UnsafePointer($0.base + grp * kg) }, threaded: threaded)
+                             rowBias: b.map { UnsafePointer($0.base + grp * kg) }, threaded: threaded, packedA: packed[grp])
                     }
                 }
             }

@@ -40,9 +40,11 @@ public enum MicroKernel {
 public func packedGEMM(
     transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>? = nil, threaded: Bool = true
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>? = nil, threaded: Bool = true,
+    packedA prepacked: PackedA? = nil
 ) {
     guard m > 0, n > 0 else { return }
+    precondition(prepacked.map { $0.m == m && $0.k == k } ?? true, "packedGEMM: packedA is not this product's A")
     let (mr, nr, level) = (MicroKernel.mr, MicroKernel.nr, Int32(MicroKernel.level))
     if threaded && MicroKernel.threads > 1 && m * n * k >= 1 << 21 {
         // Each worker computes its own slice of C (columns, or rows when C is taller than
@@ -57,7 +59,8 @@ public func packedGEMM(
                 let j0 = chunk.lowerBound * nr, j1 = min(n, chunk.upperBound * nr)
                 packedGEMM(transposeA: transposeA, transposeB: transposeB, m: m, n: j1 - j0, k: k, alpha: alpha,
                            a: sa.base, lda: lda, b: sb.base + (transposeB ? j0 * ldb : j0), ldb: ldb,
-                           beta: beta, c: sc.base + j0, ldc: ldc, rowBias: bias.map { UnsafePointer($0.base) }, threaded: false)
+                           beta: beta, c: sc.base + j0, ldc: ldc, rowBias: bias.map { UnsafePointer($0.base) }, threaded: false,
+                           packedA: prepacked)
             } else {
                 let i0 = chunk.lowerBound * mr, i1 = min(m, chunk.upperBound * mr)
                 packedGEMM(transposeA: transposeA, transposeB: transposeB, m: i1 - i0, n: n, k: k, alpha: alpha,
@@ -77,8 +80,7 @@ public func packedGEMM(
     guard k > 0, alpha != 0 else { return }
     // Block sizes: an A block (mc × kc) fits L2, a B micro-panel (kc × nr) fits L1.
     // k is split into equal blocks of at most 384 so that no block is a thin remainder.
-    let kBlocks = (k + 383) / 384
-    let kc = (k + kBlocks - 1) / kBlocks, mc = mr * 16, nc = nr * 128
+    let kc = PackedA.kBlock(k), mc = mr * 16, nc = nr * 128
     let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
     let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * nc)
     defer {
@@ -110,21 +112,9 @@ public func packedGEMM(
             for ic in stride(from: 0, to: m, by: mc) {
                 let mb = min(mc, m - ic)
                 let panelsA = (mb + mr - 1) / mr
-                // A micro-panel ip, column p: packedA[(ip·kb + p)·mr + i] = alpha·op(A)[ic + ip·mr + i, pc + p].
-                for ip in 0..<panelsA {
-                    let dst = packedA + ip * kb * mr
-                    let row0 = ic + ip * mr, rows = min(mr, m - row0)
-                    if rows < mr { dst.update(repeating: 0, count: kb * mr) }
-                    if transposeA {
-                        // Aᵀ is stored (k, m): each p reads `rows` contiguous values.
-                        for p in 0..<kb {
-                            let src = a + (pc + p) * lda + row0, col = dst + p * mr
-                            for i in 0..<rows { col[i] = alpha * src[i] }
-                        }
-                    } else {
-                        transposeCopy(rows: rows, cols: kb, src: a + row0 * lda + pc, srcStride: lda,
-                                      dst: dst, dstStride: mr, scale: alpha)
-                    }
+                if prepacked == nil {
+                    packAPanels(transposeA: transposeA, a: a, lda: lda, alpha: alpha, m: m, rowStart: ic, panels: panelsA,
+                                pc: pc, kb: kb, into: packedA)
                 }
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: mr * nr + mr) { scratch in
                     let tile = scratch.baseAddress!, zeros = tile + mr * nr
@@ -133,7 +123,7 @@ public func packedGEMM(
                         let col0 = jc + jp * nr, cols = min(nr, n - col0)
                         for ip in 0..<panelsA {
                             let row0 = ic + ip * mr, rows = min(mr, m - row0)
-                            let ap = packedA + ip * kb * mr
+                            let ap = prepacked?.panels(pc: pc, kb: kb, rowStart: row0) ?? UnsafePointer(packedA + ip * kb * mr)
                             let inPlace = readBInPlace && cols == nr
                             let bp = inPlace ? b + pc * ldb + col0 : UnsafePointer(packedB + jp * kb * nr)
                             let bStride = inPlace ? ldb : nr
@@ -158,4 +148,63 @@ public func packedGEMM(
             }
         }
     }
+}
+
+/// Packs `panels` micro-panels of op(A)'s rows from `rowStart` for k block `pc..<pc + kb`:
+/// `dst[(ip·kb + p)·mr + i] = alpha·op(A)[rowStart + ip·mr + i, pc + p]`, zero past row m.
+private func packAPanels(
+    transposeA: Bool, a: UnsafePointer<Float>, lda: Int, alpha: Float, m: Int, rowStart: Int, panels: Int,
+    pc: Int, kb: Int, into packed: UnsafeMutablePointer<Float>
+) {
+    let mr = MicroKernel.mr
+    for ip in 0..<panels {
+        let dst = packed + ip * kb * mr
+        let row0 = rowStart + ip * mr, rows = min(mr, m - row0)
+        if rows < mr { dst.update(repeating: 0, count: kb * mr) }
+        if transposeA {
+            // Aᵀ is stored (k, m): each p reads `rows` contiguous values.
+            for p in 0..<kb {
+                let src = a + (pc + p) * lda + row0, col = dst + p * mr
+                for i in 0..<rows { col[i] = alpha * src[i] }
+            }
+        } else {
+            transposeCopy(rows: rows, cols: kb, src: a + row0 * lda + pc, srcStride: lda, dst: dst, dstStride: mr, scale: alpha)
+        }
+    }
+}
+
+/// op(A)·alpha packed once into the micro-kernel's panels for every k block, for products that
+/// multiply one A by many B: a convolution's weights against each batch item's (and chunk's)
+/// column matrix were packed again for every one of them (3.1 % of a ResNet-18 training step's
+/// profile, in its strided layers' im2col path). Pass it to `packedGEMM` (or `gemm`) with the
+/// same m and k; it replaces a, lda, alpha and transposeA there. Deallocate when done.
+public struct PackedA: @unchecked Sendable {  // read-only after init; shared by the workers of one call
+    let base: UnsafeMutablePointer<Float>
+    let m: Int, k: Int, paddedRows: Int
+
+    /// k block size of the packed GEMM: k split into equal blocks of at most 384.
+    static func kBlock(_ k: Int) -> Int {
+        let blocks = (k + 383) / 384
+        return (k + blocks - 1) / max(blocks, 1)
+    }
+
+    /// Packs op(A) (m × k); `nil` without a micro-kernel or for an empty A.
+    public init?(transposeA: Bool, m: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int) {
+        guard MicroKernel.isAvailable, m > 0, k > 0 else { return nil }
+        let mr = MicroKernel.mr, kc = Self.kBlock(k)
+        (self.m, self.k, paddedRows) = (m, k, (m + mr - 1) / mr * mr)
+        base = .allocate(capacity: paddedRows * k)
+        for pc in stride(from: 0, to: k, by: kc) {
+            packAPanels(transposeA: transposeA, a: a, lda: lda, alpha: alpha, m: m, rowStart: 0, panels: paddedRows / mr,
+                        pc: pc, kb: min(kc, k - pc), into: base + pc * paddedRows)
+        }
+    }
+
+    /// The panel of rows `rowStart..<rowStart + mr` (rowStart a multiple of mr) in k block `pc..<pc + kb`.
+    func panels(pc: Int, kb: Int, rowStart: Int) -> UnsafePointer<Float> {
+        UnsafePointer(base + pc * paddedRows + rowStart / MicroKernel.mr * kb * MicroKernel.mr)
+    }
+
+    /// Frees the panels.
+    public func deallocate() { base.deallocate() }
 }

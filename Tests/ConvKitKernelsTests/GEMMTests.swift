@@ -135,6 +135,30 @@ import _ConvKitTestSupport
         for i in 0..<m { #expect(c1[(i * ldc + n)..<((i + 1) * ldc)] == c2[(i * ldc + n)..<((i + 1) * ldc)]) }
     }
 
+    /// A packed once (`PackedA`) gives the same bits as A packed inside the product: every k
+    /// block (k up to 1,000, blocks of at most 384), partial row panels, Aᵀ, alpha, bias, one or
+    /// several threads (columns split with the panels shared, rows split packing their own).
+    @Test(arguments: [(1, 40, 5), (13, 70, 400), (40, 33, 800), (200, 20, 1000), (12, 640, 300)])
+    func prepackedAGivesTheSameBits(size: (Int, Int, Int)) throws {
+        guard MicroKernel.isAvailable else { return }
+        let (m, n, k) = size
+        let a = TestRandom.values(m * k, seed: 7), b = TestRandom.values(k * n, seed: 8), bias = TestRandom.values(m, seed: 9)
+        for (transposeA, threaded) in [(false, false), (true, false), (false, true), (true, true)] {
+            var plain = [Float](repeating: .nan, count: m * n), reused = plain
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in bias.withUnsafeBufferPointer { pbias in
+                let lda = transposeA ? m : k
+                packedGEMM(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
+                           b: pb.baseAddress!, ldb: n, beta: 0, c: &plain, ldc: n, rowBias: pbias.baseAddress!, threaded: threaded)
+                let packed = PackedA(transposeA: transposeA, m: m, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda)!
+                defer { packed.deallocate() }
+                packedGEMM(transposeA: transposeA, transposeB: false, m: m, n: n, k: k, alpha: 0.5, a: pa.baseAddress!, lda: lda,
+                           b: pb.baseAddress!, ldb: n, beta: 0, c: &reused, ldc: n, rowBias: pbias.baseAddress!, threaded: threaded,
+                           packedA: packed)
+            }}}
+            #expect(plain == reused && !plain.contains { $0.isNaN }, "\(size) transposeA \(transposeA) threaded \(threaded)")
+        }
+    }
+
     @Test func betaZeroIgnoresGarbageInC() {
         let a: [Float] = [1, 2], b: [Float] = [3, 4]
         var c: [Float] = [.nan]
