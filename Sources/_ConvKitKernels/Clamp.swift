@@ -47,13 +47,15 @@ public enum ClampKernel {
 /// ReLU6 [0, 6]); NaN passes through, as the separate activations let it.
 public struct OutputClamp: Sendable, Equatable {
     public let lower: Float, upper: Float
-    /// - Precondition: lower < upper.
-    public init(lower: Float, upper: Float) {
-        precondition(lower < upper, "OutputClamp needs lower < upper")
+    /// `nil` unless lower < upper (NaN bounds included).
+    public init?(lower: Float, upper: Float) {
+        guard lower < upper else { return nil }
         (self.lower, self.upper) = (lower, upper)
     }
     /// ReLU's bounds.
-    public static let relu = OutputClamp(lower: 0, upper: .infinity)
+    public static let relu = OutputClamp(uncheckedLower: 0, upper: .infinity)
     /// ReLU6's bounds.
-    public static let relu6 = OutputClamp(lower: 0, upper: 6)
+    public static let relu6 = OutputClamp(uncheckedLower: 0, upper: 6)
+
+    private init(uncheckedLower lower: Float, upper: Float) { (self.lower, self.upper) = (lower, upper) }
 }

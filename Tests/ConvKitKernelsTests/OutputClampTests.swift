@@ -15,7 +15,7 @@ import _ConvKitTestSupport
         (ConvolutionPlanTests.geometry(c: 9, k: 14, size: 7, kernel: 1, pad: 0), .automatic, .pointwise),
         (ConvolutionPlanTests.geometry(n: 3, c: 5, k: 7, size: 11, stride: 2), .automatic, .im2colGEMM),
     ])
-    func clampedOutputIsTheOutputClamped(geometry: ConvGeometry, algorithm: ConvolutionAlgorithm, path: ConvolutionPlan.Algorithm) {
+    func clampedOutputIsTheOutputClamped(geometry: ConvGeometry, algorithm: ConvolutionAlgorithm, path: ConvolutionPlan.Algorithm) throws {
         var g = geometry
         g.algorithm = algorithm
         // The path each case is meant to exercise (on this CPU; other levels may choose others).
@@ -26,7 +26,8 @@ import _ConvKitTestSupport
         var ws = [Float](repeating: 0, count: max(ConvolutionKernel.workspaceCount(g), 1))
         var plain = [Float](repeating: 0, count: g.outputCount)
         ConvolutionKernel.forward(g, input: x, weight: w, bias: b, output: &plain, workspace: &ws)
-        for bounds in [OutputClamp.relu, .relu6, OutputClamp(lower: -0.5, upper: 0.25)] {
+        #expect(OutputClamp(lower: 1, upper: 1) == nil && OutputClamp(lower: .nan, upper: 1) == nil && OutputClamp(lower: 0, upper: .nan) == nil)
+        for bounds in [OutputClamp.relu, .relu6, try #require(OutputClamp(lower: -0.5, upper: 0.25))] {
             var clamped = [Float](repeating: 7, count: g.outputCount)
             ConvolutionKernel.forward(g, input: x, weight: w, bias: b, output: &clamped, workspace: &ws, clamp: bounds)
             var wrong = 0, nans = 0
