@@ -7,22 +7,18 @@ public enum ClampKernel {
     /// `min(max(values[i], lower), upper)` in place on one thread, NaN kept: the epilogue a
     /// convolution applies to each block of its output while the block is still in cache.
     public static func apply(_ values: UnsafeMutablePointer<Float>, count: Int, _ bounds: OutputClamp) {
-        let (lower, upper) = (bounds.lower, bounds.upper)
-        for i in 0..<count {
-            let v = values[i]
-            values[i] = v < lower ? lower : (v > upper ? upper : v)
-        }
+        for i in 0..<count { values[i] = clamp(values[i], bounds.lower, bounds.upper) }
     }
+
+    /// v clamped to [lower, upper]; NaN fails both tests and passes through.
+    @inline(__always)
+    static func clamp(_ v: Float, _ lower: Float, _ upper: Float) -> Float { v < lower ? lower : (v > upper ? upper : v) }
 
     /// `output[i] = min(max(input[i], lower), upper)`, NaN propagated as PyTorch does.
     public static func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, lower: Float, upper: Float, count: Int) {
         let (x, y) = (SharedPointer(input), SharedPointer(output))
         Parallel.forEachChunk(count, workers: Parallel.memoryPassWorkers(count)) { chunk, _ in
-            for i in chunk {
-                let v = x.base[i]
-                let clamped = v < lower ? lower : (v > upper ? upper : v)  // NaN fails both tests
-                y.base[i] = clamped
-            }
+            for i in chunk { y.base[i] = clamp(x.base[i], lower, upper) }
         }
     }
 
