@@ -6,11 +6,13 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-// AVX-512F: 12 × 32 tile, 24 zmm accumulators; A values broadcast from memory.
+// AVX-512F: 12 × 32 tile, 24 zmm accumulators; A values broadcast from memory. With `init`,
+// the accumulators start from init[i] and the tile is stored without reading C.
 __attribute__((target("avx512f,fma")))
-static void micro_avx512(size_t kc, const float *restrict a, const float *restrict b, size_t ldb, float *restrict c, size_t ldc) {
+static void micro_avx512(size_t kc, const float *restrict a, const float *restrict b, size_t ldb, float *restrict c, size_t ldc,
+                         const float *restrict init) {
     __m512 acc[12][2];
-    for (int i = 0; i < 12; i++) { acc[i][0] = _mm512_setzero_ps(); acc[i][1] = _mm512_setzero_ps(); }
+    for (int i = 0; i < 12; i++) { acc[i][0] = init ? _mm512_set1_ps(init[i]) : _mm512_setzero_ps(); acc[i][1] = acc[i][0]; }
     for (size_t p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(b + p * ldb), b1 = _mm512_loadu_ps(b + p * ldb + 16);
         const float *ap = a + p * 12;
@@ -22,8 +24,13 @@ static void micro_avx512(size_t kc, const float *restrict a, const float *restri
     }
     for (int i = 0; i < 12; i++) {
         float *ci = c + i * ldc;
-        _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]));
-        _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), acc[i][1]));
+        if (init) {
+            _mm512_storeu_ps(ci, acc[i][0]);
+            _mm512_storeu_ps(ci + 16, acc[i][1]);
+        } else {
+            _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]));
+            _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), acc[i][1]));
+        }
     }
 }
 
@@ -201,11 +208,11 @@ double ck_fma_peak_loop(int level, size_t iterations, float *sink) {
     return (double)iterations * 4 * 2;
 }
 
-int ck_gemm_stores_tiles(int level) { return level == 1; }
+int ck_gemm_stores_tiles(int level) { return level == 1 || level == 2; }
 
 void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc, const float *init) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (level == 2) { micro_avx512(kc, a, b, ldb, c, ldc); return; }
+    if (level == 2) { micro_avx512(kc, a, b, ldb, c, ldc, init); return; }
     if (level == 1) { micro_avx2(kc, a, b, ldb, c, ldc, init); return; }
 #endif
     (void)level; (void)kc; (void)a; (void)b; (void)ldb; (void)c; (void)ldc; (void)init;

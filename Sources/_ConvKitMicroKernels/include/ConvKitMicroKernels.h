@@ -29,7 +29,7 @@ int ck_gemm_nr(int level);
 /// without stores ignore `init` (the caller then fills C first).
 void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t ldb, float *c, size_t ldc, const float *init);
 
-/// Whether the kernels at `level` honour `init` (AVX2: yes; AVX-512: not yet).
+/// Whether the kernels at `level` honour `init` (AVX2 and AVX-512: yes).
 int ck_gemm_stores_tiles(int level);
 
 /// As `ck_gemm_micro` for the first `rows` (< mr) rows of a tile only, when `level` has such
