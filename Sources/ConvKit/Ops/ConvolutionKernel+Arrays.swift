@@ -1,8 +1,9 @@
 import _ConvKitKernels
 
-/// Array-level entry points to the convolution kernel: they own the workspace, skip the
-/// kernel for empty tensors (N = 0), and do not zero-fill results the kernel overwrites,
-/// so ops never touch raw pointers themselves.
+/// Array-level entry points to the convolution kernel: they borrow the workspace from
+/// `WorkspacePool.shared` (kept between calls, so a warmed model's workspaces are not new pages
+/// every time), skip the kernel for empty tensors (N = 0), and do not zero-fill results the
+/// kernel overwrites, so ops never touch raw pointers themselves.
 extension ConvolutionKernel {
     /// An array of `count` floats that `fill` overwrites completely (the kernels write every
     /// output element), with a workspace for `g`; skips zero-filling memory about to be written.
@@ -11,11 +12,11 @@ extension ConvolutionKernel {
         _ fill: (_ out: UnsafeMutablePointer<Float>, _ workspace: UnsafeMutablePointer<Float>) -> Void
     ) -> [Float] {
         guard g.inputCount > 0, g.outputCount > 0 else { return [Float](repeating: 0, count: count) }
-        let workspace = UnsafeMutablePointer<Float>.allocate(capacity: max(workspaceCount(g), 1))
-        defer { workspace.deallocate() }
-        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            fill(buffer.baseAddress!, workspace)
-            initialized = count
+        return WorkspacePool.shared.withBuffer(count: workspaceCount(g)) { workspace in
+            [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                fill(buffer.baseAddress!, workspace)
+                initialized = count
+            }
         }
     }
 
