@@ -4,9 +4,9 @@ import Synchronization
 /// transformed filters and per-worker slabs, the direct path's padded slab, im2col columns)
 /// allocated afresh for every call came from new pages whenever it was large (glibc maps
 /// allocations above its threshold, at most 32 MiB, straight from the kernel), and every page
-/// then faulted on first touch: the store loop of ResNet-18's Winograd filter transform, the
-/// first to write a 38 MB workspace, was 4.3 % of its batch-16 forward profile, nearly all of
-/// it in those faults.
+/// then faulted on first touch: the stores of ResNet-18's Winograd filter transform, the first
+/// to write its last stage's 38 MB workspace, had half of that function's samples in a batch-16
+/// forward profile, and 22 % once the workspace was kept.
 ///
 /// `withBuffer` lends the smallest kept buffer that is large enough, or allocates one; when
 /// it is handed back, the pool keeps the largest buffers, at most `keptBuffers` of them and

@@ -326,53 +326,54 @@ void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float
     wino_output_4(m, plane, tiles, bias, y, ldy, rows, cols);
 }
 
-// U for up to 16 filters k0 + l (l < lanes, all in one mr-row panel) of input channel ci, each
+// U for up to N filters k0 + l (l < lanes ≤ N, all in one mr-row panel) of input channel ci, each
 // lane computed as the scalar definition did (G·g·Gᵀ in double, rounded once): lanes side by side
 // so that the compiler vectorises the double arithmetic and each point's lanes are one
 // contiguous store into their panel (one filter at a time was scalar double with 36 scattered
 // stores, 4–5 % of a ResNet-18 batch-16 forward profile).
-#define WINO_FILTER_PANEL                                                                                   \
-    double g[9][16], gg[6][3][16];                                                                         \
-    for (int t = 0; t < 9; t++)                                                                            \
-        for (size_t l = 0; l < 16; l++) g[t][l] = l < lanes ? w[((k0 + l) * c + ci) * 9 + t] : 0;          \
-    for (int col = 0; col < 3; col++)                                                                      \
-        for (size_t l = 0; l < 16; l++) {                                                                  \
-            const double g0 = g[col][l], g1 = g[3 + col][l], g2 = g[6 + col][l];                           \
+#define WINO_FILTER_PANEL(N)                                                                                \
+    double g[9][16], gg[6][3][16];                                                                          \
+    for (int t = 0; t < 9; t++)                                                                             \
+        for (size_t l = 0; l < (N); l++) g[t][l] = l < lanes ? w[((k0 + l) * c + ci) * 9 + t] : 0;          \
+    for (int col = 0; col < 3; col++)                                                                       \
+        for (size_t l = 0; l < (N); l++) {                                                                  \
+            const double g0 = g[col][l], g1 = g[3 + col][l], g2 = g[6 + col][l];                            \
             gg[0][col][l] = g0 / 4; gg[1][col][l] = -(g0 + g1 + g2) / 6; gg[2][col][l] = -(g0 - g1 + g2) / 6; \
             gg[3][col][l] = g0 / 24 + g1 / 12 + g2 / 6; gg[4][col][l] = g0 / 24 - g1 / 12 + g2 / 6;         \
-            gg[5][col][l] = g2;                                                                            \
-        }                                                                                                  \
-    for (int row = 0; row < 6; row++) {                                                                    \
-        float out[6][16];                                                                                  \
-        for (size_t l = 0; l < 16; l++) {                                                                  \
-            const double g0 = gg[row][0][l], g1 = gg[row][1][l], g2 = gg[row][2][l];                       \
+            gg[5][col][l] = g2;                                                                             \
+        }                                                                                                   \
+    for (int row = 0; row < 6; row++) {                                                                     \
+        float out[6][16];                                                                                   \
+        for (size_t l = 0; l < (N); l++) {                                                                  \
+            const double g0 = gg[row][0][l], g1 = gg[row][1][l], g2 = gg[row][2][l];                        \
             out[0][l] = (float)(g0 / 4); out[1][l] = (float)(-(g0 + g1 + g2) / 6);                          \
-            out[2][l] = (float)(-(g0 - g1 + g2) / 6); out[3][l] = (float)(g0 / 24 + g1 / 12 + g2 / 6);     \
-            out[4][l] = (float)(g0 / 24 - g1 / 12 + g2 / 6); out[5][l] = (float)g2;                        \
-        }                                                                                                  \
+            out[2][l] = (float)(-(g0 - g1 + g2) / 6); out[3][l] = (float)(g0 / 24 + g1 / 12 + g2 / 6);      \
+            out[4][l] = (float)(g0 / 24 - g1 / 12 + g2 / 6); out[5][l] = (float)g2;                         \
+        }                                                                                                   \
         for (int j = 0; j < 6; j++) memcpy(dst + (size_t)(row * 6 + j) * kp * c, out[j], lanes * sizeof(float)); \
     }
 
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx512f")))
 static void wino_filter_panel_16(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t kp, float *dst) {
-    WINO_FILTER_PANEL
+    WINO_FILTER_PANEL(16)
 }
 __attribute__((target("avx2")))
 static void wino_filter_panel_8(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t kp, float *dst) {
-    WINO_FILTER_PANEL
+    WINO_FILTER_PANEL(8)
 }
 #endif
+// Without vector kernels the panels are single filters (mr = 1): no lanes past `lanes`.
 static void wino_filter_panel(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t kp, float *dst) {
-    WINO_FILTER_PANEL
+    WINO_FILTER_PANEL(lanes)
 }
 
 void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u) {
     const int level = ck_gemm_level();
-    // Runs of filters within one mr-row panel (and at most 16 at a time).
+    // Runs of filters within one mr-row panel, at most a panel function's N at a time.
     for (size_t k = k0; k < k1;) {
         const size_t panelEnd = (k / mr + 1) * mr, end = k1 < panelEnd ? k1 : panelEnd;
-        const size_t lanes = end - k < 16 ? end - k : 16;
+        const size_t width = level == 1 ? 8 : 16, lanes = end - k < width ? end - k : width;
         for (size_t ci = 0; ci < c; ci++) {
             float *dst = u + (k / mr * c + ci) * mr + k % mr;
 #if defined(__x86_64__) || defined(__i386__)
