@@ -95,6 +95,24 @@ extension ConvolutionKernel {
         return g.groups * (g.outChannelsPerGroup + mr - 1) / mr * mr * g.columnRows
     }
 
+    /// Packs every group's weights (K/G × `g.columnRows` each) as panels of `width` output
+    /// channels per reduction step, zero past the group's last channel:
+    /// `packed[((grp·panels + ip)·rows + p)·width + i] = W[grp·K/G + width·ip + i][p]`, panels = ⌈(K/G) / width⌉;
+    /// only the panels `grp·panels + ip` in `pairs` (all of them when nil).
+    static func packPanels(_ g: ConvGeometry, weight: UnsafePointer<Float>, width: Int, into packed: UnsafeMutablePointer<Float>,
+                           pairs: Range<Int>? = nil) {
+        let (kg, rows) = (g.outChannelsPerGroup, g.columnRows)
+        let panels = (kg + width - 1) / width
+        for pair in pairs ?? 0..<(g.groups * panels) {
+            let (grp, ip) = pair.quotientAndRemainder(dividingBy: panels)
+            let row0 = ip * width, count = min(width, kg - row0)
+            let dst = packed + pair * rows * width
+            if count < width { dst.update(repeating: 0, count: rows * width) }
+            transposeCopy(rows: count, cols: rows, src: weight + (grp * kg + row0) * rows, srcStride: rows,
+                          dst: dst, dstStride: width)
+        }
+    }
+
     /// Floats of workspace `forwardDirect` needs: the packed weights, then one padded slab
     /// per worker that owns batch items (one in all when the workers share an item's lines).
     static func directWorkspaceCount(_ g: ConvGeometry) -> Int {
@@ -112,17 +130,8 @@ extension ConvolutionKernel {
         let mr = MicroKernel.convChannels
         let (kg, cg, rows) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows)
         let panels = (kg + mr - 1) / mr
-        // Panel ip of group grp, step p: packed[((grp·panels + ip)·rows + p)·mr + i] = W[grp·K/G + mr·ip + i][p].
         let packed = workspace
-        for grp in 0..<g.groups {
-            for ip in 0..<panels {
-                let row0 = ip * mr, count = min(mr, kg - row0)
-                let dst = packed + (grp * panels + ip) * rows * mr
-                if count < mr { dst.update(repeating: 0, count: rows * mr) }
-                transposeCopy(rows: count, cols: rows, src: weight + (grp * kg + row0) * rows, srcStride: rows,
-                              dst: dst, dstStride: mr)
-            }
-        }
+        packPanels(g, weight: weight, width: mr, into: packed)
         let plan = DirectPlan(g)
         let slabs = workspace + directPanelsCount(g), slab = directSlabCount(g)
         let workerCount = parallelism(g)

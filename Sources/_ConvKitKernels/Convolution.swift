@@ -51,6 +51,7 @@ public enum ConvolutionKernel {
         switch ConvolutionPlan.forwardAlgorithm(g) {
         case .winograd: WinogradKernel.workspaceCount(g)
         case .direct: directWorkspaceCount(g)
+        case .gathered: gatheredWorkspaceCount(g)
         case .depthwise: 0
         case .pointwise, .im2colGEMM, .flipped: slabsCount(g)
         }
@@ -119,6 +120,8 @@ public enum ConvolutionKernel {
             return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
         case .winograd:
             return WinogradKernel.forward(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
+        case .gathered:
+            return forwardGathered(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
         case .depthwise: DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
         case .pointwise, .im2colGEMM, .flipped:  // forEachColumnChunk skips the column matrix for 1 × 1 layers
             forwardGEMM(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
@@ -168,7 +171,7 @@ public enum ConvolutionKernel {
         case .depthwise: return DepthwiseKernel.backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
         case .flipped:
             return backwardInputFlipped(g, flippedGeometry(g)!, gradOutput: gradOutput, weight: weight, gradInput: gradInput, workspace: workspace)
-        case .pointwise, .im2colGEMM, .direct, .winograd: break
+        case .pointwise, .im2colGEMM, .direct, .gathered, .winograd: break
         }
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
         let pointwise = plan.inputGradient == .pointwise, threaded = workers(g) == 1
@@ -208,7 +211,7 @@ public enum ConvolutionKernel {
         case .depthwise: return DepthwiseKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
         case .direct: return backwardWeightDirect(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
         case .winograd: return WinogradKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
-        case .pointwise, .im2colGEMM, .flipped: break
+        case .pointwise, .im2colGEMM, .flipped, .gathered: break
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let workerCount = workers(g), threaded = workerCount == 1

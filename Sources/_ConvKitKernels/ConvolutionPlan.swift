@@ -8,6 +8,9 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
         case depthwise
         /// Register tiles read in place from a padded copy of the input (`Convolution+Direct`).
         case direct
+        /// Register tiles of output channels × output positions gathered from anywhere in a
+        /// padded copy of the batch's input, for lines too narrow for `direct` (`Convolution+Gathered`).
+        case gathered
         /// The input gradient as a forward convolution with flipped weights (stride 1, zero
         /// padding), which then runs `flippedForward`.
         case flipped
@@ -57,7 +60,8 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
         case .winograd where WinogradKernel.applies(g), .automatic where WinogradKernel.pays(g): return .winograd
         default: break
         }
-        return ConvolutionKernel.directForwardApplies(g) ? .direct : ConvolutionKernel.isPointwise(g) ? .pointwise : .im2colGEMM
+        let k = ConvolutionKernel.self
+        return k.directForwardApplies(g) ? .direct : k.gatheredApplies(g) ? .gathered : k.isPointwise(g) ? .pointwise : .im2colGEMM
     }
 
     /// "forward direct, input gradient flipped (direct), weight gradient direct; workspace 12,345 floats".

@@ -3,7 +3,7 @@ import _ConvKitKernels
 import _ConvKitTestSupport
 
 /// The fused-activation epilogue (`ConvolutionKernel.forward(…, clamp:)`): on every forward
-/// path (direct line blocks, Winograd output rows, depthwise, pointwise and im2col GEMMs, one
+/// path (direct line blocks, gathered tiles, Winograd output rows, depthwise, pointwise and im2col GEMMs, one
 /// or several line blocks, batch below and above the core count) the output is exactly the
 /// unclamped output clamped element by element, NaN included. Run at every kernel level by CI.
 @Suite struct OutputClampTests {
@@ -12,7 +12,8 @@ import _ConvKitTestSupport
         (ConvolutionPlanTests.geometry(n: 1, c: 8, k: 20, size: 130), .direct, .direct),  // several line blocks, lines split between workers
         (ConvolutionPlanTests.geometry(c: 9, k: 13, size: 22), .winograd, .winograd),  // partial last tile rows
         (ConvolutionPlanTests.geometry(c: 12, k: 12, size: 17, groups: 12), .automatic, .depthwise),
-        (ConvolutionPlanTests.geometry(c: 9, k: 14, size: 7, kernel: 1, pad: 0), .automatic, .pointwise),
+        (ConvolutionPlanTests.geometry(c: 9, k: 14, size: 7, kernel: 1, pad: 0), .automatic, .pointwise),  // < 16 channels: not gathered
+        (ConvolutionPlanTests.geometry(n: 3, c: 9, k: 40, size: 7), .automatic, .gathered),  // 32 + 8 channels, 147 = 18⅜ tiles of 8
         (ConvolutionPlanTests.geometry(n: 3, c: 5, k: 7, size: 11, stride: 2), .automatic, .im2colGEMM),
     ])
     func clampedOutputIsTheOutputClamped(geometry: ConvGeometry, algorithm: ConvolutionAlgorithm, path: ConvolutionPlan.Algorithm) throws {

@@ -59,6 +59,23 @@ int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t 
                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
                   const float *init);
 
+/// Output positions and output channels per gathered tile at `level` (`ck_conv_gather`;
+/// AVX-512: 8 × 32, AVX2: 6 × 16, else 0).
+int ck_conv_gather_rows(int level);
+int ck_conv_gather_cols(int level);
+
+/// Direct convolution with output channels on the vector lanes, for `cols` (1…`ck_conv_gather_cols(level)`)
+/// output channels o and output positions q in first..<first + count: Y[q][o] = init[o] + Σ_p w[p·cols_max + o] · x[xpos[q] + off[p]]
+/// for p in 0..<kc, clamped to [clamp[0], clamp[1]] when `clamp` is not NULL (NaN passes through);
+/// `init` NULL means no bias. `w` is a weight panel packed `ck_conv_gather_cols(level)` values per
+/// p (zero past `cols`), `off[p]` where that row of the implicit column matrix starts and
+/// `xpos[q]` where position q's window starts in the padded input `x`. Position q is stored at
+/// y + (q / plane)·y_item + q % plane, channel o `plane` floats further (NCHW items of a batch).
+/// Returns 1 when it ran, 0 when `level` has no such kernel.
+int ck_conv_gather(int level, int cols, size_t kc, const float *w, const int32_t *off, const float *x,
+                   const int32_t *xpos, size_t first, size_t count, float *y, size_t plane, size_t y_item,
+                   const float *init, const float *clamp);
+
 /// Rows of the implicit column matrix per weight-gradient tile at `level` (`ck_conv_grad_lines`;
 /// AVX-512: 12, AVX2: 6, else 0).
 int ck_conv_grad_rows(int level);

@@ -1,0 +1,127 @@
+import _ConvKitMicroKernels
+
+/// Gathered direct convolution: forward passes whose lines are too narrow for the 16-wide
+/// line tiles of `forwardDirect` (ResNet's and MobileNet's 7 × 7 stages, the stride-2 layers
+/// into them).
+///
+/// Every batch item's input (all groups) is padded into slabs as for `forwardDirect`
+/// (`DirectPlan`), and the output positions of the whole batch are listed by where their
+/// windows start in those slabs. The micro-kernel (`ck_conv_gather`) computes tiles of 8
+/// positions × 32 output channels (AVX-512; 6 × 16 with AVX2) with the output channels on the
+/// vector lanes: per input channel and tap it loads the packed weights of the panel's channels
+/// and broadcasts one input value per position. A position can be anywhere, so tiles run on
+/// across lines and batch items and no lane computes padding: 16 items of a 7 × 7 plane are
+/// 784 = 98 × 8 positions, where the line tiles filled 49 of 64 lanes per plane and so did the
+/// im2col GEMM's 32-wide tiles. Tests compare it with the definition (`GatheredConvolutionTests`).
+extension ConvolutionKernel {
+    /// Floats of padded slabs one pass may use (32 MiB): the batch is padded and computed in
+    /// passes of as many items as fit.
+    static let gatheredSlabCap = 1 << 23
+
+    /// Whether `forward(g)` takes the gathered tiles: lines narrower than `directMinimumWidth`,
+    /// a stride along them of at most 4, a CPU with the tile kernels, at least half a panel of
+    /// output channels per group (fewer would leave most lanes empty), one item's slabs within
+    /// `gatheredSlabCap`, and not a depthwise layer.
+    static func gatheredApplies(_ g: ConvGeometry) -> Bool {
+        guard MicroKernel.level >= 1, g.batch > 0, g.stride.last! <= 4, g.outputSize.allSatisfy({ $0 > 0 }),
+              g.outputSize.last! < directMinimumWidth, 2 * g.outChannelsPerGroup >= MicroKernel.gatherChannels,
+              !DepthwiseKernel.applies(g), directSlabCount(g) < gatheredSlabCap else { return false }
+        return gatheredSlabStride(g) <= gatheredSlabCap / g.groups
+    }
+
+    /// Floats from one slab (an item's group of padded input planes) to the next: a whole number
+    /// of 64-byte lines, so that every slab is aligned as the first one is (`DirectPlan.slab(in:)`).
+    static func gatheredSlabStride(_ g: ConvGeometry) -> Int {
+        (directSlabCount(g) + 15) / 16 * 16
+    }
+
+    /// Batch items padded and computed per pass of the gathered tiles: as many as their 32 MiB of slabs hold.
+    public static func gatheredItems(_ g: ConvGeometry) -> Int {
+        max(1, min(g.batch, gatheredSlabCap / (g.groups * gatheredSlabStride(g))))
+    }
+
+    /// Weight panels of every group, packed `MicroKernel.gatherChannels` output channels per reduction step.
+    static func gatheredPanelsCount(_ g: ConvGeometry) -> Int {
+        let width = MicroKernel.gatherChannels
+        return g.groups * (g.outChannelsPerGroup + width - 1) / width * width * g.columnRows
+    }
+
+    /// Floats of workspace `forwardGathered` needs: the packed weights, one pass's slabs, and
+    /// one Int32 per output position of a pass (where its window starts).
+    static func gatheredWorkspaceCount(_ g: ConvGeometry) -> Int {
+        let items = gatheredItems(g)
+        return gatheredPanelsCount(g) + items * g.groups * gatheredSlabStride(g) + items * g.outputPlane
+    }
+
+    /// output = conv(input, weight) + bias by gathered tiles, clamped to `clamp` (when given) as
+    /// each tile is stored. Overwrites `output`.
+    /// - Precondition: `gatheredApplies(g)`.
+    static func forwardGathered(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
+        clamp: OutputClamp? = nil
+    ) {
+        let width = MicroKernel.gatherChannels, tileRows = MicroKernel.gatherPositions
+        let (kg, cg, rows, plane) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
+        let panels = (kg + width - 1) / width
+        let workerCount = parallelism(g), level = Int32(MicroKernel.level)
+        let (w, wt) = (SharedPointer(workspace), SharedPointer(weight))
+        // Packed by the workers: on one thread, packing 512 × 4,608 weights took 6 % of the time
+        // of 16 × 512 × 7² → 512 3 × 3, with the other worker waiting.
+        Parallel.forEachChunk(g.groups * panels, workers: workerCount) { pairs, _ in
+            packPanels(g, weight: wt.base, width: width, into: w.base, pairs: pairs)
+        }
+        let plan = DirectPlan(g)
+        let (slabStride, items) = (gatheredSlabStride(g), gatheredItems(g))
+        let slabs = plan.slab(in: workspace + gatheredPanelsCount(g))
+        let positions = workspace + gatheredPanelsCount(g) + items * g.groups * slabStride
+        positions.withMemoryRebound(to: Int32.self, capacity: items * plane) { xpos in
+            // Where the window of output position q = i·plane + l·width + j starts, from the
+            // first slab: item i's slabs are `groups` slabs further per item (the groups of an item
+            // are consecutive, so group grp reads from slabs + grp·slabStride).
+            plan.forEachRun(0..<plan.lines) { first, count, inputOffset in
+                for i in 0..<items {
+                    for l in 0..<count {
+                        let start = i * g.groups * slabStride + plan.lead + inputOffset + l * plan.inputLineStride
+                        let q = i * plane + (first + l) * plan.width
+                        for j in 0..<plan.width { xpos[q + j] = Int32(start + j) }
+                    }
+                }
+            }
+            let (x, y, s, p) = (SharedPointer(input), SharedPointer(output), SharedPointer(slabs), SharedPointer(xpos))
+            let b = bias.map { SharedPointer($0) }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { bounds in
+                bounds[0] = clamp?.lower ?? 0
+                bounds[1] = clamp?.upper ?? 0
+                let c = clamp == nil ? nil : SharedPointer(bounds.baseAddress!)
+                for n0 in stride(from: 0, to: g.batch, by: items) {
+                    let count = min(items, g.batch - n0)
+                    Parallel.forEachChunk(count * g.groups, workers: workerCount) { units, _ in
+                        for u in units {
+                            let (i, grp) = u.quotientAndRemainder(dividingBy: g.groups)
+                            plan.pad(cg, input: x.base + ((n0 + i) * g.inChannels + grp * cg) * g.inputPlane,
+                                     output: s.base + u * slabStride)
+                        }
+                    }
+                    // Work units: (group, panel) pairs, each split into position ranges of whole
+                    // tiles where there are fewer pairs than workers.
+                    let npos = count * plane, tiles = (npos + tileRows - 1) / tileRows, pairs = g.groups * panels
+                    let splits = max(1, min(tiles, (workerCount + pairs - 1) / pairs))
+                    Parallel.forEachChunk(pairs * splits, workers: workerCount) { chunk, _ in
+                        for u in chunk {
+                            let (pair, part) = u.quotientAndRemainder(dividingBy: splits)
+                            let (grp, ip) = pair.quotientAndRemainder(dividingBy: panels)
+                            let first = tiles * part / splits * tileRows, end = min(npos, tiles * (part + 1) / splits * tileRows)
+                            let row0 = ip * width, channel0 = grp * kg + row0
+                            _ = ck_conv_gather(
+                                level, Int32(min(width, kg - row0)), rows, w.base + (grp * panels + ip) * rows * width,
+                                plan.offsets, s.base + grp * slabStride, p.base, first, end - first,
+                                y.base + (n0 * g.outChannels + channel0) * plane, plane, g.outChannels * plane,
+                                b.map { UnsafePointer($0.base + channel0) }, c.map { UnsafePointer($0.base) })
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

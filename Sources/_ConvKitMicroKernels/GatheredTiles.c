@@ -1,0 +1,143 @@
+#include "ConvKitMicroKernels.h"
+
+// Gathered direct-convolution tiles: output channels on the vector lanes, output positions
+// broadcast one at a time from wherever they are in the padded input of the whole batch. The
+// loops over panels, groups and batch items are Swift (_ConvKitKernels/Convolution+Gathered.swift).
+
+// Bias of a panel, zero past `cols` (and everywhere without one); clamp bounds or ±infinity.
+static inline void gather_init(int cols, int width, const float *init, float *out) {
+    for (int o = 0; o < width; o++) out[o] = init && o < cols ? init[o] : 0.0f;
+}
+
+// Scatters a tile of `rn` positions × `cols` channels (`tile` rows `width` floats apart) to
+// NCHW: position q of the pass is item q / plane, offset q % plane; channel o is a plane further.
+static inline void gather_store(const float *tile, int width, size_t t, size_t rn, int cols, float *y, size_t plane,
+                                size_t y_item) {
+    for (size_t r = 0; r < rn; r++) {
+        const size_t q = t + r;
+        float *yq = y + (q / plane) * y_item + q % plane;
+        for (int o = 0; o < cols; o++) yq[(size_t)o * plane] = tile[r * (size_t)width + (size_t)o];
+    }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+// AVX-512F: 8 positions × 32 channels, 16 zmm accumulators; per reduction step two loads of
+// weights and 8 broadcasts for 16 FMAs (the 16-position line tiles needed 17 loads for 16 FMAs,
+// and a 7-wide line filled 7 or 14 of their lanes). With 12 positions the 12 offsets no longer
+// fit in registers and the compiler reloads them per step (C harness, 16 × 512 × 7² → 512 3 × 3:
+// 98 GFLOP/s per core with 12, 112–119 with 8; the peak of the FMA loop there was 142). The
+// reduction is a function of its own so that nothing else competes for the general registers:
+// inlined into the loop over tiles, 5 of the 8 offsets were reloaded from the stack every step.
+__attribute__((target("avx512f"), noinline))
+static void gather_avx512_tile(size_t kc, const float *restrict w, const int32_t *restrict off, const float *restrict x,
+                               const int32_t *restrict pr, const float *restrict bias, float *restrict tile) {
+    const float *x0 = x + pr[0], *x1 = x + pr[1], *x2 = x + pr[2], *x3 = x + pr[3];
+    const float *x4 = x + pr[4], *x5 = x + pr[5], *x6 = x + pr[6], *x7 = x + pr[7];
+    __m512 acc[8][2];
+    const __m512 b0 = _mm512_load_ps(bias), b1 = _mm512_load_ps(bias + 16);
+    for (int r = 0; r < 8; r++) { acc[r][0] = b0; acc[r][1] = b1; }
+    for (const int32_t *o = off, *end = off + kc; o < end; o++, w += 32) {
+        const ptrdiff_t d = *o;
+        const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+#define CK_GATHER512_ROW(R, XR) { const __m512 a = _mm512_set1_ps(XR[d]); \
+        acc[R][0] = _mm512_fmadd_ps(a, w0, acc[R][0]); acc[R][1] = _mm512_fmadd_ps(a, w1, acc[R][1]); }
+        CK_GATHER512_ROW(0, x0) CK_GATHER512_ROW(1, x1) CK_GATHER512_ROW(2, x2) CK_GATHER512_ROW(3, x3)
+        CK_GATHER512_ROW(4, x4) CK_GATHER512_ROW(5, x5) CK_GATHER512_ROW(6, x6) CK_GATHER512_ROW(7, x7)
+#undef CK_GATHER512_ROW
+    }
+    for (int r = 0; r < 8; r++) {
+        _mm512_store_ps(tile + r * 32, acc[r][0]);
+        _mm512_store_ps(tile + r * 32 + 16, acc[r][1]);
+    }
+}
+
+__attribute__((target("avx512f")))
+static void gather_avx512(int cols, size_t kc, const float *restrict w, const int32_t *restrict off,
+                          const float *restrict x, const int32_t *restrict xpos, size_t first, size_t end, float *restrict y,
+                          size_t plane, size_t y_item, const float *init, const float *clamp) {
+    float bias[32] __attribute__((aligned(64))), tile[8 * 32] __attribute__((aligned(64)));
+    gather_init(cols, 32, init, bias);
+    const __m512 lo = _mm512_set1_ps(clamp ? clamp[0] : -__builtin_inff());
+    const __m512 hi = _mm512_set1_ps(clamp ? clamp[1] : __builtin_inff());
+    for (size_t t = first; t < end; t += 8) {
+        // A last, partial tile repeats its last position in the lanes past the end (computed, not stored).
+        int32_t pr[8];
+        for (int r = 0; r < 8; r++) pr[r] = xpos[t + (size_t)r < end ? t + (size_t)r : end - 1];
+        gather_avx512_tile(kc, w, off, x, pr, bias, tile);
+        // max(lo, v) and min(hi, v) return v when v is NaN: NaN passes the clamp, as ClampKernel's does.
+        if (clamp)
+            for (int i = 0; i < 16; i++)
+                _mm512_store_ps(tile + i * 16, _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_load_ps(tile + i * 16))));
+        gather_store(tile, 32, t, end - t < 8 ? end - t : 8, cols, y, plane, y_item);
+    }
+}
+
+// AVX2 + FMA: 6 positions × 16 channels, 12 ymm accumulators, 2 weight loads and 6 broadcasts
+// for 12 FMAs.
+__attribute__((target("avx2,fma"), noinline))
+static void gather_avx2_tile(size_t kc, const float *restrict w, const int32_t *restrict off, const float *restrict x,
+                             const int32_t *restrict pr, const float *restrict bias, float *restrict tile) {
+    const float *x0 = x + pr[0], *x1 = x + pr[1], *x2 = x + pr[2], *x3 = x + pr[3], *x4 = x + pr[4], *x5 = x + pr[5];
+    __m256 acc[6][2];
+    const __m256 b0 = _mm256_load_ps(bias), b1 = _mm256_load_ps(bias + 8);
+    for (int r = 0; r < 6; r++) { acc[r][0] = b0; acc[r][1] = b1; }
+    for (const int32_t *o = off, *end = off + kc; o < end; o++, w += 16) {
+        const ptrdiff_t d = *o;
+        const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+#define CK_GATHER256_ROW(R, XR) { const __m256 a = _mm256_broadcast_ss(XR + d); \
+        acc[R][0] = _mm256_fmadd_ps(a, w0, acc[R][0]); acc[R][1] = _mm256_fmadd_ps(a, w1, acc[R][1]); }
+        CK_GATHER256_ROW(0, x0) CK_GATHER256_ROW(1, x1) CK_GATHER256_ROW(2, x2)
+        CK_GATHER256_ROW(3, x3) CK_GATHER256_ROW(4, x4) CK_GATHER256_ROW(5, x5)
+#undef CK_GATHER256_ROW
+    }
+    for (int r = 0; r < 6; r++) {
+        _mm256_store_ps(tile + r * 16, acc[r][0]);
+        _mm256_store_ps(tile + r * 16 + 8, acc[r][1]);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void gather_avx2(int cols, size_t kc, const float *restrict w, const int32_t *restrict off,
+                        const float *restrict x, const int32_t *restrict xpos, size_t first, size_t end, float *restrict y,
+                        size_t plane, size_t y_item, const float *init, const float *clamp) {
+    float bias[16] __attribute__((aligned(32))), tile[6 * 16] __attribute__((aligned(32)));
+    gather_init(cols, 16, init, bias);
+    const __m256 lo = _mm256_set1_ps(clamp ? clamp[0] : -__builtin_inff());
+    const __m256 hi = _mm256_set1_ps(clamp ? clamp[1] : __builtin_inff());
+    for (size_t t = first; t < end; t += 6) {
+        int32_t pr[6];
+        for (int r = 0; r < 6; r++) pr[r] = xpos[t + (size_t)r < end ? t + (size_t)r : end - 1];
+        gather_avx2_tile(kc, w, off, x, pr, bias, tile);
+        if (clamp)
+            for (int i = 0; i < 12; i++)
+                _mm256_store_ps(tile + i * 8, _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_load_ps(tile + i * 8))));
+        gather_store(tile, 16, t, end - t < 6 ? end - t : 6, cols, y, plane, y_item);
+    }
+}
+#endif
+
+int ck_conv_gather_rows(int level) { return level == 2 ? 8 : (level == 1 ? 6 : 0); }
+
+int ck_conv_gather_cols(int level) { return level == 2 ? 32 : (level == 1 ? 16 : 0); }
+
+int ck_conv_gather(int level, int cols, size_t kc, const float *w, const int32_t *off, const float *x,
+                   const int32_t *xpos, size_t first, size_t count, float *y, size_t plane, size_t y_item, const float *init,
+                   const float *clamp) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (cols < 1 || cols > ck_conv_gather_cols(level) || plane == 0) return 0;
+    const size_t end = first + count;
+    if (level == 2) {
+        gather_avx512(cols, kc, w, off, x, xpos, first, end, y, plane, y_item, init, clamp);
+        return 1;
+    }
+    if (level == 1) {
+        gather_avx2(cols, kc, w, off, x, xpos, first, end, y, plane, y_item, init, clamp);
+        return 1;
+    }
+#endif
+    (void)level; (void)cols; (void)kc; (void)w; (void)off; (void)x; (void)xpos; (void)first; (void)count; (void)y; (void)plane;
+    (void)y_item; (void)init; (void)clamp;
+    return 0;
+}
