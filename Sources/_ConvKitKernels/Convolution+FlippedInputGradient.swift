@@ -51,17 +51,20 @@ extension ConvolutionKernel {
         gradInput: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
         // W'[grp·C/G + c][k][taps reversed] = W[grp·K/G + k][c][taps].
+        // Split between the workers by output channel (ResNet-18's 512 → 512 3 × 3 layer has 2.4
+        // million weights: 3.6 % of its backward pass on one thread, the other waiting).
         let (kg, cg, kv) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.kernelVolume)
-        let flipped = workspace
-        for grp in 0..<g.groups {
-            for k in 0..<kg {
+        let (flipped, w) = (SharedPointer(workspace), SharedPointer(weight))
+        Parallel.forEachChunk(g.outChannels, workers: Parallel.memoryPassWorkers(g.weightCount)) { channels, _ in
+            for channel in channels {
+                let (grp, k) = channel.quotientAndRemainder(dividingBy: kg)
                 for c in 0..<cg {
-                    let src = weight + ((grp * kg + k) * cg + c) * kv
-                    let dst = flipped + ((grp * cg + c) * kg + k) * kv
+                    let src = w.base + ((grp * kg + k) * cg + c) * kv
+                    let dst = flipped.base + ((grp * cg + c) * kg + k) * kv
                     for tap in 0..<kv { dst[kv - 1 - tap] = src[tap] }
                 }
             }
         }
-        forward(t, input: gradOutput, weight: flipped, bias: nil, output: gradInput, workspace: workspace + g.weightCount)
+        forward(t, input: gradOutput, weight: workspace, bias: nil, output: gradInput, workspace: workspace + g.weightCount)
     }
 }

@@ -35,9 +35,47 @@ extension ConvolutionKernel {
         (directSlabCount(g) + 15) / 16 * 16
     }
 
-    /// Batch items padded and computed per pass of the gathered tiles: as many as their 32 MiB of slabs hold.
+    /// Batch items padded and computed per pass of the gathered tiles: as many as 32 MiB hold of
+    /// their slabs, and of their output gradients transposed into panels (`backwardWeightGathered`).
     public static func gatheredItems(_ g: ConvGeometry) -> Int {
-        max(1, min(g.batch, gatheredSlabCap / (g.groups * gatheredSlabStride(g))))
+        max(1, min(g.batch, gatheredSlabCap / max(g.groups * gatheredSlabStride(g), gatheredTransposedCount(g))))
+    }
+
+    /// Floats of one item's output gradient transposed into panels of `MicroKernel.gatherChannels`.
+    static func gatheredTransposedCount(_ g: ConvGeometry) -> Int {
+        let width = MicroKernel.gatherChannels
+        return g.groups * (g.outChannelsPerGroup + width - 1) / width * width * g.outputPlane
+    }
+
+    /// Fills `xpos` with where the window of each output position q = i·plane + l·width + j of
+    /// `items` batch items starts, counted from the first slab: item i's slabs are `groups`
+    /// slabs further per item (an item's groups are consecutive, so group grp reads from
+    /// slabs + grp·slabStride).
+    static func gatheredPositions(_ g: ConvGeometry, _ plan: DirectPlan, items: Int, into xpos: UnsafeMutablePointer<Int32>) {
+        let slabStride = gatheredSlabStride(g)
+        plan.forEachRun(0..<plan.lines) { first, count, inputOffset in
+            for i in 0..<items {
+                for l in 0..<count {
+                    let start = i * g.groups * slabStride + plan.lead + inputOffset + l * plan.inputLineStride
+                    let q = i * g.outputPlane + (first + l) * plan.width
+                    for j in 0..<plan.width { xpos[q + j] = Int32(start + j) }
+                }
+            }
+        }
+    }
+
+    /// Pads input items n0..<n0 + count (every group) into consecutive slabs from `slabs`, split between the workers.
+    static func gatheredPad(_ g: ConvGeometry, _ plan: DirectPlan, input: UnsafePointer<Float>, items n0: Int, count: Int,
+                            slabs: UnsafeMutablePointer<Float>, workers: Int,
+                            also: (@Sendable (_ item: Int, _ group: Int) -> Void)? = nil) {
+        let (x, s, cg, slabStride) = (SharedPointer(input), SharedPointer(slabs), g.inChannelsPerGroup, gatheredSlabStride(g))
+        Parallel.forEachChunk(count * g.groups, workers: workers) { units, _ in
+            for u in units {
+                let (i, grp) = u.quotientAndRemainder(dividingBy: g.groups)
+                plan.pad(cg, input: x.base + ((n0 + i) * g.inChannels + grp * cg) * g.inputPlane, output: s.base + u * slabStride)
+                also?(i, grp)
+            }
+        }
     }
 
     /// Weight panels of every group, packed `MicroKernel.gatherChannels` output channels per reduction step.
@@ -62,7 +100,7 @@ extension ConvolutionKernel {
         clamp: OutputClamp? = nil
     ) {
         let width = MicroKernel.gatherChannels, tileRows = MicroKernel.gatherPositions
-        let (kg, cg, rows, plane) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
+        let (kg, rows, plane) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let panels = (kg + width - 1) / width
         let workerCount = parallelism(g), level = Int32(MicroKernel.level)
         let (w, wt) = (SharedPointer(workspace), SharedPointer(weight))
@@ -76,19 +114,8 @@ extension ConvolutionKernel {
         let slabs = plan.slab(in: workspace + gatheredPanelsCount(g))
         let positions = workspace + gatheredPanelsCount(g) + items * g.groups * slabStride
         positions.withMemoryRebound(to: Int32.self, capacity: items * plane) { xpos in
-            // Where the window of output position q = i·plane + l·width + j starts, from the
-            // first slab: item i's slabs are `groups` slabs further per item (the groups of an item
-            // are consecutive, so group grp reads from slabs + grp·slabStride).
-            plan.forEachRun(0..<plan.lines) { first, count, inputOffset in
-                for i in 0..<items {
-                    for l in 0..<count {
-                        let start = i * g.groups * slabStride + plan.lead + inputOffset + l * plan.inputLineStride
-                        let q = i * plane + (first + l) * plan.width
-                        for j in 0..<plan.width { xpos[q + j] = Int32(start + j) }
-                    }
-                }
-            }
-            let (x, y, s, p) = (SharedPointer(input), SharedPointer(output), SharedPointer(slabs), SharedPointer(xpos))
+            gatheredPositions(g, plan, items: items, into: xpos)
+            let (y, s, p) = (SharedPointer(output), SharedPointer(slabs), SharedPointer(xpos))
             let b = bias.map { SharedPointer($0) }
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { bounds in
                 bounds[0] = clamp?.lower ?? 0
@@ -96,13 +123,7 @@ extension ConvolutionKernel {
                 let c = clamp == nil ? nil : SharedPointer(bounds.baseAddress!)
                 for n0 in stride(from: 0, to: g.batch, by: items) {
                     let count = min(items, g.batch - n0)
-                    Parallel.forEachChunk(count * g.groups, workers: workerCount) { units, _ in
-                        for u in units {
-                            let (i, grp) = u.quotientAndRemainder(dividingBy: g.groups)
-                            plan.pad(cg, input: x.base + ((n0 + i) * g.inChannels + grp * cg) * g.inputPlane,
-                                     output: s.base + u * slabStride)
-                        }
-                    }
+                    gatheredPad(g, plan, input: input, items: n0, count: count, slabs: slabs, workers: workerCount)
                     // Work units: (group, panel) pairs, each split into position ranges of whole
                     // tiles where there are fewer pairs than workers.
                     let npos = count * plane, tiles = (npos + tileRows - 1) / tileRows, pairs = g.groups * panels

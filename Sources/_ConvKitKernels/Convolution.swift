@@ -210,8 +210,9 @@ public enum ConvolutionKernel {
         switch ConvolutionPlan(g).weightGradient {
         case .depthwise: return DepthwiseKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
         case .direct: return backwardWeightDirect(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
+        case .gathered: return backwardWeightGathered(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
         case .winograd: return WinogradKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
-        case .pointwise, .im2colGEMM, .flipped, .gathered: break
+        case .pointwise, .im2colGEMM, .flipped: break
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let workerCount = workers(g), threaded = workerCount == 1

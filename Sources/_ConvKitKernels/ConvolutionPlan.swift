@@ -43,13 +43,15 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
             (inputGradient, flippedForward) = (pointwise ? .pointwise : .im2colGEMM, nil)
         }
         weightGradient = depthwise ? .depthwise : forward == .winograd ? .winograd
-            : ConvolutionKernel.directApplies(g) ? .direct : pointwise ? .pointwise : .im2colGEMM
+            : ConvolutionKernel.directApplies(g) ? .direct : ConvolutionKernel.gatheredApplies(g) ? .gathered
+            : pointwise ? .pointwise : .im2colGEMM
         let k = ConvolutionKernel.self
         workspace = depthwise ? 0 : Swift.max(
             k.forwardWorkspaceCount(g),
             inputGradient == .flipped ? k.flippedWorkspaceCount(g) : k.slabsCount(g),
             weightGradient == .winograd ? WinogradKernel.weightWorkspaceCount(g)
-                : weightGradient == .direct ? k.directWeightWorkspaceCount(g) : k.slabsCount(g))
+                : weightGradient == .direct ? k.directWeightWorkspaceCount(g)
+                : weightGradient == .gathered ? k.gatheredWeightWorkspaceCount(g) : k.slabsCount(g))
     }
 
     /// The forward pass's implementation: Winograd where `g.algorithm` (resolved through

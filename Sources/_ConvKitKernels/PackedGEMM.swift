@@ -19,6 +19,8 @@ public enum MicroKernel {
     /// Output positions and output channels per gathered direct tile (`ck_conv_gather_rows`, `ck_conv_gather_cols`).
     static let gatherPositions = Int(ck_conv_gather_rows(Int32(level)))
     static let gatherChannels = Int(ck_conv_gather_cols(Int32(level)))
+    /// Column-matrix rows per gathered weight-gradient tile (`ck_conv_gather_grad_rows`).
+    static let gatherGradientRows = Int(ck_conv_gather_grad_rows(Int32(level)))
     /// Whether `packedGEMM` can run here.
     public static var isAvailable: Bool { level > 0 }
     /// A human-readable name of the instruction set in use.

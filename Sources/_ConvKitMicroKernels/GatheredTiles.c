@@ -116,6 +116,53 @@ static void gather_avx2(int cols, size_t kc, const float *restrict w, const int3
         gather_store(tile, 16, t, end - t < 6 ? end - t : 6, cols, y, plane, y_item);
     }
 }
+
+// Weight-gradient tiles, AVX-512F: 8 column-matrix rows (input channel, tap) × 32 output
+// channels; per position one load of the panel's transposed output gradient (two zmm) and 8
+// broadcasts of the input values the rows read there, for 16 FMAs; the sum over positions
+// stays in registers.
+__attribute__((target("avx512f"), noinline))
+static void gather_grad_avx512_tile(const float *restrict x, const int32_t *restrict xpos, size_t count,
+                                    const int32_t *restrict off, const float *restrict dyt, float *restrict tile) {
+    const ptrdiff_t o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3], o4 = off[4], o5 = off[5], o6 = off[6], o7 = off[7];
+    __m512 acc[8][2];
+    for (int r = 0; r < 8; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = acc[r][0]; }
+    for (const int32_t *q = xpos, *end = xpos + count; q < end; q++, dyt += 32) {
+        const float *xq = x + *q;
+        const __m512 d0 = _mm512_loadu_ps(dyt), d1 = _mm512_loadu_ps(dyt + 16);
+#define CK_GRAD512_ROW(R, O) { const __m512 a = _mm512_set1_ps(xq[O]); \
+        acc[R][0] = _mm512_fmadd_ps(a, d0, acc[R][0]); acc[R][1] = _mm512_fmadd_ps(a, d1, acc[R][1]); }
+        CK_GRAD512_ROW(0, o0) CK_GRAD512_ROW(1, o1) CK_GRAD512_ROW(2, o2) CK_GRAD512_ROW(3, o3)
+        CK_GRAD512_ROW(4, o4) CK_GRAD512_ROW(5, o5) CK_GRAD512_ROW(6, o6) CK_GRAD512_ROW(7, o7)
+#undef CK_GRAD512_ROW
+    }
+    for (int r = 0; r < 8; r++) {
+        _mm512_store_ps(tile + r * 32, acc[r][0]);
+        _mm512_store_ps(tile + r * 32 + 16, acc[r][1]);
+    }
+}
+
+// AVX2 + FMA: 6 rows × 16 output channels.
+__attribute__((target("avx2,fma"), noinline))
+static void gather_grad_avx2_tile(const float *restrict x, const int32_t *restrict xpos, size_t count,
+                                  const int32_t *restrict off, const float *restrict dyt, float *restrict tile) {
+    const ptrdiff_t o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3], o4 = off[4], o5 = off[5];
+    __m256 acc[6][2];
+    for (int r = 0; r < 6; r++) { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = acc[r][0]; }
+    for (const int32_t *q = xpos, *end = xpos + count; q < end; q++, dyt += 16) {
+        const float *xq = x + *q;
+        const __m256 d0 = _mm256_loadu_ps(dyt), d1 = _mm256_loadu_ps(dyt + 8);
+#define CK_GRAD256_ROW(R, O) { const __m256 a = _mm256_broadcast_ss(xq + O); \
+        acc[R][0] = _mm256_fmadd_ps(a, d0, acc[R][0]); acc[R][1] = _mm256_fmadd_ps(a, d1, acc[R][1]); }
+        CK_GRAD256_ROW(0, o0) CK_GRAD256_ROW(1, o1) CK_GRAD256_ROW(2, o2)
+        CK_GRAD256_ROW(3, o3) CK_GRAD256_ROW(4, o4) CK_GRAD256_ROW(5, o5)
+#undef CK_GRAD256_ROW
+    }
+    for (int r = 0; r < 6; r++) {
+        _mm256_store_ps(tile + r * 16, acc[r][0]);
+        _mm256_store_ps(tile + r * 16 + 8, acc[r][1]);
+    }
+}
 #endif
 
 int ck_conv_gather_rows(int level) { return level == 2 ? 8 : (level == 1 ? 6 : 0); }
@@ -140,4 +187,32 @@ int ck_conv_gather(int level, int cols, size_t kc, const float *w, const int32_t
     (void)level; (void)cols; (void)kc; (void)w; (void)off; (void)x; (void)xpos; (void)first; (void)count; (void)y; (void)plane;
     (void)y_item; (void)init; (void)clamp;
     return 0;
+}
+
+int ck_conv_gather_grad_rows(int level) { return level == 2 ? 8 : (level == 1 ? 6 : 0); }
+
+int ck_conv_gather_grad(int level, size_t rows, int cols, const float *x, const int32_t *xpos, size_t first, size_t count,
+                        const int32_t *off, const float *dyt, float *dw, size_t ldw, int accumulate) {
+#if defined(__x86_64__) || defined(__i386__)
+    const int width = ck_conv_gather_cols(level), tr = ck_conv_gather_grad_rows(level);
+    if (cols < 1 || cols > width || tr == 0) return 0;
+    float tile[8 * 32] __attribute__((aligned(64)));
+    for (size_t r0 = 0; r0 < rows; r0 += (size_t)tr) {
+        // A last, partial tile repeats its last row in the accumulators past the end (computed, not stored).
+        const size_t rn = rows - r0 < (size_t)tr ? rows - r0 : (size_t)tr;
+        int32_t o[8];
+        for (int r = 0; r < tr; r++) o[r] = off[r0 + ((size_t)r < rn ? (size_t)r : rn - 1)];
+        if (level == 2) gather_grad_avx512_tile(x, xpos + first, count, o, dyt + first * 32, tile);
+        else gather_grad_avx2_tile(x, xpos + first, count, o, dyt + first * 16, tile);
+        for (int c = 0; c < cols; c++) {
+            float *d = dw + (size_t)c * ldw + r0;
+            for (size_t r = 0; r < rn; r++) d[r] = (accumulate ? d[r] : 0.0f) + tile[r * (size_t)width + (size_t)c];
+        }
+    }
+    return 1;
+#else
+    (void)level; (void)rows; (void)cols; (void)x; (void)xpos; (void)first; (void)count; (void)off; (void)dyt; (void)dw;
+    (void)ldw; (void)accumulate;
+    return 0;
+#endif
 }

@@ -4,24 +4,34 @@ import _ConvKitTestSupport
 
 /// Forward passes with lines narrower than 12 (and at least half a panel of output channels per
 /// group) run as gathered tiles, output channels on the vector lanes and positions taken from
-/// anywhere in the padded batch (`Convolution+Gathered.swift`); so do the input gradients of
-/// stride-1 layers whose flipped forward pass has such lines. Checked against loops written from
+/// anywhere in the padded batch (`Convolution+Gathered.swift`), and so do their weight
+/// gradients (`Convolution+GatheredWeightGradient.swift`) and the input gradients of stride-1
+/// layers whose flipped forward pass has such lines. Checked against loops written from
 /// the definition, in Double, on random geometries that reach every branch: ranks 1–3, groups,
 /// dilation, strides 1–4 (the last axis split into phases), every padding mode, widths 1–11,
 /// output channels that fill one panel, leave a partial one or several, a last tile of
-/// positions that is partial, bias or none, batches split into passes, and work split between
-/// workers by panels or by positions. Run at every kernel level by CI (portable: other paths).
+/// positions (or column-matrix rows) that is partial, bias or none, batches split into passes,
+/// forward work split between workers by panels or by positions, and weight-gradient sums over
+/// more positions than one register chain holds (`gatheredChain`). Run at every kernel level by CI (portable: other paths).
 @Suite struct GatheredConvolutionTests {
     static var gathers: Bool { ConvolutionPlanTests.level != "portable" }
 
     static func check(_ g: ConvGeometry, withBias: Bool, values: (Int) -> [Float]) {
-        if gathers { #expect(ConvolutionPlan(g).forward == .gathered, "\(g): \(ConvolutionPlan(g))") }
+        let plan = ConvolutionPlan(g)
+        if gathers { #expect(plan.forward == .gathered && plan.weightGradient == .gathered, "\(g): \(plan)") }
         let x = values(g.inputCount), w = values(g.weightCount), bias = withBias ? values(g.outChannels) : nil
         // NaN (an output never written; the workspace starts as NaN) fails the comparison too.
         let y = KernelCalls.forward(g, x: x, w: w, bias: bias)
         let expected = ReferenceConvolution.forward(g, x: x, w: w, bias: bias)
         let wrong = zip(y, expected).filter { !(abs($0 - $1) <= 1e-4 * Float(g.columnRows)) }
         #expect(wrong.isEmpty, "\(g): \(wrong.count) of \(y.count) outputs differ, e.g. \(wrong.first.map { "\($0) vs \($1)" } ?? "")")
+
+        let dy = values(g.outputCount)
+        let dw = KernelCalls.weightGradient(g, x: x, dy: dy), expectedGradient = ReferenceConvolution.weightGradient(g, x: x, dy: dy)
+        let positions = g.batch * g.outputPlane
+        let wrongGradient = zip(dw, expectedGradient).filter { !(abs($0 - $1) <= 1e-4 * Float(max(positions, 1))) }
+        #expect(wrongGradient.isEmpty,
+                "\(g): \(wrongGradient.count) weight gradients differ, e.g. \(wrongGradient.first.map { "\($0) vs \($1)" } ?? "")")
     }
 
     @Test func forwardMatchesTheDefinition() {

@@ -76,6 +76,18 @@ int ck_conv_gather(int level, int cols, size_t kc, const float *w, const int32_t
                    const int32_t *xpos, size_t first, size_t count, float *y, size_t plane, size_t y_item,
                    const float *init, const float *clamp);
 
+/// Column-matrix rows per gathered weight-gradient tile at `level` (`ck_conv_gather_grad`; AVX-512: 8, AVX2: 6, else 0).
+int ck_conv_gather_grad_rows(int level);
+
+/// The weight gradient of gathered tiles for `rows` column-matrix rows r (input channel, tap)
+/// and `cols` (1…`ck_conv_gather_cols(level)`) output channels o, summed over positions q in
+/// first..<first + count: dw[o·ldw + r] = (accumulate ? dw[o·ldw + r] : 0) + Σ_q dyt[q·cols_max + o] · x[xpos[q] + off[r]],
+/// cols_max = `ck_conv_gather_cols(level)`. `x`, `xpos` and `off` are as `ck_conv_gather` reads
+/// them, `dyt` the panel's output gradient transposed to positions × cols_max channels. Returns 1
+/// when it ran, 0 when `level` has no such kernel.
+int ck_conv_gather_grad(int level, size_t rows, int cols, const float *x, const int32_t *xpos, size_t first, size_t count,
+                        const int32_t *off, const float *dyt, float *dw, size_t ldw, int accumulate);
+
 /// Rows of the implicit column matrix per weight-gradient tile at `level` (`ck_conv_grad_lines`;
 /// AVX-512: 12, AVX2: 6, else 0).
 int ck_conv_grad_rows(int level);
