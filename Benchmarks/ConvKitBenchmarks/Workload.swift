@@ -123,6 +123,7 @@ struct Workload {
             ("32×128×56² depthwise k3", 32, 128, [56, 56], 128, 3, 1, 1, 128),
             ("32×256×14² → 512 k1", 32, 256, [14, 14], 512, 1, 1, 0, 1),
             ("conv1d 32×17×128 → 64 k3", 32, 17, [128], 64, 3, 1, 1, 1),
+            ("16×512×7² → 512 k3", 16, 512, [7, 7], 512, 3, 1, 1, 1),  // ResNet-18/34's last stage
         ]
         for pass in ["forward", "backward"] {
             for (name, n, c, size, k, kernel, stride, pad, groups) in shapes {

@@ -16,8 +16,9 @@ import _ConvKitMicroKernels
 /// Dilation and strides only change the offsets and line strides; ranks 1–3 are lifted to 3.
 /// Tests compare this path with the definition (`DirectConvolutionTests`).
 extension ConvolutionKernel {
-    /// Lines narrower than this waste too much of a 16-wide tile; they take the im2col path
-    /// (measured: 7-wide lines ran 20 % slower direct, 10-wide about even, 12-wide faster).
+    /// Lines narrower than this waste too much of a 16-wide tile (measured against im2col:
+    /// 7-wide lines ran 20 % slower direct, 10-wide about even, 12-wide faster); they take the
+    /// gathered tiles (`Convolution+Gathered.swift`), or im2col with too few output channels.
     static let directMinimumWidth = 12
 
     /// Whether the weight gradient takes the direct path (`backwardWeightDirect`): lines at

@@ -8,7 +8,9 @@
 /// Depthwise convolutions take the direct `DepthwiseKernel`; forward passes with lines at
 /// least 12 wide read a padded input in place instead of building columns
 /// (`Convolution+Direct.swift`), and so do their weight gradients
-/// (`Convolution+DirectWeightGradient.swift`); the input gradient of a stride-1 convolution
+/// (`Convolution+DirectWeightGradient.swift`); narrower lines take gathered tiles over the
+/// padded batch (`Convolution+Gathered.swift`, `Convolution+GatheredWeightGradient.swift`);
+/// the input gradient of a stride-1 convolution
 /// is a forward convolution with flipped weights (`Convolution+FlippedInputGradient.swift`). Otherwise
 /// batch items are split across worker threads, each with its own slab of the workspace;
 /// with a single worker the GEMM itself may use the threads instead. Every entry point
