@@ -4,24 +4,49 @@
 // broadcast one at a time from wherever they are in the padded input of the whole batch. The
 // loops over panels, groups and batch items are Swift (_ConvKitKernels/Convolution+Gathered.swift).
 
-// Bias of a panel, zero past `cols` (and everywhere without one); clamp bounds or ±infinity.
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+// Bias of a panel, zero past `cols` (and everywhere without one).
 static inline void gather_init(int cols, int width, const float *init, float *out) {
     for (int o = 0; o < width; o++) out[o] = init && o < cols ? init[o] : 0.0f;
 }
 
 // Scatters a tile of `rn` positions × `cols` channels (`tile` rows `width` floats apart) to
-// NCHW: position q of the pass is item q / plane, offset q % plane; channel o is a plane further.
+// NCHW, clamped to [clamp[0], clamp[1]] when `clamp` is not NULL (NaN fails both comparisons and
+// passes, as it does through ClampKernel): position q of the pass is item q / plane, offset
+// q % plane; channel o is a plane further.
 static inline void gather_store(const float *tile, int width, size_t t, size_t rn, int cols, float *y, size_t plane,
-                                size_t y_item) {
+                                size_t y_item, const float *clamp) {
     for (size_t r = 0; r < rn; r++) {
         const size_t q = t + r;
         float *yq = y + (q / plane) * y_item + q % plane;
-        for (int o = 0; o < cols; o++) yq[(size_t)o * plane] = tile[r * (size_t)width + (size_t)o];
+        for (int o = 0; o < cols; o++) {
+            float v = tile[r * (size_t)width + (size_t)o];
+            if (clamp) v = v < clamp[0] ? clamp[0] : (v > clamp[1] ? clamp[1] : v);
+            yq[(size_t)o * plane] = v;
+        }
     }
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
+// One tile's reduction: `rows` positions (window starts pr) × `width` channels into `tile`.
+typedef void (*gather_tile_fn)(size_t kc, const float *w, const int32_t *off, const float *x, const int32_t *pr,
+                               const float *bias, float *tile);
+
+// Positions first..<end in tiles of `rows` (AVX-512: 8 × 32 channels, AVX2: 6 × 16), stored as they complete.
+static void gather_tiles(gather_tile_fn tile_fn, int rows, int width, int cols, size_t kc, const float *w,
+                         const int32_t *off, const float *x, const int32_t *xpos, size_t first, size_t end, float *y,
+                         size_t plane, size_t y_item, const float *init, const float *clamp) {
+    float bias[32] __attribute__((aligned(64))), tile[8 * 32] __attribute__((aligned(64)));
+    gather_init(cols, width, init, bias);
+    for (size_t t = first; t < end; t += (size_t)rows) {
+        // A last, partial tile repeats its last position in the lanes past the end (computed, not stored).
+        int32_t pr[8];
+        for (int r = 0; r < rows; r++) pr[r] = xpos[t + (size_t)r < end ? t + (size_t)r : end - 1];
+        tile_fn(kc, w, off, x, pr, bias, tile);
+        gather_store(tile, width, t, end - t < (size_t)rows ? end - t : (size_t)rows, cols, y, plane, y_item, clamp);
+    }
+}
 
 // AVX-512F: 8 positions × 32 channels, 16 zmm accumulators; per reduction step two loads of
 // weights and 8 broadcasts for 16 FMAs (the 16-position line tiles needed 17 loads for 16 FMAs,
@@ -53,27 +78,6 @@ static void gather_avx512_tile(size_t kc, const float *restrict w, const int32_t
     }
 }
 
-__attribute__((target("avx512f")))
-static void gather_avx512(int cols, size_t kc, const float *restrict w, const int32_t *restrict off,
-                          const float *restrict x, const int32_t *restrict xpos, size_t first, size_t end, float *restrict y,
-                          size_t plane, size_t y_item, const float *init, const float *clamp) {
-    float bias[32] __attribute__((aligned(64))), tile[8 * 32] __attribute__((aligned(64)));
-    gather_init(cols, 32, init, bias);
-    const __m512 lo = _mm512_set1_ps(clamp ? clamp[0] : -__builtin_inff());
-    const __m512 hi = _mm512_set1_ps(clamp ? clamp[1] : __builtin_inff());
-    for (size_t t = first; t < end; t += 8) {
-        // A last, partial tile repeats its last position in the lanes past the end (computed, not stored).
-        int32_t pr[8];
-        for (int r = 0; r < 8; r++) pr[r] = xpos[t + (size_t)r < end ? t + (size_t)r : end - 1];
-        gather_avx512_tile(kc, w, off, x, pr, bias, tile);
-        // max(lo, v) and min(hi, v) return v when v is NaN: NaN passes the clamp, as ClampKernel's does.
-        if (clamp)
-            for (int i = 0; i < 16; i++)
-                _mm512_store_ps(tile + i * 16, _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_load_ps(tile + i * 16))));
-        gather_store(tile, 32, t, end - t < 8 ? end - t : 8, cols, y, plane, y_item);
-    }
-}
-
 // AVX2 + FMA: 6 positions × 16 channels, 12 ymm accumulators, 2 weight loads and 6 broadcasts
 // for 12 FMAs.
 __attribute__((target("avx2,fma"), noinline))
@@ -95,25 +99,6 @@ static void gather_avx2_tile(size_t kc, const float *restrict w, const int32_t *
     for (int r = 0; r < 6; r++) {
         _mm256_store_ps(tile + r * 16, acc[r][0]);
         _mm256_store_ps(tile + r * 16 + 8, acc[r][1]);
-    }
-}
-
-__attribute__((target("avx2,fma")))
-static void gather_avx2(int cols, size_t kc, const float *restrict w, const int32_t *restrict off,
-                        const float *restrict x, const int32_t *restrict xpos, size_t first, size_t end, float *restrict y,
-                        size_t plane, size_t y_item, const float *init, const float *clamp) {
-    float bias[16] __attribute__((aligned(32))), tile[6 * 16] __attribute__((aligned(32)));
-    gather_init(cols, 16, init, bias);
-    const __m256 lo = _mm256_set1_ps(clamp ? clamp[0] : -__builtin_inff());
-    const __m256 hi = _mm256_set1_ps(clamp ? clamp[1] : __builtin_inff());
-    for (size_t t = first; t < end; t += 6) {
-        int32_t pr[6];
-        for (int r = 0; r < 6; r++) pr[r] = xpos[t + (size_t)r < end ? t + (size_t)r : end - 1];
-        gather_avx2_tile(kc, w, off, x, pr, bias, tile);
-        if (clamp)
-            for (int i = 0; i < 12; i++)
-                _mm256_store_ps(tile + i * 8, _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_load_ps(tile + i * 8))));
-        gather_store(tile, 16, t, end - t < 6 ? end - t : 6, cols, y, plane, y_item);
     }
 }
 
@@ -176,11 +161,11 @@ int ck_conv_gather(int level, int cols, size_t kc, const float *w, const int32_t
     if (cols < 1 || cols > ck_conv_gather_cols(level) || plane == 0) return 0;
     const size_t end = first + count;
     if (level == 2) {
-        gather_avx512(cols, kc, w, off, x, xpos, first, end, y, plane, y_item, init, clamp);
+        gather_tiles(gather_avx512_tile, 8, 32, cols, kc, w, off, x, xpos, first, end, y, plane, y_item, init, clamp);
         return 1;
     }
     if (level == 1) {
-        gather_avx2(cols, kc, w, off, x, xpos, first, end, y, plane, y_item, init, clamp);
+        gather_tiles(gather_avx2_tile, 6, 16, cols, kc, w, off, x, xpos, first, end, y, plane, y_item, init, clamp);
         return 1;
     }
 #endif

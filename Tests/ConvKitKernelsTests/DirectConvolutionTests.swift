@@ -33,27 +33,11 @@ import _ConvKitTestSupport
 
     @Test func forwardAndWeightGradientMatchTheDefinition() {
         var random = TestRandom(seed: 11)
-        func next(_ n: Int) -> Int { random.next(n) }
         func values(_ count: Int) -> [Float] { random.values(count) }
         var widths = Set<Int>()
         for trial in 0..<48 {
-            let rank = 1 + trial % 3
-            let groups = 1 + next(2)
-            let kernel = (0..<rank).map { a in 1 + next(a == rank - 1 ? 5 : 3) }
-            let dilation = (0..<rank).map { _ in 1 + next(2) }
-            let stride = (0..<rank).map { a in a == rank - 1 ? 1 + next(trial % 2 == 0 ? 1 : 4) : 1 + next(2) }
-            let mode = PaddingMode.allCases[trial % 4]
-            let padBefore = (0..<rank).map { a in next(kernel[a]) }, padAfter = (0..<rank).map { a in next(kernel[a]) }
             // The last axis gives 12…40 outputs; leading axes a few.
-            let width = 12 + next(29)
-            let size = (0..<rank).map { a in
-                a == rank - 1 ? (width - 1) * stride[a] + dilation[a] * (kernel[a] - 1) + 1 - padBefore[a] - padAfter[a] + next(stride[a])
-                    : dilation[a] * (kernel[a] - 1) + 1 + next(4)
-            }
-            let g = ConvGeometry(
-                batch: next(3), inChannels: groups * (1 + next(6)), outChannels: groups * (1 + next(20)),
-                groups: groups, inputSize: size, kernelSize: kernel, stride: stride, dilation: dilation,
-                padBefore: padBefore, padAfter: padAfter, paddingMode: mode)
+            let g = random.convolutionGeometry(trial: trial, lastKernel: 1...5, width: 12...40, batch: 0...2, outChannels: 1...20)
             guard g.isValid, !g.outputSize.contains(0) else { continue }
             if g.batch > 0 { widths.insert(g.outputSize.last!) }
             Self.check(g, withBias: trial % 3 != 0, values: values)

@@ -36,27 +36,11 @@ import _ConvKitTestSupport
 
     @Test func forwardMatchesTheDefinition() {
         var random = TestRandom(seed: 23)
-        func next(_ n: Int) -> Int { random.next(n) }
         func values(_ count: Int) -> [Float] { random.values(count) }
         var (widths, channels, checked) = (Set<Int>(), Set<Int>(), 0)
         for trial in 0..<40 {
-            let rank = 1 + trial % 3
-            let groups = 1 + next(2)
-            let kernel = (0..<rank).map { a in 1 + next(a == rank - 1 ? 4 : 3) }
-            let dilation = (0..<rank).map { _ in 1 + next(2) }
-            let stride = (0..<rank).map { a in a == rank - 1 ? 1 + next(trial % 2 == 0 ? 1 : 4) : 1 + next(2) }
-            let mode = PaddingMode.allCases[trial % 4]
-            let padBefore = (0..<rank).map { a in next(kernel[a]) }, padAfter = (0..<rank).map { a in next(kernel[a]) }
-            let width = 1 + next(11)
-            let size = (0..<rank).map { a in
-                a == rank - 1 ? (width - 1) * stride[a] + dilation[a] * (kernel[a] - 1) + 1 - padBefore[a] - padAfter[a] + next(stride[a])
-                    : dilation[a] * (kernel[a] - 1) + 1 + next(4)
-            }
             // 16…72 output channels per group: one panel of 32 (AVX-512) or 16 (AVX2), partial ones, several.
-            let g = ConvGeometry(
-                batch: 1 + next(3), inChannels: groups * (1 + next(6)), outChannels: groups * (16 + next(57)),
-                groups: groups, inputSize: size, kernelSize: kernel, stride: stride, dilation: dilation,
-                padBefore: padBefore, padAfter: padAfter, paddingMode: mode)
+            let g = random.convolutionGeometry(trial: trial, lastKernel: 1...4, width: 1...11, batch: 1...3, outChannels: 16...72)
             guard g.isValid, !g.outputSize.contains(0), g.outputSize.last! < 12 else { continue }
             widths.insert(g.outputSize.last!)
             channels.insert(g.outChannelsPerGroup)
