@@ -125,9 +125,10 @@ extension ConvolutionKernel {
                     let count = min(items, g.batch - n0)
                     gatheredPad(g, plan, input: input, items: n0, count: count, slabs: slabs, workers: workerCount)
                     // Work units: (group, panel) pairs, each split into position ranges of whole
-                    // tiles where there are fewer pairs than workers.
+                    // tiles so that every worker gets as many units (MobileNetV2's 160-channel 7²
+                    // layers have 5 panels: 3 against 2 whole, 5 against 5 halves).
                     let npos = count * plane, tiles = (npos + tileRows - 1) / tileRows, pairs = g.groups * panels
-                    let splits = max(1, min(tiles, (workerCount + pairs - 1) / pairs))
+                    let splits = max(1, min(tiles, workerCount / greatestCommonDivisor(pairs, workerCount)))
                     Parallel.forEachChunk(pairs * splits, workers: workerCount) { chunk, _ in
                         for u in chunk {
                             let (pair, part) = u.quotientAndRemainder(dividingBy: splits)
@@ -145,4 +146,9 @@ extension ConvolutionKernel {
             }
         }
     }
+}
+
+/// The greatest common divisor of two positive integers.
+func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
+    b == 0 ? a : greatestCommonDivisor(b, a % b)
 }
