@@ -4,9 +4,10 @@ import _ConvKitMicroKernels
 /// column matrix: `dW[k][(c, t)] = Σ over the batch's positions q of dy[k][q] · x_padded[xpos[q] + off(c, t)]`,
 /// with the padded slabs and window starts of `forwardGathered` and the output gradient
 /// transposed into panels of positions × 32 channels (16 with AVX2). Each tile
-/// (`ck_conv_gather_grad`: 8 column-matrix rows × 32 channels, 6 × 16 with AVX2) sums over
-/// every position of the batch in registers, so the workers split (panel, row tile) pairs and
-/// write disjoint parts of dW: no private copies to add up. The im2col path reduced over one
+/// (`ck_conv_gather_grad`: 8 column-matrix rows × 32 channels, 6 × 16 with AVX2) sums the
+/// batch's positions in registers, `gatheredChain` at a time, each chain added into its own part
+/// of dW, so the workers split (panel, row tile) pairs and write disjoint parts of dW: no private
+/// copies to add up. The im2col path reduced over one
 /// item's 49 positions per GEMM call. Tests: `GatheredConvolutionTests`.
 extension ConvolutionKernel {
     /// Positions summed per register tile before they are added into dW: one float chain over a
