@@ -55,6 +55,12 @@ static void gather_tiles(gather_tile_fn tile_fn, int rows, int width, int cols, 
 // 98 GFLOP/s per core with 12, 112–119 with 8; the peak of the FMA loop there was 142). The
 // reduction is a function of its own so that nothing else competes for the general registers:
 // inlined into the loop over tiles, 5 of the 8 offsets were reloaded from the stack every step.
+//
+// The tiles compute tile[r][j] = init[j] + Σ_i v[i·width + j] · x[pr[r] + off[i]], i < kc: the
+// forward pass with pr the positions' window starts, off the (channel, tap) offsets and v the
+// packed weights; the weight gradient with the roles of the offsets swapped (pr the rows'
+// (channel, tap) offsets, off the positions' window starts, v the transposed output gradient,
+// init zero): x + pr[r] + off[i] is the same address either way.
 __attribute__((target("avx512f"), noinline))
 static void gather_avx512_tile(size_t kc, const float *restrict w, const int32_t *restrict off, const float *restrict x,
                                const int32_t *restrict pr, const float *restrict bias, float *restrict tile) {
@@ -102,52 +108,6 @@ static void gather_avx2_tile(size_t kc, const float *restrict w, const int32_t *
     }
 }
 
-// Weight-gradient tiles, AVX-512F: 8 column-matrix rows (input channel, tap) × 32 output
-// channels; per position one load of the panel's transposed output gradient (two zmm) and 8
-// broadcasts of the input values the rows read there, for 16 FMAs; the sum over positions
-// stays in registers.
-__attribute__((target("avx512f"), noinline))
-static void gather_grad_avx512_tile(const float *restrict x, const int32_t *restrict xpos, size_t count,
-                                    const int32_t *restrict off, const float *restrict dyt, float *restrict tile) {
-    const ptrdiff_t o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3], o4 = off[4], o5 = off[5], o6 = off[6], o7 = off[7];
-    __m512 acc[8][2];
-    for (int r = 0; r < 8; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = acc[r][0]; }
-    for (const int32_t *q = xpos, *end = xpos + count; q < end; q++, dyt += 32) {
-        const float *xq = x + *q;
-        const __m512 d0 = _mm512_loadu_ps(dyt), d1 = _mm512_loadu_ps(dyt + 16);
-#define CK_GRAD512_ROW(R, O) { const __m512 a = _mm512_set1_ps(xq[O]); \
-        acc[R][0] = _mm512_fmadd_ps(a, d0, acc[R][0]); acc[R][1] = _mm512_fmadd_ps(a, d1, acc[R][1]); }
-        CK_GRAD512_ROW(0, o0) CK_GRAD512_ROW(1, o1) CK_GRAD512_ROW(2, o2) CK_GRAD512_ROW(3, o3)
-        CK_GRAD512_ROW(4, o4) CK_GRAD512_ROW(5, o5) CK_GRAD512_ROW(6, o6) CK_GRAD512_ROW(7, o7)
-#undef CK_GRAD512_ROW
-    }
-    for (int r = 0; r < 8; r++) {
-        _mm512_store_ps(tile + r * 32, acc[r][0]);
-        _mm512_store_ps(tile + r * 32 + 16, acc[r][1]);
-    }
-}
-
-// AVX2 + FMA: 6 rows × 16 output channels.
-__attribute__((target("avx2,fma"), noinline))
-static void gather_grad_avx2_tile(const float *restrict x, const int32_t *restrict xpos, size_t count,
-                                  const int32_t *restrict off, const float *restrict dyt, float *restrict tile) {
-    const ptrdiff_t o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3], o4 = off[4], o5 = off[5];
-    __m256 acc[6][2];
-    for (int r = 0; r < 6; r++) { acc[r][0] = _mm256_setzero_ps(); acc[r][1] = acc[r][0]; }
-    for (const int32_t *q = xpos, *end = xpos + count; q < end; q++, dyt += 16) {
-        const float *xq = x + *q;
-        const __m256 d0 = _mm256_loadu_ps(dyt), d1 = _mm256_loadu_ps(dyt + 8);
-#define CK_GRAD256_ROW(R, O) { const __m256 a = _mm256_broadcast_ss(xq + O); \
-        acc[R][0] = _mm256_fmadd_ps(a, d0, acc[R][0]); acc[R][1] = _mm256_fmadd_ps(a, d1, acc[R][1]); }
-        CK_GRAD256_ROW(0, o0) CK_GRAD256_ROW(1, o1) CK_GRAD256_ROW(2, o2)
-        CK_GRAD256_ROW(3, o3) CK_GRAD256_ROW(4, o4) CK_GRAD256_ROW(5, o5)
-#undef CK_GRAD256_ROW
-    }
-    for (int r = 0; r < 6; r++) {
-        _mm256_store_ps(tile + r * 16, acc[r][0]);
-        _mm256_store_ps(tile + r * 16 + 8, acc[r][1]);
-    }
-}
 #endif
 
 int ck_conv_gather_rows(int level) { return level == 2 ? 8 : (level == 1 ? 6 : 0); }
@@ -181,14 +141,16 @@ int ck_conv_gather_grad(int level, size_t rows, int cols, const float *x, const 
 #if defined(__x86_64__) || defined(__i386__)
     const int width = ck_conv_gather_cols(level), tr = ck_conv_gather_grad_rows(level);
     if (cols < 1 || cols > width || tr == 0) return 0;
-    float tile[8 * 32] __attribute__((aligned(64)));
+    float tile[8 * 32] __attribute__((aligned(64))), zeros[32] __attribute__((aligned(64))) = {0};
     for (size_t r0 = 0; r0 < rows; r0 += (size_t)tr) {
         // A last, partial tile repeats its last row in the accumulators past the end (computed, not stored).
         const size_t rn = rows - r0 < (size_t)tr ? rows - r0 : (size_t)tr;
         int32_t o[8];
         for (int r = 0; r < tr; r++) o[r] = off[r0 + ((size_t)r < rn ? (size_t)r : rn - 1)];
-        if (level == 2) gather_grad_avx512_tile(x, xpos + first, count, o, dyt + first * 32, tile);
-        else gather_grad_avx2_tile(x, xpos + first, count, o, dyt + first * 16, tile);
+        // The forward tiles with the roles of the offsets swapped: rows are (channel, tap) offsets, the
+        // reduction runs over the positions' window starts and their transposed output gradients.
+        if (level == 2) gather_avx512_tile(count, dyt + first * 32, xpos + first, x, o, zeros, tile);
+        else gather_avx2_tile(count, dyt + first * 16, xpos + first, x, o, zeros, tile);
         for (int c = 0; c < cols; c++) {
             float *d = dw + (size_t)c * ldw + r0;
             for (size_t r = 0; r < rn; r++) d[r] = (accumulate ? d[r] : 0.0f) + tile[r * (size_t)width + (size_t)c];
