@@ -124,7 +124,8 @@ public enum ConvolutionKernel {
             return WinogradKernel.forward(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
         case .gathered:
             return forwardGathered(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
-        case .depthwise: DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output)
+        case .depthwise:
+            return DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output, clamp: clamp)
         case .pointwise, .im2colGEMM, .flipped:  // forEachColumnChunk skips the column matrix for 1 × 1 layers
             forwardGEMM(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
         }

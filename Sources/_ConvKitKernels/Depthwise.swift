@@ -6,8 +6,12 @@ import _ConvKitMicroKernels
 /// Channels are split across workers; batch items loop inside, so weight gradients of a
 /// channel are summed by one worker.
 ///
-/// An output row is an interior span, where every tap reads inside the input at the stride
-/// (`ow · step + offset`), and edges, which go through the column table. Where the CPU has
+/// 2-D planes with zero padding, a column stride of 1 or 2 and rows of 12 outputs or more (every
+/// depthwise layer of MobileNetV2 and EfficientNet-B0 above 7²) go to C whole (`ck_dw_plane`,
+/// `ck_dw_weight_plane2d`, see `plane(_:)`): read from the unpadded input with the padding as
+/// masked-off lanes, in tiles of up to 8 independent sums, the next plane prefetched meanwhile.
+/// Elsewhere an output row is an interior span, where every tap reads inside the input at the
+/// stride (`ow · step + offset`), and edges, which go through the column table; where the CPU has
 /// them, whole planes go to C (`ck_dw_forward_plane`, `ck_dw_weight_plane`: all of a row's taps
 /// in one SIMD pass over its interior, steps 1 and 2 vectorised); else (`CONVKIT_KERNELS=portable`,
 /// rows of more than 64 taps) the loops here do the same.
@@ -80,6 +84,19 @@ enum DepthwiseKernel {
         }
     }
 
+    /// `g` as whole-plane C calls (`ck_dw_plane`, `ck_dw_weight_plane2d`), which read the unpadded
+    /// input and zero-pad through masked loads: 2-D, zero padding, a column stride of 1 or 2, and
+    /// output rows of at least 12 (narrower rows fill less than ¾ of a vector; `FlatRow` packs
+    /// them); nil elsewhere and where the CPU has no vector kernels.
+    static func plane(_ g: ConvGeometry) -> ck_dw_plane_geometry? {
+        guard MicroKernel.level >= 1, g.rank == 2, (1...2).contains(g.stride[1]), g.outputSize[1] >= 12,
+              g.paddingMode == .zeros || (g.padBefore + g.padAfter).allSatisfy({ $0 == 0 }) else { return nil }
+        return ck_dw_plane_geometry(
+            height: g.inputSize[0], width: g.inputSize[1], out_height: g.outputSize[0], out_width: g.outputSize[1],
+            kernel: (g.kernelSize[0], g.kernelSize[1]), stride: (g.stride[0], g.stride[1]),
+            dilation: (g.dilation[0], g.dilation[1]), pad: (g.padBefore[0], g.padBefore[1]))
+    }
+
     /// `g` read from a zero-padded copy of each input plane: the same convolution without
     /// padding, over planes grown by the padding. nil unless `g` is 2-D with zero padding of
     /// at least one element.
@@ -125,17 +142,36 @@ enum DepthwiseKernel {
         }
     }
 
-    /// output = depthwise conv(input, weight) + bias. Zero-padded 2-D planes are first copied
-    /// into a padded plane (one per worker, its border zeroed once), so that every output row
+    /// output = depthwise conv(input, weight) + bias, clamped to `clamp` when given. Where `plane(g)`
+    /// applies, one C call per plane, clamped as it is stored. Else zero-padded 2-D planes are first
+    /// copied into a padded plane (one per worker, its border zeroed once), so that every output row
     /// takes all its taps in the vector pass: edge columns through the column table cost more
     /// than the copy (EfficientNet-B0's 5 × 5 layers at 14² and 7² have 4 edge columns of 14 and 7).
     static func forward(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
+        bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil
     ) {
         let (c, inPlane, outPlane, kv) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume)
         let (x0, w0, y0) = (SharedPointer(input), SharedPointer(weight), SharedPointer(output))
         let b0 = bias.map { SharedPointer($0) }
+        if let p = plane(g) {
+            let level = Int32(MicroKernel.level), bounds = clamp.map { [$0.lower, $0.upper] } ?? []
+            Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
+                withUnsafePointer(to: p) { p in
+                    bounds.withUnsafeBufferPointer { bounds in
+                        let clamp = bounds.isEmpty ? nil : bounds.baseAddress  // an empty array's address is not nil
+                        for ch in channels {
+                            for n in 0..<g.batch {
+                                let x = x0.base + (n * c + ch) * inPlane, y = y0.base + (n * c + ch) * outPlane
+                                let next = n + 1 < g.batch ? x + c * inPlane : ch + 1 < channels.upperBound ? x0.base + (ch + 1) * inPlane : nil
+                                _ = ck_dw_plane(level, p, x, w0.base + ch * kv, b0?.base[ch] ?? 0, clamp, y, next)
+                            }
+                        }
+                    }
+                }
+            }
+            return
+        }
         let padded = paddedGeometry(g)
         let plan = Plan(padded ?? g)
         let (level, lo, hi) = (Int32(MicroKernel.level), plan.interior.lowerBound, plan.interior.upperBound)
@@ -176,6 +212,7 @@ enum DepthwiseKernel {
                 }
             }
         }
+        if let clamp { ClampKernel.forward(input: output, output: output, lower: clamp.lower, upper: clamp.upper, count: g.outputCount) }
     }
 
     /// `g`'s input gradient as a forward pass: the stride-1, zero-padded depthwise convolution of
@@ -234,6 +271,21 @@ enum DepthwiseKernel {
     ) {
         let (c, inPlane, outPlane, kv) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume)
         let (x0, dy0, dw0) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(gradWeight))
+        if let p = plane(g) {
+            let level = Int32(MicroKernel.level)
+            Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
+                withUnsafePointer(to: p) { p in
+                    for ch in channels {
+                        let dw = dw0.base + ch * kv
+                        dw.update(repeating: 0, count: kv)
+                        for n in 0..<g.batch {
+                            _ = ck_dw_weight_plane2d(level, p, x0.base + (n * c + ch) * inPlane, dy0.base + (n * c + ch) * outPlane, dw)
+                        }
+                    }
+                }
+            }
+            return
+        }
         let plan = Plan(g)
         let (level, lo, hi) = (Int32(MicroKernel.level), plan.interior.lowerBound, plan.interior.upperBound)
         Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in

@@ -200,3 +200,340 @@ int ck_dw_weight_plane(int level, const float *x, const float *dy, float *dw, si
     return 0;
 #endif
 }
+
+// ---------------------------------------------------------------------------------------------
+// Whole 2-D planes read straight from the unpadded input, zero padding by masked loads (which
+// never touch the lanes they leave out). The output is computed in tiles of R rows × B vectors
+// (R·B = 6…8 independent sums: one sum per vector would wait on its own FMA latency at every
+// tap), and a tile's load masks depend only on its columns, so they are computed once per
+// kernel column for all its rows.
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CK_TILE_INLINE static inline __attribute__((always_inline))
+
+// Lanes lo..<hi of `lanes` as a bit mask (both clamped to 0…lanes).
+CK_TILE_INLINE uint32_t lane_bits(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t lanes) {
+    lo = lo < 0 ? 0 : (lo > lanes ? lanes : lo);
+    hi = hi < 0 ? 0 : (hi > lanes ? lanes : hi);
+    return hi <= lo ? 0 : (((uint32_t)1 << hi) - 1) & ~(((uint32_t)1 << lo) - 1);
+}
+
+// The lanes of the (one or two) loads that read input columns c0 + step·t, t < n, inside 0..<w.
+typedef struct { uint32_t a, b; } dw_masks;
+
+CK_TILE_INLINE dw_masks dw_load_masks(ptrdiff_t c0, ptrdiff_t n, ptrdiff_t step, ptrdiff_t w, ptrdiff_t lanes) {
+    const ptrdiff_t span = n > 0 ? step * (n - 1) + 1 : 0, hi = w - c0 < span ? w - c0 : span;
+    return (dw_masks){lane_bits(-c0, hi, lanes), lane_bits(-c0 - lanes, hi - lanes, lanes)};
+}
+
+__attribute__((target("avx512f")))
+CK_TILE_INLINE __m512 dw_load_avx512(const float *p, dw_masks m, ptrdiff_t step) {
+    if (step == 1) return _mm512_maskz_loadu_ps((__mmask16)m.a, p);
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps((__mmask16)m.a, p), even, _mm512_maskz_loadu_ps((__mmask16)m.b, p + 16));
+}
+
+// Output rows r0..<r0+rows (rows ≤ R) × columns c..<c+16·B of one plane.
+__attribute__((target("avx512f")))
+CK_TILE_INLINE void dw_tile_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                                   const float *clamp, float *y, size_t r0, size_t rows, size_t c, const int R, const int B,
+                                   const ptrdiff_t step, const dw_masks *masks) {
+    const ptrdiff_t h = (ptrdiff_t)p->height, w = (ptrdiff_t)p->width, ow = (ptrdiff_t)p->out_width;
+    __m512 acc[8][4];
+    ptrdiff_t n[4], left[4];
+    for (int b = 0; b < B; b++) {
+        const ptrdiff_t rest = ow - (ptrdiff_t)c - 16 * b;
+        n[b] = rest < 16 ? rest : 16;
+        left[b] = ((ptrdiff_t)c + 16 * b) * step - p->pad[1];
+        for (int rr = 0; rr < R; rr++) acc[rr][b] = _mm512_set1_ps(bias);
+    }
+    for (size_t j = 0; j < p->kernel[1]; j++) {
+        const ptrdiff_t dj = (ptrdiff_t)(j * p->dilation[1]);
+        dw_masks m[4];
+        for (int b = 0; b < B; b++) m[b] = masks ? masks[(size_t)b * p->kernel[1] + j] : dw_load_masks(left[b] + dj, n[b], step, w, 16);
+        for (int rr = 0; rr < R; rr++) {
+            if ((size_t)rr >= rows) break;
+            const ptrdiff_t top = (ptrdiff_t)((r0 + (size_t)rr) * p->stride[0]) - p->pad[0];
+            for (size_t i = 0; i < p->kernel[0]; i++) {
+                const ptrdiff_t ih = top + (ptrdiff_t)(i * p->dilation[0]);
+                if (ih < 0 || ih >= h) continue;
+                const __m512 v = _mm512_set1_ps(k[i * p->kernel[1] + j]);
+                const float *row = x + ih * w + dj;
+                for (int b = 0; b < B; b++) acc[rr][b] = _mm512_fmadd_ps(v, dw_load_avx512(row + left[b], m[b], step), acc[rr][b]);
+            }
+        }
+    }
+    const __m512 lower = _mm512_set1_ps(clamp ? clamp[0] : 0), upper = _mm512_set1_ps(clamp ? clamp[1] : 0);
+    for (int rr = 0; rr < R; rr++) {
+        if ((size_t)rr >= rows) break;
+        for (int b = 0; b < B; b++) {
+            __m512 v = acc[rr][b];
+            if (clamp) v = _mm512_min_ps(upper, _mm512_max_ps(lower, v));  // NaN is the second operand: kept
+            _mm512_mask_storeu_ps(y + (r0 + (size_t)rr) * (size_t)ow + c + 16 * (size_t)b, (__mmask16)lane_bits(0, n[b], 16), v);
+        }
+    }
+}
+
+// The whole plane in tiles: 4 vectors × 2 rows, the row's last 1–3 vectors × 2, 4 or 8 rows.
+__attribute__((target("avx512f")))
+CK_TILE_INLINE void dw_plane_avx512_step(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                                         const float *clamp, float *y, const ptrdiff_t step, const float *next) {
+    const size_t blocks = (p->out_width + 15) / 16;
+    // The next plane's input, a few lines per tile, so that its loads overlap this plane's work.
+    const size_t lines = next ? (p->height * p->width * sizeof(float) + 63) / 64 : 0;
+    const size_t tiles = ((blocks + 3) / 4) * ((p->out_height + 1) / 2), per = tiles ? (lines + tiles - 1) / tiles : 0;
+    size_t fetched = 0;
+    for (size_t b0 = 0; b0 < blocks; b0 += 4) {
+        const size_t nb = blocks - b0 < 4 ? blocks - b0 : 4, rows = nb == 1 ? 8 : nb == 2 ? 4 : 2;
+        // The group's load masks, once for all its rows (kernels up to 16 wide; wider ones per tile).
+        dw_masks group[4 * 16];
+        const dw_masks *masks = p->kernel[1] <= 16 ? group : NULL;
+        for (size_t b = 0; masks && b < nb; b++) {
+            const ptrdiff_t c = (ptrdiff_t)(16 * (b0 + b)), rest = (ptrdiff_t)p->out_width - c;
+            for (size_t j = 0; j < p->kernel[1]; j++)
+                group[b * p->kernel[1] + j] = dw_load_masks(c * step - p->pad[1] + (ptrdiff_t)(j * p->dilation[1]),
+                                                            rest < 16 ? rest : 16, step, (ptrdiff_t)p->width, 16);
+        }
+        for (size_t r = 0; r < p->out_height; r += rows) {
+            const size_t count = p->out_height - r < rows ? p->out_height - r : rows;
+            for (size_t e = fetched + per; fetched < e && fetched < lines; fetched++)
+                _mm_prefetch((const char *)next + 64 * fetched, _MM_HINT_T0);
+            switch (nb) {
+            case 4: dw_tile_avx512(p, x, k, bias, clamp, y, r, count, 16 * b0, 2, 4, step, masks); break;
+            case 3: dw_tile_avx512(p, x, k, bias, clamp, y, r, count, 16 * b0, 2, 3, step, masks); break;
+            case 2: dw_tile_avx512(p, x, k, bias, clamp, y, r, count, 16 * b0, 4, 2, step, masks); break;
+            default: dw_tile_avx512(p, x, k, bias, clamp, y, r, count, 16 * b0, 8, 1, step, masks); break;
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void dw_plane_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                            const float *clamp, float *y, const float *next) {
+    if (p->stride[1] == 1) dw_plane_avx512_step(p, x, k, bias, clamp, y, 1, next);
+    else dw_plane_avx512_step(p, x, k, bias, clamp, y, 2, next);
+}
+
+// Weight gradient taps (i0 + i, j0 + j), i < KH, j < KW, summed over the plane: column block by
+// column block (the loads' masks depend on the block and the kernel column only), every row of
+// the block, one sum per tap (KH·KW independent FMA chains; with one tap, two sums alternating rows).
+__attribute__((target("avx512f")))
+CK_TILE_INLINE void dw_weight_taps_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk,
+                                          size_t i0, size_t j0, const int KH, const int KW, const ptrdiff_t step) {
+    const ptrdiff_t h = (ptrdiff_t)p->height, w = (ptrdiff_t)p->width, ow = (ptrdiff_t)p->out_width;
+    const int pairs = KH * KW == 1 ? 2 : 1;
+    __m512 acc[9][2];
+    for (int t = 0; t < KH * KW; t++) acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+    for (ptrdiff_t c = 0; c < ow; c += 16) {
+        const ptrdiff_t n = ow - c < 16 ? ow - c : 16, left = c * step - p->pad[1];
+        const __mmask16 valid = (__mmask16)lane_bits(0, n, 16);
+        dw_masks m[7];
+        for (int j = 0; j < KW; j++) m[j] = dw_load_masks(left + (ptrdiff_t)((j0 + (size_t)j) * p->dilation[1]), n, step, w, 16);
+        for (size_t r = 0; r < p->out_height; r++) {
+            const __m512 g = _mm512_maskz_loadu_ps(valid, dy + r * (size_t)ow + c);
+            const ptrdiff_t top = (ptrdiff_t)(r * p->stride[0]) - p->pad[0];
+            for (int i = 0; i < KH; i++) {
+                const ptrdiff_t ih = top + (ptrdiff_t)((i0 + (size_t)i) * p->dilation[0]);
+                if (ih < 0 || ih >= h) continue;
+                const float *row = x + ih * w + left;
+                for (int j = 0; j < KW; j++) {
+                    const float *q = row + (ptrdiff_t)((j0 + (size_t)j) * p->dilation[1]);
+                    __m512 *a = &acc[i * KW + j][pairs == 2 ? (r & 1) : 0];
+                    *a = _mm512_fmadd_ps(g, dw_load_avx512(q, m[j], step), *a);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < KH; i++)
+        for (int j = 0; j < KW; j++)
+            dk[(i0 + (size_t)i) * p->kernel[1] + j0 + (size_t)j] +=
+                _mm512_reduce_add_ps(_mm512_add_ps(acc[i * KW + j][0], acc[i * KW + j][1]));
+}
+
+// 3 × 3 kernels in one pass over the plane; kernel rows of 3, 5 or 7 taps a pass each; else a tap a pass.
+__attribute__((target("avx512f")))
+CK_TILE_INLINE void dw_weight_plane_avx512_step(const struct ck_dw_plane_geometry *p, const float *x, const float *dy,
+                                                float *dk, const ptrdiff_t step) {
+    const size_t kh = p->kernel[0], kw = p->kernel[1];
+    if (kh == 3 && kw == 3) return dw_weight_taps_avx512(p, x, dy, dk, 0, 0, 3, 3, step);
+    for (size_t i = 0; i < kh; i++) {
+        if (kw == 3) dw_weight_taps_avx512(p, x, dy, dk, i, 0, 1, 3, step);
+        else if (kw == 5) dw_weight_taps_avx512(p, x, dy, dk, i, 0, 1, 5, step);
+        else if (kw == 7) dw_weight_taps_avx512(p, x, dy, dk, i, 0, 1, 7, step);
+        else for (size_t j = 0; j < kw; j++) dw_weight_taps_avx512(p, x, dy, dk, i, j, 1, 1, step);
+    }
+}
+
+__attribute__((target("avx512f")))
+static void dw_weight_plane_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk) {
+    if (p->stride[1] == 1) dw_weight_plane_avx512_step(p, x, dy, dk, 1);
+    else dw_weight_plane_avx512_step(p, x, dy, dk, 2);
+}
+
+// AVX2: the same tiles with 8 lanes; vmaskmovps takes lanes whose sign bit is set.
+__attribute__((target("avx2,fma")))
+CK_TILE_INLINE __m256i lane_vector8(uint32_t bits) {
+    const __m256i lane = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), lane), lane);
+}
+
+__attribute__((target("avx2,fma")))
+CK_TILE_INLINE __m256 dw_load_avx2(const float *p, dw_masks m, ptrdiff_t step) {
+    if (step == 1) return _mm256_maskload_ps(p, lane_vector8(m.a));
+    const __m256 a = _mm256_maskload_ps(p, lane_vector8(m.a)), b = _mm256_maskload_ps(p + 8, lane_vector8(m.b));
+    // [a0 a2 b0 b2 | a4 a6 b4 b6] → [a0 a2 a4 a6 b0 b2 b4 b6]
+    const __m256 mixed = _mm256_shuffle_ps(a, b, 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(mixed), 0xD8));
+}
+
+__attribute__((target("avx2,fma")))
+CK_TILE_INLINE void dw_tile_avx2(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                                 const float *clamp, float *y, size_t r0, size_t rows, size_t c, const int R, const int B,
+                                 const ptrdiff_t step, const dw_masks *masks) {
+    const ptrdiff_t h = (ptrdiff_t)p->height, w = (ptrdiff_t)p->width, ow = (ptrdiff_t)p->out_width;
+    __m256 acc[8][4];
+    ptrdiff_t n[4], left[4];
+    for (int b = 0; b < B; b++) {
+        const ptrdiff_t rest = ow - (ptrdiff_t)c - 8 * b;
+        n[b] = rest < 8 ? rest : 8;
+        left[b] = ((ptrdiff_t)c + 8 * b) * step - p->pad[1];
+        for (int rr = 0; rr < R; rr++) acc[rr][b] = _mm256_set1_ps(bias);
+    }
+    for (size_t j = 0; j < p->kernel[1]; j++) {
+        const ptrdiff_t dj = (ptrdiff_t)(j * p->dilation[1]);
+        dw_masks m[4];
+        for (int b = 0; b < B; b++) m[b] = masks ? masks[(size_t)b * p->kernel[1] + j] : dw_load_masks(left[b] + dj, n[b], step, w, 8);
+        for (int rr = 0; rr < R; rr++) {
+            if ((size_t)rr >= rows) break;
+            const ptrdiff_t top = (ptrdiff_t)((r0 + (size_t)rr) * p->stride[0]) - p->pad[0];
+            for (size_t i = 0; i < p->kernel[0]; i++) {
+                const ptrdiff_t ih = top + (ptrdiff_t)(i * p->dilation[0]);
+                if (ih < 0 || ih >= h) continue;
+                const __m256 v = _mm256_broadcast_ss(k + i * p->kernel[1] + j);
+                const float *row = x + ih * w + dj;
+                for (int b = 0; b < B; b++) acc[rr][b] = _mm256_fmadd_ps(v, dw_load_avx2(row + left[b], m[b], step), acc[rr][b]);
+            }
+        }
+    }
+    const __m256 lower = _mm256_set1_ps(clamp ? clamp[0] : 0), upper = _mm256_set1_ps(clamp ? clamp[1] : 0);
+    for (int rr = 0; rr < R; rr++) {
+        if ((size_t)rr >= rows) break;
+        for (int b = 0; b < B; b++) {
+            __m256 v = acc[rr][b];
+            if (clamp) v = _mm256_min_ps(upper, _mm256_max_ps(lower, v));
+            _mm256_maskstore_ps(y + (r0 + (size_t)rr) * (size_t)ow + c + 8 * (size_t)b, lane_vector8(lane_bits(0, n[b], 8)), v);
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+CK_TILE_INLINE void dw_plane_avx2_step(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                                       const float *clamp, float *y, const ptrdiff_t step) {
+    const size_t blocks = (p->out_width + 7) / 8;
+    for (size_t b0 = 0; b0 < blocks; b0 += 4) {
+        const size_t nb = blocks - b0 < 4 ? blocks - b0 : 4, rows = nb == 1 ? 8 : nb == 2 ? 4 : 2;
+        // The group's load masks, once for all its rows (kernels up to 16 wide; wider ones per tile).
+        dw_masks group[4 * 16];
+        const dw_masks *masks = p->kernel[1] <= 16 ? group : NULL;
+        for (size_t b = 0; masks && b < nb; b++) {
+            const ptrdiff_t c = (ptrdiff_t)(8 * (b0 + b)), rest = (ptrdiff_t)p->out_width - c;
+            for (size_t j = 0; j < p->kernel[1]; j++)
+                group[b * p->kernel[1] + j] = dw_load_masks(c * step - p->pad[1] + (ptrdiff_t)(j * p->dilation[1]),
+                                                            rest < 8 ? rest : 8, step, (ptrdiff_t)p->width, 8);
+        }
+        for (size_t r = 0; r < p->out_height; r += rows) {
+            const size_t count = p->out_height - r < rows ? p->out_height - r : rows;
+            switch (nb) {
+            case 4: dw_tile_avx2(p, x, k, bias, clamp, y, r, count, 8 * b0, 2, 4, step, masks); break;
+            case 3: dw_tile_avx2(p, x, k, bias, clamp, y, r, count, 8 * b0, 2, 3, step, masks); break;
+            case 2: dw_tile_avx2(p, x, k, bias, clamp, y, r, count, 8 * b0, 4, 2, step, masks); break;
+            default: dw_tile_avx2(p, x, k, bias, clamp, y, r, count, 8 * b0, 8, 1, step, masks); break;
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void dw_plane_avx2(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                          const float *clamp, float *y) {
+    if (p->stride[1] == 1) dw_plane_avx2_step(p, x, k, bias, clamp, y, 1);
+    else dw_plane_avx2_step(p, x, k, bias, clamp, y, 2);
+}
+
+__attribute__((target("avx2,fma")))
+CK_TILE_INLINE void dw_weight_taps_avx2(const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk,
+                                        size_t i0, size_t j0, const int KH, const int KW, const ptrdiff_t step) {
+    const ptrdiff_t h = (ptrdiff_t)p->height, w = (ptrdiff_t)p->width, ow = (ptrdiff_t)p->out_width;
+    const int pairs = KH * KW == 1 ? 2 : 1;
+    __m256 acc[9][2];
+    for (int t = 0; t < KH * KW; t++) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+    for (ptrdiff_t c = 0; c < ow; c += 8) {
+        const ptrdiff_t n = ow - c < 8 ? ow - c : 8, left = c * step - p->pad[1];
+        const __m256i valid = lane_vector8(lane_bits(0, n, 8));
+        dw_masks m[7];
+        for (int j = 0; j < KW; j++) m[j] = dw_load_masks(left + (ptrdiff_t)((j0 + (size_t)j) * p->dilation[1]), n, step, w, 8);
+        for (size_t r = 0; r < p->out_height; r++) {
+            const __m256 g = _mm256_maskload_ps(dy + r * (size_t)ow + c, valid);
+            const ptrdiff_t top = (ptrdiff_t)(r * p->stride[0]) - p->pad[0];
+            for (int i = 0; i < KH; i++) {
+                const ptrdiff_t ih = top + (ptrdiff_t)((i0 + (size_t)i) * p->dilation[0]);
+                if (ih < 0 || ih >= h) continue;
+                const float *row = x + ih * w + left;
+                for (int j = 0; j < KW; j++) {
+                    const float *q = row + (ptrdiff_t)((j0 + (size_t)j) * p->dilation[1]);
+                    __m256 *a = &acc[i * KW + j][pairs == 2 ? (r & 1) : 0];
+                    *a = _mm256_fmadd_ps(g, dw_load_avx2(q, m[j], step), *a);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < KH; i++) {
+        for (int j = 0; j < KW; j++) {
+            const __m256 s = _mm256_add_ps(acc[i * KW + j][0], acc[i * KW + j][1]);
+            const __m128 h2 = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+            const __m128 q = _mm_add_ps(h2, _mm_movehl_ps(h2, h2));
+            dk[(i0 + (size_t)i) * p->kernel[1] + j0 + (size_t)j] += _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+        }
+    }
+}
+
+// 3 × 3 kernels in one pass; other kernels a tap a pass (9 sums, a load and a mask fill AVX2's 16 registers).
+__attribute__((target("avx2,fma")))
+CK_TILE_INLINE void dw_weight_plane_avx2_step(const struct ck_dw_plane_geometry *p, const float *x, const float *dy,
+                                              float *dk, const ptrdiff_t step) {
+    if (p->kernel[0] == 3 && p->kernel[1] == 3) return dw_weight_taps_avx2(p, x, dy, dk, 0, 0, 3, 3, step);
+    for (size_t i = 0; i < p->kernel[0]; i++)
+        for (size_t j = 0; j < p->kernel[1]; j++) dw_weight_taps_avx2(p, x, dy, dk, i, j, 1, 1, step);
+}
+
+__attribute__((target("avx2,fma")))
+static void dw_weight_plane_avx2(const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk) {
+    if (p->stride[1] == 1) dw_weight_plane_avx2_step(p, x, dy, dk, 1);
+    else dw_weight_plane_avx2_step(p, x, dy, dk, 2);
+}
+
+#endif
+
+int ck_dw_plane(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                const float *clamp, float *y, const float *next) {
+#if defined(__x86_64__) || defined(__i386__)
+    if ((level != 1 && level != 2) || p->stride[1] < 1 || p->stride[1] > 2) return 0;
+    if (level == 2) dw_plane_avx512(p, x, k, bias, clamp, y, next); else dw_plane_avx2(p, x, k, bias, clamp, y);
+    return 1;
+#else
+    (void)level; (void)p; (void)x; (void)k; (void)bias; (void)clamp; (void)y; (void)next;
+    return 0;
+#endif
+}
+
+int ck_dw_weight_plane2d(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk) {
+#if defined(__x86_64__) || defined(__i386__)
+    if ((level != 1 && level != 2) || p->stride[1] < 1 || p->stride[1] > 2) return 0;
+    if (level == 2) dw_weight_plane_avx512(p, x, dy, dk); else dw_weight_plane_avx2(p, x, dy, dk);
+    return 1;
+#else
+    (void)level; (void)p; (void)x; (void)dy; (void)dk;
+    return 0;
+#endif
+}

@@ -108,11 +108,13 @@ import Testing
         }
     }
 
-    /// Rows wide enough for the SIMD depthwise rows (several 16-wide blocks and a tail) at
-    /// strides 1 and 2, 3×3 and 5×5 kernels (9 and 25 taps per pass), dilation, the flipped
-    /// input gradient (stride 1, zeros) and the scatter one (stride 2, reflect); and small
-    /// zero-padded planes (EfficientNet's 7² and 14²), which run on a padded copy, at stride 1 as
-    /// one flat row.
+    /// Rows wide enough for the whole-plane depthwise kernels (zero padding through masked loads;
+    /// tiles of 1–4 vectors × 2–8 rows, a masked tail, rows and columns that read only padding) at
+    /// strides 1 and 2, 3×3, 5×5, 7×7 (ConvNeXt) and 2×4 kernels (the weight gradient's one-pass
+    /// 3×3, kernel-row and tap-at-a-time sums), dilation, padding wider than the kernel, the
+    /// flipped input gradient (stride 1, zeros) and the scatter one (stride 2, reflect); rows of
+    /// other padding modes (the row passes over a column table); and small zero-padded planes
+    /// (EfficientNet's 7² and 14²; rows under 12 wide run on a padded copy, at stride 1 as one flat row).
     @Test(arguments: [
         ([9, 70], [3, 3], [1, 2], [1, 1], 1, PaddingMode.zeros), ([9, 70], [3, 3], [2, 2], [1, 1], 1, .zeros),
         ([8, 53], [5, 5], [1, 1], [2, 2], 1, .zeros), ([7, 67], [3, 3], [2, 2], [1, 2], 2, .zeros),
@@ -120,6 +122,8 @@ import Testing
         ([7, 7], [5, 5], [1, 1], [2, 2], 1, .zeros), ([14, 14], [3, 3], [1, 1], [1, 1], 1, .zeros),
         ([11, 9], [3, 3], [1, 1], [2, 2], 2, .zeros), ([14, 14], [5, 5], [2, 2], [2, 2], 1, .zeros),
         ([40, 20], [3, 3], [1, 1], [1, 0], 1, .zeros), ([5, 12], [3, 5], [1, 1], [1, 2], 1, .zeros),
+        ([9, 30], [7, 7], [1, 1], [3, 3], 1, .zeros), ([6, 33], [2, 4], [2, 1], [0, 1], 1, .zeros),
+        ([5, 20], [3, 3], [1, 2], [4, 5], 1, .zeros), ([17, 131], [3, 3], [1, 1], [1, 1], 1, .zeros),
     ])
     func wideDepthwiseRowsMatchPerChannelConvolution(size: [Int], kernel: [Int], stride: [Int], padding: [Int],
                                                     dilation: Int, mode: PaddingMode) throws {

@@ -119,6 +119,29 @@ int ck_dw_weight_plane(int level, const float *x, const float *dy, float *dw, si
                        const int32_t *out, const int32_t *in, const int32_t *tap, size_t kw_count, size_t ow_count,
                        const int32_t *columns, const int32_t *offset, size_t lo, size_t hi, size_t step);
 
+/// One 2-D channel plane of a depthwise convolution with zero padding, as `ck_dw_plane` reads it:
+/// an input plane of height × width, an output plane of out_height × out_width, a kernel of
+/// kernel[0] × kernel[1] taps at `dilation`, `stride` (the column stride 1 or 2), and `pad`
+/// elements of zeros before the first row and column (the ones after follow from the sizes).
+struct ck_dw_plane_geometry {
+    size_t height, width, out_height, out_width;
+    size_t kernel[2], stride[2], dilation[2];
+    ptrdiff_t pad[2];
+};
+
+/// y[r][c] = bias + Σ k[i][j] · x[r·stride0 − pad0 + i·dil0][c·stride1 − pad1 + j·dil1], taps
+/// outside the input reading zero (masked loads, which never touch the lanes they leave out),
+/// clamped to [clamp[0], clamp[1]] when `clamp` is not NULL (NaN passes); overwrites the plane
+/// `y` (row stride out_width). `next`, when not NULL, is the input plane of the call that
+/// follows, prefetched a few lines per tile (AVX-512). Returns 0 (and does nothing) when
+/// `level` has no such kernel or the column stride is not 1 or 2.
+int ck_dw_plane(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                const float *clamp, float *y, const float *next);
+
+/// The weight gradient of one such plane: dk[i][j] += Σ_r Σ_c dy[r][c] · x[tap (i, j) of (r, c)],
+/// with `ck_dw_plane`'s conditions.
+int ck_dw_weight_plane2d(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk);
+
 /// Tiles per vector in the Winograd F(4×4, 3×3) transforms at `level`: 16, 8, or 4 (any CPU).
 size_t ck_wino_lanes(int level);
 
