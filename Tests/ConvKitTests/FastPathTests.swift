@@ -148,6 +148,27 @@ import Testing
         }
     }
 
+    /// A large result that no one else holds goes back to `FreshStorage` when its tensor is
+    /// released, and the next result of its size is written into it (values as computed).
+    @Test func releasedLargeResultsAreReused() throws {
+        #if os(Linux)
+        let n = FreshStorage.keptMinimum + 4_567
+        let a = Tensor([Float](repeating: 1.5, count: n))
+        var sum: Tensor? = try a + a
+        let storage = sum!.scalars.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        sum = nil
+        #expect(FreshStorage.keptCounts.contains(n))
+        let product = try a * a
+        #expect(product.scalars.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == storage)
+        #expect(product.scalars.allSatisfy { $0 == 2.25 })
+        // Scalars a caller still holds are not taken.
+        var held: Tensor? = try a - a
+        let copy = held!.scalars
+        held = nil
+        #expect(!FreshStorage.keptCounts.contains(n) && copy.allSatisfy { $0 == 0 })
+        #endif
+    }
+
     /// Transposed depthwise convolution runs the direct kernel's adjoint.
     @Test func depthwiseTransposedMatchesPerChannel() throws {
         var rng = SeededGenerator(seed: 15)

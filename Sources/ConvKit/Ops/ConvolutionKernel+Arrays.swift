@@ -13,10 +13,7 @@ extension ConvolutionKernel {
     ) -> [Float] {
         guard g.inputCount > 0, g.outputCount > 0 else { return [Float](repeating: 0, count: count) }
         return WorkspacePool.shared.withBuffer(count: workspaceCount(g)) { workspace in
-            [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                fill(buffer.baseAddress!, workspace)
-                initialized = count
-            }
+            FreshStorage.floats(count: count) { buffer in fill(buffer.baseAddress!, workspace) }
         }
     }
 

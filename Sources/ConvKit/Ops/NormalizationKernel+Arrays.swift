@@ -124,8 +124,7 @@ extension NormalizationKernel {
 /// `fill` is not called for an empty array (whose buffers have no base address).
 func filled(count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
     guard count > 0 else { return [] }
-    return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+    return FreshStorage.floats(count: count) { buffer in
         fill(buffer.baseAddress!)
-        initialized = count
     }
 }

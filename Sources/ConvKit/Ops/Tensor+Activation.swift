@@ -41,16 +41,14 @@ extension Tensor {
     ) -> Tensor {
         let n = count
         let y = scalars.withUnsafeBufferPointer { x in
-            [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            FreshStorage.floats(count: n) { out in
                 if n > 0 { forward(x.baseAddress!, out.baseAddress!, n) }
-                initialized = n
             }
         }
         return Tensor.result(shape: shape, scalars: y, op: op, inputs: [self]) { g in
             let dx = g.scalars.withUnsafeBufferPointer { gv in y.withUnsafeBufferPointer { yv in
-                [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                FreshStorage.floats(count: n) { out in
                     if n > 0 { backward(yv.baseAddress!, gv.baseAddress!, out.baseAddress!, n) }
-                    initialized = n
                 }
             }}
             return [Tensor(uncheckedShape: g.shape, scalars: dx)]

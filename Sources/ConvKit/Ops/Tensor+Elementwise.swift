@@ -21,11 +21,10 @@ extension Tensor {
     /// `a ∘ b` over the broadcast of their shapes to `outShape` (which must be compatible).
     static func broadcastMap(_ a: Tensor, _ b: Tensor, to outShape: [Int], _ operation: BroadcastKernel.Operation) -> [Float] {
         a.scalars.withUnsafeBufferPointer { x in b.scalars.withUnsafeBufferPointer { y in
-            [Float](unsafeUninitializedCapacity: outShape.reduce(1, *)) { out, initialized in
+            FreshStorage.floats(count: outShape.reduce(1, *)) { out in
                 if let pa = x.baseAddress, let pb = y.baseAddress, let po = out.baseAddress {
                     BroadcastKernel.apply(operation, a: pa, aShape: a.shape, b: pb, bShape: b.shape, outShape: outShape, output: po)
                 }
-                initialized = out.count
             }
         }}
     }
@@ -34,13 +33,12 @@ extension Tensor {
     static func sumToShape(_ g: Tensor, _ shape: [Int]) -> Tensor {
         if g.shape == shape { return g }
         let out = g.scalars.withUnsafeBufferPointer { x in
-            [Float](unsafeUninitializedCapacity: shape.reduce(1, *)) { out, initialized in
+            FreshStorage.floats(count: shape.reduce(1, *)) { out in
                 if let px = x.baseAddress, let po = out.baseAddress {
                     BroadcastKernel.sum(px, shape: g.shape, to: shape, output: po)
                 } else {
                     out.initialize(repeating: 0)
                 }
-                initialized = out.count
             }
         }
         return Tensor(uncheckedShape: shape, scalars: out)
@@ -137,16 +135,14 @@ extension Tensor {
         let n = count, recorded = GradMode.isEnabled && requiresGrad
         var local = [Float]()
         let y = scalars.withUnsafeBufferPointer { x in
-            [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            FreshStorage.floats(count: n) { out in
                 if recorded {
-                    local = [Float](unsafeUninitializedCapacity: n) { d, done in
+                    local = FreshStorage.floats(count: n) { d in
                         if n > 0 { kernel(x.baseAddress!, out.baseAddress!, d.baseAddress!, n) }
-                        done = n
                     }
                 } else if n > 0 {
                     kernel(x.baseAddress!, out.baseAddress!, nil, n)
                 }
-                initialized = n
             }
         }
         guard recorded else { return Tensor(uncheckedShape: shape, scalars: y) }
@@ -158,9 +154,8 @@ extension Tensor {
         let n = count
         return Tensor.result(shape: shape, scalars: y, op: op, inputs: [self]) { g in
             let dx = g.scalars.withUnsafeBufferPointer { gv in local.withUnsafeBufferPointer { d in
-                [Float](unsafeUninitializedCapacity: n) { out, initialized in
+                FreshStorage.floats(count: n) { out in
                     for i in 0..<n { out[i] = gv[i] * d[i] }
-                    initialized = n
                 }
             }}
             return [Tensor(uncheckedShape: g.shape, scalars: dx)]
@@ -170,16 +165,14 @@ extension Tensor {
     func unary(op: String, _ f: (Float) -> Float, derivative: (Float, Float) -> Float) -> Tensor {
         let n = count
         let y = scalars.withUnsafeBufferPointer { x in
-            [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            FreshStorage.floats(count: n) { out in
                 for i in 0..<n { out[i] = f(x[i]) }
-                initialized = n
             }
         }
         guard GradMode.isEnabled && requiresGrad else { return Tensor(uncheckedShape: shape, scalars: y) }
         let local = scalars.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { yv in
-            [Float](unsafeUninitializedCapacity: n) { out, initialized in
+            FreshStorage.floats(count: n) { out in
                 for i in 0..<n { out[i] = derivative(x[i], yv[i]) }
-                initialized = n
             }
         }}
         return unaryResult(op: op, y: y, local: local)

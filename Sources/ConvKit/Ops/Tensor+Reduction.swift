@@ -5,11 +5,10 @@ extension Tensor {
     static func expand(_ t: Tensor, to outShape: [Int]) -> Tensor {
         if t.shape == outShape { return t }
         let out = t.scalars.withUnsafeBufferPointer { x in
-            [Float](unsafeUninitializedCapacity: outShape.reduce(1, *)) { out, initialized in
+            FreshStorage.floats(count: outShape.reduce(1, *)) { out in
                 if let px = x.baseAddress, let po = out.baseAddress {
                     BroadcastKernel.expand(px, shape: t.shape, outShape: outShape, output: po)
                 }
-                initialized = out.count
             }
         }
         return Tensor(uncheckedShape: outShape, scalars: out)

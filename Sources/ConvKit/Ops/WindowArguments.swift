@@ -3,6 +3,7 @@
 @_exported import struct _ConvKitKernels.ConvolutionPlan
 @_exported import enum _ConvKitKernels.ConvolutionAlgorithm
 @_exported import struct _ConvKitKernels.OutputClamp
+@_exported import enum _ConvKitKernels.FreshStorage
 
 /// A per-axis integer argument (stride, dilation, kernel size…): one value for every
 /// axis (`2`) or one per axis (`[2, 1]`), as PyTorch's `int | tuple` arguments.

@@ -1,3 +1,4 @@
+import _ConvKitKernels
 /// A float32 tensor: a shape and contiguous row-major scalars (NCHW for images,
 /// NCL for sequences), with an optional place on the autograd tape.
 ///
@@ -106,7 +107,9 @@ public final class Tensor {
 
     /// Releases a long chain of recorded ops iteratively: left to ARC, freeing a graph
     /// thousands of ops deep would recurse tensor → node → tensor and overflow the stack.
+    /// Large scalars that nothing else holds go to `FreshStorage` for the next result of their size.
     deinit {
+        FreshStorage.keep(&scalars)
         guard var pending = node.map({ [$0] }) else { return }
         node = nil
         while !pending.isEmpty {

@@ -119,6 +119,11 @@ int ck_dw_weight_plane(int level, const float *x, const float *dy, float *dw, si
                        const int32_t *out, const int32_t *in, const int32_t *tap, size_t kw_count, size_t ow_count,
                        const int32_t *columns, const int32_t *offset, size_t lo, size_t hi, size_t step);
 
+/// Advises the kernel to back the whole 2 MiB pages inside [p, p + bytes) with transparent huge
+/// pages (Linux `madvise(MADV_HUGEPAGE)`; nothing elsewhere). Call it before the memory is first
+/// written: faults then map 2 MiB at a time. Failures are ignored.
+void ck_advise_huge_pages(void *p, size_t bytes);
+
 /// One 2-D channel plane of a depthwise convolution with zero padding, as `ck_dw_plane` reads it:
 /// an input plane of height × width, an output plane of out_height × out_width, a kernel of
 /// kernel[0] × kernel[1] taps at `dilation`, `stride` (the column stride 1 or 2), and `pad`
