@@ -64,14 +64,14 @@ struct Workload {
     }
 
     /// The least memory traffic of one run, in bytes, for rows bound by memory rather than
-    /// arithmetic (depthwise convolution: forward reads the input and writes the output;
-    /// backward reads the input and the output gradient and writes the input gradient); nil
-    /// for the others.
+    /// arithmetic (depthwise convolution: forward reads the input and writes the output; a
+    /// backward run is a forward pass too (input read, output written) and then reads the input
+    /// and the output gradient and writes the input gradient); nil for the others.
     var bytes: Double? {
         guard case let .conv(n, c, size, k, kernel, stride, pad, groups, pass) = kind, groups == c, groups > 1 else { return nil }
         let input = Double(n * c * size.reduce(1, *))
         let output = Double(n * k) * size.map { Double(($0 + 2 * pad - kernel) / stride + 1) }.reduce(1, *)
-        return 4 * (pass == "forward" ? input + output : 2 * input + output)
+        return 4 * (pass == "forward" ? input + output : 3 * input + 2 * output)
     }
 
     var unit: String {
