@@ -110,8 +110,8 @@ public enum ConvolutionKernel {
     }
 
     /// output = conv(input, weight) + bias, clamped to `clamp` when given (a fused ReLU or
-    /// ReLU6). Overwrites `output`. The direct and Winograd paths clamp each block of output
-    /// lines as soon as it is complete, while it is in cache; the others clamp in place after.
+    /// ReLU6). Overwrites `output`. The direct, gathered, Winograd and depthwise-plane paths clamp
+    /// each block of output as it is stored, while it is in cache; the others clamp in place after.
     public static func forward(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
