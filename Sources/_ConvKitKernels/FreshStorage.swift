@@ -84,29 +84,28 @@ public enum FreshStorage {
     /// self-test at first use turns reuse off if that ever stops being so.
     static func isUniquelyReferenced(_ array: inout [Float]) -> Bool {
         #if os(Linux)
-        guard layoutHolds else { return false }
-        return withUnsafeMutablePointer(to: &array) { p in
-            p.withMemoryRebound(to: AnyObject.self, capacity: 1) { isKnownUniquelyReferenced(&$0.pointee) }
-        }
+        return layoutHolds && storageIsUnique(&array)
         #else
         return false
         #endif
+    }
+
+    /// The storage reference's uniqueness, read in place (meaningful only where `layoutHolds`).
+    private static func storageIsUnique(_ array: inout [Float]) -> Bool {
+        withUnsafeMutablePointer(to: &array) { p in
+            p.withMemoryRebound(to: AnyObject.self, capacity: 1) { isKnownUniquelyReferenced(&$0.pointee) }
+        }
     }
 
     /// Whether the check above answers true for a fresh array and false for one held twice.
     private static let layoutHolds: Bool = {
         #if os(Linux)
         guard MemoryLayout<[Float]>.size == MemoryLayout<AnyObject>.size else { return false }
-        func check(_ a: inout [Float]) -> Bool {
-            withUnsafeMutablePointer(to: &a) { p in
-                p.withMemoryRebound(to: AnyObject.self, capacity: 1) { isKnownUniquelyReferenced(&$0.pointee) }
-            }
-        }
         var a = [Float](repeating: 1, count: 8)
-        guard check(&a) else { return false }
+        guard storageIsUnique(&a) else { return false }
         let b = a
         defer { withExtendedLifetime(b) {} }
-        return !check(&a)
+        return !storageIsUnique(&a)
         #else
         return false
         #endif
