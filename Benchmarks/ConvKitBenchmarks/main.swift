@@ -115,7 +115,11 @@ struct Row: Encodable {
     let name: String, unit: String, convkit: Double, pytorch: Double?, ratio: Double?
     /// ConvKit's fraction of the row's limit: the all-core FMA peak for compute-bound rows, the
     /// triad bandwidth for memory-bound ones (depthwise); nil where neither applies (img/s, MP/s).
+    /// For memory-bound rows the median of `roundFractions` (each round against the triad
+    /// measured right after it: other tenants move the machine's bandwidth between minutes).
     let ofLimit: Double?, limit: String?
+    /// Memory-bound rows: each round's ConvKit traffic rate over the triad bandwidth measured next to it.
+    var roundFractions: [Double] = []
     /// Each round's ConvKit / PyTorch ratio (the two measured next to each other), and their
     /// median: robust to another tenant slowing one side's whole best round.
     var roundRatios: [Double] = [], ratioMedian: Double? = nil
@@ -134,12 +138,13 @@ for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains
     let run = try ConvKitRunner.prepare(w)
     // Rounds alternate ConvKit and PyTorch; each side keeps its best round. Other tenants of a
     // shared machine only ever slow a round down, so the best is the least disturbed one.
-    var ours = 0.0, theirs: Double?, roundRatios: [Double] = []
+    var ours = 0.0, theirs: Double?, roundRatios: [Double] = [], roundFractions: [Double] = []
     for _ in 0..<rounds {
         // Let the peer's worker threads (which may spin after their last parallel region) settle.
         if torch != nil { Thread.sleep(forTimeInterval: 0.2) }
         let mine = w.throughput(try measure(once: w.timedOnce, run))
         ours = max(ours, mine)
+        if let bytes = w.bytes { roundFractions.append(bytes * mine / w.work / MemoryBandwidth.triad(threads: cores)) }
         if let t = torch?.seconds(for: w).map(w.throughput) {
             theirs = max(theirs ?? 0, t)
             roundRatios.append(mine / t)
@@ -147,12 +152,13 @@ for w in Workload.all where filter.map({ w.name.localizedCaseInsensitiveContains
     }
     let ratio = theirs.map { ours / $0 }
     // Memory-bound rows against the bandwidth (their least traffic per run, w.bytes), the others against the FMA peak.
-    let (ofLimit, limit): (Double?, String?) = if let bytes = w.bytes {
-        (bytes * ours / w.work / bandwidth, "triad bandwidth")  // ours · 1e9 / work runs/s × bytes = GB/s · 1e9
+    // bytes · mine / work: runs/s (mine · 1e9 / work) × bytes = GB/s · 1e9, over the triad's GB/s.
+    let (ofLimit, limit): (Double?, String?) = if w.bytes != nil {
+        (median(roundFractions), "triad bandwidth of the round")
     } else if w.unit == "GFLOP/s" { (ours / peakAll, "FMA peak") } else { (nil, nil) }
     let paired = median(roundRatios)
     rows.append(Row(name: w.name, unit: w.unit, convkit: ours, pytorch: theirs, ratio: ratio, ofLimit: ofLimit, limit: limit,
-                    roundRatios: roundRatios, ratioMedian: paired))
+                    roundFractions: roundFractions, roundRatios: roundRatios, ratioMedian: paired))
     let line = w.name.padding(toLength: 46, withPad: " ", startingAt: 0)
         + String(format: " %11.1f", ours) + (theirs.map { String(format: " %11.1f", $0) } ?? "           –")
         + (ratio.map { String(format: " %6.2fx", $0) } ?? "       –")
