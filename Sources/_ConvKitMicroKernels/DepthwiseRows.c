@@ -210,6 +210,9 @@ int ck_dw_weight_plane(int level, const float *x, const float *dy, float *dw, si
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CK_TILE_INLINE static inline __attribute__((always_inline))
+// Loops over a tile's constant rows, vectors and taps, unrolled whole (SwiftPM builds C at -O2,
+// which otherwise keeps them as loops and the tile's sums in memory).
+#define CK_UNROLL _Pragma("clang loop unroll(full)")
 
 // Lanes lo..<hi of `lanes` as a bit mask (both clamped to 0…lanes).
 CK_TILE_INLINE uint32_t lane_bits(ptrdiff_t lo, ptrdiff_t hi, ptrdiff_t lanes) {
@@ -274,6 +277,88 @@ CK_TILE_INLINE void dw_tile_avx512(const struct ck_dw_plane_geometry *p, const f
     }
 }
 
+// K × K kernels (K = 3 or 5) at dilation 1 and row stride S (1 or 2): rows r0..<r0+R × columns
+// c..<c+16·B, the K² weights held in registers, and each input row's load shared by every output
+// row of the tile that reads it ((R−1)·S + K input rows × K columns × B loads for K²·R·B FMAs,
+// against K²·R·B loads when each output row loads its own). Rows past the plane's end are
+// computed and not stored.
+__attribute__((target("avx512f")))
+CK_TILE_INLINE void dw_tileK_avx512(const struct ck_dw_plane_geometry *p, const float *x, const __m512 *kv,
+                                    const float *clamp, float *y, size_t r0, size_t rows, size_t c, const int K, const int R, const int B,
+                                    const int S, const ptrdiff_t step, const dw_masks *masks, const __m512 bias) {
+    const ptrdiff_t h = (ptrdiff_t)p->height, w = (ptrdiff_t)p->width, ow = (ptrdiff_t)p->out_width;
+    __m512 acc[8][4];
+    ptrdiff_t left[4];
+    CK_UNROLL for (int b = 0; b < B; b++) {
+        left[b] = ((ptrdiff_t)c + 16 * b) * step - p->pad[1];
+        CK_UNROLL for (int rr = 0; rr < R; rr++) acc[rr][b] = bias;
+    }
+    const ptrdiff_t top = (ptrdiff_t)(r0 * (size_t)S) - p->pad[0];
+    CK_UNROLL for (int q = 0; q < (R - 1) * S + K; q++) {
+        const ptrdiff_t ih = top + q;
+        if (ih < 0 || ih >= h) continue;
+        const float *row = x + ih * w;
+        CK_UNROLL for (int j = 0; j < K; j++) {
+            CK_UNROLL for (int b = 0; b < B; b++) {
+                const __m512 v = dw_load_avx512(row + left[b] + j, masks[b * K + j], step);
+                CK_UNROLL for (int rr = 0; rr < R; rr++) {
+                    const int i = q - rr * S;
+                    if (i >= 0 && i < K) acc[rr][b] = _mm512_fmadd_ps(kv[i * K + j], v, acc[rr][b]);
+                }
+            }
+        }
+    }
+    const __m512 lower = _mm512_set1_ps(clamp ? clamp[0] : 0), upper = _mm512_set1_ps(clamp ? clamp[1] : 0);
+    CK_UNROLL for (int rr = 0; rr < R; rr++) {
+        if ((size_t)rr >= rows) break;
+        CK_UNROLL for (int b = 0; b < B; b++) {
+            const ptrdiff_t rest = ow - (ptrdiff_t)c - 16 * b;
+            __m512 v = acc[rr][b];
+            if (clamp) v = _mm512_min_ps(upper, _mm512_max_ps(lower, v));  // NaN is the second operand: kept
+            _mm512_mask_storeu_ps(y + (r0 + (size_t)rr) * (size_t)ow + c + 16 * (size_t)b, (__mmask16)lane_bits(0, rest, 16), v);
+        }
+    }
+}
+
+// A whole plane of a K × K, dilation-1 kernel in `dw_tileK_avx512` tiles: 3 × 3 in 2 vectors × 6 rows
+// (4 at row stride 2) and the row's last vector × 8 rows; 5 × 5 (25 weights in registers) in
+// 2 vectors × 2 rows and the last vector × 4 rows.
+__attribute__((target("avx512f")))
+CK_TILE_INLINE void dw_planeK_avx512_step(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                                          const float *clamp, float *y, const int K, const int S, const ptrdiff_t step,
+                                          const float *next) {
+    const size_t blocks = (p->out_width + 15) / 16;
+    __m512 kv[25];
+    CK_UNROLL for (int t = 0; t < K * K; t++) kv[t] = _mm512_set1_ps(k[t]);
+    const __m512 b = _mm512_set1_ps(bias);
+    const int R2 = K == 5 ? 2 : S == 1 ? 6 : 4, R1 = K == 5 ? 4 : 8;
+    const size_t lines = next ? (p->height * p->width * sizeof(float) + 63) / 64 : 0;
+    const size_t tiles = ((blocks + 1) / 2) * ((p->out_height + (size_t)R2 - 1) / (size_t)R2), per = tiles ? (lines + tiles - 1) / tiles : 0;
+    size_t fetched = 0;
+    for (size_t b0 = 0; b0 < blocks; b0 += 2) {
+        const size_t nb = blocks - b0 < 2 ? blocks - b0 : 2, rows = nb == 2 ? (size_t)R2 : (size_t)R1;
+        dw_masks masks[2 * 5];
+        for (size_t bb = 0; bb < nb; bb++) {
+            const ptrdiff_t c = (ptrdiff_t)(16 * (b0 + bb)), rest = (ptrdiff_t)p->out_width - c;
+            for (int j = 0; j < K; j++)
+                masks[bb * (size_t)K + (size_t)j] = dw_load_masks(c * step - p->pad[1] + j, rest < 16 ? rest : 16, step, (ptrdiff_t)p->width, 16);
+        }
+        for (size_t r = 0; r < p->out_height; r += rows) {
+            const size_t count = p->out_height - r < rows ? p->out_height - r : rows;
+            for (size_t e = fetched + per; fetched < e && fetched < lines; fetched++)
+                _mm_prefetch((const char *)next + 64 * fetched, _MM_HINT_T0);
+            if (nb == 2) {
+                if (K == 5) dw_tileK_avx512(p, x, kv, clamp, y, r, count, 16 * b0, 5, 2, 2, S, step, masks, b);
+                else if (S == 1) dw_tileK_avx512(p, x, kv, clamp, y, r, count, 16 * b0, 3, 6, 2, 1, step, masks, b);
+                else dw_tileK_avx512(p, x, kv, clamp, y, r, count, 16 * b0, 3, 4, 2, 2, step, masks, b);
+            } else {
+                if (K == 5) dw_tileK_avx512(p, x, kv, clamp, y, r, count, 16 * b0, 5, 4, 1, S, step, masks, b);
+                else dw_tileK_avx512(p, x, kv, clamp, y, r, count, 16 * b0, 3, 8, 1, S, step, masks, b);
+            }
+        }
+    }
+}
+
 // The whole plane in tiles: 4 vectors × 2 rows, the row's last 1–3 vectors × 2, 4 or 8 rows.
 __attribute__((target("avx512f")))
 CK_TILE_INLINE void dw_plane_avx512_step(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
@@ -311,6 +396,18 @@ CK_TILE_INLINE void dw_plane_avx512_step(const struct ck_dw_plane_geometry *p, c
 __attribute__((target("avx512f")))
 static void dw_plane_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
                             const float *clamp, float *y, const float *next) {
+    const size_t kk = p->kernel[0];
+    if ((kk == 3 || kk == 5) && p->kernel[1] == kk && p->dilation[0] == 1 && p->dilation[1] == 1 && p->stride[0] <= 2) {
+        const int row = (int)p->stride[0];
+        if (kk == 3) {
+            if (p->stride[1] == 1) { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 1, 1, next); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 2, 1, next); }
+            else { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 1, 2, next); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 2, 2, next); }
+        } else {
+            if (p->stride[1] == 1) { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 1, 1, next); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 2, 1, next); }
+            else { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 1, 2, next); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 2, 2, next); }
+        }
+        return;
+    }
     if (p->stride[1] == 1) dw_plane_avx512_step(p, x, k, bias, clamp, y, 1, next);
     else dw_plane_avx512_step(p, x, k, bias, clamp, y, 2, next);
 }
@@ -351,11 +448,49 @@ CK_TILE_INLINE void dw_weight_taps_avx512(const struct ck_dw_plane_geometry *p, 
                 _mm512_reduce_add_ps(_mm512_add_ps(acc[i * KW + j][0], acc[i * KW + j][1]));
 }
 
+// The 3 × 3, dilation-1 weight gradient at row stride S: column block by column block, R output
+// gradient rows at a time, each input row's 3 loads shared by every row of the R that reads it
+// (((R−1)·S + 3) · 3 + R loads for 9·R FMAs, against 10·R when each row loads its own taps).
+__attribute__((target("avx512f")))
+CK_TILE_INLINE void dw_weight3_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk,
+                                      const int R, const int S, const ptrdiff_t step) {
+    const ptrdiff_t h = (ptrdiff_t)p->height, w = (ptrdiff_t)p->width, ow = (ptrdiff_t)p->out_width, oh = (ptrdiff_t)p->out_height;
+    __m512 acc[9];
+    for (int t = 0; t < 9; t++) acc[t] = _mm512_setzero_ps();
+    for (ptrdiff_t c = 0; c < ow; c += 16) {
+        const ptrdiff_t n = ow - c < 16 ? ow - c : 16, left = c * step - p->pad[1];
+        const __mmask16 valid = (__mmask16)lane_bits(0, n, 16);
+        dw_masks m[3];
+        for (int j = 0; j < 3; j++) m[j] = dw_load_masks(left + j, n, step, w, 16);
+        for (ptrdiff_t r0 = 0; r0 < oh; r0 += R) {
+            __m512 g[8];
+            CK_UNROLL for (int rr = 0; rr < R; rr++)
+                g[rr] = r0 + rr < oh ? _mm512_maskz_loadu_ps(valid, dy + (r0 + rr) * ow + c) : _mm512_setzero_ps();
+            const ptrdiff_t top = r0 * S - p->pad[0];
+            CK_UNROLL for (int q = 0; q < (R - 1) * S + 3; q++) {
+                const ptrdiff_t ih = top + q;
+                if (ih < 0 || ih >= h) continue;
+                const float *row = x + ih * w + left;
+                CK_UNROLL for (int j = 0; j < 3; j++) {
+                    const __m512 v = dw_load_avx512(row + j, m[j], step);
+                    CK_UNROLL for (int rr = 0; rr < R; rr++) {
+                        const int i = q - rr * S;
+                        if (i >= 0 && i < 3) acc[i * 3 + j] = _mm512_fmadd_ps(g[rr], v, acc[i * 3 + j]);
+                    }
+                }
+            }
+        }
+    }
+    for (int t = 0; t < 9; t++) dk[t] += _mm512_reduce_add_ps(acc[t]);
+}
+
 // 3 × 3 kernels in one pass over the plane; kernel rows of 3, 5 or 7 taps a pass each; else a tap a pass.
 __attribute__((target("avx512f")))
 CK_TILE_INLINE void dw_weight_plane_avx512_step(const struct ck_dw_plane_geometry *p, const float *x, const float *dy,
                                                 float *dk, const ptrdiff_t step) {
     const size_t kh = p->kernel[0], kw = p->kernel[1];
+    if (kh == 3 && kw == 3 && p->dilation[0] == 1 && p->dilation[1] == 1 && p->stride[0] <= 2)
+        return p->stride[0] == 1 ? dw_weight3_avx512(p, x, dy, dk, 8, 1, step) : dw_weight3_avx512(p, x, dy, dk, 4, 2, step);
     if (kh == 3 && kw == 3) return dw_weight_taps_avx512(p, x, dy, dk, 0, 0, 3, 3, step);
     for (size_t i = 0; i < kh; i++) {
         if (kw == 3) dw_weight_taps_avx512(p, x, dy, dk, i, 0, 1, 3, step);
