@@ -164,6 +164,20 @@ public enum ConvolutionKernel {
         }
     }
 
+    /// Both gradients of one backward pass: `gradInput` = convᵀ(gradOutput, weight) and `gradWeight`
+    /// = Σₙ dy · colᵀ, overwriting both. Depthwise planes take them in one pass (each plane's
+    /// output gradient read from memory once, `DepthwiseKernel.backward`); other convolutions run
+    /// `backwardInput` then `backwardWeight`.
+    public static func backward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>, gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
+    ) {
+        if ConvolutionPlan(g).weightGradient == .depthwise, DepthwiseKernel.backward(
+            g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight) { return }
+        backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput, workspace: workspace)
+        backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
+    }
+
     /// gradInput = convᵀ(gradOutput, weight). Overwrites `gradInput`.
     public static func backwardInput(
         _ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,

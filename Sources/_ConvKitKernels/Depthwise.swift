@@ -9,7 +9,10 @@ import _ConvKitMicroKernels
 /// 2-D planes with zero padding, a column stride of 1 or 2 and rows of 12 outputs or more (every
 /// depthwise layer of MobileNetV2 and EfficientNet-B0 above 7²) go to C whole (`ck_dw_plane`,
 /// `ck_dw_weight_plane2d`, see `plane(_:)`): read from the unpadded input with the padding as
-/// masked-off lanes, in tiles of up to 8 independent sums, the next plane prefetched meanwhile.
+/// masked-off lanes, in tiles of up to 12 independent sums, the next plane prefetched meanwhile
+/// (3 × 3 and 5 × 5 kernels at dilation 1 with their weights in registers and each input row's
+/// loads shared by the tile's output rows). Where the input gradient is such a pass too (stride 1),
+/// `backward` takes both gradients plane by plane, reading each output gradient plane once.
 /// Elsewhere an output row is an interior span, where every tap reads inside the input at the
 /// stride (`ow · step + offset`), and edges, which go through the column table; where the CPU has
 /// them, whole planes go to C (`ck_dw_forward_plane`, `ck_dw_weight_plane`: all of a row's taps
@@ -22,6 +25,14 @@ enum DepthwiseKernel {
     /// single-channel convolution, which the GEMM path serves).
     static func applies(_ g: ConvGeometry) -> Bool {
         g.groups > 1 && g.groups == g.inChannels && g.groups == g.outChannels
+    }
+
+    /// Channel chunks for `g`'s passes: the channels split over the cores even at batch 1 (each
+    /// channel's planes are independent), 8 chunks per core taken as cores come free, so that a
+    /// core slowed by other work does not hold up the region's end.
+    static func chunks(_ g: ConvGeometry) -> Int {
+        let t = ConvolutionKernel.parallelism(g)
+        return t > 1 ? 8 * t : 1
     }
 
     /// What every plane of `g` does, computed once per call: for each output row, the input
@@ -156,7 +167,7 @@ enum DepthwiseKernel {
         let b0 = bias.map { SharedPointer($0) }
         if let p = plane(g) {
             let level = Int32(MicroKernel.level), bounds = clamp.map { [$0.lower, $0.upper] } ?? []
-            Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
+            Parallel.forEachChunk(c, workers: chunks(g)) { channels, _ in
                 withUnsafePointer(to: p) { p in
                     bounds.withUnsafeBufferPointer { bounds in
                         let clamp = bounds.isEmpty ? nil : bounds.baseAddress  // an empty array's address is not nil
@@ -176,7 +187,7 @@ enum DepthwiseKernel {
         let plan = Plan(padded ?? g)
         let (level, lo, hi) = (Int32(MicroKernel.level), plan.interior.lowerBound, plan.interior.upperBound)
         let flat = padded.flatMap { FlatRow($0) }
-        Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
+        Parallel.forEachChunk(c, workers: chunks(g)) { channels, _ in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: (padded?.inputPlane ?? 0) + (flat?.length ?? 0))
             defer { scratch.deallocate() }
             if let padded { scratch.initialize(repeating: 0, count: padded.inputPlane) }
@@ -226,6 +237,42 @@ enum DepthwiseKernel {
         return t.outputSize == g.inputSize ? t : nil
     }
 
+    /// Both gradients in one pass over the planes where `plane(_:)` takes the convolution and its
+    /// flipped input gradient (stride 1): per plane, the input gradient (the flipped forward,
+    /// prefetching the plane's input), then the weight gradient while the output gradient and the
+    /// input are still in cache, so each is read from memory once (separate passes read the
+    /// output gradient twice). False, with nothing written, where that does not apply.
+    static func backward(
+        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+        gradInput: UnsafeMutablePointer<Float>, gradWeight: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        guard let t = flippedGeometry(g), let q = plane(t), let p = plane(g) else { return false }
+        let (c, inPlane, outPlane, kv) = (g.inChannels, g.inputPlane, g.outputPlane, g.kernelVolume)
+        var flipped = [Float](repeating: 0, count: c * kv)
+        for ch in 0..<c { for tap in 0..<kv { flipped[ch * kv + kv - 1 - tap] = weight[ch * kv + tap] } }
+        let (x0, dy0, dx0, dw0) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(gradInput), SharedPointer(gradWeight))
+        let level = Int32(MicroKernel.level)
+        flipped.withUnsafeBufferPointer { flipped in
+            let k0 = SharedPointer(flipped.baseAddress!)
+            Parallel.forEachChunk(c, workers: chunks(g)) { channels, _ in
+                withUnsafePointer(to: p) { p in
+                    withUnsafePointer(to: q) { q in
+                        for ch in channels {
+                            let dw = dw0.base + ch * kv
+                            dw.update(repeating: 0, count: kv)
+                            for n in 0..<g.batch {
+                                let x = x0.base + (n * c + ch) * inPlane, dy = dy0.base + (n * c + ch) * outPlane
+                                _ = ck_dw_plane(level, q, dy, k0.base + ch * kv, 0, nil, dx0.base + (n * c + ch) * inPlane, x)
+                                _ = ck_dw_weight_plane2d(level, p, x, dy, dw)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return true
+    }
+
     static func backwardInput(
         _ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         gradInput: UnsafeMutablePointer<Float>
@@ -241,7 +288,7 @@ enum DepthwiseKernel {
         let (dy0, w0, dx0) = (SharedPointer(gradOutput), SharedPointer(weight), SharedPointer(gradInput))
         let plan = Plan(g)
         let (lo, span) = (plan.interior.lowerBound, plan.interior.count)
-        Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
+        Parallel.forEachChunk(c, workers: chunks(g)) { channels, _ in
             plan.columns.withUnsafeBufferPointer { table in
                 for ch in channels {
                     for n in 0..<g.batch {
@@ -273,7 +320,7 @@ enum DepthwiseKernel {
         let (x0, dy0, dw0) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(gradWeight))
         if let p = plane(g) {
             let level = Int32(MicroKernel.level)
-            Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
+            Parallel.forEachChunk(c, workers: chunks(g)) { channels, _ in
                 withUnsafePointer(to: p) { p in
                     for ch in channels {
                         let dw = dw0.base + ch * kv
@@ -288,7 +335,7 @@ enum DepthwiseKernel {
         }
         let plan = Plan(g)
         let (level, lo, hi) = (Int32(MicroKernel.level), plan.interior.lowerBound, plan.interior.upperBound)
-        Parallel.forEachChunk(c, workers: ConvolutionKernel.workers(g)) { channels, _ in
+        Parallel.forEachChunk(c, workers: chunks(g)) { channels, _ in
             plan.columns.withUnsafeBufferPointer { table in
                 for ch in channels {
                     let dw = dw0.base + ch * kv

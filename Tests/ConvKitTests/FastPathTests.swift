@@ -124,6 +124,8 @@ import Testing
         ([40, 20], [3, 3], [1, 1], [1, 0], 1, .zeros), ([5, 12], [3, 5], [1, 1], [1, 2], 1, .zeros),
         ([9, 30], [7, 7], [1, 1], [3, 3], 1, .zeros), ([6, 33], [2, 4], [2, 1], [0, 1], 1, .zeros),
         ([5, 20], [3, 3], [1, 2], [4, 5], 1, .zeros), ([17, 131], [3, 3], [1, 1], [1, 1], 1, .zeros),
+        ([13, 45], [3, 3], [2, 1], [1, 1], 1, .zeros), ([25, 17], [3, 3], [1, 1], [0, 0], 1, .zeros),
+        ([22, 40], [3, 3], [2, 2], [0, 1], 1, .zeros),
     ])
     func wideDepthwiseRowsMatchPerChannelConvolution(size: [Int], kernel: [Int], stride: [Int], padding: [Int],
                                                     dilation: Int, mode: PaddingMode) throws {
@@ -146,6 +148,25 @@ import Testing
             expectClose(try x.grad!.slice(axis: 1, ch..<(ch + 1)), xc.grad, "grad input channel \(ch)")
             expectClose(try w.grad!.slice(ch..<(ch + 1)), wc.grad, "grad weight channel \(ch)")
         }
+    }
+
+    /// The input and weight gradients computed together (one pass per depthwise plane) equal
+    /// each computed alone (separate passes), bit for bit.
+    @Test(arguments: [([3, 3], [1, 1], [1, 1]), ([3, 3], [2, 2], [1, 1]), ([5, 5], [1, 1], [2, 2]), ([3, 3], [2, 1], [0, 1])])
+    func depthwiseGradientsTogetherEqualAlone(kernel: [Int], stride: [Int], padding: [Int]) throws {
+        var rng = SeededGenerator(seed: 23)
+        let x = try Tensor.randomNormal([3, 6, 19, 37], using: &rng), w = try Tensor.randomNormal([6, 1] + kernel, using: &rng)
+        let run = { (xGrad: Bool, wGrad: Bool) throws -> (Tensor?, Tensor?) in
+            let (xc, wc) = (x.detached(), w.detached())
+            (xc.requiresGrad, wc.requiresGrad) = (xGrad, wGrad)
+            let y = try conv2d(xc, weight: wc, stride: PerAxis(stride), padding: .explicit(before: padding, after: padding), groups: 6)
+            var r = SeededGenerator(seed: 5)
+            try y.backward(gradient: try Tensor.randomNormal(y.shape, using: &r))
+            return (xc.grad, wc.grad)
+        }
+        let both = try run(true, true), input = try run(true, false).0, weight = try run(false, true).1
+        #expect(both.0!.scalars == input!.scalars)
+        #expect(both.1!.scalars == weight!.scalars)
     }
 
     /// A large result that no one else holds goes back to `FreshStorage` when its tensor is

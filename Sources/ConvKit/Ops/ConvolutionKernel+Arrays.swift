@@ -46,6 +46,23 @@ extension ConvolutionKernel {
         }
     }
 
+    /// (convᵀ(dy, w), Σₙ dy · colᵀ) from one call, so the kernel can take both in one pass.
+    static func backward(_ g: ConvGeometry, input x: [Float], weight w: [Float], gradOutput dy: [Float]) -> (input: [Float], weight: [Float]) {
+        guard g.inputCount > 0, g.outputCount > 0 else {
+            return ([Float](repeating: 0, count: g.inputCount), [Float](repeating: 0, count: g.weightCount))
+        }
+        var dw: [Float] = []
+        let dx = result(count: g.inputCount, g) { dx, ws in
+            dw = FreshStorage.floats(count: g.weightCount) { dw in
+                x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in dy.withUnsafeBufferPointer { pdy in
+                    backward(g, input: px.baseAddress!, weight: pw.baseAddress!, gradOutput: pdy.baseAddress!,
+                             gradInput: dx, gradWeight: dw.baseAddress!, workspace: ws)
+                }}}
+            }
+        }
+        return (dx, dw)
+    }
+
     /// Σ over batch and positions → (channels).
     static func biasGradient(_ dy: [Float], batch: Int, channels: Int, plane: Int) -> [Float] {
         var db = [Float](repeating: 0, count: channels)

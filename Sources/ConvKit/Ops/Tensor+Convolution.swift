@@ -241,11 +241,13 @@ func convolutionForward(_ g: ConvGeometry, x: Tensor, weight: Tensor, bias: Tens
     let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars)
     return Tensor.result(shape: [g.batch, g.outChannels] + g.outputSize, scalars: out, op: op, inputs: inputs) { dy in
         var grads: [Tensor?] = [nil, nil]
-        if x.requiresGrad {
+        if x.requiresGrad, weight.requiresGrad {
+            let (dx, dw) = ConvolutionKernel.backward(g, input: x.scalars, weight: weight.scalars, gradOutput: dy.scalars)
+            grads = [Tensor(uncheckedShape: x.shape, scalars: dx), Tensor(uncheckedShape: weight.shape, scalars: dw)]
+        } else if x.requiresGrad {
             grads[0] = Tensor(uncheckedShape: x.shape,
                               scalars: ConvolutionKernel.backwardInput(g, gradOutput: dy.scalars, weight: weight.scalars))
-        }
-        if weight.requiresGrad {
+        } else if weight.requiresGrad {
             grads[1] = Tensor(uncheckedShape: weight.shape,
                               scalars: ConvolutionKernel.backwardWeight(g, input: x.scalars, gradOutput: dy.scalars))
         }
