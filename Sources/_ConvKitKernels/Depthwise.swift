@@ -262,8 +262,9 @@ enum DepthwiseKernel {
                             dw.update(repeating: 0, count: kv)
                             for n in 0..<g.batch {
                                 let x = x0.base + (n * c + ch) * inPlane, dy = dy0.base + (n * c + ch) * outPlane
+                                let next = n + 1 < g.batch ? dy + c * outPlane : ch + 1 < channels.upperBound ? dy0.base + (ch + 1) * outPlane : nil
                                 _ = ck_dw_plane(level, q, dy, k0.base + ch * kv, 0, nil, dx0.base + (n * c + ch) * inPlane, x)
-                                _ = ck_dw_weight_plane2d(level, p, x, dy, dw)
+                                _ = ck_dw_weight_plane2d(level, p, x, dy, dw, next)
                             }
                         }
                     }
@@ -326,7 +327,7 @@ enum DepthwiseKernel {
                         let dw = dw0.base + ch * kv
                         dw.update(repeating: 0, count: kv)
                         for n in 0..<g.batch {
-                            _ = ck_dw_weight_plane2d(level, p, x0.base + (n * c + ch) * inPlane, dy0.base + (n * c + ch) * outPlane, dw)
+                            _ = ck_dw_weight_plane2d(level, p, x0.base + (n * c + ch) * inPlane, dy0.base + (n * c + ch) * outPlane, dw, nil)
                         }
                     }
                 }

@@ -453,16 +453,22 @@ CK_TILE_INLINE void dw_weight_taps_avx512(const struct ck_dw_plane_geometry *p, 
 // (((R−1)·S + 3) · 3 + R loads for 9·R FMAs, against 10·R when each row loads its own taps).
 __attribute__((target("avx512f")))
 CK_TILE_INLINE void dw_weight3_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk,
-                                      const int R, const int S, const ptrdiff_t step) {
+                                      const int R, const int S, const ptrdiff_t step, const float *next) {
     const ptrdiff_t h = (ptrdiff_t)p->height, w = (ptrdiff_t)p->width, ow = (ptrdiff_t)p->out_width, oh = (ptrdiff_t)p->out_height;
     __m512 acc[9];
     for (int t = 0; t < 9; t++) acc[t] = _mm512_setzero_ps();
+    // The next plane's output gradient, a few lines per tile (its planes are not adjacent in memory).
+    const size_t lines = next ? ((size_t)(oh * ow) * sizeof(float) + 63) / 64 : 0;
+    const size_t tiles = (size_t)((ow + 15) / 16) * (size_t)((oh + R - 1) / R), per = tiles ? (lines + tiles - 1) / tiles : 0;
+    size_t fetched = 0;
     for (ptrdiff_t c = 0; c < ow; c += 16) {
         const ptrdiff_t n = ow - c < 16 ? ow - c : 16, left = c * step - p->pad[1];
         const __mmask16 valid = (__mmask16)lane_bits(0, n, 16);
         dw_masks m[3];
         for (int j = 0; j < 3; j++) m[j] = dw_load_masks(left + j, n, step, w, 16);
         for (ptrdiff_t r0 = 0; r0 < oh; r0 += R) {
+            for (size_t e = fetched + per; fetched < e && fetched < lines; fetched++)
+                _mm_prefetch((const char *)next + 64 * fetched, _MM_HINT_T0);
             __m512 g[8];
             CK_UNROLL for (int rr = 0; rr < R; rr++)
                 g[rr] = r0 + rr < oh ? _mm512_maskz_loadu_ps(valid, dy + (r0 + rr) * ow + c) : _mm512_setzero_ps();
@@ -487,10 +493,10 @@ CK_TILE_INLINE void dw_weight3_avx512(const struct ck_dw_plane_geometry *p, cons
 // 3 × 3 kernels in one pass over the plane; kernel rows of 3, 5 or 7 taps a pass each; else a tap a pass.
 __attribute__((target("avx512f")))
 CK_TILE_INLINE void dw_weight_plane_avx512_step(const struct ck_dw_plane_geometry *p, const float *x, const float *dy,
-                                                float *dk, const ptrdiff_t step) {
+                                                float *dk, const ptrdiff_t step, const float *next) {
     const size_t kh = p->kernel[0], kw = p->kernel[1];
     if (kh == 3 && kw == 3 && p->dilation[0] == 1 && p->dilation[1] == 1 && p->stride[0] <= 2)
-        return p->stride[0] == 1 ? dw_weight3_avx512(p, x, dy, dk, 8, 1, step) : dw_weight3_avx512(p, x, dy, dk, 4, 2, step);
+        return p->stride[0] == 1 ? dw_weight3_avx512(p, x, dy, dk, 8, 1, step, next) : dw_weight3_avx512(p, x, dy, dk, 4, 2, step, next);
     if (kh == 3 && kw == 3) return dw_weight_taps_avx512(p, x, dy, dk, 0, 0, 3, 3, step);
     for (size_t i = 0; i < kh; i++) {
         if (kw == 3) dw_weight_taps_avx512(p, x, dy, dk, i, 0, 1, 3, step);
@@ -501,9 +507,10 @@ CK_TILE_INLINE void dw_weight_plane_avx512_step(const struct ck_dw_plane_geometr
 }
 
 __attribute__((target("avx512f")))
-static void dw_weight_plane_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk) {
-    if (p->stride[1] == 1) dw_weight_plane_avx512_step(p, x, dy, dk, 1);
-    else dw_weight_plane_avx512_step(p, x, dy, dk, 2);
+static void dw_weight_plane_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk,
+                                   const float *next) {
+    if (p->stride[1] == 1) dw_weight_plane_avx512_step(p, x, dy, dk, 1, next);
+    else dw_weight_plane_avx512_step(p, x, dy, dk, 2, next);
 }
 
 // AVX2: the same tiles with 8 lanes; vmaskmovps takes lanes whose sign bit is set.
@@ -562,6 +569,58 @@ CK_TILE_INLINE void dw_tile_avx2(const struct ck_dw_plane_geometry *p, const flo
     }
 }
 
+// AVX2 3 × 3 at dilation 1 and row stride S: rows r0..<r0+R of one 8-lane vector, the 9 weights in
+// registers and each input row's 3 loads shared by the R rows that read it (AVX2's 16 registers
+// hold the 9 weights, 4 sums, a load and its mask).
+__attribute__((target("avx2,fma")))
+CK_TILE_INLINE void dw_tile3_avx2(const struct ck_dw_plane_geometry *p, const float *x, const __m256 *kv, const float *clamp,
+                                  float *y, size_t r0, size_t rows, size_t c, const int R, const int S, const ptrdiff_t step,
+                                  const dw_masks *masks, const __m256 bias) {
+    const ptrdiff_t h = (ptrdiff_t)p->height, w = (ptrdiff_t)p->width, ow = (ptrdiff_t)p->out_width;
+    __m256 acc[4];
+    CK_UNROLL for (int rr = 0; rr < R; rr++) acc[rr] = bias;
+    const ptrdiff_t left = (ptrdiff_t)c * step - p->pad[1], top = (ptrdiff_t)(r0 * (size_t)S) - p->pad[0];
+    CK_UNROLL for (int q = 0; q < (R - 1) * S + 3; q++) {
+        const ptrdiff_t ih = top + q;
+        if (ih < 0 || ih >= h) continue;
+        const float *row = x + ih * w + left;
+        CK_UNROLL for (int j = 0; j < 3; j++) {
+            const __m256 v = dw_load_avx2(row + j, masks[j], step);
+            CK_UNROLL for (int rr = 0; rr < R; rr++) {
+                const int i = q - rr * S;
+                if (i >= 0 && i < 3) acc[rr] = _mm256_fmadd_ps(kv[i * 3 + j], v, acc[rr]);
+            }
+        }
+    }
+    const __m256 lower = _mm256_set1_ps(clamp ? clamp[0] : 0), upper = _mm256_set1_ps(clamp ? clamp[1] : 0);
+    const __m256i valid = lane_vector8(lane_bits(0, ow - (ptrdiff_t)c, 8));
+    CK_UNROLL for (int rr = 0; rr < R; rr++) {
+        if ((size_t)rr >= rows) break;
+        __m256 v = acc[rr];
+        if (clamp) v = _mm256_min_ps(upper, _mm256_max_ps(lower, v));
+        _mm256_maskstore_ps(y + (r0 + (size_t)rr) * (size_t)ow + c, valid, v);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+CK_TILE_INLINE void dw_plane3_avx2_step(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
+                                        const float *clamp, float *y, const int S, const ptrdiff_t step) {
+    __m256 kv[9];
+    CK_UNROLL for (int t = 0; t < 9; t++) kv[t] = _mm256_set1_ps(k[t]);
+    const __m256 b = _mm256_set1_ps(bias);
+    for (size_t c = 0; c < p->out_width; c += 8) {
+        const ptrdiff_t rest = (ptrdiff_t)(p->out_width - c);
+        dw_masks masks[3];
+        for (int j = 0; j < 3; j++)
+            masks[j] = dw_load_masks((ptrdiff_t)c * step - p->pad[1] + j, rest < 8 ? rest : 8, step, (ptrdiff_t)p->width, 8);
+        for (size_t r = 0; r < p->out_height; r += 4) {
+            const size_t count = p->out_height - r < 4 ? p->out_height - r : 4;
+            if (S == 1) dw_tile3_avx2(p, x, kv, clamp, y, r, count, c, 4, 1, step, masks, b);
+            else dw_tile3_avx2(p, x, kv, clamp, y, r, count, c, 4, 2, step, masks, b);
+        }
+    }
+}
+
 __attribute__((target("avx2,fma")))
 CK_TILE_INLINE void dw_plane_avx2_step(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
                                        const float *clamp, float *y, const ptrdiff_t step) {
@@ -592,6 +651,12 @@ CK_TILE_INLINE void dw_plane_avx2_step(const struct ck_dw_plane_geometry *p, con
 __attribute__((target("avx2,fma")))
 static void dw_plane_avx2(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
                           const float *clamp, float *y) {
+    if (p->kernel[0] == 3 && p->kernel[1] == 3 && p->dilation[0] == 1 && p->dilation[1] == 1 && p->stride[0] <= 2) {
+        const int row = (int)p->stride[0];
+        if (p->stride[1] == 1) { if (row == 1) dw_plane3_avx2_step(p, x, k, bias, clamp, y, 1, 1); else dw_plane3_avx2_step(p, x, k, bias, clamp, y, 2, 1); }
+        else { if (row == 1) dw_plane3_avx2_step(p, x, k, bias, clamp, y, 1, 2); else dw_plane3_avx2_step(p, x, k, bias, clamp, y, 2, 2); }
+        return;
+    }
     if (p->stride[1] == 1) dw_plane_avx2_step(p, x, k, bias, clamp, y, 1);
     else dw_plane_avx2_step(p, x, k, bias, clamp, y, 2);
 }
@@ -633,10 +698,52 @@ CK_TILE_INLINE void dw_weight_taps_avx2(const struct ck_dw_plane_geometry *p, co
     }
 }
 
+// The AVX2 3 × 3, dilation-1 weight gradient at row stride S: `dw_weight3_avx512` with 8 lanes and
+// 4 output-gradient rows at a time (9 sums, 4 gradient vectors, a load and its mask).
+__attribute__((target("avx2,fma")))
+CK_TILE_INLINE void dw_weight3_avx2(const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk,
+                                    const int S, const ptrdiff_t step) {
+    const ptrdiff_t h = (ptrdiff_t)p->height, w = (ptrdiff_t)p->width, ow = (ptrdiff_t)p->out_width, oh = (ptrdiff_t)p->out_height;
+    enum { R = 4 };
+    __m256 acc[9];
+    CK_UNROLL for (int t = 0; t < 9; t++) acc[t] = _mm256_setzero_ps();
+    for (ptrdiff_t c = 0; c < ow; c += 8) {
+        const ptrdiff_t n = ow - c < 8 ? ow - c : 8, left = c * step - p->pad[1];
+        const __m256i valid = lane_vector8(lane_bits(0, n, 8));
+        dw_masks m[3];
+        for (int j = 0; j < 3; j++) m[j] = dw_load_masks(left + j, n, step, w, 8);
+        for (ptrdiff_t r0 = 0; r0 < oh; r0 += R) {
+            __m256 g[R];
+            CK_UNROLL for (int rr = 0; rr < R; rr++)
+                g[rr] = r0 + rr < oh ? _mm256_maskload_ps(dy + (r0 + rr) * ow + c, valid) : _mm256_setzero_ps();
+            const ptrdiff_t top = r0 * S - p->pad[0];
+            CK_UNROLL for (int q = 0; q < (R - 1) * S + 3; q++) {
+                const ptrdiff_t ih = top + q;
+                if (ih < 0 || ih >= h) continue;
+                const float *row = x + ih * w + left;
+                CK_UNROLL for (int j = 0; j < 3; j++) {
+                    const __m256 v = dw_load_avx2(row + j, m[j], step);
+                    CK_UNROLL for (int rr = 0; rr < R; rr++) {
+                        const int i = q - rr * S;
+                        if (i >= 0 && i < 3) acc[i * 3 + j] = _mm256_fmadd_ps(g[rr], v, acc[i * 3 + j]);
+                    }
+                }
+            }
+        }
+    }
+    for (int t = 0; t < 9; t++) {
+        const __m128 h2 = _mm_add_ps(_mm256_castps256_ps128(acc[t]), _mm256_extractf128_ps(acc[t], 1));
+        const __m128 q = _mm_add_ps(h2, _mm_movehl_ps(h2, h2));
+        dk[t] += _mm_cvtss_f32(_mm_add_ss(q, _mm_shuffle_ps(q, q, 1)));
+    }
+}
+
 // 3 × 3 kernels in one pass; other kernels a tap a pass (9 sums, a load and a mask fill AVX2's 16 registers).
 __attribute__((target("avx2,fma")))
 CK_TILE_INLINE void dw_weight_plane_avx2_step(const struct ck_dw_plane_geometry *p, const float *x, const float *dy,
                                               float *dk, const ptrdiff_t step) {
+    if (p->kernel[0] == 3 && p->kernel[1] == 3 && p->dilation[0] == 1 && p->dilation[1] == 1 && p->stride[0] <= 2)
+        return p->stride[0] == 1 ? dw_weight3_avx2(p, x, dy, dk, 1, step) : dw_weight3_avx2(p, x, dy, dk, 2, step);
     if (p->kernel[0] == 3 && p->kernel[1] == 3) return dw_weight_taps_avx2(p, x, dy, dk, 0, 0, 3, 3, step);
     for (size_t i = 0; i < p->kernel[0]; i++)
         for (size_t j = 0; j < p->kernel[1]; j++) dw_weight_taps_avx2(p, x, dy, dk, i, j, 1, 1, step);
@@ -662,13 +769,14 @@ int ck_dw_plane(int level, const struct ck_dw_plane_geometry *p, const float *x,
 #endif
 }
 
-int ck_dw_weight_plane2d(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk) {
+int ck_dw_weight_plane2d(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk,
+                         const float *next) {
 #if defined(__x86_64__) || defined(__i386__)
     if ((level != 1 && level != 2) || p->stride[1] < 1 || p->stride[1] > 2) return 0;
-    if (level == 2) dw_weight_plane_avx512(p, x, dy, dk); else dw_weight_plane_avx2(p, x, dy, dk);
+    if (level == 2) dw_weight_plane_avx512(p, x, dy, dk, next); else dw_weight_plane_avx2(p, x, dy, dk);
     return 1;
 #else
-    (void)level; (void)p; (void)x; (void)dy; (void)dk;
+    (void)level; (void)p; (void)x; (void)dy; (void)dk; (void)next;
     return 0;
 #endif
 }

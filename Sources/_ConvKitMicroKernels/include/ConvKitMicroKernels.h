@@ -144,8 +144,10 @@ int ck_dw_plane(int level, const struct ck_dw_plane_geometry *p, const float *x,
                 const float *clamp, float *y, const float *next);
 
 /// The weight gradient of one such plane: dk[i][j] += Σ_r Σ_c dy[r][c] · x[tap (i, j) of (r, c)],
-/// with `ck_dw_plane`'s conditions.
-int ck_dw_weight_plane2d(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk);
+/// with `ck_dw_plane`'s conditions. `next`, when not NULL, is the output gradient plane of the
+/// call that follows (out_height × out_width), prefetched meanwhile (AVX-512, 3 × 3 kernels).
+int ck_dw_weight_plane2d(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *dy, float *dk,
+                         const float *next);
 
 /// Tiles per vector in the Winograd F(4×4, 3×3) transforms at `level`: 16, 8, or 4 (any CPU).
 size_t ck_wino_lanes(int level);
