@@ -172,7 +172,7 @@ public enum ConvolutionKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradInput: UnsafeMutablePointer<Float>, gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
-        if ConvolutionPlan(g).weightGradient == .depthwise, DepthwiseKernel.backward(
+        if DepthwiseKernel.applies(g), DepthwiseKernel.backward(
             g, input: input, weight: weight, gradOutput: gradOutput, gradInput: gradInput, gradWeight: gradWeight) { return }
         backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput, workspace: workspace)
         backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
