@@ -10,6 +10,27 @@ public enum ClampKernel {
         for i in 0..<count { values[i] = clamp(values[i], bounds.lower, bounds.upper) }
     }
 
+    /// `values[i] = clamp(values[i] + residual[i])`, either part optional, in place on one thread:
+    /// the epilogue of a convolution that adds a residual block's shortcut before its ReLU.
+    public static func apply(_ values: UnsafeMutablePointer<Float>, count: Int, _ bounds: OutputClamp?, adding residual: UnsafePointer<Float>?) {
+        switch (bounds, residual) {
+        case (let bounds?, nil): apply(values, count: count, bounds)
+        case (let bounds?, let r?): for i in 0..<count { values[i] = clamp(values[i] + r[i], bounds.lower, bounds.upper) }
+        case (nil, let r?): for i in 0..<count { values[i] += r[i] }
+        case (nil, nil): break
+        }
+    }
+
+    /// `output[i] = clamp(output[i] + residual[i])` split across cores like `forward`: the same
+    /// epilogue as one pass after the paths that do not apply it block by block.
+    public static func finish(_ output: UnsafeMutablePointer<Float>, count: Int, _ bounds: OutputClamp?, adding residual: UnsafePointer<Float>?) {
+        guard bounds != nil || residual != nil else { return }
+        let (y, r) = (SharedPointer(output), residual.map { SharedPointer($0) })
+        Parallel.forEachChunk(count, workers: Parallel.memoryPassWorkers(count)) { chunk, _ in
+            apply(y.base + chunk.lowerBound, count: chunk.count, bounds, adding: r.map { UnsafePointer($0.base + chunk.lowerBound) })
+        }
+    }
+
     /// v clamped to [lower, upper]; NaN fails both tests and passes through.
     @inline(__always)
     static func clamp(_ v: Float, _ lower: Float, _ upper: Float) -> Float { v < lower ? lower : (v > upper ? upper : v) }

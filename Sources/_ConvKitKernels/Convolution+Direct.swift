@@ -93,7 +93,7 @@ extension ConvolutionKernel {
     /// Weight panels of every group, packed `MicroKernel.convChannels` output channels per reduction step.
     static func directPanelsCount(_ g: ConvGeometry) -> Int {
         let mr = MicroKernel.convChannels
-        return g.groups * (g.outChannelsPerGroup + mr - 1) / mr * mr * g.columnRows
+        return g.groups * ((g.outChannelsPerGroup + mr - 1) / mr) * mr * g.columnRows
     }
 
     /// Packs every group's weights (K/G × `g.columnRows` each) as panels of `width` output
@@ -120,23 +120,26 @@ extension ConvolutionKernel {
         directPanelsCount(g) + workers(g) * directSlabCount(g)
     }
 
-    /// output = conv(input, weight) + bias by direct tiles, each block of output lines clamped
-    /// to `clamp` (when given) once all its channels are computed. Overwrites `output`.
+    /// output = conv(input, weight) + bias by direct tiles, each block of output lines added to
+    /// `residual` and clamped to `clamp` (each when given) once all its channels are computed.
+    /// Overwrites `output`. `prepared`: the weights already packed (`prepareWeight`), else they are
+    /// packed into the workspace.
     /// - Precondition: `directForwardApplies(g)`.
     static func forwardDirect(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
-        clamp: OutputClamp? = nil
+        clamp: OutputClamp? = nil, prepared: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil
     ) {
         let mr = MicroKernel.convChannels
         let (kg, cg, rows) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows)
         let panels = (kg + mr - 1) / mr
-        let packed = workspace
-        packPanels(g, weight: weight, width: mr, into: packed)
+        let packed = prepared ?? UnsafePointer(workspace)
+        if prepared == nil { packPanels(g, weight: weight, width: mr, into: workspace) }
         let plan = DirectPlan(g)
         let slabs = workspace + directPanelsCount(g), slab = directSlabCount(g)
         let workerCount = parallelism(g)
         let (x, y, w, s) = (SharedPointer(input), SharedPointer(output), SharedPointer(packed), SharedPointer(slabs))
+        let res = residual.map { SharedPointer($0) }
         let level = Int32(MicroKernel.level), hasBias = bias != nil
         let zeros = [Float](repeating: 0, count: kg)
         zeros.withUnsafeBufferPointer { zeroBias in
@@ -155,9 +158,11 @@ extension ConvolutionKernel {
                                 b.base + (hasBias ? grp * kg : 0) + row0)
                         }
                     }
-                    if let clamp {
+                    if clamp != nil || res != nil {
                         for ch in 0..<kg {
-                            ClampKernel.apply(out + ch * g.outputPlane + block.lowerBound * plan.width, count: block.count * plan.width, clamp)
+                            let start = out + ch * g.outputPlane + block.lowerBound * plan.width
+                            ClampKernel.apply(start, count: block.count * plan.width, clamp,
+                                              adding: res.map { UnsafePointer($0.base + (start - y.base)) })
                         }
                     }
                 }

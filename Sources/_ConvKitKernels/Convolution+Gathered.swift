@@ -81,7 +81,7 @@ extension ConvolutionKernel {
     /// Weight panels of every group, packed `MicroKernel.gatherChannels` output channels per reduction step.
     static func gatheredPanelsCount(_ g: ConvGeometry) -> Int {
         let width = MicroKernel.gatherChannels
-        return g.groups * (g.outChannelsPerGroup + width - 1) / width * width * g.columnRows
+        return g.groups * ((g.outChannelsPerGroup + width - 1) / width) * width * g.columnRows
     }
 
     /// Floats of workspace `forwardGathered` needs: the packed weights, one pass's slabs, and
@@ -91,24 +91,34 @@ extension ConvolutionKernel {
         return gatheredPanelsCount(g) + items * g.groups * gatheredSlabStride(g) + items * g.outputPlane
     }
 
+    /// Packs the weights as the gathered tiles read them (panels of `MicroKernel.gatherChannels`),
+    /// split between the workers: on one thread, packing 512 × 4,608 weights took 6 % of the
+    /// time of 16 × 512 × 7² → 512 3 × 3, with the other worker waiting.
+    static func packGatheredPanels(_ g: ConvGeometry, weight: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let width = MicroKernel.gatherChannels
+        let panels = (g.outChannelsPerGroup + width - 1) / width
+        let (w, wt) = (SharedPointer(packed), SharedPointer(weight))
+        Parallel.forEachChunk(g.groups * panels, workers: parallelism(g)) { pairs, _ in
+            packPanels(g, weight: wt.base, width: width, into: w.base, pairs: pairs)
+        }
+    }
+
     /// output = conv(input, weight) + bias by gathered tiles, clamped to `clamp` (when given) as
-    /// each tile is stored. Overwrites `output`.
+    /// each tile is stored, or, with a `residual`, each work unit's tiles added to it and clamped
+    /// right after they are stored. Overwrites `output`. `prepared`: the weights already packed
+    /// (`prepareWeight`), else they are packed into the workspace.
     /// - Precondition: `gatheredApplies(g)`.
     static func forwardGathered(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
-        clamp: OutputClamp? = nil
+        clamp: OutputClamp? = nil, prepared: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil
     ) {
         let width = MicroKernel.gatherChannels, tileRows = MicroKernel.gatherPositions
         let (kg, rows, plane) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let panels = (kg + width - 1) / width
         let workerCount = parallelism(g), level = Int32(MicroKernel.level)
-        let (w, wt) = (SharedPointer(workspace), SharedPointer(weight))
-        // Packed by the workers: on one thread, packing 512 × 4,608 weights took 6 % of the time
-        // of 16 × 512 × 7² → 512 3 × 3, with the other worker waiting.
-        Parallel.forEachChunk(g.groups * panels, workers: workerCount) { pairs, _ in
-            packPanels(g, weight: wt.base, width: width, into: w.base, pairs: pairs)
-        }
+        if prepared == nil { packGatheredPanels(g, weight: weight, into: workspace) }
+        let w = SharedPointer(prepared ?? UnsafePointer(workspace))
         let plan = DirectPlan(g)
         let (slabStride, items) = (gatheredSlabStride(g), gatheredItems(g))
         let slabs = plan.slab(in: workspace + gatheredPanelsCount(g))
@@ -116,11 +126,12 @@ extension ConvolutionKernel {
         positions.withMemoryRebound(to: Int32.self, capacity: items * plane) { xpos in
             gatheredPositions(g, plan, items: items, into: xpos)
             let (y, s, p) = (SharedPointer(output), SharedPointer(slabs), SharedPointer(xpos))
-            let b = bias.map { SharedPointer($0) }
+            let b = bias.map { SharedPointer($0) }, res = residual.map { SharedPointer($0) }
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { bounds in
                 bounds[0] = clamp?.lower ?? 0
                 bounds[1] = clamp?.upper ?? 0
-                let c = clamp == nil ? nil : SharedPointer(bounds.baseAddress!)
+                // With a residual the C tiles store plain sums and the epilogue below adds and clamps.
+                let c = clamp == nil || residual != nil ? nil : SharedPointer(bounds.baseAddress!)
                 for n0 in stride(from: 0, to: g.batch, by: items) {
                     let count = min(items, g.batch - n0)
                     gatheredPad(g, plan, input: input, items: n0, count: count, slabs: slabs, workers: workerCount)
@@ -140,6 +151,17 @@ extension ConvolutionKernel {
                                 plan.offsets, s.base + grp * slabStride, p.base, first, end - first,
                                 y.base + (n0 * g.outChannels + channel0) * plane, plane, g.outChannels * plane,
                                 b.map { UnsafePointer($0.base + channel0) }, c.map { UnsafePointer($0.base) })
+                            guard let res else { continue }
+                            // Positions first..<end of the pass run over items n0 + p / plane.
+                            var p = first
+                            while p < end {
+                                let (item, offset) = p.quotientAndRemainder(dividingBy: plane), run = min(end - p, plane - offset)
+                                for ch in channel0..<(channel0 + min(width, kg - row0)) {
+                                    let at = ((n0 + item) * g.outChannels + ch) * plane + offset
+                                    ClampKernel.apply(y.base + at, count: run, clamp, adding: UnsafePointer(res.base + at))
+                                }
+                                p += run
+                            }
                         }
                     }
                 }

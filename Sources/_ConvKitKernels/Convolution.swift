@@ -112,24 +112,36 @@ public enum ConvolutionKernel {
     /// output = conv(input, weight) + bias, clamped to `clamp` when given (a fused ReLU or
     /// ReLU6). Overwrites `output`. The direct, gathered, Winograd and depthwise-plane paths clamp
     /// each block of output as it is stored, while it is in cache; the others clamp in place after.
+    /// - Parameters:
+    ///   - prepared: `weight` as `prepareWeight(g, …)` rearranged it, for the paths that read
+    ///     rearranged weights (`preparedWeightLayout(g) != nil`; ignored by the others); when
+    ///     `nil`, they rearrange `weight` into the workspace.
+    ///   - residual: a tensor of the output's shape added before the clamp (a residual block's
+    ///     shortcut: `relu(conv(x) + bias + shortcut)` with `clamp: .relu`), block by block on the
+    ///     same paths as the clamp, in one pass after the others.
     public static func forward(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-        workspace: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil
+        workspace: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil, prepared: UnsafePointer<Float>? = nil,
+        residual: UnsafePointer<Float>? = nil
     ) {
-        switch ConvolutionPlan(g).forward {
+        switch ConvolutionPlan.forwardAlgorithm(g) {
         case .direct:
-            return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
+            return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp,
+                                 prepared: prepared, residual: residual)
         case .winograd:
-            return WinogradKernel.forward(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
+            return WinogradKernel.forward(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace,
+                                          clamp: clamp, prepared: prepared, residual: residual)
         case .gathered:
-            return forwardGathered(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp)
+            return forwardGathered(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp,
+                                   prepared: prepared, residual: residual)
         case .depthwise:
-            return DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output, clamp: clamp)
+            DepthwiseKernel.forward(g, input: input, weight: weight, bias: bias, output: output, clamp: residual == nil ? clamp : nil)
+            if residual == nil { return }
         case .pointwise, .im2colGEMM, .flipped:  // forEachColumnChunk skips the column matrix for 1 × 1 layers
             forwardGEMM(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace)
         }
-        if let clamp { ClampKernel.forward(input: output, output: output, lower: clamp.lower, upper: clamp.upper, count: g.outputCount) }
+        ClampKernel.finish(output, count: g.outputCount, clamp, adding: residual)
     }
 
     /// output = conv(input, weight) + bias through column-matrix GEMMs (1 × 1 layers read the input in place).

@@ -11,7 +11,7 @@ public enum SiLUKernel {
     ) {
         let (x, y, d) = (SharedPointer(input), SharedPointer(output), derivative.map { SharedPointer($0) })
         let level = Int32(MicroKernel.level)
-        Parallel.forEachChunk(count, workers: Parallel.memoryPassWorkers(count)) { chunk, _ in
+        Parallel.forEachChunk(count, workers: Parallel.arithmeticPassWorkers(count)) { chunk, _ in
             ck_silu(level, x.base + chunk.lowerBound, y.base + chunk.lowerBound, d.map { $0.base + chunk.lowerBound },
                     chunk.count)
         }

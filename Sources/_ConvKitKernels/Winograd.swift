@@ -101,20 +101,24 @@ enum WinogradKernel {
         return points * paddedChannels(g) * g.inChannels + workers(g) * (s.v + s.m)
     }
 
-    /// output = conv(input, weight) + bias, each block's output rows clamped to `clamp` (when
-    /// given) right after the output transform writes them. Overwrites `output`.
+    /// output = conv(input, weight) + bias, each block's output rows added to `residual` and
+    /// clamped to `clamp` (each when given) right after the output transform writes them.
+    /// Overwrites `output`. `prepared`: the filters already transformed (`transformFilters`), else
+    /// they are transformed into the workspace.
     static func forward(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-        workspace: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil
+        workspace: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil, prepared: UnsafePointer<Float>? = nil,
+        residual: UnsafePointer<Float>? = nil
     ) {
         let (c, k, kp) = (g.inChannels, g.outChannels, paddedChannels(g))
-        transformFilters(g, weight: weight, into: workspace)
+        if prepared == nil { transformFilters(g, weight: weight, into: workspace) }
         let t = tiles(g), s = slab(g)
         let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
         let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
-        let (x, y, u) = (SharedPointer(input), SharedPointer(output), SharedPointer(workspace))
+        let (x, y, u) = (SharedPointer(input), SharedPointer(output), SharedPointer(prepared ?? UnsafePointer(workspace)))
         let ws = SharedPointer(workspace + points * kp * c), b = bias.map { SharedPointer($0) }
+        let res = residual.map { SharedPointer($0) }
         forEachBlock(g) { block, worker in
             let v = ws.base + worker * (s.v + s.m), m = v + s.v
             // Tile rows r0..<r1 of the batch: row r is tile row r % rows of image r / rows.
@@ -139,7 +143,7 @@ enum WinogradKernel {
                     let dst = y.base + ((n * k + ki) * oh + 4 * ty) * ow
                     ck_wino_output(level, m + ki * tp + (r - r0) * t.columns, kp * tp, t.columns,
                                    b.map { $0.base[ki] } ?? 0, dst, ow, min(4, oh - 4 * ty), ow)
-                    if let clamp { ClampKernel.apply(dst, count: min(4, oh - 4 * ty) * ow, clamp) }
+                    ClampKernel.apply(dst, count: min(4, oh - 4 * ty) * ow, clamp, adding: res.map { UnsafePointer($0.base + (dst - y.base)) })
                 }
             }
         }

@@ -37,6 +37,24 @@ import Testing
         expectError(containing: "folded into its convolution") { try model(x) }
     }
 
+    /// A fused ResNet adds each block's shortcut as its last convolution stores its output, yet
+    /// every module's own output is still reported (`namedOutputs` calls the modules one by one)
+    /// and gives the same final output; the same holds with gradients recorded.
+    @Test(arguments: ["resnet18", "resnet50"])
+    func fusedResidualBlocksStillReportEveryModule(name: String) throws {
+        let model = try Zoo.entry(name).build(classes: 10, seed: 7)
+        try Self.randomizeBatchNorms(model, seed: 8)
+        var g = SeededGenerator(seed: 9)
+        let x = try Tensor.randomNormal([2, 3, 32, 32], using: &g)
+        _ = try model.fuseForInference(exampleInput: x)
+        let fused = try withGradientsDisabled { try model(x) }
+        let outputs = try model.namedOutputs(x)
+        let last = name == "resnet18" ? "layer4.1.conv2" : "layer4.2.conv3"
+        #expect(outputs.contains { $0.path == last } && outputs.contains { $0.path == "layer1.0.downsample.0" } == (name == "resnet50"))
+        expectClose(outputs.last?.output, fused, rtol: 1e-5, atol: 1e-5, "\(name) traced")
+        expectClose(try model(x), fused, rtol: 1e-5, atol: 1e-5, "\(name) recorded")
+    }
+
     /// ResNet-18's pairs are torchvision's: the stem, two per block, and the three downsamples.
     @Test func resNetPairsAreNamedByTheirPaths() throws {
         let model = try Zoo.entry("resnet18").build(classes: 10)

@@ -21,6 +21,8 @@ public class Convolution: Module {
     /// then returns its input unchanged. `nil` (the default) for a plain convolution.
     public internal(set) var fusedActivation: OutputClamp?
     let rank: Int
+    /// `weight` rearranged for the forward path, kept between calls that record no gradient.
+    let prepared = PreparedWeights()
 
     init(
         rank: Int, inChannels: Int, outChannels: Int, kernelSize: PerAxis, stride: PerAxis, padding: Padding,
@@ -53,7 +55,22 @@ public class Convolution: Module {
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         try convolution(input, weight: weight, bias: bias, rank: rank, stride: PerAxis(stride), padding: padding,
                         dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, algorithm: algorithm,
-                        activation: fusedActivation, op: "Conv\(rank)d")
+                        activation: fusedActivation, prepared: prepared, op: "Conv\(rank)d")
+    }
+
+    /// `activation(self(input) + residual)`: a residual block's last convolution once its batch
+    /// norm is folded (`fuseForInference`). When nothing is recorded the kernel adds the shortcut
+    /// and clamps each block of output as it stores it (two memory passes and an array fewer);
+    /// otherwise the same as the separate ops.
+    /// - Throws: `ConvKitError.shapeMismatch` when `residual` is not the output's shape.
+    func callAsFunction(_ input: Tensor, adding residual: Tensor, then activation: OutputClamp) throws -> Tensor {
+        guard fusedActivation == nil else {  // clamped before the addition: not one epilogue
+            let y = try self(input) + residual
+            return activation == .relu ? y.relu() : y.clamped(op: "clamp", lower: activation.lower, upper: activation.upper)
+        }
+        return try convolution(input, weight: weight, bias: bias, rank: rank, stride: PerAxis(stride), padding: padding,
+                               dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, algorithm: algorithm,
+                               activation: activation, prepared: prepared, residual: residual, op: "Conv\(rank)d")
     }
 
     public var localState: [StateEntry] {

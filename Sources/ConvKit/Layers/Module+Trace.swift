@@ -50,6 +50,11 @@ final class ModuleCapture: @unchecked Sendable {
     }
 }
 
+/// Whether a trace (`summary`, `namedOutputs`, fusion) or a capture (Grad-CAM) is watching module
+/// calls: a block that would otherwise fuse a convolution with the ops after it calls its modules
+/// one by one then, so that each one's own output is seen.
+var moduleCallsObserved: Bool { ModuleTrace.current != nil || ModuleCapture.current != nil }
+
 extension Module {
     /// Applies the module, reporting the call to an active summary trace. Containers call
     /// their children through this; users can call the module directly.

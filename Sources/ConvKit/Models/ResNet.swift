@@ -16,9 +16,10 @@ public final class BasicBlock: Module {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        var out = try bn1.forward(try conv1.forward(input)).relu()
-        out = try bn2.forward(try conv2.forward(out))
-        return try (out + (try downsample?.forward(input) ?? input)).relu()
+        let out = try bn1.forward(try conv1.forward(input)).relu()
+        // Folded for inference: the shortcut added and the ReLU applied as conv2 stores its output.
+        if bn2.isFolded, !moduleCallsObserved { return try conv2(out, adding: try downsample?.forward(input) ?? input, then: .relu) }
+        return try (try bn2.forward(try conv2.forward(out)) + (try downsample?.forward(input) ?? input)).relu()
     }
 
     public var children: [(name: String, module: any Module)] {
@@ -46,8 +47,9 @@ public final class Bottleneck: Module {
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         var out = try bn1.forward(try conv1.forward(input)).relu()
         out = try bn2.forward(try conv2.forward(out)).relu()
-        out = try bn3.forward(try conv3.forward(out))
-        return try (out + (try downsample?.forward(input) ?? input)).relu()
+        // Folded for inference: the shortcut added and the ReLU applied as conv3 stores its output.
+        if bn3.isFolded, !moduleCallsObserved { return try conv3(out, adding: try downsample?.forward(input) ?? input, then: .relu) }
+        return try (try bn3.forward(try conv3.forward(out)) + (try downsample?.forward(input) ?? input)).relu()
     }
 
     public var children: [(name: String, module: any Module)] {

@@ -17,13 +17,18 @@ extension ConvolutionKernel {
         }
     }
 
-    /// conv(x, w) + bias, clamped to `clamp` when given → (N, K, out...).
-    static func forward(_ g: ConvGeometry, input x: [Float], weight w: [Float], bias: [Float]?, clamp: OutputClamp? = nil) -> [Float] {
+    /// conv(x, w) + bias (+ residual), clamped to `clamp` when given → (N, K, out...); `prepared`:
+    /// w as `prepareWeight` rearranges it for g (`PreparedWeights`).
+    static func forward(
+        _ g: ConvGeometry, input x: [Float], weight w: [Float], bias: [Float]?, clamp: OutputClamp? = nil, prepared: [Float]? = nil,
+        residual: [Float]? = nil
+    ) -> [Float] {
         result(count: g.outputCount, g) { out, ws in
             x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in
-                withOptionalPointer(bias) { pb in
-                    forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb, output: out, workspace: ws, clamp: clamp)
-                }
+                withOptionalPointer(bias) { pb in withOptionalPointer(prepared) { pp in withOptionalPointer(residual) { pr in
+                    forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb, output: out, workspace: ws, clamp: clamp,
+                            prepared: pp, residual: pr)
+                }}}
             }}
         }
     }

@@ -212,30 +212,48 @@ func checkPaddingMode(_ mode: PaddingMode, size: [Int], before: [Int], after: [I
 func convolution(
     _ input: Tensor, weight: Tensor, bias: Tensor?, rank r: Int, stride: PerAxis, padding: Padding,
     dilation: PerAxis, groups: Int, paddingMode: PaddingMode, algorithm: ConvolutionAlgorithm = .automatic,
-    activation: OutputClamp? = nil, op: String
+    activation: OutputClamp? = nil, prepared: PreparedWeights? = nil, residual: Tensor? = nil, op: String
 ) throws -> Tensor {
     let (x, unbatched) = try batchedInput(input, rank: r, op: op)
     var g = try convolutionGeometry(input: x, weight: weight, bias: bias, rank: r, stride: stride, padding: padding,
                                     dilation: dilation, groups: groups, paddingMode: paddingMode, op: op)
     g.algorithm = algorithm
-    let y = convolutionForward(g, x: x, weight: weight, bias: bias, activation: activation, op: op)
+    let outShape = [g.batch, g.outChannels] + g.outputSize
+    let shortcut = try residual.map { unbatched ? try $0.unsqueezed(axis: 0) : $0 }
+    if let shortcut, shortcut.shape != outShape {
+        throw ConvKitError.shapeMismatch(
+            op: op, message: "the residual added to the output must be \(outShape), got \(residual?.shape ?? [])")
+    }
+    let y = try convolutionForward(g, x: x, weight: weight, bias: bias, activation: activation, prepared: prepared,
+                                   residual: shortcut, op: op)
     return unbatched ? try y.squeezed(axis: 0) : y
 }
 
 /// Runs the kernel and records input, weight and bias gradients. With `activation`, the
 /// output is clamped to its bounds: in the kernel's stores when nothing is recorded (the
 /// result then carries `knownRange`), otherwise by a separate recorded ReLU or clamp.
-func convolutionForward(_ g: ConvGeometry, x: Tensor, weight: Tensor, bias: Tensor?, activation: OutputClamp? = nil, op: String) -> Tensor {
+/// With `prepared` (a layer's), a call that records nothing reads the weights rearranged once
+/// for its path instead of rearranging them again, and one that records drops them. With
+/// `residual` (the output's shape), it is added before the clamp: in the kernel's stores, or as
+/// a recorded addition.
+func convolutionForward(
+    _ g: ConvGeometry, x: Tensor, weight: Tensor, bias: Tensor?, activation: OutputClamp? = nil,
+    prepared: PreparedWeights? = nil, residual: Tensor? = nil, op: String
+) throws -> Tensor {
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-    let recorded = GradMode.isEnabled && inputs.contains(where: \.requiresGrad)
-    if let activation {
-        guard recorded else {
-            let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars, clamp: activation)
-            let y = Tensor(uncheckedShape: [g.batch, g.outChannels] + g.outputSize, scalars: out)
-            y.knownRange = activation.lower...activation.upper
-            return y
-        }
-        let y = convolutionForward(g, x: x, weight: weight, bias: bias, op: op)
+    let recorded = GradMode.isEnabled && (inputs + (residual.map { [$0] } ?? [])).contains(where: \.requiresGrad)
+    guard recorded else {
+        let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars, clamp: activation,
+                                            prepared: prepared?.values(g, weight: weight), residual: residual?.scalars)
+        let y = Tensor(uncheckedShape: [g.batch, g.outChannels] + g.outputSize, scalars: out)
+        y.knownRange = activation.map { $0.lower...$0.upper }
+        return y
+    }
+    prepared?.removeAll()
+    if activation != nil || residual != nil {
+        var y = try convolutionForward(g, x: x, weight: weight, bias: bias, op: op)
+        if let residual { y = try y + residual }
+        guard let activation else { return y }
         return activation == .relu ? y.relu() : y.clamped(op: "clamp", lower: activation.lower, upper: activation.upper)
     }
     let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars)

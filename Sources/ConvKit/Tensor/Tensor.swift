@@ -9,7 +9,11 @@ public final class Tensor {
     /// Sizes of each axis; `[]` is a scalar.
     public let shape: [Int]
     /// The elements in row-major order; `scalars.count == shape.reduce(1, *)`.
-    public internal(set) var scalars: [Float]
+    public internal(set) var scalars: [Float] { didSet { version &+= 1 } }
+    /// How many times `scalars` has been changed (assigned, loaded, stepped by an optimizer,
+    /// written through `withUnsafeMutableScalars`): what keeps a layer's prepared weights
+    /// (`PreparedWeights`) from outliving the weights they were made from.
+    private(set) var version: UInt64 = 0
     /// Whether gradients flow to this tensor. Set it on leaves (parameters, inputs).
     public var requiresGrad: Bool
     /// The accumulated gradient, filled by `backward()` on leaves (and on tensors that
