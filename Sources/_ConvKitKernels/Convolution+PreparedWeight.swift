@@ -15,7 +15,7 @@ extension ConvolutionKernel {
         switch ConvolutionPlan.forwardAlgorithm(g) {
         case .direct: (.direct, directPanelsCount(g))
         case .gathered: (.gathered, gatheredPanelsCount(g))
-        case .winograd: (.winograd, WinogradKernel.points * WinogradKernel.paddedChannels(g) * g.inChannels)
+        case .winograd: (.winograd, WinogradKernel.filtersCount(g))
         case .depthwise, .pointwise, .im2colGEMM, .flipped: nil
         }
     }

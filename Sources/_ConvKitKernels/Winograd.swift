@@ -95,10 +95,13 @@ enum WinogradKernel {
         }
     }
 
+    /// Floats of the transformed filters U (36 × padded K × C), what `transformFilters` writes.
+    static func filtersCount(_ g: ConvGeometry) -> Int { points * paddedChannels(g) * g.inChannels }
+
     /// Floats of workspace: the transformed filters, then one slab per worker.
     static func workspaceCount(_ g: ConvGeometry) -> Int {
         let s = slab(g)
-        return points * paddedChannels(g) * g.inChannels + workers(g) * (s.v + s.m)
+        return filtersCount(g) + workers(g) * (s.v + s.m)
     }
 
     /// output = conv(input, weight) + bias, each block's output rows added to `residual` and

@@ -66,7 +66,7 @@ public class Convolution: Module {
     func callAsFunction(_ input: Tensor, adding residual: Tensor, then activation: OutputClamp) throws -> Tensor {
         guard fusedActivation == nil else {  // clamped before the addition: not one epilogue
             let y = try self(input) + residual
-            return activation == .relu ? y.relu() : y.clamped(op: "clamp", lower: activation.lower, upper: activation.upper)
+            return y.clamped(to: activation)
         }
         return try convolution(input, weight: weight, bias: bias, rank: rank, stride: PerAxis(stride), padding: padding,
                                dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, algorithm: algorithm,

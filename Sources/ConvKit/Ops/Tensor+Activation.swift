@@ -26,6 +26,11 @@ extension Tensor {
         return range.contains(known.lowerBound) && range.contains(known.upperBound)
     }
 
+    /// x clamped to a fused activation's bounds as the separate, recorded op: `relu()` for ReLU's.
+    func clamped(to bounds: OutputClamp) -> Tensor {
+        bounds == .relu ? relu() : clamped(op: "clamp", lower: bounds.lower, upper: bounds.upper)
+    }
+
     /// x clamped to [lower, upper] by `ClampKernel`.
     func clamped(op: String, lower: Float, upper: Float) -> Tensor {
         outputMasked(op: op, forward: { ClampKernel.forward(input: $0, output: $1, lower: lower, upper: upper, count: $2) },

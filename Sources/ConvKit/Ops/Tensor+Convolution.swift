@@ -254,7 +254,7 @@ func convolutionForward(
         var y = try convolutionForward(g, x: x, weight: weight, bias: bias, op: op)
         if let residual { y = try y + residual }
         guard let activation else { return y }
-        return activation == .relu ? y.relu() : y.clamped(op: "clamp", lower: activation.lower, upper: activation.upper)
+        return y.clamped(to: activation)
     }
     let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars)
     return Tensor.result(shape: [g.batch, g.outChannels] + g.outputSize, scalars: out, op: op, inputs: inputs) { dy in
