@@ -217,8 +217,12 @@ try:
         wait.until(lambda d: d.execute_script("return document.getElementById('heatmap').naturalWidth") == 224)
         check("Grad-CAM at layer4" in driver.find_element(By.ID, "explained").text, "photo: Grad-CAM heat map over the photo")
         driver.save_screenshot(os.path.join(shots, "photo.png"))
+        # A ResNet answer still on its way when another model is chosen must not land over it:
+        # ask for another layer's maps and switch model at once, then give that answer time to arrive.
+        Select(driver.find_element(By.ID, "layer")).select_by_value("layer3.0.conv1")
         Select(driver.find_element(By.ID, "model")).select_by_index(
             next(i for i, o in enumerate(driver.find_elements(By.CSS_SELECTOR, "#model option")) if o.text.startswith("alexnet")))
+        time.sleep(5)
     wait.until(lambda d: "convkit download weights" in d.find_element(By.ID, "fetch").text)
     check("convkit download weights alexnet" in driver.find_element(By.ID, "fetch").text, "photo: missing weights show the command that fetches them")
     check(driver.find_element(By.ID, "top").text == "" and not driver.execute_script("return document.getElementById('prepared').getAttribute('src')"),

@@ -29,20 +29,24 @@ function draw() {
 
 async function refresh() {
   ["kernel", "padding", "mode", "stride", "dilation"].forEach(id => state[id] = document.getElementById(id).value);
+  const isLatest = Lab.ticket("steps");
   try {
-    result = await Lab.post("api/steps", { signal: series, kernelText: state.kernel, padding: state.padding === "same" ? "same" : +state.padding,
+    const r = await Lab.post("api/steps", { signal: series, kernelText: state.kernel, padding: state.padding === "same" ? "same" : +state.padding,
       mode: state.mode, stride: +state.stride, dilation: +state.dilation });
+    if (!isLatest()) return;
+    result = r;
     Lab.error("");
-  } catch (e) { result = null; Lab.error(e.message); }
+  } catch (e) { if (!isLatest()) return; result = null; Lab.error(e.message); }
   draw();
 }
 async function params() {
   ["cin", "cout", "k"].forEach(id => state[id] = document.getElementById(id).value);
+  const isLatest = Lab.ticket("params");
   try {
     const q = ["in", "out", "kernel"].map((key, i) => `${key}=${encodeURIComponent([state.cin, state.cout, state.k][i])}`).join("&");
     const r = await Lab.get("api/conv1d-params?" + q);
-    document.getElementById("params").textContent = "= " + r.formula + " parameters";
-  } catch (e) { document.getElementById("params").textContent = e.message; }
+    if (isLatest()) document.getElementById("params").textContent = "= " + r.formula + " parameters";
+  } catch (e) { if (isLatest()) document.getElementById("params").textContent = e.message; }
   Lab.writeState(state);
 }
 ["kernel", "padding", "mode", "stride", "dilation"].forEach(id => { const el = document.getElementById(id); el.value = state[id]; el.onchange = () => { state.position = 0; refresh(); }; });

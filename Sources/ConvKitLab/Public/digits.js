@@ -47,11 +47,13 @@ async function explain() {
   const target = document.getElementById("target").value;
   const body = { pixels, method: document.getElementById("method").value };
   if (target !== "") body.target = Number(target);
+  const isLatest = Lab.ticket("explain");
   try {
     const r = await Lab.post("api/digit/explain", body);
+    if (!isLatest()) return;
     document.getElementById("heatmap").src = r.overlay;
     document.getElementById("explained").textContent = r.caption;
-  } catch (e) { document.getElementById("error").textContent = e.message; }
+  } catch (e) { if (isLatest()) document.getElementById("error").textContent = e.message; }
 }
 document.getElementById("method").onchange = explain;
 document.getElementById("target").onchange = explain;

@@ -96,6 +96,15 @@ const Lab = {
     document.querySelector("main").appendChild(section);
   },
 
+  // The newest request of one kind wins: `const isLatest = Lab.ticket("kind")` before sending,
+  // and `if (!isLatest()) return;` when the answer (or its error) arrives. A slow answer that a
+  // newer request has overtaken is dropped instead of overwriting the newer result.
+  tickets: {},
+  ticket(kind) {
+    const mine = (this.tickets[kind] = (this.tickets[kind] || 0) + 1);
+    return () => this.tickets[kind] === mine;
+  },
+
   async post(path, body) {
     const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     const data = await r.json();

@@ -6,6 +6,7 @@ function selected() { return choices[Number(document.getElementById("model").val
 
 async function analyze() {
   Lab.error("");
+  const isLatest = Lab.ticket("analyze");  // also drops an answer still on its way for another model
   const choice = selected();
   if (!choice) return;
   Lab.fill("fetch", choice.available ? "" : `weights not on disk; fetch them with: ${choice.command}`);
@@ -18,6 +19,7 @@ async function analyze() {
   if (photo) body.image = photo; else body.sample = document.getElementById("sample").value;
   try {
     const r = await Lab.post("api/photo/analyze", body);
+    if (!isLatest()) return;
     document.getElementById("prepared").src = r.prepared;
     document.getElementById("filters").src = r.filters || "";
     document.getElementById("maps").src = r.featureMaps || "";
@@ -32,6 +34,7 @@ async function analyze() {
     Lab.fill("layer", r.layers.map(path => Lab.el("option", { value: path, text: path })));
     document.getElementById("layer").value = current;
   } catch (e) {
+    if (!isLatest()) return;
     Lab.error(e.message);
     clear();
   }

@@ -42,10 +42,13 @@ function drawField(last) {
 }
 
 async function refresh() {
+  const isLatest = Lab.ticket("receptive-field");
   try {
-    rf = state.layers.length ? await Lab.post("api/receptive-field", { layers: state.layers }) : [];
+    const r = state.layers.length ? await Lab.post("api/receptive-field", { layers: state.layers }) : [];
+    if (!isLatest()) return;
+    rf = r;
     Lab.error("");
-  } catch (e) { rf = []; Lab.error(e.message); }
+  } catch (e) { if (!isLatest()) return; rf = []; Lab.error(e.message); }
   render();
 }
 function add(layer) {

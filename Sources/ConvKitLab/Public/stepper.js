@@ -78,16 +78,20 @@ async function refresh() {
   ["stride", "padding", "mode", "dilation", "channels"].forEach(id => state[id] = document.getElementById(id).value);
   state.transposed = document.getElementById("transposed").checked;
   const c = +state.channels, padding = state.padding === "same" ? "same" : +state.padding;
+  const isLatest = Lab.ticket("steps");
   try {
+    let r;
     if (state.transposed) {
-      result = { transposed: await Lab.post("api/transposed", { input: state.inputs[0], kernel: { matrix: state.kernels[0] },
+      r = { transposed: await Lab.post("api/transposed", { input: state.inputs[0], kernel: { matrix: state.kernels[0] },
         stride: +state.stride, padding, dilation: +state.dilation }) };
     } else {
-      result = await Lab.post("api/steps", { channels: state.inputs.slice(0, c), kernels: state.kernels.slice(0, c),
+      r = await Lab.post("api/steps", { channels: state.inputs.slice(0, c), kernels: state.kernels.slice(0, c),
         stride: +state.stride, padding, mode: state.mode, dilation: +state.dilation });
     }
+    if (!isLatest()) return;
+    result = r;
     Lab.error("");
-  } catch (e) { Lab.error(e.message); result = null; }
+  } catch (e) { if (!isLatest()) return; Lab.error(e.message); result = null; }
   render();
 }
 function count() { return result ? (result.transposed ? result.transposed.steps.length : result.steps[0].length) : 1; }
