@@ -186,7 +186,8 @@ extension ConvolutionKernel {
                 let src = SharedPointer(plan.slab(in: s.base))
                 for n in 0..<g.batch {
                     for grp in 0..<g.groups {
-                        pad(n, grp, src.base)
+                        let first = SharedPointer(x.base + (n * g.inChannels + grp * cg) * g.inputPlane)
+                        plan.pad(cg, units: 1, workers: workerCount, input: { _ in UnsafePointer(first.base) }, output: { _ in src.base })
                         Parallel.forEachChunk(plan.lines, workers: workerCount) { lines, _ in run(n, grp, src.base, lines) }
                     }
                 }
@@ -217,6 +218,9 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
     /// Zeros in front of a slab's first line (`ConvolutionKernel.directLead`); lines and
     /// offsets count from `slab + lead`.
     let lead: Int
+    /// Where one phase of zero-padded 1-D or 2-D lines shares its padding: `pad` copies whole
+    /// rows instead of gathering position by position.
+    let zeroPaddedRows: ZeroPaddedRows?
 
     init(_ g: ConvGeometry) {
         let p = ConvolutionKernel.directPaddedSize(g)
@@ -250,6 +254,10 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
                 row += 1
             }}}
         }
+        zeroPaddedRows = shared && g.paddingMode == .zeros && r <= 2 && s[2] == 1
+            ? ZeroPaddedRows(height: r == 2 ? g.inputSize[0] : 1, width: g.inputSize[last], rows: p[1],
+                             before: r == 2 ? g.padBefore[0] : 0, line: p[2])
+            : nil
         (lines, width, outputHeight) = (o[0] * o[1], o[2], o[1])
         (inputLineStride, inputDepthStride) = (s[1] * p[2], s[0] * p[1] * p[2])
         let rowBytes = s[2] * cg * p[2] * MemoryLayout<Float>.size
@@ -268,13 +276,42 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
     /// Fills a slab (at `slab(in:)`) with `lead` zeros and the `channels` input planes at
     /// `input`, padded, split into phases and each followed by zeros up to the plane stride
     /// (where lines share their padding, the next plane's first windows start in them).
-    func pad(_ channels: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        output.update(repeating: 0, count: lead)
+    /// Only the planes of channels `range` (all by default, the lead zeros with channel 0), so
+    /// that workers can fill disjoint parts of one slab.
+    func pad(_ channels: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, range: Range<Int>? = nil) {
+        let range = range ?? 0..<channels
+        if range.lowerBound == 0 { output.update(repeating: 0, count: lead) }
+        let inputPlane = phases[0].inputPlane
+        if let rows = zeroPaddedRows {
+            for c in range {
+                rows.copy(input + c * inputPlane, into: output + lead + c * plane)
+                (output + lead + c * plane + planeData).update(repeating: 0, count: plane - planeData)
+            }
+            return
+        }
         for (phase, geometry) in phases.enumerated() {
-            let first = output + lead + phase * channels * plane
-            PadKernel.forward(geometry, planes: channels, input: input, output: first, planeStride: plane)
+            let first = output + lead + (phase * channels + range.lowerBound) * plane
+            PadKernel.forward(geometry, planes: range.count, input: input + range.lowerBound * inputPlane, output: first,
+                              planeStride: plane)
             if plane > planeData {
-                for c in 0..<channels { (first + c * plane + planeData).update(repeating: 0, count: plane - planeData) }
+                for c in 0..<range.count { (first + c * plane + planeData).update(repeating: 0, count: plane - planeData) }
+            }
+        }
+    }
+
+    /// `pad` of `units` slabs split across `workers`: unit u pads `input(u)` into `output(u)`;
+    /// with fewer units than workers, each unit's channels are split between them (a batch-1
+    /// layer's slab was padded by one core while the other waited: 9 % of ResNet-50's time).
+    func pad(
+        _ channels: Int, units: Int, workers: Int,
+        input: @Sendable (Int) -> UnsafePointer<Float>, output: @Sendable (Int) -> UnsafeMutablePointer<Float>
+    ) {
+        let splits = units >= workers ? 1 : min(channels, (workers + units - 1) / units)
+        Parallel.forEachChunk(units * splits, workers: workers) { chunk, _ in
+            for task in chunk {
+                let (u, part) = task.quotientAndRemainder(dividingBy: splits)
+                pad(channels, input: input(u), output: output(u),
+                    range: (channels * part / splits)..<(channels * (part + 1) / splits))
             }
         }
     }
@@ -296,6 +333,29 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
             let count = min(lines.upperBound - l, outputHeight - oh)
             body(l, count, od * inputDepthStride + oh * inputLineStride)
             l += count
+        }
+    }
+}
+
+/// One padded plane of a slab whose lines share their zero padding (`DirectPlan`): `rows`
+/// lines of `line` floats, line r holding input row r − `before` (zeros outside the input's
+/// `height` rows) followed by zeros up to `line`. What `PadKernel` writes there, by whole rows
+/// (one copy per plane when no zeros fall between them): a 1 × 1 layer's 1,024 planes of 14²
+/// were gathered line by line at about 10 GB/s, a sixth of its time at batch 1.
+struct ZeroPaddedRows: Sendable {
+    let height: Int, width: Int, rows: Int, before: Int, line: Int
+
+    /// Writes the `rows · line` floats of one plane at `output` from the `height · width` at `input`.
+    func copy(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>) {
+        if line == width, before == 0, rows == height { return output.update(from: input, count: rows * line) }
+        for r in 0..<rows {
+            let dst = output + r * line, source = r - before
+            if source >= 0 && source < height {
+                dst.update(from: input + source * width, count: width)
+                (dst + width).update(repeating: 0, count: line - width)
+            } else {
+                dst.update(repeating: 0, count: line)
+            }
         }
     }
 }

@@ -69,11 +69,21 @@ extension ConvolutionKernel {
                             slabs: UnsafeMutablePointer<Float>, workers: Int,
                             also: (@Sendable (_ item: Int, _ group: Int) -> Void)? = nil) {
         let (x, s, cg, slabStride) = (SharedPointer(input), SharedPointer(slabs), g.inChannelsPerGroup, gatheredSlabStride(g))
+        let (groups, perItem, plane) = (g.groups, g.inChannels, g.inputPlane)
+        let source: @Sendable (Int) -> UnsafePointer<Float> = { u in
+            let (i, grp) = u.quotientAndRemainder(dividingBy: groups)
+            return UnsafePointer(x.base) + ((n0 + i) * perItem + grp * cg) * plane
+        }
+        let destination: @Sendable (Int) -> UnsafeMutablePointer<Float> = { u in s.base + u * slabStride }
+        guard let also else {  // fewer units than workers: their channels split between the workers
+            plan.pad(cg, units: count * g.groups, workers: workers, input: source, output: destination)
+            return
+        }
         Parallel.forEachChunk(count * g.groups, workers: workers) { units, _ in
             for u in units {
                 let (i, grp) = u.quotientAndRemainder(dividingBy: g.groups)
-                plan.pad(cg, input: x.base + ((n0 + i) * g.inChannels + grp * cg) * g.inputPlane, output: s.base + u * slabStride)
-                also?(i, grp)
+                plan.pad(cg, input: source(u), output: s.base + u * slabStride)
+                also(i, grp)
             }
         }
     }
