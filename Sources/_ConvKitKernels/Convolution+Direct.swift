@@ -144,11 +144,11 @@ extension ConvolutionKernel {
         let zeros = [Float](repeating: 0, count: kg)
         zeros.withUnsafeBufferPointer { zeroBias in
             let b = SharedPointer(bias ?? zeroBias.baseAddress!)
-            // Computes output lines `lines` of item n, group grp, from the padded slab `src`.
-            let run = { @Sendable (n: Int, grp: Int, src: UnsafeMutablePointer<Float>, lines: Range<Int>) in
+            // Computes output lines `lines` of item n, group grp, channel panels `panelRange`, from the padded slab `src`.
+            let run = { @Sendable (n: Int, grp: Int, src: UnsafeMutablePointer<Float>, lines: Range<Int>, panelRange: Range<Int>) in
                 let out = y.base + (n * g.outChannels + grp * kg) * g.outputPlane
                 plan.forEachLineBlock(lines) { block in
-                    for ip in 0..<panels {
+                    for ip in panelRange {
                         let row0 = ip * mr
                         plan.forEachRun(block) { first, count, inputOffset in
                             _ = ck_conv_lines(
@@ -159,7 +159,7 @@ extension ConvolutionKernel {
                         }
                     }
                     if clamp != nil || res != nil {
-                        for ch in 0..<kg {
+                        for ch in (panelRange.lowerBound * mr)..<min(kg, panelRange.upperBound * mr) {
                             let start = out + ch * g.outputPlane + block.lowerBound * plan.width
                             ClampKernel.apply(start, count: block.count * plan.width, clamp,
                                               adding: res.map { UnsafePointer($0.base + (start - y.base)) })
@@ -177,18 +177,30 @@ extension ConvolutionKernel {
                     for n in items {
                         for grp in 0..<g.groups {
                             pad(n, grp, src)
-                            run(n, grp, src, 0..<plan.lines)
+                            run(n, grp, src, 0..<plan.lines, 0..<panels)
                         }
                     }
                 }
             } else {
                 // Fewer items than workers: one slab, the lines split between the workers.
                 let src = SharedPointer(plan.slab(in: s.base))
+                // Each worker takes some lines with every panel, or, where that leaves fewer partial
+                // tiles, every line with some panels (a 14 × 14 pointwise layer: 7 tiles per 7-line
+                // half, 98 of 112 lanes used, against 13 for all 14 lines, 196 of 208).
+                let lineTiles = (0..<workerCount).map { w in
+                    plan.tiles(lines: (plan.lines * w / workerCount)..<(plan.lines * (w + 1) / workerCount))
+                }.max() ?? 0
+                let panelTiles = plan.tiles(lines: 0..<plan.lines) * ((panels + workerCount - 1) / workerCount)
+                let byPanels = panelTiles < lineTiles * panels
                 for n in 0..<g.batch {
                     for grp in 0..<g.groups {
                         let first = SharedPointer(x.base + (n * g.inChannels + grp * cg) * g.inputPlane)
                         plan.pad(cg, units: 1, workers: workerCount, input: { _ in UnsafePointer(first.base) }, output: { _ in src.base })
-                        Parallel.forEachChunk(plan.lines, workers: workerCount) { lines, _ in run(n, grp, src.base, lines) }
+                        if byPanels {
+                            Parallel.forEachChunk(panels, workers: workerCount) { part, _ in run(n, grp, src.base, 0..<plan.lines, part) }
+                        } else {
+                            Parallel.forEachChunk(plan.lines, workers: workerCount) { lines, _ in run(n, grp, src.base, lines, 0..<panels) }
+                        }
                     }
                 }
             }
@@ -322,6 +334,19 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
         for b in 0..<blocks {
             body((lines.lowerBound + lines.count * b / blocks)..<(lines.lowerBound + lines.count * (b + 1) / blocks))
         }
+    }
+
+    /// The 16-wide tiles the AVX-512 micro-kernel computes per panel for `lines`: per block and
+    /// run, over flat slab positions or line by line, whichever takes fewer (`ck_conv_lines`).
+    func tiles(lines: Range<Int>) -> Int {
+        var total = 0
+        forEachLineBlock(lines) { block in
+            forEachRun(block) { _, count, _ in
+                let flat = count * inputLineStride - (inputLineStride - width)
+                total += min((flat + 15) / 16, count * ((width + 15) / 16))
+            }
+        }
+        return total
     }
 
     /// Splits `lines` at output-depth boundaries (where the input line stride jumps):

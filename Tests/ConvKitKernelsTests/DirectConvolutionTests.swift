@@ -98,7 +98,10 @@ import _ConvKitTestSupport
     }
 
     /// Single items with enough work for several workers: the forward pass splits the item's
-    /// lines between them, the weight gradient its column-matrix rows.
+    /// lines between them, or its output channels where that leaves fewer partial tiles (the
+    /// 14 × 14 pointwise layer, 56 = 3½ panels of 16), after all of them pad parts of its slab
+    /// (by whole rows where lines share their zero padding, as in the third and fourth cases);
+    /// the weight gradient splits its column-matrix rows.
     @Test func singleItemsAreSplitBetweenWorkers() {
         var random = TestRandom(seed: 5)
         func values(_ count: Int) -> [Float] { random.values(count) }
@@ -107,6 +110,10 @@ import _ConvKitTestSupport
                          dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], paddingMode: .reflect),
             ConvGeometry(batch: 1, inChannels: 40, outChannels: 34, groups: 2, inputSize: [2_000], kernelSize: [5], stride: [1],
                          dilation: [2], padBefore: [4], padAfter: [3]),
+            ConvGeometry(batch: 1, inChannels: 192, outChannels: 56, inputSize: [14, 14], kernelSize: [1, 1], stride: [1, 1],
+                         dilation: [1, 1], padBefore: [0, 0], padAfter: [0, 0]),
+            ConvGeometry(batch: 1, inChannels: 32, outChannels: 26, inputSize: [30, 29], kernelSize: [3, 3], stride: [1, 1],
+                         dilation: [1, 1], padBefore: [2, 1], padAfter: [0, 2]),
         ]
         for g in cases {
             #expect(2 * g.outChannels * g.outputPlane * g.columnRows >= 1 << 22)  // the size at which workers split

@@ -10,6 +10,7 @@ import _ConvKitTestSupport
     static let cases: [(ConvGeometry, ConvolutionAlgorithm, ConvolutionPlan.Algorithm)] = [
         (ConvolutionPlanTests.geometry(c: 8, k: 20, size: 30), ConvolutionAlgorithm.direct, ConvolutionPlan.Algorithm.direct),  // 20 = 16 + 4 channels
         (ConvolutionPlanTests.geometry(n: 1, c: 8, k: 20, size: 130), .direct, .direct),  // several line blocks, lines split between workers
+        (ConvolutionPlanTests.geometry(n: 1, c: 192, k: 56, size: 14, kernel: 1, pad: 0), .automatic, .direct),  // channel panels split between workers
         (ConvolutionPlanTests.geometry(c: 9, k: 13, size: 22), .winograd, .winograd),  // partial last tile rows
         (ConvolutionPlanTests.geometry(c: 12, k: 12, size: 17, groups: 12), .automatic, .depthwise),
         (ConvolutionPlanTests.geometry(c: 9, k: 14, size: 7, kernel: 1, pad: 0), .automatic, .pointwise),  // < 16 channels: not gathered
