@@ -308,8 +308,27 @@ size_t ck_wino_lanes(int level) {
     return 4;
 }
 
+// Asks for rows top … top + count − 1 of the plane `ahead` planes further on (the same tile row
+// of a later channel, which the callers transform next), one prefetch per cache line. The rows
+// of one call are too short for the hardware prefetcher to follow (6 streams of a few lines),
+// so its loads waited on memory: 40 % of the input transform's samples in a ResNet-18 training
+// step. Two planes ahead, the 32×64×56² → 64 forward, input and weight gradient passes ran
+// 7-9 % faster (benchmark --breakdown, A/B 2026-12-04). Prefetches never fault, so planes past
+// the last one are harmless.
+static void wino_prefetch_rows(const float *plane, size_t height, size_t width, ptrdiff_t top, int count, size_t ahead) {
+    const float *next = plane + ahead * height * width;
+    for (int i = 0; i < count; i++) {
+        const ptrdiff_t yy = top + i;
+        if (yy < 0 || yy >= (ptrdiff_t)height) continue;
+        const char *row = (const char *)(next + yy * (ptrdiff_t)width);
+        for (size_t b = 0; b < width * sizeof(float); b += 64) __builtin_prefetch(row + b, 0, 3);
+        __builtin_prefetch(row + width * sizeof(float) - 1, 0, 3);
+    }
+}
+
 void ck_wino_input(int level, const float *plane, size_t height, size_t width, ptrdiff_t top, ptrdiff_t left,
                    size_t tiles, float *v, size_t vplane) {
+    wino_prefetch_rows(plane, height, width, top, 6, 2);
 #if defined(__x86_64__) || defined(__i386__)
     if (level == 2) return wino_input_16(plane, height, width, top, left, tiles, v, vplane);
     if (level == 1) return wino_input_8(plane, height, width, top, left, tiles, v, vplane);
@@ -389,6 +408,7 @@ void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, 
 
 void ck_wino_gradient(int level, const float *plane, size_t height, size_t width, ptrdiff_t top,
                       size_t tiles, float *v, size_t vplane) {
+    wino_prefetch_rows(plane, height, width, top, 4, 2);
 #if defined(__x86_64__) || defined(__i386__)
     if (level == 2) return wino_gradient_16(plane, height, width, top, tiles, v, vplane);
     if (level == 1) return wino_gradient_8(plane, height, width, top, tiles, v, vplane);

@@ -82,4 +82,60 @@ import _ConvKitTestSupport
                     "\(shape) dγ[\(j)] \(got.dgamma[j]) vs \(dg), dβ[\(j)] \(got.dbeta[j]) vs \(db)")
         }
     }
+
+    /// Rows long enough for the vector lanes (12,500 = 781 × 16 + 4) and a tensor large enough to
+    /// be split between the cores: batch norm's forward pass and its gradients against the
+    /// closed forms in Double, the statistics of a channel far from zero (values near 1,000,
+    /// variance about 1) included, and evaluation mode's dx = γσ⁻¹·dy.
+    @Test func longRowsOnLanesAndCoresMatchTheClosedForms() {
+        let (outer, channels, inner) = (3, 7, 12_500)
+        var random = TestRandom(seed: 29)
+        let count = outer * channels * inner
+        var x = random.values(count).map { $0 * 3 }
+        for o in 0..<outer { for i in 0..<inner { x[o * channels * inner + i] += 1_000 } }
+        let dy = random.values(count), gamma = random.values(channels).map { $0 + 1.5 }, beta = random.values(channels)
+        var (mean, variance) = ([Float](repeating: 0, count: channels), [Float](repeating: 0, count: channels))
+        NormalizationKernel.channelStatistics(outer: outer, channels: channels, inner: inner, input: x, mean: &mean, variance: &variance)
+        let invStd = variance.map { 1 / ($0 + 1e-5).squareRoot() }
+        var y = [Float](repeating: 0, count: count), dx = y, evalDx = y
+        var (dgamma, dbeta) = ([Float](repeating: 0, count: channels), [Float](repeating: 0, count: channels))
+        NormalizationKernel.batchNormForward(outer: outer, channels: channels, inner: inner, input: x, mean: mean, invStd: invStd,
+                                             gamma: gamma, beta: beta, output: &y)
+        NormalizationKernel.batchNormBackward(outer: outer, channels: channels, inner: inner, training: true, input: x, mean: mean,
+                                              invStd: invStd, gamma: gamma, gradOutput: dy, gradInput: &dx, gradGamma: &dgamma, gradBeta: &dbeta)
+        NormalizationKernel.batchNormBackward(outer: outer, channels: channels, inner: inner, training: false, input: x, mean: mean,
+                                              invStd: invStd, gamma: gamma, gradOutput: dy, gradInput: &evalDx, gradGamma: &dgamma, gradBeta: &dbeta)
+        let m = Double(outer * inner)
+        for ch in 0..<channels {
+            var at: [Int] = []
+            for o in 0..<outer {
+                let first = (o * channels + ch) * inner
+                at += Array(first..<(first + inner))
+            }
+            var (sum, squares, sumDy, sumDyXhat) = (0.0, 0.0, 0.0, 0.0)
+            for i in at { sum += Double(x[i]) }
+            let mu = sum / m
+            for i in at { let d = Double(x[i]) - mu; squares += d * d }
+            let v = squares / m, inv = 1 / (v + 1e-5).squareRoot()
+            #expect(abs(Double(mean[ch]) - mu) < 1e-6 * max(1, abs(mu)), "channel \(ch): mean \(mean[ch]) vs \(mu)")
+            #expect(abs(Double(variance[ch]) - v) < 1e-3 * v, "channel \(ch): variance \(variance[ch]) vs \(v)")
+            let xhat: [Double] = at.map { (Double(x[$0]) - mu) * inv }
+            for (k, i) in at.enumerated() {
+                sumDy += Double(dy[i])
+                sumDyXhat += Double(dy[i]) * xhat[k]
+            }
+            #expect(abs(Double(dbeta[ch]) - sumDy) < 1e-3 * max(1, abs(sumDy)), "channel \(ch): dβ \(dbeta[ch]) vs \(sumDy)")
+            #expect(abs(Double(dgamma[ch]) - sumDyXhat) < 1e-3 * max(1, abs(sumDyXhat)), "channel \(ch): dγ \(dgamma[ch]) vs \(sumDyXhat)")
+            let g = Double(gamma[ch]), b = Double(beta[ch]), evalScale = g * Double(invStd[ch])
+            var (worstY, worstDx, worstEval) = (0.0, 0.0, 0.0)
+            for (k, i) in at.enumerated() {
+                worstY = max(worstY, abs(Double(y[i]) - (g * xhat[k] + b)))
+                let want: Double = g * inv * (Double(dy[i]) - sumDy / m - xhat[k] * sumDyXhat / m)
+                worstDx = max(worstDx, abs(Double(dx[i]) - want))
+                worstEval = max(worstEval, abs(Double(evalDx[i]) - evalScale * Double(dy[i])))
+            }
+            #expect(worstY < 1e-3 && worstDx < 1e-3 * g * inv && worstEval < 1e-6 * evalScale,
+                    "channel \(ch): worst y \(worstY), dx \(worstDx), eval dx \(worstEval)")
+        }
+    }
 }

@@ -184,6 +184,17 @@ void ck_wino_filter_gradient(const float *m, size_t kcount, size_t k0, size_t k1
 /// relative (Cephes' expf on vector lanes).
 void ck_silu(int level, const float *x, float *y, float *derivative, size_t n);
 
+/// Batch norm's passes over one row of `n` values (one channel of one item), on the level's
+/// vector lanes. Moments: sums[0] += Σ x, sums[1] += Σ x² (in double). Gradient sums:
+/// sums[0] += Σ dy, sums[1] += Σ dy·(x − mean)·inv_std (float products, double sums). Forward:
+/// y = gamma·((x − mean)·inv_std) + beta. Input gradient: dx = scale·(dy − mean_dy −
+/// (x − mean)·inv_std·mean_dy_xhat) when `training`, else scale·dy (x not read).
+void ck_bn_row_moments(int level, const float *x, size_t n, double *sums);
+void ck_bn_row_gradient_sums(int level, const float *x, const float *dy, size_t n, float mean, float inv_std, double *sums);
+void ck_bn_row_forward(int level, const float *x, float *y, size_t n, float mean, float inv_std, float gamma, float beta);
+void ck_bn_row_input_gradient(int level, const float *x, const float *dy, float *dx, size_t n, float mean, float inv_std,
+                              float scale, float mean_dy, float mean_dy_xhat, int training);
+
 /// Max pooling of one (height × width) plane into (out_height × out_width): window (oh, ow)
 /// reads rows oh·stride_h − pad_h + a·dilation_h and columns ow·stride_w − pad_w + b·dilation_w,
 /// skipping those outside the plane. Writes the first largest value in row-major tap order (a
