@@ -11,8 +11,8 @@
         DVEC s0 = {0}, s1 = {0}, q0 = {0}, q1 = {0}; \
         size_t i = 0; \
         for (; i + W <= n; i += W) { \
-            HVEC lo, hi; memcpy(&lo, x + i, sizeof lo); memcpy(&hi, x + i + W / 2, sizeof hi); \
-            const DVEC a = __builtin_convertvector(lo, DVEC), b = __builtin_convertvector(hi, DVEC); \
+            VEC v; memcpy(&v, x + i, sizeof v); \
+            const DVEC a = __builtin_convertvector(LOW(v), DVEC), b = __builtin_convertvector(HIGH(v), DVEC); \
             s0 += a; s1 += b; q0 += a * a; q1 += b * b; \
         } \
         double s = 0, q = 0; \
@@ -63,7 +63,6 @@
 typedef float f16 __attribute__((vector_size(64)));
 typedef float f8 __attribute__((vector_size(32)));
 typedef float f4 __attribute__((vector_size(16)));
-typedef float f2 __attribute__((vector_size(8)));
 typedef double d8 __attribute__((vector_size(64)));
 typedef double d4 __attribute__((vector_size(32)));
 typedef double d2 __attribute__((vector_size(16)));
@@ -71,41 +70,35 @@ typedef double d2 __attribute__((vector_size(16)));
 #if defined(__x86_64__) || defined(__i386__)
 #define W 16
 #define VEC f16
-#define HVEC f8
 #define DVEC d8
 #define LOW(v) __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
 #define HIGH(v) __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15)
 NORM_BODIES(16, __attribute__((target("avx512f"))))
 #undef W
 #undef VEC
-#undef HVEC
 #undef DVEC
 #undef LOW
 #undef HIGH
 #define W 8
 #define VEC f8
-#define HVEC f4
 #define DVEC d4
 #define LOW(v) __builtin_shufflevector(v, v, 0, 1, 2, 3)
 #define HIGH(v) __builtin_shufflevector(v, v, 4, 5, 6, 7)
 NORM_BODIES(8, __attribute__((target("avx2,fma"))))
 #undef W
 #undef VEC
-#undef HVEC
 #undef DVEC
 #undef LOW
 #undef HIGH
 #endif
 #define W 4
 #define VEC f4
-#define HVEC f2
 #define DVEC d2
 #define LOW(v) __builtin_shufflevector(v, v, 0, 1)
 #define HIGH(v) __builtin_shufflevector(v, v, 2, 3)
 NORM_BODIES(4, )
 #undef W
 #undef VEC
-#undef HVEC
 #undef DVEC
 #undef LOW
 #undef HIGH
