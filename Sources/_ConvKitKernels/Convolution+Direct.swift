@@ -182,7 +182,7 @@ extension ConvolutionKernel {
                     }
                 }
             } else {
-                // Fewer items than workers: one slab, the lines split between the workers.
+                // Fewer items than workers: one slab, padded by all of them, its lines or channel panels split between them.
                 let src = SharedPointer(plan.slab(in: s.base))
                 // Each worker takes some lines with every panel, or, where that leaves fewer partial
                 // tiles, every line with some panels (a 14 × 14 pointwise layer: 7 tiles per 7-line
