@@ -210,18 +210,23 @@ try:
         wait.until(lambda d: len(d.find_element(By.ID, "top").text.splitlines()) == 5)
         check(driver.execute_script("return document.getElementById('prepared').naturalWidth") == 224, "photo: the network sees a 224×224 crop")
         from selenium.webdriver.support.ui import Select
+        before = driver.execute_script("return document.getElementById('maps').getAttribute('src')")
         Select(driver.find_element(By.ID, "layer")).select_by_value("layer2.0.conv1")
-        wait.until(lambda d: driver.execute_script("return document.getElementById('maps').naturalWidth") > 0
+        # The chosen layer's own maps: a new picture (not conv1's still on the page), fully loaded.
+        wait.until(lambda d: d.execute_script("const m = document.getElementById('maps'); return m.getAttribute('src') !== arguments[0] && m.complete && m.naturalWidth > 0", before)
                    and d.find_element(By.ID, "layer").get_attribute("value") == "layer2.0.conv1")
         check(True, "photo: top 5 and a chosen layer's maps shown")
         wait.until(lambda d: d.execute_script("return document.getElementById('heatmap').naturalWidth") == 224)
         check("Grad-CAM at layer4" in driver.find_element(By.ID, "explained").text, "photo: Grad-CAM heat map over the photo")
         driver.save_screenshot(os.path.join(shots, "photo.png"))
         # A ResNet answer still on its way when another model is chosen must not land over it:
-        # ask for another layer's maps and switch model at once, then give that answer time to arrive.
-        Select(driver.find_element(By.ID, "layer")).select_by_value("layer3.0.conv1")
-        Select(driver.find_element(By.ID, "model")).select_by_index(
-            next(i for i, o in enumerate(driver.find_elements(By.CSS_SELECTOR, "#model option")) if o.text.startswith("alexnet")))
+        # ask for another layer's maps and switch model at once (one script, so no answer can
+        # refill the lists in between), then give that answer time to arrive.
+        alexnet = next(i for i, o in enumerate(driver.find_elements(By.CSS_SELECTOR, "#model option")) if o.text.startswith("alexnet"))
+        driver.execute_script("""
+            const layer = document.getElementById('layer'), model = document.getElementById('model');
+            layer.value = 'layer3.0.conv1'; layer.dispatchEvent(new Event('change'));
+            model.value = String(arguments[0]); model.dispatchEvent(new Event('change'));""", alexnet)
         time.sleep(5)
     wait.until(lambda d: "convkit download weights" in d.find_element(By.ID, "fetch").text)
     check("convkit download weights alexnet" in driver.find_element(By.ID, "fetch").text, "photo: missing weights show the command that fetches them")
