@@ -16,11 +16,8 @@ public enum NormalizationKernel {
         let m = Double(outer * inner), level = Int32(MicroKernel.level)
         let (px, pm, pv) = (SharedPointer(x), SharedPointer(mean), SharedPointer(variance))
         forEachChannel(outer: outer, channels: channels, inner: inner) { ch in
-            var sums = (0.0, 0.0)
-            withUnsafeMutablePointer(to: &sums) { pointer in
-                pointer.withMemoryRebound(to: Double.self, capacity: 2) { s in
-                    for o in 0..<outer { ck_bn_row_moments(level, px.base + (o * channels + ch) * inner, inner, s) }
-                }
+            let sums = rowSums { s in
+                for o in 0..<outer { ck_bn_row_moments(level, px.base + (o * channels + ch) * inner, inner, s) }
             }
             let mu = sums.0 / m
             pm.base[ch] = Float(mu)
@@ -46,6 +43,13 @@ public enum NormalizationKernel {
                 ck_bn_row_forward(level, px.base + base, py.base + base, inner, mu, inv, g, b)
             }
         }
+    }
+
+    /// The two double sums that `add` accumulates (the `ck_bn_row_*` sums), starting from zero.
+    private static func rowSums(_ add: (UnsafeMutablePointer<Double>) -> Void) -> (Double, Double) {
+        var sums = (0.0, 0.0)
+        withUnsafeMutablePointer(to: &sums) { $0.withMemoryRebound(to: Double.self, capacity: 2, add) }
+        return sums
     }
 
     /// Calls `body(channel)` for every channel, the channels split between the cores when
@@ -91,13 +95,10 @@ public enum NormalizationKernel {
         let (px, pdy, pm, pi) = (SharedPointer(x), SharedPointer(dy), SharedPointer(mean), SharedPointer(invStd))
         let (sx, sd) = (SharedPointer(sumDyXhat), SharedPointer(sumDy))
         forEachChannel(outer: outer, channels: channels, inner: inner) { ch in
-            var sums = (0.0, 0.0)
-            withUnsafeMutablePointer(to: &sums) { pointer in
-                pointer.withMemoryRebound(to: Double.self, capacity: 2) { s in
-                    for o in 0..<outer {
-                        let base = (o * channels + ch) * inner
-                        ck_bn_row_gradient_sums(level, px.base + base, pdy.base + base, inner, pm.base[ch], pi.base[ch], s)
-                    }
+            let sums = rowSums { s in
+                for o in 0..<outer {
+                    let base = (o * channels + ch) * inner
+                    ck_bn_row_gradient_sums(level, px.base + base, pdy.base + base, inner, pm.base[ch], pi.base[ch], s)
                 }
             }
             sx.base[ch] = Float(sums.1)
