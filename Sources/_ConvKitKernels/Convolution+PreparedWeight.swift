@@ -15,7 +15,8 @@ extension ConvolutionKernel {
         switch ConvolutionPlan.forwardAlgorithm(g) {
         case .direct: (.direct, directPanelsCount(g))
         case .gathered: (.gathered, gatheredPanelsCount(g))
-        case .winograd: (.winograd, WinogradKernel.filtersCount(g))
+        case .winograd: (.winograd, WinogradKernel.filtersCount(g, .four))
+        case .winograd2x2: (.winograd2x2, WinogradKernel.filtersCount(g, .two))
         case .depthwise, .pointwise, .im2colGEMM, .flipped: nil
         }
     }
@@ -26,7 +27,8 @@ extension ConvolutionKernel {
         switch ConvolutionPlan.forwardAlgorithm(g) {
         case .direct: packPanels(g, weight: weight, width: MicroKernel.convChannels, into: prepared)
         case .gathered: packGatheredPanels(g, weight: weight, into: prepared)
-        case .winograd: WinogradKernel.transformFilters(g, weight: weight, into: prepared)
+        case .winograd: WinogradKernel.transformFilters(g, .four, weight: weight, into: prepared)
+        case .winograd2x2: WinogradKernel.transformFilters(g, .two, weight: weight, into: prepared)
         case .depthwise, .pointwise, .im2colGEMM, .flipped: preconditionFailure("no prepared weights for \(ConvolutionPlan.forwardAlgorithm(g))")
         }
     }

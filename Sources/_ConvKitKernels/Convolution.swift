@@ -51,7 +51,8 @@ public enum ConvolutionKernel {
     /// Floats of workspace `forward(g)` alone needs.
     static func forwardWorkspaceCount(_ g: ConvGeometry) -> Int {
         switch ConvolutionPlan.forwardAlgorithm(g) {
-        case .winograd: WinogradKernel.workspaceCount(g)
+        case .winograd: WinogradKernel.workspaceCount(g, .four)
+        case .winograd2x2: WinogradKernel.workspaceCount(g, .two)
         case .direct: directWorkspaceCount(g)
         case .gathered: gatheredWorkspaceCount(g)
         case .depthwise: 0
@@ -130,7 +131,10 @@ public enum ConvolutionKernel {
             return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp,
                                  prepared: prepared, residual: residual)
         case .winograd:
-            return WinogradKernel.forward(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace,
+            return WinogradKernel.forward(g, .four, input: input, weight: weight, bias: bias, output: output, workspace: workspace,
+                                          clamp: clamp, prepared: prepared, residual: residual)
+        case .winograd2x2:
+            return WinogradKernel.forward(g, .two, input: input, weight: weight, bias: bias, output: output, workspace: workspace,
                                           clamp: clamp, prepared: prepared, residual: residual)
         case .gathered:
             return forwardGathered(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp,
@@ -200,7 +204,7 @@ public enum ConvolutionKernel {
         case .depthwise: return DepthwiseKernel.backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
         case .flipped:
             return backwardInputFlipped(g, flippedGeometry(g)!, gradOutput: gradOutput, weight: weight, gradInput: gradInput, workspace: workspace)
-        case .pointwise, .im2colGEMM, .direct, .gathered, .winograd: break
+        case .pointwise, .im2colGEMM, .direct, .gathered, .winograd, .winograd2x2: break
         }
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
         let pointwise = plan.inputGradient == .pointwise, threaded = workers(g) == 1
@@ -241,7 +245,7 @@ public enum ConvolutionKernel {
         case .direct: return backwardWeightDirect(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
         case .gathered: return backwardWeightGathered(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
         case .winograd: return WinogradKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
-        case .pointwise, .im2colGEMM, .flipped: break
+        case .pointwise, .im2colGEMM, .flipped, .winograd2x2: break  // the plan never gives F(2×2) a weight gradient
         }
         let (kg, rows, p) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let workerCount = workers(g), threaded = workerCount == 1

@@ -12,14 +12,17 @@ import Darwin
 /// A layer's choice wins over the process-wide `ConvolutionAlgorithm.global`; `.automatic`
 /// defers to it, and the global `.automatic` lets ConvKit decide per geometry.
 public enum ConvolutionAlgorithm: String, Sendable, Codable, CaseIterable {
-    /// ConvKit decides: Winograd F(4×4, 3×3) for 3 × 3, stride-1, undilated, ungrouped,
-    /// zero-padded 2-D layers with enough channels (C·K ≥ 24·(C + K), e.g. 48 in and out) and
-    /// outputs of at least 8 × 8, where it measured faster; the direct kernels elsewhere.
+    /// ConvKit decides: for 3 × 3, stride-1, undilated, ungrouped, zero-padded 2-D layers,
+    /// Winograd F(4×4, 3×3) where the batch has at least 48 of its 4 × 4 tiles, the channels are
+    /// many enough (C·K ≥ 24·(C + K), e.g. 48 in and out) and outputs at least 8 × 8; F(2×2, 3×3)
+    /// for fewer tiles (a single 14 × 14 image) with C·K ≥ 32·(C + K) and at least 32 of its
+    /// 2 × 2 tiles; the direct kernels elsewhere. Each where it measured faster.
     case automatic
     /// Every multiply of the definition (direct tiles, or im2col + GEMM).
     case direct
-    /// Winograd F(4×4, 3×3) wherever it applies (3 × 3, stride 1, dilation 1, one group, zero
-    /// padding, 2-D); the direct kernels elsewhere.
+    /// Winograd wherever it applies (3 × 3, stride 1, dilation 1, one group, zero padding, 2-D):
+    /// F(2×2, 3×3) forward for batches of fewer than 48 F(4×4) tiles, F(4×4, 3×3) otherwise and
+    /// for the weight gradient; the direct kernels elsewhere.
     case winograd
 
     private static let setting = Mutex(ConvolutionAlgorithm.environment ?? .automatic)

@@ -20,6 +20,9 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
         case im2colGEMM = "im2col+GEMM"
         /// Winograd F(4×4, 3×3): transformed tiles and filters, 36 GEMMs (`WinogradKernel`).
         case winograd
+        /// Winograd F(2×2, 3×3): 16 GEMMs over smaller transformed filters, for batches with few
+        /// F(4×4) tiles (a single image of 14 × 14 or less; forward passes only).
+        case winograd2x2 = "winograd F(2×2)"
     }
 
     public let forward: Algorithm
@@ -42,7 +45,9 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
         } else {
             (inputGradient, flippedForward) = (pointwise ? .pointwise : .im2colGEMM, nil)
         }
-        weightGradient = depthwise ? .depthwise : forward == .winograd ? .winograd
+        // F(4×4)'s weight gradient wherever F(4×4) runs forward or Winograd is asked for.
+        let winogradWeights = forward == .winograd || (forward == .winograd2x2 && g.algorithm.resolved == .winograd)
+        weightGradient = depthwise ? .depthwise : winogradWeights ? .winograd
             : ConvolutionKernel.directApplies(g) ? .direct : ConvolutionKernel.gatheredApplies(g) ? .gathered
             : pointwise ? .pointwise : .im2colGEMM
         let k = ConvolutionKernel.self
@@ -55,11 +60,14 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The forward pass's implementation: Winograd where `g.algorithm` (resolved through
-    /// `ConvolutionAlgorithm.global`) asks for it and it applies, or where `.automatic` finds it pays.
+    /// `ConvolutionAlgorithm.global`) asks for it and it applies (F(2×2) for batches of fewer than
+    /// 48 F(4×4) tiles, F(4×4) otherwise), or where `.automatic` finds one of them pays.
     static func forwardAlgorithm(_ g: ConvGeometry) -> Algorithm {
         if DepthwiseKernel.applies(g) { return .depthwise }
         switch g.algorithm.resolved {
-        case .winograd where WinogradKernel.applies(g), .automatic where WinogradKernel.pays(g): return .winograd
+        case .winograd where WinogradKernel.applies(g): return WinogradKernel.fewTiles(g) ? .winograd2x2 : .winograd
+        case .automatic where WinogradKernel.pays(g): return .winograd
+        case .automatic where WinogradKernel.paysWithSmallTiles(g): return .winograd2x2
         default: break
         }
         let k = ConvolutionKernel.self

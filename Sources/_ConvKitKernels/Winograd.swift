@@ -12,8 +12,16 @@ import _ConvKitMicroKernels
 /// run of tile rows of one image, sized so that V and M stay near the caches, and blocks are
 /// split across worker threads, each with its own slab of the workspace.
 enum WinogradKernel {
-    /// Transform points per tile (6 × 6).
-    static let points = 36
+    /// Which of Winograd's algorithms: F(m×m, 3×3) for output tiles of m × m = 4 × 4 (36 points
+    /// per tile, 2.25 multiplies per output and channel pair) or 2 × 2 (16 points, 4 multiplies,
+    /// transformed filters 16/9 of the weights instead of 36/9: for batches with few F(4×4) tiles,
+    /// where reading the filters costs more than the multiplies, `ck_wino2_*`).
+    enum Tile: Int, Sendable {
+        case four = 4, two = 2
+
+        /// Transform points per tile: (m + 2)².
+        var points: Int { (rawValue + 2) * (rawValue + 2) }
+    }
 
     /// Whether F(4×4, 3×3) computes `g`: 2-D, 3 × 3, stride 1, dilation 1, one group, zero
     /// padding, at least 8 input channels (the GEMM's reduction).
@@ -31,19 +39,35 @@ enum WinogradKernel {
     /// 2026-12-04); a 14 × 14 image's 16 (blocks of 8) ran its layers 1.8× slower.
     static func pays(_ g: ConvGeometry) -> Bool {
         applies(g) && g.inChannels * g.outChannels >= 24 * (g.inChannels + g.outChannels)
-            && g.outputSize[0] >= 8 && g.outputSize[1] >= 8 && g.batch * tiles(g).rows * tiles(g).columns >= 48
+            && g.outputSize[0] >= 8 && g.outputSize[1] >= 8 && !fewTiles(g)
+    }
+
+    /// Fewer than 48 F(4×4) tiles in the batch, where F(2×2) serves a Winograd forward pass.
+    static func fewTiles(_ g: ConvGeometry) -> Bool {
+        g.batch * tiles(g, .four).rows * tiles(g, .four).columns < 48
+    }
+
+    /// Where `.automatic` takes F(2×2, 3×3): batches with few F(4×4) tiles, C·K/(C + K) ≥ 32 and
+    /// at least 32 F(2×2) tiles. Measured at batch 1, 14 × 14 (49 tiles), filters from memory,
+    /// F(2×2) / direct: 64 channels 42.6 / 48.6 µs, 128 0.117 / 0.172 ms, 256 0.48–0.53 / 0.68–0.70 ms,
+    /// 512 1.67 / 2.70 ms; at 7 × 7 (16 tiles, half a 32-wide panel) 1.7–3.3× slower than the
+    /// gathered tiles, so not taken there (2026-12-04).
+    static func paysWithSmallTiles(_ g: ConvGeometry) -> Bool {
+        applies(g) && fewTiles(g) && g.inChannels * g.outChannels >= 32 * (g.inChannels + g.outChannels)
+            && g.batch * tiles(g, .two).rows * tiles(g, .two).columns >= 32
     }
 
     /// Tile rows and columns of an output plane.
-    static func tiles(_ g: ConvGeometry) -> (rows: Int, columns: Int) {
-        ((g.outputSize[0] + 3) / 4, (g.outputSize[1] + 3) / 4)
+    static func tiles(_ g: ConvGeometry, _ f: Tile) -> (rows: Int, columns: Int) {
+        let m = f.rawValue
+        return ((g.outputSize[0] + m - 1) / m, (g.outputSize[1] + m - 1) / m)
     }
 
     /// Tile rows per block, counted over the whole batch (a block may span images, so small
     /// planes still give the GEMMs wide products): V and M of a block (36 · (C + K) floats per
     /// tile) as below, at least one tile row.
-    static func blockRows(_ g: ConvGeometry) -> Int {
-        let perTile = points * (g.inChannels + g.outChannels), t = tiles(g), allRows = g.batch * t.rows
+    static func blockRows(_ g: ConvGeometry, _ f: Tile) -> Int {
+        let perTile = f.points * (g.inChannels + g.outChannels), t = tiles(g, f), allRows = g.batch * t.rows
         // About 128 tiles (four 32-wide micro-kernel panels) and V + M within 4 MiB (L2 for each
         // point's product, L3 for the block), then no more than an equal share of every worker.
         let target = max(1, min((128 + t.columns - 1) / t.columns, (1 << 20) / (perTile * t.columns)))
@@ -57,24 +81,24 @@ enum WinogradKernel {
     }
 
     /// Columns of each V_ξ and M_ξ: a block's tiles rounded up to whole micro-kernel panels.
-    static func paddedTiles(_ g: ConvGeometry) -> Int {
-        let tiles = blockRows(g) * tiles(g).columns
+    static func paddedTiles(_ g: ConvGeometry, _ f: Tile) -> Int {
+        let tiles = blockRows(g, f) * tiles(g, f).columns
         return MicroKernel.isAvailable ? (tiles + MicroKernel.nr - 1) / MicroKernel.nr * MicroKernel.nr : tiles
     }
 
     /// One worker's slab: V and M of a block.
-    static func slab(_ g: ConvGeometry) -> (v: Int, m: Int) {
-        (points * g.inChannels * paddedTiles(g), points * paddedChannels(g) * paddedTiles(g))
+    static func slab(_ g: ConvGeometry, _ f: Tile) -> (v: Int, m: Int) {
+        (f.points * g.inChannels * paddedTiles(g, f), f.points * paddedChannels(g) * paddedTiles(g, f))
     }
 
     /// Workers: one per core, at most one per block.
-    static func workers(_ g: ConvGeometry) -> Int {
-        max(1, min(MicroKernel.threads, blocks(g)))
+    static func workers(_ g: ConvGeometry, _ f: Tile) -> Int {
+        max(1, min(MicroKernel.threads, blocks(g, f)))
     }
 
     /// Blocks of `blockRows(g)` tile rows over the batch's N · tile rows.
-    static func blocks(_ g: ConvGeometry) -> Int {
-        (g.batch * tiles(g).rows + blockRows(g) - 1) / blockRows(g)
+    static func blocks(_ g: ConvGeometry, _ f: Tile) -> Int {
+        (g.batch * tiles(g, f).rows + blockRows(g, f) - 1) / blockRows(g, f)
     }
 
     /// Runs `body(tileRows, worker)` over blocks of at most `blockRows(g)` of the batch's tile
@@ -84,11 +108,11 @@ enum WinogradKernel {
     /// in ResNet-18 at batch 16: the caller spun waiting for 13 % of that forward pass's profile,
     /// 3.5 % after). `first(worker)` runs once on each worker before its blocks.
     static func forEachBlock(
-        _ g: ConvGeometry, first: @Sendable (Int) -> Void = { _ in },
+        _ g: ConvGeometry, _ f: Tile, first: @Sendable (Int) -> Void = { _ in },
         _ body: @Sendable (_ tileRows: Range<Int>, _ worker: Int) -> Void
     ) {
-        let rowsPerBlock = blockRows(g)
-        Parallel.forEachChunk(g.batch * tiles(g).rows, workers: workers(g)) { share, worker in
+        let rowsPerBlock = blockRows(g, f)
+        Parallel.forEachChunk(g.batch * tiles(g, f).rows, workers: workers(g, f)) { share, worker in
             first(worker)
             let count = (share.count + rowsPerBlock - 1) / rowsPerBlock
             for i in 0..<count {
@@ -97,34 +121,41 @@ enum WinogradKernel {
         }
     }
 
-    /// Floats of the transformed filters U (36 × padded K × C), what `transformFilters` writes.
-    static func filtersCount(_ g: ConvGeometry) -> Int { points * paddedChannels(g) * g.inChannels }
+    /// Floats of the transformed filters U (points × padded K × C), what `transformFilters` writes.
+    static func filtersCount(_ g: ConvGeometry, _ f: Tile) -> Int { f.points * paddedChannels(g) * g.inChannels }
 
-    /// Floats of workspace: the transformed filters, then one slab per worker.
-    static func workspaceCount(_ g: ConvGeometry) -> Int {
-        let s = slab(g)
-        return filtersCount(g) + workers(g) * (s.v + s.m)
+    /// Floats of workspace: the transformed filters, then one slab per worker (or V and M of the
+    /// whole batch where `splitsFilters`).
+    static func workspaceCount(_ g: ConvGeometry, _ f: Tile) -> Int {
+        if splitsFilters(g, f) { return filterSplitWorkspaceCount(g, f) }
+        let s = slab(g, f)
+        return filtersCount(g, f) + workers(g, f) * (s.v + s.m)
     }
 
-    /// output = conv(input, weight) + bias, each block's output rows added to `residual` and
-    /// clamped to `clamp` (each when given) right after the output transform writes them.
-    /// Overwrites `output`. `prepared`: the filters already transformed (`transformFilters`), else
-    /// they are transformed into the workspace.
+    /// output = conv(input, weight) + bias by F(m×m, 3×3) for `f`'s m, each block's output rows
+    /// added to `residual` and clamped to `clamp` (each when given) right after the output
+    /// transform writes them. Overwrites `output`. `prepared`: the filters already transformed
+    /// for `f` (`transformFilters`), else they are transformed into the workspace.
     static func forward(
-        _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        _ g: ConvGeometry, _ f: Tile, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
         workspace: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil, prepared: UnsafePointer<Float>? = nil,
         residual: UnsafePointer<Float>? = nil
     ) {
-        let (c, k, kp) = (g.inChannels, g.outChannels, paddedChannels(g))
-        if prepared == nil { transformFilters(g, weight: weight, into: workspace) }
-        let t = tiles(g), s = slab(g)
+        if splitsFilters(g, f) {
+            return forwardSplittingFilters(g, f, input: input, weight: weight, bias: bias, output: output, workspace: workspace,
+                                           clamp: clamp, prepared: prepared, residual: residual)
+        }
+        let (c, k, kp, tm, points) = (g.inChannels, g.outChannels, paddedChannels(g), f.rawValue, f.points)
+        if prepared == nil { transformFilters(g, f, weight: weight, into: workspace) }
+        let t = tiles(g, f), s = slab(g, f)
         let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
         let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
         let (x, y, u) = (SharedPointer(input), SharedPointer(output), SharedPointer(prepared ?? UnsafePointer(workspace)))
         let ws = SharedPointer(workspace + points * kp * c), b = bias.map { SharedPointer($0) }
         let res = residual.map { SharedPointer($0) }
-        forEachBlock(g) { block, worker in
+        let inputTransform = f == .four ? ck_wino_input : ck_wino2_input, outputTransform = f == .four ? ck_wino_output : ck_wino2_output
+        forEachBlock(g, f) { block, worker in
             let v = ws.base + worker * (s.v + s.m), m = v + s.v
             // Tile rows r0..<r1 of the batch: row r is tile row r % rows of image r / rows.
             let (r0, r1) = (block.lowerBound, block.upperBound)
@@ -134,21 +165,22 @@ enum WinogradKernel {
             for r in r0..<r1 {
                 let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
                 for ci in 0..<c {
-                    ck_wino_input(level, x.base + (n * c + ci) * h * w, h, w, 4 * ty - top, left, t.columns,
-                                  v + ci * tp + (r - r0) * t.columns, c * tp)
+                    inputTransform(level, x.base + (n * c + ci) * h * w, h, w, tm * ty - top, left, t.columns,
+                                   v + ci * tp + (r - r0) * t.columns, c * tp)
                 }
             }
             if tp > blockTiles {
                 for row in 0..<(points * c) { (v + row * tp + blockTiles).update(repeating: 0, count: tp - blockTiles) }
             }
-            multiply(g, u: u.base, v: v, m: m, tiles: blockTiles, paddedTiles: tp)
+            multiply(g, f, u: u.base, v: v, m: m, tiles: blockTiles, paddedTiles: tp)
             for r in r0..<r1 {
                 let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
+                let rows = min(tm, oh - tm * ty)
                 for ki in 0..<k {
-                    let dst = y.base + ((n * k + ki) * oh + 4 * ty) * ow
-                    ck_wino_output(level, m + ki * tp + (r - r0) * t.columns, kp * tp, t.columns,
-                                   b.map { $0.base[ki] } ?? 0, dst, ow, min(4, oh - 4 * ty), ow)
-                    ClampKernel.apply(dst, count: min(4, oh - 4 * ty) * ow, clamp, adding: res.map { UnsafePointer($0.base + (dst - y.base)) })
+                    let dst = y.base + ((n * k + ki) * oh + tm * ty) * ow
+                    outputTransform(level, m + ki * tp + (r - r0) * t.columns, kp * tp, t.columns,
+                                    b.map { $0.base[ki] } ?? 0, dst, ow, rows, ow)
+                    ClampKernel.apply(dst, count: rows * ow, clamp, adding: res.map { UnsafePointer($0.base + (dst - y.base)) })
                 }
             }
         }
@@ -157,8 +189,8 @@ enum WinogradKernel {
     /// Floats of workspace `backwardWeight` needs: per worker, V and the transformed output
     /// gradient of a block and its own transform-domain sums (36 · K · C).
     static func weightWorkspaceCount(_ g: ConvGeometry) -> Int {
-        let tp = paddedTiles(g), sums = points * g.outChannels * g.inChannels
-        return workers(g) * (points * (g.inChannels + g.outChannels) * tp + sums)
+        let f = Tile.four, tp = paddedTiles(g, f), sums = f.points * g.outChannels * g.inChannels
+        return workers(g, f) * (f.points * (g.inChannels + g.outChannels) * tp + sums)
     }
 
     /// gradWeight = Σ over the batch's tiles of Gᵀ·[(A·dy·Aᵀ) ⊙ (Bᵀ·d·B)]·G (the forward map's
@@ -168,14 +200,14 @@ enum WinogradKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
-        let (c, k) = (g.inChannels, g.outChannels)
-        let t = tiles(g), tp = paddedTiles(g)
+        let (c, k, f) = (g.inChannels, g.outChannels, Tile.four)
+        let t = tiles(g, f), tp = paddedTiles(g, f), points = f.points
         let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
         let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
-        let sums = points * k * c, perWorker = points * (c + k) * tp + sums, workerCount = workers(g)
+        let sums = points * k * c, perWorker = points * (c + k) * tp + sums, workerCount = workers(g, f)
         let (x, dy, ws) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(workspace))
         let zeroSums: @Sendable (Int) -> Void = { worker in (ws.base + worker * perWorker + points * (c + k) * tp).update(repeating: 0, count: sums) }
-        forEachBlock(g, first: zeroSums) { block, worker in
+        forEachBlock(g, f, first: zeroSums) { block, worker in
             let v = ws.base + worker * perWorker, yhat = v + points * c * tp, s = yhat + points * k * tp
             let (r0, r1) = (block.lowerBound, block.upperBound)
             let blockTiles = (r1 - r0) * t.columns
@@ -197,7 +229,7 @@ enum WinogradKernel {
             }
         }
         let total = ws.base + points * (c + k) * tp  // worker 0's sums
-        for worker in 1..<max(1, min(workerCount, blocks(g))) {
+        for worker in 1..<max(1, min(workerCount, blocks(g, f))) {
             let partial = ws.base + worker * perWorker + points * (c + k) * tp
             for i in 0..<sums { total[i] += partial[i] }
         }
@@ -207,14 +239,14 @@ enum WinogradKernel {
         }
     }
 
-    /// M_ξ (K′, tp) = U_ξ (K′, C) · V_ξ (C, tp) for the 36 points: micro-kernel tiles over U's
+    /// M_ξ (K′, tp) = U_ξ (K′, C) · V_ξ (C, tp) for each of `f`'s points: micro-kernel tiles over U's
     /// pre-packed row panels and V read in place (tp a whole number of panels), or the GEMM
     /// where there is no micro-kernel.
     private static func multiply(
-        _ g: ConvGeometry, u: UnsafePointer<Float>, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+        _ g: ConvGeometry, _ f: Tile, u: UnsafePointer<Float>, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
         tiles: Int, paddedTiles tp: Int
     ) {
-        let (c, kp) = (g.inChannels, paddedChannels(g))
+        let (c, kp, points) = (g.inChannels, paddedChannels(g), f.points)
         guard MicroKernel.isAvailable else {
             for xi in 0..<points {
                 gemm(transposeA: false, transposeB: false, m: kp, n: tiles, k: c, a: u + xi * kp * c, lda: c,
@@ -239,18 +271,20 @@ enum WinogradKernel {
         }
     }
 
-    /// U_ξ = (G·g_kc·Gᵀ)_ξ in double, rounded once (`ck_wino_filters`), stored as row panels of the
-    /// micro-kernel (U[ξ][k / mr][c][k % mr], zero rows up to K′) or as plain (K, C) matrices without one. G for the points 0, ±1, ±2, ∞:
-    /// [[1/4, 0, 0], [−1/6, −1/6, −1/6], [−1/6, 1/6, −1/6], [1/24, 1/12, 1/6], [1/24, −1/12, 1/6], [0, 0, 1]].
-    static func transformFilters(_ g: ConvGeometry, weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
-        let (c, k, kp) = (g.inChannels, g.outChannels, paddedChannels(g))
+    /// U_ξ = (G·g_kc·Gᵀ)_ξ of F(m×m, 3×3) in double, rounded once (`ck_wino_filters`,
+    /// `ck_wino2_filters`), stored as row panels of the micro-kernel (U[ξ][k / mr][c][k % mr], zero
+    /// rows up to K′) or as plain (K, C) matrices without one. G for F(4×4)'s points 0, ±1, ±2, ∞:
+    /// [[1/4, 0, 0], [−1/6, −1/6, −1/6], [−1/6, 1/6, −1/6], [1/24, 1/12, 1/6], [1/24, −1/12, 1/6], [0, 0, 1]];
+    /// for F(2×2)'s 0, ±1, ∞: [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, −1/2, 1/2], [0, 0, 1]].
+    static func transformFilters(_ g: ConvGeometry, _ f: Tile, weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
+        let (c, k, kp, points) = (g.inChannels, g.outChannels, paddedChannels(g), f.points)
         let mr = MicroKernel.isAvailable ? MicroKernel.mr : 1
         let (w, out) = (SharedPointer(weight), SharedPointer(u))
         if kp > k {
             for xi in 0..<points { (u + xi * kp * c + (kp - mr) * c).update(repeating: 0, count: mr * c) }
         }
         Parallel.forEachChunk(k, workers: Parallel.memoryPassWorkers(k * c * points)) { rows, _ in
-            ck_wino_filters(w.base, rows.lowerBound, rows.upperBound, c, kp, mr, out.base)
+            (f == .four ? ck_wino_filters : ck_wino2_filters)(w.base, rows.lowerBound, rows.upperBound, c, kp, mr, out.base)
         }
     }
 }

@@ -16,3 +16,11 @@ void ck_advise_huge_pages(void *p, size_t bytes) {
     (void)p; (void)bytes;
 #endif
 }
+
+// One prefetch per cache line of [p, p + bytes), into every level: for operands read once from
+// memory in a pattern the hardware prefetcher starts on too late (Winograd F(2×2)'s filter panels,
+// a few KiB each, then a jump to the next point's).
+void ck_prefetch(const void *p, size_t bytes) {
+    const char *c = (const char *)p;
+    for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(c + b, 0, 3);
+}

@@ -2,12 +2,17 @@ import Testing
 import _ConvKitKernels
 import _ConvKitTestSupport
 
-/// Winograd F(4×4, 3×3) against convolution from its definition (in Double) on random shapes:
-/// outputs that are not whole tiles, one-tile and one-row planes, padding 0…2 and asymmetric,
-/// channels around the vector widths, batches split into blocks; the forward pass, the input
-/// gradient (the flipped forward runs Winograd too), the weight gradient (Gᵀ·Σ(A·dy·Aᵀ ⊙ Bᵀ·d·B)·G)
-/// and the plan each choice produces.
+/// Winograd F(4×4, 3×3) and F(2×2, 3×3) against convolution from its definition (in Double) on
+/// random shapes: outputs that are not whole tiles, one-tile and one-row planes, padding 0…2 and
+/// asymmetric, channels around the vector widths, batches split into blocks or by filters; the
+/// forward pass, the input gradient (the flipped forward runs Winograd too), the weight gradient
+/// (Gᵀ·Σ(A·dy·Aᵀ ⊙ Bᵀ·d·B)·G) and the plan each choice produces.
 @Suite struct WinogradTests {
+    /// The forward variant `.winograd` runs: F(2×2) for batches of fewer than 48 F(4×4) tiles.
+    static func variant(_ g: ConvGeometry) -> ConvolutionPlan.Algorithm {
+        g.batch * ((g.outputSize[0] + 3) / 4) * ((g.outputSize[1] + 3) / 4) < 48 ? .winograd2x2 : .winograd
+    }
+
     /// The largest |got − expected| over the largest |expected| (the output's scale).
     static func scaledError(_ got: [Float], _ expected: [Float]) -> Float {
         let scale = max(expected.map { abs($0) }.max() ?? 0, 1e-20)
@@ -25,14 +30,17 @@ import _ConvKitTestSupport
 
     @Test func forwardMatchesTheDefinition() {
         var random = TestRandom(seed: 41)
+        var variants: [ConvolutionPlan.Algorithm: Int] = [:]
         for trial in 0..<80 {
             let g = Self.geometry(&random, algorithm: .winograd)
-            #expect(ConvolutionPlan(g).forward == .winograd, "\(g)")
+            #expect(ConvolutionPlan(g).forward == Self.variant(g), "\(g)")
+            variants[Self.variant(g), default: 0] += 1
             let x = random.values(g.inputCount), w = random.values(g.weightCount)
             let bias = trial % 2 == 0 ? random.values(g.outChannels) : nil
             let error = Self.scaledError(KernelCalls.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
             #expect(error < 1e-5, "trial \(trial): \(g): error \(error)")
         }
+        #expect(variants[.winograd, default: 0] >= 10 && variants[.winograd2x2, default: 0] >= 10, "\(variants)")
     }
 
     @Test func inputGradientMatchesTheDefinition() {
@@ -43,7 +51,7 @@ import _ConvKitTestSupport
                              kernelSize: [3, 3], stride: [1, 1], dilation: [1, 1], padBefore: g.padBefore, padAfter: g.padAfter,
                              algorithm: .winograd)
             let plan = ConvolutionPlan(g)
-            #expect(plan.inputGradient == .flipped && plan.flippedForward == .winograd, "\(g): \(plan)")
+            #expect(plan.inputGradient == .flipped && [.winograd, .winograd2x2].contains(plan.flippedForward), "\(g): \(plan)")
             let dy = random.values(g.outputCount), w = random.values(g.weightCount)
             let dx = KernelCalls.inputGradient(g, w: w, dy: dy)
             let error = Self.scaledError(dx, ReferenceConvolution.inputGradient(g, w: w, dy: dy))
@@ -73,6 +81,35 @@ import _ConvKitTestSupport
         #expect(error < 1e-5, "error \(error)")
     }
 
+    /// Batches of few tiles and large filters, which split the products by filters instead of by
+    /// tiles: F(2×2) on one 14 × 14 image of 256 channels and on two 7 × 7 images (partial tiles,
+    /// tiles of two images in one product), F(4×4) on one 26 × 27 image of 176 channels (49 tiles),
+    /// each with a bias, a residual and a ReLU.
+    @Test func fewTilesSplitByFiltersMatchTheDefinition() {
+        var random = TestRandom(seed: 46)
+        for (batch, channels, size, expected) in [(1, 256, [14, 14], ConvolutionPlan.Algorithm.winograd2x2), (2, 256, [7, 7], .winograd2x2),
+                                                  (1, 176, [26, 27], .winograd)] {
+            let g = ConvGeometry(batch: batch, inChannels: channels, outChannels: channels, inputSize: size, kernelSize: [3, 3],
+                                 stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], algorithm: .winograd)
+            #expect(ConvolutionPlan(g).forward == expected, "\(g)")
+            let x = random.values(g.inputCount), w = random.values(g.weightCount), bias = random.values(g.outChannels)
+            let residual = random.values(g.outputCount)
+            let expectedY = zip(ReferenceConvolution.forward(g, x: x, w: w, bias: bias), residual).map { max($0 + $1, 0) }
+            var y = [Float](repeating: .nan, count: g.outputCount)
+            var workspace = [Float](repeating: .nan, count: ConvolutionKernel.workspaceCount(g))
+            x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in bias.withUnsafeBufferPointer { pb in
+                residual.withUnsafeBufferPointer { pr in y.withUnsafeMutableBufferPointer { py in workspace.withUnsafeMutableBufferPointer { ws in
+                    ConvolutionKernel.forward(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb.baseAddress!, output: py.baseAddress!,
+                                              workspace: ws.baseAddress!, clamp: .relu, residual: pr.baseAddress!)
+                }}}
+            }}}
+            let error = Self.scaledError(y, expectedY)
+            // F(4×4) over 176 · 9 uniform ±1 terms: 1.2e-5 of the scale (its usual error, as in
+            // errorAgainstFloat64StaysSmall); a tile or channel out of place would be O(1).
+            #expect(error < (expected == .winograd ? 1e-4 : 1e-5), "\(g): error \(error)")
+        }
+    }
+
     /// `.direct` never takes Winograd, `.winograd` only where it applies, `.automatic` where it pays.
     @Test func choiceDecidesThePlan() {
         func plan(_ algorithm: ConvolutionAlgorithm, channels: Int = 64, size: Int = 28, stride: Int = 1) -> ConvolutionPlan.Algorithm {
@@ -89,6 +126,15 @@ import _ConvKitTestSupport
         #expect(plan(.automatic) == .winograd)
         #expect(plan(.automatic, channels: 32) != .winograd)
         #expect(plan(.automatic, size: 6) != .winograd)
+        // One 14 × 14 image: F(2×2) where the channels are wide enough, never at 7 × 7 (16 tiles).
+        func single(_ channels: Int, _ size: Int) -> ConvolutionPlan.Algorithm {
+            ConvolutionPlan(ConvGeometry(batch: 1, inChannels: channels, outChannels: channels, inputSize: [size, size], kernelSize: [3, 3],
+                                         stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1])).forward
+        }
+        #expect(single(256, 14) == .winograd2x2 && single(64, 14) == .winograd2x2 && single(128, 28) == .winograd)
+        #expect(single(32, 14) != .winograd2x2 && single(512, 7) != .winograd2x2)
+        #expect(ConvolutionPlan(ConvGeometry(batch: 1, inChannels: 256, outChannels: 256, inputSize: [14, 14], kernelSize: [3, 3],
+                                             stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1])).weightGradient != .winograd)
     }
 
     /// The error against float64 on the 3 × 3 layers `.automatic` hands to Winograd (and the

@@ -13,7 +13,8 @@ public class Convolution: Module {
     public let paddingMode: PaddingMode
     /// How this layer's products may be computed: `.automatic` (the default) defers to
     /// `ConvolutionAlgorithm.global`; `.direct` keeps every multiply of the definition;
-    /// `.winograd` asks for Winograd F(4×4, 3×3) where the layer's shape allows it.
+    /// `.winograd` asks for Winograd (F(4×4, 3×3), or F(2×2, 3×3) forward for a batch of few
+    /// tiles) where the layer's shape allows it.
     public var algorithm: ConvolutionAlgorithm = .automatic
     /// The activation this layer applies to its own output (`.relu` or `.relu6`), set by
     /// `fuseForInference` where a ReLU or ReLU6 is the only use of the (batch-normed) output:

@@ -124,6 +124,9 @@ int ck_dw_weight_plane(int level, const float *x, const float *dy, float *dw, si
 /// written: faults then map 2 MiB at a time. Failures are ignored.
 void ck_advise_huge_pages(void *p, size_t bytes);
 
+/// Prefetches [p, p + bytes) into the caches, one request per 64-byte line (never faults).
+void ck_prefetch(const void *p, size_t bytes);
+
 /// One 2-D channel plane of a depthwise convolution with zero padding, as `ck_dw_plane` reads it:
 /// an input plane of height × width, an output plane of out_height × out_width, a kernel of
 /// kernel[0] × kernel[1] taps at `dilation`, `stride` (the column stride 1 or 2), and `pad`
@@ -178,6 +181,22 @@ void ck_wino_gradient(int level, const float *plane, size_t height, size_t width
 /// The weight gradient from the transform-domain sums M[ξ][k][ci] (row stride c, ξ stride kcount·c):
 /// dw[(k·c + ci)·9 …] = Gᵀ·M_k,ci·G (3 × 3, in double) for filters k0 ..< k1. Overwrites them.
 void ck_wino_filter_gradient(const float *m, size_t kcount, size_t k0, size_t k1, size_t c, float *dw);
+
+/// Winograd F(2×2, 3×3) filter transform U = G·g·Gᵀ (in double, rounded once), laid out as
+/// `ck_wino_filters` lays out F(4×4)'s, with 16 points ξ = 4·row + column.
+void ck_wino2_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u);
+
+/// Winograd F(2×2, 3×3) input transform Bᵀ·d·B of one channel's tile row: tile t's patch d is
+/// rows top … top+3 and columns 2t − left … 2t − left + 3 of the (height × width) `plane`, zero
+/// outside it; its 16 values go to v[ξ·vplane + t], ξ = 4·row + column.
+void ck_wino2_input(int level, const float *plane, size_t height, size_t width, ptrdiff_t top, ptrdiff_t left,
+                    size_t tiles, float *v, size_t vplane);
+
+/// Winograd F(2×2, 3×3) output transform Aᵀ·m·A of one output channel's tile row: tile t reads
+/// m[ξ·plane + t] and writes y[r·ldy + 2t + c] (+ bias) for rows r < `rows` (≤ 2) and columns
+/// 2t + c < `cols`.
+void ck_wino2_output(int level, const float *m, size_t plane, size_t tiles, float bias,
+                     float *y, size_t ldy, size_t rows, size_t cols);
 
 /// SiLU y = x / (1 + e^−x) on `n` values (PyTorch's formula: −∞ gives NaN, NaN stays NaN), and
 /// when `derivative` is not NULL its local derivative σ(x)·(1 + x·(1 − σ(x))). e^v to about 1e-7
