@@ -12,7 +12,8 @@ extension ConvolutionKernel {
     /// GEMM (pointwise, im2col). Depends on the weight's shape, the layer's algorithm choice, the
     /// batch and the spatial size (which pick the path) and the CPU's micro-kernel level.
     public static func preparedWeightLayout(_ g: ConvGeometry) -> (algorithm: ConvolutionPlan.Algorithm, count: Int)? {
-        switch ConvolutionPlan.forwardAlgorithm(g) {
+        let g = subsampledGeometry(g) ?? g  // the path that runs
+        return switch ConvolutionPlan.forwardAlgorithm(g) {
         case .direct: (.direct, directPanelsCount(g))
         case .gathered: (.gathered, gatheredPanelsCount(g))
         case .winograd: (.winograd, WinogradKernel.filtersCount(g, .four))
@@ -24,6 +25,7 @@ extension ConvolutionKernel {
     /// Writes `preparedWeightLayout(g).count` floats of `weight` rearranged for `g`'s forward path.
     /// - Precondition: `preparedWeightLayout(g) != nil`.
     public static func prepareWeight(_ g: ConvGeometry, weight: UnsafePointer<Float>, into prepared: UnsafeMutablePointer<Float>) {
+        let g = subsampledGeometry(g) ?? g
         switch ConvolutionPlan.forwardAlgorithm(g) {
         case .direct: packPanels(g, weight: weight, width: MicroKernel.convChannels, into: prepared)
         case .gathered: packGatheredPanels(g, weight: weight, into: prepared)

@@ -50,7 +50,8 @@ public enum ConvolutionKernel {
 
     /// Floats of workspace `forward(g)` alone needs.
     static func forwardWorkspaceCount(_ g: ConvGeometry) -> Int {
-        switch ConvolutionPlan.forwardAlgorithm(g) {
+        if let s = subsampledGeometry(g) { return s.inputCount + forwardWorkspaceCount(s) }
+        return switch ConvolutionPlan.forwardAlgorithm(g) {
         case .winograd: WinogradKernel.workspaceCount(g, .four)
         case .winograd2x2: WinogradKernel.workspaceCount(g, .two)
         case .direct: directWorkspaceCount(g)
@@ -126,6 +127,11 @@ public enum ConvolutionKernel {
         workspace: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil, prepared: UnsafePointer<Float>? = nil,
         residual: UnsafePointer<Float>? = nil
     ) {
+        if let s = subsampledGeometry(g) {
+            subsample(g, input: input, into: workspace)
+            return forward(s, input: UnsafePointer(workspace), weight: weight, bias: bias, output: output, workspace: workspace + s.inputCount,
+                           clamp: clamp, prepared: prepared, residual: residual)
+        }
         switch ConvolutionPlan.forwardAlgorithm(g) {
         case .direct:
             return forwardDirect(g, input: input, weight: weight, bias: bias, output: output, workspace: workspace, clamp: clamp,

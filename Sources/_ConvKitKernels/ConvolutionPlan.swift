@@ -26,6 +26,9 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
     }
 
     public let forward: Algorithm
+    /// Whether `forward` runs on the input subsampled to the positions a 1 × 1 convolution with a
+    /// stride above 1 reads (`ConvolutionKernel.subsampledGeometry`), as a stride-1 convolution.
+    public let forwardSubsamples: Bool
     public let inputGradient: Algorithm
     /// For `inputGradient == .flipped`, how that forward convolution runs.
     public let flippedForward: Algorithm?
@@ -37,6 +40,7 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
     public init(_ g: ConvGeometry) {
         let depthwise = DepthwiseKernel.applies(g), pointwise = ConvolutionKernel.isPointwise(g)
         forward = Self.forwardAlgorithm(g)
+        forwardSubsamples = ConvolutionKernel.subsampledGeometry(g) != nil
         if depthwise {
             (inputGradient, flippedForward) = (.depthwise, nil)
         } else if let t = ConvolutionKernel.flippedGeometry(g) {
@@ -64,6 +68,7 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
     /// 48 F(4×4) tiles, F(4×4) otherwise), or where `.automatic` finds one of them pays.
     static func forwardAlgorithm(_ g: ConvGeometry) -> Algorithm {
         if DepthwiseKernel.applies(g) { return .depthwise }
+        if let s = ConvolutionKernel.subsampledGeometry(g) { return forwardAlgorithm(s) }
         switch g.algorithm.resolved {
         case .winograd where WinogradKernel.applies(g): return WinogradKernel.fewTiles(g) ? .winograd2x2 : .winograd
         case .automatic where WinogradKernel.pays(g): return .winograd
@@ -76,7 +81,7 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
 
     /// "forward direct, input gradient flipped (direct), weight gradient direct; workspace 12,345 floats".
     public var description: String {
-        "forward \(forward.rawValue), input gradient \(inputGradient.rawValue)"
+        "forward \(forward.rawValue)\(forwardSubsamples ? " (subsampled input)" : ""), input gradient \(inputGradient.rawValue)"
             + (flippedForward.map { " (\($0.rawValue))" } ?? "") + ", weight gradient \(weightGradient.rawValue); workspace \(workspace) floats"
     }
 }

@@ -127,6 +127,9 @@ void ck_advise_huge_pages(void *p, size_t bytes);
 /// Prefetches [p, p + bytes) into the caches, one request per 64-byte line (never faults).
 void ck_prefetch(const void *p, size_t bytes);
 
+/// dst[i] = src[i · step] for i < count (vector shuffles for step 2 at `level` 2).
+void ck_gather_every(int level, const float *src, size_t step, float *dst, size_t count);
+
 /// One 2-D channel plane of a depthwise convolution with zero padding, as `ck_dw_plane` reads it:
 /// an input plane of height × width, an output plane of out_height × out_width, a kernel of
 /// kernel[0] × kernel[1] taps at `dilation`, `stride` (the column stride 1 or 2), and `pad`
