@@ -25,13 +25,14 @@ public enum NormalizationKernel {
         }
     }
 
-    /// y = γ·(x − μ)·σ⁻¹ + β per channel of x (outer, channels, inner).
+    /// y = γ·(x − μ)·σ⁻¹ + β per channel of x (outer, channels, inner), or max(y, 0) with `relu`
+    /// (batch norm and the ReLU after it in one pass; NaN kept, as ReLU keeps it).
     /// - Parameters:
     ///   - mean, invStd, gamma, beta: (channels). output: like x.
     public static func batchNormForward(
         outer: Int, channels: Int, inner: Int, input x: UnsafePointer<Float>,
         mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
-        output y: UnsafeMutablePointer<Float>
+        output y: UnsafeMutablePointer<Float>, relu: Bool = false
     ) {
         let level = Int32(MicroKernel.level)
         let (px, py, pm, pi) = (SharedPointer(x), SharedPointer(y), SharedPointer(mean), SharedPointer(invStd))
@@ -40,7 +41,7 @@ public enum NormalizationKernel {
             let (mu, inv, g, b) = (pm.base[ch], pi.base[ch], pg?.base[ch] ?? 1, pb?.base[ch] ?? 0)
             for o in 0..<outer {
                 let base = (o * channels + ch) * inner
-                ck_bn_row_forward(level, px.base + base, py.base + base, inner, mu, inv, g, b)
+                ck_bn_row_forward(level, px.base + base, py.base + base, inner, mu, inv, g, b, relu ? 1 : 0)
             }
         }
     }
@@ -67,19 +68,39 @@ public enum NormalizationKernel {
     ///   training (μ, σ from this batch): dx = γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)),
     ///   evaluation (running statistics, constants): dx = γσ⁻¹·dy;
     ///   dγ = Σ dy·x̂, dβ = Σ dy over outer and inner.
+    /// With `relu` (the forward pass's `relu`, its γ and β), dy is the ReLU output's gradient and
+    /// counts only where γ·x̂ + β > 0 (ReLU's backward, fused).
     /// - Parameters:
     ///   - gradInput: like x. gradGamma, gradBeta: (channels), written.
     public static func batchNormBackward(
         outer: Int, channels: Int, inner: Int, training: Bool, input x: UnsafePointer<Float>,
         mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?,
         gradOutput dy: UnsafePointer<Float>, gradInput dx: UnsafeMutablePointer<Float>,
-        gradGamma: UnsafeMutablePointer<Float>, gradBeta: UnsafeMutablePointer<Float>
+        gradGamma: UnsafeMutablePointer<Float>, gradBeta: UnsafeMutablePointer<Float>,
+        relu: ReLUAfter? = nil
     ) {
         batchNormGradientSums(outer: outer, channels: channels, inner: inner, input: x, mean: mean, invStd: invStd,
-                              gradOutput: dy, sumDyXhat: gradGamma, sumDy: gradBeta)
+                              gradOutput: dy, sumDyXhat: gradGamma, sumDy: gradBeta, relu: relu)
         batchNormInputGradient(outer: outer, channels: channels, inner: inner, count: outer * inner, training: training,
                                input: x, mean: mean, invStd: invStd, gamma: gamma, gradOutput: dy,
-                               sumDy: gradBeta, sumDyXhat: gradGamma, gradInput: dx)
+                               sumDy: gradBeta, sumDyXhat: gradGamma, gradInput: dx, relu: relu)
+    }
+
+    /// The affine parameters (channels) of a batch norm whose output went through ReLU
+    /// (`batchNormForward(…, relu: true)`), for its backward passes to recompute ReLU's mask.
+    public struct ReLUAfter: @unchecked Sendable {
+        public let gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?
+        public init(gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?) { (self.gamma, self.beta) = (gamma, beta) }
+    }
+
+    /// Runs `body` with a pointer to {γ, β} of channel `ch` when `relu` is given, else with nil.
+    private static func withReLU<R>(_ relu: ReLUAfter?, channel ch: Int, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let relu else { return body(nil) }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: 2) { p in
+            p[0] = relu.gamma?[ch] ?? 1
+            p[1] = relu.beta?[ch] ?? 0
+            return body(UnsafePointer(p.baseAddress!))
+        }
     }
 
     /// Per channel, Σ dy·x̂ and Σ dy over outer and inner (dγ and dβ; what synchronised batch
@@ -89,16 +110,18 @@ public enum NormalizationKernel {
     public static func batchNormGradientSums(
         outer: Int, channels: Int, inner: Int, input x: UnsafePointer<Float>, mean: UnsafePointer<Float>,
         invStd: UnsafePointer<Float>, gradOutput dy: UnsafePointer<Float>,
-        sumDyXhat: UnsafeMutablePointer<Float>, sumDy: UnsafeMutablePointer<Float>
+        sumDyXhat: UnsafeMutablePointer<Float>, sumDy: UnsafeMutablePointer<Float>, relu: ReLUAfter? = nil
     ) {
         let level = Int32(MicroKernel.level)
         let (px, pdy, pm, pi) = (SharedPointer(x), SharedPointer(dy), SharedPointer(mean), SharedPointer(invStd))
         let (sx, sd) = (SharedPointer(sumDyXhat), SharedPointer(sumDy))
         forEachChannel(outer: outer, channels: channels, inner: inner) { ch in
-            let sums = rowSums { s in
-                for o in 0..<outer {
-                    let base = (o * channels + ch) * inner
-                    ck_bn_row_gradient_sums(level, px.base + base, pdy.base + base, inner, pm.base[ch], pi.base[ch], s)
+            let sums = withReLU(relu, channel: ch) { mask in
+                rowSums { s in
+                    for o in 0..<outer {
+                        let base = (o * channels + ch) * inner
+                        ck_bn_row_gradient_sums(level, px.base + base, pdy.base + base, inner, pm.base[ch], pi.base[ch], s, mask)
+                    }
                 }
             }
             sx.base[ch] = Float(sums.1)
@@ -115,17 +138,19 @@ public enum NormalizationKernel {
         outer: Int, channels: Int, inner: Int, count: Int, training: Bool, input x: UnsafePointer<Float>,
         mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?,
         gradOutput dy: UnsafePointer<Float>, sumDy: UnsafePointer<Float>, sumDyXhat: UnsafePointer<Float>,
-        gradInput dx: UnsafeMutablePointer<Float>
+        gradInput dx: UnsafeMutablePointer<Float>, relu: ReLUAfter? = nil
     ) {
         let m = Float(count), level = Int32(MicroKernel.level)
         let (px, pdy, pdx, pm, pi) = (SharedPointer(x), SharedPointer(dy), SharedPointer(dx), SharedPointer(mean), SharedPointer(invStd))
         let (sd, sx, pg) = (SharedPointer(sumDy), SharedPointer(sumDyXhat), gamma.map { SharedPointer($0) })
         forEachChannel(outer: outer, channels: channels, inner: inner) { ch in
             let scale = (pg?.base[ch] ?? 1) * pi.base[ch]
-            for o in 0..<outer {
-                let base = (o * channels + ch) * inner
-                ck_bn_row_input_gradient(level, px.base + base, pdy.base + base, pdx.base + base, inner, pm.base[ch], pi.base[ch],
-                                         scale, sd.base[ch] / m, sx.base[ch] / m, training ? 1 : 0)
+            withReLU(relu, channel: ch) { mask in
+                for o in 0..<outer {
+                    let base = (o * channels + ch) * inner
+                    ck_bn_row_input_gradient(level, px.base + base, pdy.base + base, pdx.base + base, inner, pm.base[ch], pi.base[ch],
+                                             scale, sd.base[ch] / m, sx.base[ch] / m, training ? 1 : 0, mask)
+                }
             }
         }
     }

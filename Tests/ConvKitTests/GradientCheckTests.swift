@@ -123,6 +123,9 @@ import Testing
         try checkGradients(of: [x, g, b], "batchNorm train") { t in
             try batchNorm(t[0], runningMean: nil, runningVar: nil, weight: t[1], bias: t[2], training: true)
         }
+        try checkGradients(of: [x, g, b], "batchNorm+relu train") { t in
+            try batchNorm(t[0], runningMean: nil, runningVar: nil, weight: t[1], bias: t[2], training: true, relu: true)
+        }
         let rm = try Tensor([0.1, -0.2]), rv = try Tensor([0.5, 2])
         try checkGradients(of: [x, g, b], "batchNorm eval") { t in
             try batchNorm(t[0], runningMean: rm, runningVar: rv, weight: t[1], bias: t[2], training: false)

@@ -49,6 +49,18 @@ public class BatchNorm: Module, ModeDependent {
                              training: isTraining, momentum: momentum, eps: eps)
     }
 
+    /// `forward(input).relu()` with the ReLU in batch norm's own passes (`batchNorm(…, relu: true)`),
+    /// where nothing observes this module's output (a trace or a feature capture sees it as
+    /// `forward` gives it) and it is neither folded nor synchronised.
+    public func forwardThenReLU(_ input: Tensor) throws -> Tensor {
+        guard !isFolded, !moduleCallsObserved, !(isTraining && (synchronizationGroup?.worldSize ?? 1) > 1) else {
+            return try forward(input).relu()
+        }
+        if isTraining { numBatchesTracked.scalars[0] += 1 }
+        return try batchNorm(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                             training: isTraining, momentum: momentum, eps: eps, relu: true)
+    }
+
     public var localState: [StateEntry] {
         var entries: [StateEntry] = []
         if let weight, let bias { entries += [StateEntry("weight", weight), StateEntry("bias", bias)] }

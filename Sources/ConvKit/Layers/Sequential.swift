@@ -45,7 +45,18 @@ public final class Sequential: Module {
     public subscript(index: Int) -> any Module { layers[index].module }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        try layers.reduce(input) { try $1.module.forward($0) }
+        var x = input, i = 0
+        while i < layers.count {
+            // Batch norm then ReLU (VGG-BN's and ResNet's stems): one layer's passes (`forwardThenReLU`).
+            if let norm = layers[i].module as? BatchNorm, i + 1 < layers.count, layers[i + 1].module is ReLU, !moduleCallsObserved {
+                x = try norm.forwardThenReLU(x)
+                i += 2
+                continue
+            }
+            x = try layers[i].module.forward(x)
+            i += 1
+        }
+        return x
     }
 
     /// The output of every layer in turn (for feature-map pictures and summaries).

@@ -16,7 +16,7 @@ public final class BasicBlock: Module {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        let out = try bn1.forward(try conv1.forward(input)).relu()
+        let out = try bn1.forwardThenReLU(try conv1.forward(input))
         // Folded for inference: the shortcut added and the ReLU applied as conv2 stores its output.
         if bn2.isFolded, !moduleCallsObserved { return try conv2(out, adding: try downsample?.forward(input) ?? input, then: .relu) }
         return try (try bn2.forward(try conv2.forward(out)) + (try downsample?.forward(input) ?? input)).relu()
@@ -45,8 +45,8 @@ public final class Bottleneck: Module {
     }
 
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
-        var out = try bn1.forward(try conv1.forward(input)).relu()
-        out = try bn2.forward(try conv2.forward(out)).relu()
+        var out = try bn1.forwardThenReLU(try conv1.forward(input))
+        out = try bn2.forwardThenReLU(try conv2.forward(out))
         // Folded for inference: the shortcut added and the ReLU applied as conv3 stores its output.
         if bn3.isFolded, !moduleCallsObserved { return try conv3(out, adding: try downsample?.forward(input) ?? input, then: .relu) }
         return try (try bn3.forward(try conv3.forward(out)) + (try downsample?.forward(input) ?? input)).relu()

@@ -16,32 +16,35 @@ extension NormalizationKernel {
 
     /// y = γ·(x − μ)·σ⁻¹ + β per channel.
     static func batchNormForward(
-        _ x: [Float], outer: Int, channels: Int, inner: Int, mean: [Float], invStd: [Float], gamma: [Float]?, beta: [Float]?
+        _ x: [Float], outer: Int, channels: Int, inner: Int, mean: [Float], invStd: [Float], gamma: [Float]?, beta: [Float]?,
+        relu: Bool = false
     ) -> [Float] {
         filled(count: x.count) { y in
             x.withUnsafeBufferPointer { px in mean.withUnsafeBufferPointer { pm in invStd.withUnsafeBufferPointer { pi in
                 withOptionalPointer(gamma) { pg in withOptionalPointer(beta) { pb in
                     batchNormForward(outer: outer, channels: channels, inner: inner, input: px.baseAddress!, mean: pm.baseAddress!,
-                                     invStd: pi.baseAddress!, gamma: pg, beta: pb, output: y)
+                                     invStd: pi.baseAddress!, gamma: pg, beta: pb, output: y, relu: relu)
                 }}
             }}}
         }
     }
 
-    /// (dx, dγ, dβ) of `batchNormForward`.
+    /// (dx, dγ, dβ) of `batchNormForward`; with `relu` (the forward's) and its `beta`, dy is the
+    /// ReLU output's gradient.
     static func batchNormBackward(
         _ x: [Float], gradOutput dy: [Float], outer: Int, channels: Int, inner: Int, training: Bool,
-        mean: [Float], invStd: [Float], gamma: [Float]?
+        mean: [Float], invStd: [Float], gamma: [Float]?, relu: Bool = false, beta: [Float]? = nil
     ) -> (input: [Float], gamma: [Float], beta: [Float]) {
         var dgamma = [Float](repeating: 0, count: channels), dbeta = [Float](repeating: 0, count: channels)
         let dx = filled(count: x.count) { dx in
             x.withUnsafeBufferPointer { px in dy.withUnsafeBufferPointer { pdy in
                 mean.withUnsafeBufferPointer { pm in invStd.withUnsafeBufferPointer { pi in withOptionalPointer(gamma) { pg in
-                    dgamma.withUnsafeMutableBufferPointer { pdg in dbeta.withUnsafeMutableBufferPointer { pdb in
+                    withOptionalPointer(beta) { pb in dgamma.withUnsafeMutableBufferPointer { pdg in dbeta.withUnsafeMutableBufferPointer { pdb in
                         batchNormBackward(outer: outer, channels: channels, inner: inner, training: training, input: px.baseAddress!,
                                           mean: pm.baseAddress!, invStd: pi.baseAddress!, gamma: pg, gradOutput: pdy.baseAddress!,
-                                          gradInput: dx, gradGamma: pdg.baseAddress!, gradBeta: pdb.baseAddress!)
-                    }}
+                                          gradInput: dx, gradGamma: pdg.baseAddress!, gradBeta: pdb.baseAddress!,
+                                          relu: relu ? ReLUAfter(gamma: pg, beta: pb) : nil)
+                    }}}
                 }}}
             }}
         }

@@ -15,9 +15,11 @@ import _ConvKitKernels
 ///   - input: (N, C), (N, C, L) or (N, C, H, W).
 ///   - runningMean, runningVar: (C); required in evaluation, optional in training.
 ///   - weight, bias: (C) affine parameters γ, β, optional.
+///   - relu: whether ReLU follows, computed in the same passes (`relu(batchNorm(…))` without the
+///     intermediate tensor or ReLU's own passes forward and backward; NaN kept as ReLU keeps it).
 public func batchNorm(
     _ input: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil, bias: Tensor? = nil,
-    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
+    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false
 ) throws -> Tensor {
     let (outer, c, inner) = try batchNormView(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
                                               op: "batchNorm")
@@ -47,11 +49,12 @@ public func batchNorm(
     let invStd = variance.map { 1 / ($0 + eps).squareRoot() }
     let (gamma, beta) = (weight?.scalars, bias?.scalars)
     let y = NormalizationKernel.batchNormForward(x, outer: outer, channels: c, inner: inner,
-                                                 mean: mean, invStd: invStd, gamma: gamma, beta: beta)
+                                                 mean: mean, invStd: invStd, gamma: gamma, beta: beta, relu: relu)
     let inputs = [input] + [weight, bias].compactMap { $0 }
-    return Tensor.result(shape: input.shape, scalars: y, op: "batchNorm", inputs: inputs) { g in
+    return Tensor.result(shape: input.shape, scalars: y, op: relu ? "batchNorm+relu" : "batchNorm", inputs: inputs) { g in
         let d = NormalizationKernel.batchNormBackward(x, gradOutput: g.scalars, outer: outer, channels: c, inner: inner,
-                                                      training: training, mean: mean, invStd: invStd, gamma: gamma)
+                                                      training: training, mean: mean, invStd: invStd, gamma: gamma,
+                                                      relu: relu, beta: beta)
         var grads: [Tensor?] = [Tensor(uncheckedShape: input.shape, scalars: d.input)]
         if let weight { grads.append(Tensor(uncheckedShape: weight.shape, scalars: d.gamma)) }
         if let bias { grads.append(Tensor(uncheckedShape: bias.shape, scalars: d.beta)) }

@@ -210,12 +210,16 @@ void ck_silu(int level, const float *x, float *y, float *derivative, size_t n);
 /// vector lanes. Moments: sums[0] += Σ x, sums[1] += Σ x² (in double). Gradient sums:
 /// sums[0] += Σ dy, sums[1] += Σ dy·(x − mean)·inv_std (float products, double sums). Forward:
 /// y = gamma·((x − mean)·inv_std) + beta. Input gradient: dx = scale·(dy − mean_dy −
-/// (x − mean)·inv_std·mean_dy_xhat) when `training`, else scale·dy (x not read).
+/// (x − mean)·inv_std·mean_dy_xhat) when `training`, else scale·dy (x not read unless `relu`).
+/// Batch norm followed by ReLU: the forward pass with `relu` stores max(y, 0) (NaN kept); the
+/// gradient passes with `relu` = {gamma, beta} use dy only where gamma·x̂ + beta > 0 (the
+/// forward's y, recomputed), 0 elsewhere; NULL for plain batch norm.
 void ck_bn_row_moments(int level, const float *x, size_t n, double *sums);
-void ck_bn_row_gradient_sums(int level, const float *x, const float *dy, size_t n, float mean, float inv_std, double *sums);
-void ck_bn_row_forward(int level, const float *x, float *y, size_t n, float mean, float inv_std, float gamma, float beta);
+void ck_bn_row_gradient_sums(int level, const float *x, const float *dy, size_t n, float mean, float inv_std, double *sums,
+                             const float *relu);
+void ck_bn_row_forward(int level, const float *x, float *y, size_t n, float mean, float inv_std, float gamma, float beta, int relu);
 void ck_bn_row_input_gradient(int level, const float *x, const float *dy, float *dx, size_t n, float mean, float inv_std,
-                              float scale, float mean_dy, float mean_dy_xhat, int training);
+                              float scale, float mean_dy, float mean_dy_xhat, int training, const float *relu);
 
 /// Max pooling of one (height × width) plane into (out_height × out_width): window (oh, ow)
 /// reads rows oh·stride_h − pad_h + a·dilation_h and columns ow·stride_w − pad_w + b·dilation_w,

@@ -1,0 +1,63 @@
+import ConvKit
+import Testing
+
+/// Batch norm with its ReLU in the same passes (`batchNorm(…, relu: true)`, `BatchNorm.forwardThenReLU`,
+/// and `Sequential`'s batch norm–ReLU pairs) against batch norm followed by ReLU: outputs and
+/// the gradients of input, γ and β, in training and evaluation, on rows shorter and longer than
+/// the vector lanes, with γ and β of both signs (channels that ReLU cuts mostly or not at all).
+@Suite struct BatchNormReLUTests {
+    static func tensor(_ shape: [Int], seed: UInt64, requiresGrad: Bool = false) throws -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        let x = try Tensor.randomNormal(shape, using: &rng)
+        x.requiresGrad = requiresGrad
+        return x
+    }
+
+    @Test(arguments: [[3, 5, 7], [2, 4, 33], [2, 3, 5, 10], [4, 2, 1]], [true, false])
+    func fusedEqualsBatchNormThenReLU(shape: [Int], training: Bool) throws {
+        let c = shape[1]
+        let upstream = try Self.tensor(shape, seed: 9)
+        func run(fused: Bool) throws -> [Tensor] {
+            let x = try Self.tensor(shape, seed: 1, requiresGrad: true)
+            let gamma = try Tensor(shape: [c], scalars: (0..<c).map { [1.3, -0.7, 0.4, 2, -1.1][$0 % 5] })
+            let beta = try Tensor(shape: [c], scalars: (0..<c).map { [0.2, -0.5, 1.5, -2, 0][$0 % 5] })
+            gamma.requiresGrad = true
+            beta.requiresGrad = true
+            let rm = try Tensor(shape: [c], scalars: (0..<c).map { Float($0) * 0.1 - 0.2 })
+            let rv = try Tensor(shape: [c], scalars: (0..<c).map { 0.5 + Float($0) * 0.3 })
+            let y = fused
+                ? try batchNorm(x, runningMean: rm, runningVar: rv, weight: gamma, bias: beta, training: training, relu: true)
+                : try batchNorm(x, runningMean: rm, runningVar: rv, weight: gamma, bias: beta, training: training).relu()
+            try (y * upstream).sum().backward()
+            return [y, x.grad!, gamma.grad!, beta.grad!, rm, rv]
+        }
+        let (fused, plain) = (try run(fused: true), try run(fused: false))
+        for (i, name) in ["output", "input gradient", "γ gradient", "β gradient", "running mean", "running variance"].enumerated() {
+            expectClose(fused[i], plain[i], rtol: 1e-5, atol: 1e-6, "\(shape) training \(training): \(name)")
+        }
+        #expect(fused[0].scalars.contains(0) && fused[0].scalars.contains { $0 > 0 }, "ReLU cuts some values and keeps others")
+    }
+
+    /// NaN stays NaN through the fused ReLU, as through `relu()`.
+    @Test func nanIsKept() throws {
+        let x = try Tensor(shape: [1, 1, 3], scalars: [.nan, -1, 2])
+        let y = try batchNorm(x, runningMean: Tensor([0]), runningVar: Tensor([1]), training: false, eps: 0, relu: true)
+        #expect(y.scalars[0].isNaN && y.scalars[1] == 0 && y.scalars[2] == 2)
+    }
+
+    /// A sequential batch norm–ReLU pair runs fused and gives what the two layers give one by one.
+    @Test func sequentialPairMatchesItsLayers() throws {
+        let bn = try BatchNorm2d(4)
+        try bn.weight!.assign([1, -1, 0.5, 2])
+        try bn.bias!.assign([0.1, 0.3, -0.2, 0])
+        let model = Sequential([bn, ReLU()])
+        let x = try Self.tensor([2, 4, 5, 6], seed: 3)
+        let pair = try model(x)
+        let reference = try BatchNorm2d(4)
+        try reference.weight!.assign([1, -1, 0.5, 2])
+        try reference.bias!.assign([0.1, 0.3, -0.2, 0])
+        expectClose(pair, try reference(x).relu(), rtol: 1e-6, atol: 1e-6, "Sequential(bn, relu)")
+        expectClose(bn.runningMean, reference.runningMean, rtol: 1e-6, atol: 1e-7, "running mean")
+        #expect(bn.numBatchesTracked.scalars == reference.numBatchesTracked.scalars)
+    }
+}
