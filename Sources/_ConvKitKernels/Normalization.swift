@@ -25,23 +25,25 @@ public enum NormalizationKernel {
         }
     }
 
-    /// y = γ·(x − μ)·σ⁻¹ + β per channel of x (outer, channels, inner), or max(y, 0) with `relu`
-    /// (batch norm and the ReLU after it in one pass; NaN kept, as ReLU keeps it).
+    /// y = γ·(x − μ)·σ⁻¹ + β per channel of x (outer, channels, inner), plus `residual` when given,
+    /// then max(·, 0) with `relu` (batch norm, a residual block's shortcut and the ReLU after them
+    /// in one pass; NaN kept, as ReLU keeps it).
     /// - Parameters:
-    ///   - mean, invStd, gamma, beta: (channels). output: like x.
+    ///   - mean, invStd, gamma, beta: (channels). output, residual: like x.
     public static func batchNormForward(
         outer: Int, channels: Int, inner: Int, input x: UnsafePointer<Float>,
         mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?,
-        output y: UnsafeMutablePointer<Float>, relu: Bool = false
+        output y: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>? = nil, relu: Bool = false
     ) {
         let level = Int32(MicroKernel.level)
         let (px, py, pm, pi) = (SharedPointer(x), SharedPointer(y), SharedPointer(mean), SharedPointer(invStd))
-        let (pg, pb) = (gamma.map { SharedPointer($0) }, beta.map { SharedPointer($0) })
+        let (pg, pb, pr) = (gamma.map { SharedPointer($0) }, beta.map { SharedPointer($0) }, residual.map { SharedPointer($0) })
         forEachChannel(outer: outer, channels: channels, inner: inner) { ch in
             let (mu, inv, g, b) = (pm.base[ch], pi.base[ch], pg?.base[ch] ?? 1, pb?.base[ch] ?? 0)
             for o in 0..<outer {
                 let base = (o * channels + ch) * inner
-                ck_bn_row_forward(level, px.base + base, py.base + base, inner, mu, inv, g, b, relu ? 1 : 0)
+                ck_bn_row_forward(level, px.base + base, py.base + base, inner, mu, inv, g, b, pr.map { UnsafePointer($0.base + base) },
+                                  relu ? 1 : 0)
             }
         }
     }

@@ -47,17 +47,18 @@
         sums[0] += s; sums[1] += q; \
     } \
     ATTRIBUTE static void forward_##SUFFIX(const float *x, float *y, size_t n, float mu, float inv, float gamma, float beta, \
-                                           int relu) { \
+                                           const float *residual, int relu) { \
         const VEC vmu = (VEC){0} + mu, vinv = (VEC){0} + inv, vg = (VEC){0} + gamma, vb = (VEC){0} + beta; \
         size_t i = 0; \
         for (; i + W <= n; i += W) { \
             VEC xv; memcpy(&xv, x + i, sizeof xv); \
             VEC r = vg * ((xv - vmu) * vinv) + vb; \
+            if (residual) { VEC s; memcpy(&s, residual + i, sizeof s); r += s; } \
             if (relu) r = (VEC)((IVEC)r & ((r > 0) | (r != r))); \
             memcpy(y + i, &r, sizeof r); \
         } \
         for (; i < n; i++) { \
-            const float r = gamma * ((x[i] - mu) * inv) + beta; \
+            const float r = gamma * ((x[i] - mu) * inv) + beta + (residual ? residual[i] : 0); \
             y[i] = relu && !(r > 0 || r != r) ? 0 : r; \
         } \
     } \
@@ -150,8 +151,9 @@ void ck_bn_row_gradient_sums(int level, const float *x, const float *dy, size_t 
     DISPATCH(gradient_sums, x, dy, n, mean, inv_std, sums, relu);
 }
 
-void ck_bn_row_forward(int level, const float *x, float *y, size_t n, float mean, float inv_std, float gamma, float beta, int relu) {
-    DISPATCH(forward, x, y, n, mean, inv_std, gamma, beta, relu);
+void ck_bn_row_forward(int level, const float *x, float *y, size_t n, float mean, float inv_std, float gamma, float beta,
+                       const float *residual, int relu) {
+    DISPATCH(forward, x, y, n, mean, inv_std, gamma, beta, residual, relu);
 }
 
 void ck_bn_row_input_gradient(int level, const float *x, const float *dy, float *dx, size_t n, float mean, float inv_std,

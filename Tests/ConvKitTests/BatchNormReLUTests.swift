@@ -1,10 +1,11 @@
 import ConvKit
 import Testing
 
-/// Batch norm with its ReLU in the same passes (`batchNorm(…, relu: true)`, `BatchNorm.forwardThenReLU`,
-/// and `Sequential`'s batch norm–ReLU pairs) against batch norm followed by ReLU: outputs and
-/// the gradients of input, γ and β, in training and evaluation, on rows shorter and longer than
-/// the vector lanes, with γ and β of both signs (channels that ReLU cuts mostly or not at all).
+/// Batch norm with a residual and its ReLU in the same passes (`batchNorm(…, adding:, relu: true)`,
+/// `BatchNorm.forwardThenReLU`, `Sequential`'s batch norm–ReLU pairs) against batch norm, `+` and
+/// `relu()`: outputs and the gradients of input, γ, β and residual, in training and evaluation,
+/// on rows shorter and longer than the vector lanes, with γ and β of both signs (channels that
+/// ReLU cuts mostly or not at all). ResNet's blocks run these (InteropTests check its logits).
 @Suite struct BatchNormReLUTests {
     static func tensor(_ shape: [Int], seed: UInt64, requiresGrad: Bool = false) throws -> Tensor {
         var rng = SeededGenerator(seed: seed)
@@ -36,6 +37,38 @@ import Testing
             expectClose(fused[i], plain[i], rtol: 1e-5, atol: 1e-6, "\(shape) training \(training): \(name)")
         }
         #expect(fused[0].scalars.contains(0) && fused[0].scalars.contains { $0 > 0 }, "ReLU cuts some values and keeps others")
+    }
+
+    /// With a residual (a block's shortcut) added before the ReLU, and added alone: outputs and the
+    /// gradients of input, γ, β and the residual against batch norm, `+` and `relu()`.
+    @Test(arguments: [[3, 5, 7], [2, 4, 33], [2, 3, 5, 10]], [true, false])
+    func residualAddedBeforeTheReLU(shape: [Int], relu: Bool) throws {
+        let c = shape[1]
+        let upstream = try Self.tensor(shape, seed: 19)
+        func run(fused: Bool) throws -> [Tensor] {
+            let x = try Self.tensor(shape, seed: 11, requiresGrad: true), shortcut = try Self.tensor(shape, seed: 12, requiresGrad: true)
+            let gamma = try Tensor(shape: [c], scalars: (0..<c).map { [1.3, -0.7, 0.4, 2, -1.1][$0 % 5] })
+            let beta = try Tensor(shape: [c], scalars: (0..<c).map { [0.2, -0.5, 1.5, -2, 0][$0 % 5] })
+            gamma.requiresGrad = true
+            beta.requiresGrad = true
+            let y: Tensor
+            if fused {
+                y = try batchNorm(x, runningMean: nil, runningVar: nil, weight: gamma, bias: beta, training: true, adding: shortcut, relu: relu)
+            } else {
+                let sum = try batchNorm(x, runningMean: nil, runningVar: nil, weight: gamma, bias: beta, training: true) + shortcut
+                y = relu ? sum.relu() : sum
+            }
+            try (y * upstream).sum().backward()
+            return [y, x.grad!, gamma.grad!, beta.grad!, shortcut.grad!]
+        }
+        let (fused, plain) = (try run(fused: true), try run(fused: false))
+        for (i, name) in ["output", "input gradient", "γ gradient", "β gradient", "residual gradient"].enumerated() {
+            expectClose(fused[i], plain[i], rtol: 1e-5, atol: 1e-6, "\(shape) relu \(relu): \(name)")
+        }
+        let mismatched = try Self.tensor([shape[0] + 1] + shape.dropFirst(), seed: 1)
+        expectError(containing: "residual") {
+            try batchNorm(Self.tensor(shape, seed: 1), runningMean: nil, runningVar: nil, training: true, adding: mismatched, relu: relu)
+        }
     }
 
     /// NaN stays NaN through the fused ReLU, as through `relu()`.

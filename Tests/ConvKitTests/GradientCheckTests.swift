@@ -126,6 +126,11 @@ import Testing
         try checkGradients(of: [x, g, b], "batchNorm+relu train") { t in
             try batchNorm(t[0], runningMean: nil, runningVar: nil, weight: t[1], bias: t[2], training: true, relu: true)
         }
+        let shortcut = try Self.random([3, 2, 3, 2], seed: 31)
+        // ε = 1e-3: no sum of batch norm and shortcut lies that close to ReLU's kink at 0 (1e-2 had two).
+        try checkGradients(of: [x, g, b, shortcut], epsilon: 1e-3, "batchNorm+add+relu train") { t in
+            try batchNorm(t[0], runningMean: nil, runningVar: nil, weight: t[1], bias: t[2], training: true, adding: t[3], relu: true)
+        }
         let rm = try Tensor([0.1, -0.2]), rv = try Tensor([0.5, 2])
         try checkGradients(of: [x, g, b], "batchNorm eval") { t in
             try batchNorm(t[0], runningMean: rm, runningVar: rv, weight: t[1], bias: t[2], training: false)

@@ -49,16 +49,18 @@ public class BatchNorm: Module, ModeDependent {
                              training: isTraining, momentum: momentum, eps: eps)
     }
 
-    /// `forward(input).relu()` with the ReLU in batch norm's own passes (`batchNorm(…, relu: true)`),
-    /// where nothing observes this module's output (a trace or a feature capture sees it as
-    /// `forward` gives it) and it is neither folded nor synchronised.
-    public func forwardThenReLU(_ input: Tensor) throws -> Tensor {
+    /// `(forward(input) + residual).relu()` (without `residual`: `forward(input).relu()`) with the
+    /// addition and the ReLU in batch norm's own passes (`batchNorm(…, adding:, relu: true)`), where
+    /// nothing observes this module's output (a trace or a feature capture sees it as `forward`
+    /// gives it) and it is neither folded nor synchronised.
+    public func forwardThenReLU(_ input: Tensor, adding residual: Tensor? = nil) throws -> Tensor {
         guard !isFolded, !moduleCallsObserved, !(isTraining && (synchronizationGroup?.worldSize ?? 1) > 1) else {
-            return try forward(input).relu()
+            let y = try forward(input)
+            return try (residual.map { try y + $0 } ?? y).relu()
         }
         if isTraining { numBatchesTracked.scalars[0] += 1 }
         return try batchNorm(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
-                             training: isTraining, momentum: momentum, eps: eps, relu: true)
+                             training: isTraining, momentum: momentum, eps: eps, adding: residual, relu: true)
     }
 
     public var localState: [StateEntry] {

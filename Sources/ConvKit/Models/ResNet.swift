@@ -19,7 +19,8 @@ public final class BasicBlock: Module {
         let out = try bn1.forwardThenReLU(try conv1.forward(input))
         // Folded for inference: the shortcut added and the ReLU applied as conv2 stores its output.
         if bn2.isFolded, !moduleCallsObserved { return try conv2(out, adding: try downsample?.forward(input) ?? input, then: .relu) }
-        return try (try bn2.forward(try conv2.forward(out)) + (try downsample?.forward(input) ?? input)).relu()
+        if moduleCallsObserved { return try (try bn2.forward(try conv2.forward(out)) + (try downsample?.forward(input) ?? input)).relu() }
+        return try bn2.forwardThenReLU(try conv2.forward(out), adding: try downsample?.forward(input) ?? input)
     }
 
     public var children: [(name: String, module: any Module)] {
@@ -49,7 +50,8 @@ public final class Bottleneck: Module {
         out = try bn2.forwardThenReLU(try conv2.forward(out))
         // Folded for inference: the shortcut added and the ReLU applied as conv3 stores its output.
         if bn3.isFolded, !moduleCallsObserved { return try conv3(out, adding: try downsample?.forward(input) ?? input, then: .relu) }
-        return try (try bn3.forward(try conv3.forward(out)) + (try downsample?.forward(input) ?? input)).relu()
+        if moduleCallsObserved { return try (try bn3.forward(try conv3.forward(out)) + (try downsample?.forward(input) ?? input)).relu() }
+        return try bn3.forwardThenReLU(try conv3.forward(out), adding: try downsample?.forward(input) ?? input)
     }
 
     public var children: [(name: String, module: any Module)] {

@@ -17,15 +17,24 @@ extension NormalizationKernel {
     /// y = γ·(x − μ)·σ⁻¹ + β per channel.
     static func batchNormForward(
         _ x: [Float], outer: Int, channels: Int, inner: Int, mean: [Float], invStd: [Float], gamma: [Float]?, beta: [Float]?,
-        relu: Bool = false
+        residual: [Float]? = nil, relu: Bool = false
     ) -> [Float] {
         filled(count: x.count) { y in
             x.withUnsafeBufferPointer { px in mean.withUnsafeBufferPointer { pm in invStd.withUnsafeBufferPointer { pi in
-                withOptionalPointer(gamma) { pg in withOptionalPointer(beta) { pb in
+                withOptionalPointer(gamma) { pg in withOptionalPointer(beta) { pb in withOptionalPointer(residual) { pr in
                     batchNormForward(outer: outer, channels: channels, inner: inner, input: px.baseAddress!, mean: pm.baseAddress!,
-                                     invStd: pi.baseAddress!, gamma: pg, beta: pb, output: y, relu: relu)
-                }}
+                                     invStd: pi.baseAddress!, gamma: pg, beta: pb, output: y, residual: pr, relu: relu)
+                }}}
             }}}
+        }
+    }
+
+    /// ReLU's backward from its output: gradOutput where output > 0, else 0.
+    static func reluBackward(output: [Float], gradOutput: [Float]) -> [Float] {
+        filled(count: output.count) { dx in
+            output.withUnsafeBufferPointer { y in gradOutput.withUnsafeBufferPointer { dy in
+                ReLUKernel.backward(output: y.baseAddress!, gradOutput: dy.baseAddress!, gradInput: dx, count: output.count)
+            }}
         }
     }
 

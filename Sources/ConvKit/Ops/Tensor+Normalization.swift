@@ -15,14 +15,20 @@ import _ConvKitKernels
 ///   - input: (N, C), (N, C, L) or (N, C, H, W).
 ///   - runningMean, runningVar: (C); required in evaluation, optional in training.
 ///   - weight, bias: (C) affine parameters γ, β, optional.
-///   - relu: whether ReLU follows, computed in the same passes (`relu(batchNorm(…))` without the
-///     intermediate tensor or ReLU's own passes forward and backward; NaN kept as ReLU keeps it).
+///   - residual: a tensor of the input's shape added to the output (a residual block's shortcut:
+///     `batchNorm(…) + residual`), in the same pass.
+///   - relu: whether ReLU follows (after the residual), computed in the same passes
+///     (`relu(batchNorm(…) + residual)` without the intermediate tensors or ReLU's own passes;
+///     NaN kept as ReLU keeps it).
 public func batchNorm(
     _ input: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil, bias: Tensor? = nil,
-    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false
+    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, adding residual: Tensor? = nil, relu: Bool = false
 ) throws -> Tensor {
     let (outer, c, inner) = try batchNormView(input, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
                                               op: "batchNorm")
+    if let residual, residual.shape != input.shape {
+        throw ConvKitError.shapeMismatch(op: "batchNorm", message: "residual \(residual.shape) must match input \(input.shape)")
+    }
     // x is captured by value: the backward pass sees the input as it was.
     let m = outer * inner, x = input.scalars
     var mean: [Float], variance: [Float]
@@ -48,16 +54,21 @@ public func batchNorm(
     }
     let invStd = variance.map { 1 / ($0 + eps).squareRoot() }
     let (gamma, beta) = (weight?.scalars, bias?.scalars)
-    let y = NormalizationKernel.batchNormForward(x, outer: outer, channels: c, inner: inner,
-                                                 mean: mean, invStd: invStd, gamma: gamma, beta: beta, relu: relu)
-    let inputs = [input] + [weight, bias].compactMap { $0 }
-    return Tensor.result(shape: input.shape, scalars: y, op: relu ? "batchNorm+relu" : "batchNorm", inputs: inputs) { g in
-        let d = NormalizationKernel.batchNormBackward(x, gradOutput: g.scalars, outer: outer, channels: c, inner: inner,
+    let y = NormalizationKernel.batchNormForward(x, outer: outer, channels: c, inner: inner, mean: mean, invStd: invStd,
+                                                 gamma: gamma, beta: beta, residual: residual?.scalars, relu: relu)
+    let inputs = [input] + [weight, bias].compactMap { $0 } + (residual.map { [$0] } ?? [])
+    let op = "batchNorm" + (residual == nil ? "" : "+add") + (relu ? "+relu" : "")
+    return Tensor.result(shape: input.shape, scalars: y, op: op, inputs: inputs) { g in
+        // With a residual, ReLU's mask comes from the output (batch norm's own y is not kept) and
+        // the masked gradient is the residual's; without one, the batch-norm passes apply it.
+        let dz = residual != nil && relu ? NormalizationKernel.reluBackward(output: y, gradOutput: g.scalars) : g.scalars
+        let d = NormalizationKernel.batchNormBackward(x, gradOutput: dz, outer: outer, channels: c, inner: inner,
                                                       training: training, mean: mean, invStd: invStd, gamma: gamma,
-                                                      relu: relu, beta: beta)
+                                                      relu: relu && residual == nil, beta: beta)
         var grads: [Tensor?] = [Tensor(uncheckedShape: input.shape, scalars: d.input)]
         if let weight { grads.append(Tensor(uncheckedShape: weight.shape, scalars: d.gamma)) }
         if let bias { grads.append(Tensor(uncheckedShape: bias.shape, scalars: d.beta)) }
+        if residual != nil { grads.append(Tensor(uncheckedShape: input.shape, scalars: dz)) }
         return grads
     }
 }

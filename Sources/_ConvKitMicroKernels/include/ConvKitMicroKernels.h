@@ -211,13 +211,15 @@ void ck_silu(int level, const float *x, float *y, float *derivative, size_t n);
 /// sums[0] += Σ dy, sums[1] += Σ dy·(x − mean)·inv_std (float products, double sums). Forward:
 /// y = gamma·((x − mean)·inv_std) + beta. Input gradient: dx = scale·(dy − mean_dy −
 /// (x − mean)·inv_std·mean_dy_xhat) when `training`, else scale·dy (x not read unless `relu`).
+/// The forward pass adds `residual` (n values, or NULL) to y before the ReLU.
 /// Batch norm followed by ReLU: the forward pass with `relu` stores max(y, 0) (NaN kept); the
 /// gradient passes with `relu` = {gamma, beta} use dy only where gamma·x̂ + beta > 0 (the
 /// forward's y, recomputed), 0 elsewhere; NULL for plain batch norm.
 void ck_bn_row_moments(int level, const float *x, size_t n, double *sums);
 void ck_bn_row_gradient_sums(int level, const float *x, const float *dy, size_t n, float mean, float inv_std, double *sums,
                              const float *relu);
-void ck_bn_row_forward(int level, const float *x, float *y, size_t n, float mean, float inv_std, float gamma, float beta, int relu);
+void ck_bn_row_forward(int level, const float *x, float *y, size_t n, float mean, float inv_std, float gamma, float beta,
+                       const float *residual, int relu);
 void ck_bn_row_input_gradient(int level, const float *x, const float *dy, float *dx, size_t n, float mean, float inv_std,
                               float scale, float mean_dy, float mean_dy_xhat, int training, const float *relu);
 
