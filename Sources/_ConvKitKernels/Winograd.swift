@@ -10,7 +10,9 @@ import _ConvKitMicroKernels
 ///   M_ξ (K, T) = U_ξ · V_ξ (the packed GEMM), then Aᵀ·M·A + bias into the output.
 /// Shapes: input (N, C, H, W), weight (K, C, 3, 3), output (N, K, H_out, W_out); a block is a
 /// run of tile rows of one image, sized so that V and M stay near the caches, and blocks are
-/// split across worker threads, each with its own slab of the workspace.
+/// split across worker threads, each with its own slab of the workspace (or, for batches of few
+/// tiles and large filters, the filters split instead: `Winograd+FilterSplit.swift`).
+/// F(2×2, 3×3) (`Tile.two`, Winograd2x2.c) is the same with 2 × 2 tiles and 16 points.
 enum WinogradKernel {
     /// Which of Winograd's algorithms: F(m×m, 3×3) for output tiles of m × m = 4 × 4 (36 points
     /// per tile, 2.25 multiplies per output and channel pair) or 2 × 2 (16 points, 4 multiplies,
@@ -50,7 +52,7 @@ enum WinogradKernel {
     /// Where `.automatic` takes F(2×2, 3×3): batches with few F(4×4) tiles, C·K/(C + K) ≥ 32 and
     /// at least 32 F(2×2) tiles. Measured at batch 1, 14 × 14 (49 tiles), filters from memory,
     /// F(2×2) / direct: 64 channels 42.6 / 48.6 µs, 128 0.117 / 0.172 ms, 256 0.48–0.53 / 0.68–0.70 ms,
-    /// 512 1.67 / 2.70 ms; at 7 × 7 (16 tiles, half a 32-wide panel) 1.7–3.3× slower than the
+    /// 512 1.67 / 2.70 ms; at 7 × 7 (16 tiles, half a 32-wide panel) 1.35–3.0× slower than the
     /// gathered tiles, so not taken there (2026-12-04).
     static func paysWithSmallTiles(_ g: ConvGeometry) -> Bool {
         applies(g) && fewTiles(g) && g.inChannels * g.outChannels >= 32 * (g.inChannels + g.outChannels)
@@ -64,7 +66,7 @@ enum WinogradKernel {
     }
 
     /// Tile rows per block, counted over the whole batch (a block may span images, so small
-    /// planes still give the GEMMs wide products): V and M of a block (36 · (C + K) floats per
+    /// planes still give the GEMMs wide products): V and M of a block (points · (C + K) floats per
     /// tile) as below, at least one tile row.
     static func blockRows(_ g: ConvGeometry, _ f: Tile) -> Int {
         let perTile = f.points * (g.inChannels + g.outChannels), t = tiles(g, f), allRows = g.batch * t.rows
