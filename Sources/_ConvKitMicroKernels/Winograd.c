@@ -1,5 +1,6 @@
 #include "ConvKitMicroKernels.h"
 #include <string.h>
+#include "WinogradRows.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -38,22 +39,6 @@
 /// first `count` of them. Row i of the patches is plane row top + i (zeros outside the plane);
 /// columns start at 4·t0 − left and are loaded 5W at a time (masked at the plane's edges) and
 /// split by DEINTERLEAVE into e[0…5], column c of each tile.
-/// The second half of a 6 × 6 transform: each of the 6 columns of the row-transformed tiles
-/// (`ROWS` rows of `rows`) through `TRANSFORM`, the 36 results of tiles [t0, t0 + W) stored to
-/// v[ξ·vplane + t], ξ = 6·row + column (masked for a partial last vector).
-#define WINO_COLUMNS(ROWS, TRANSFORM) do { \
-    const size_t count = tiles - t0 < W ? tiles - t0 : W; \
-    for (int x = 0; x < 6; x++) { \
-        VEC col[ROWS], u[6]; \
-        for (int i = 0; i < (ROWS); i++) col[i] = rows[i][x]; \
-        TRANSFORM(col, u); \
-        for (int y = 0; y < 6; y++) { \
-            float *dst = v + (size_t)(y * 6 + x) * vplane + t0; \
-            if (count == W) memcpy(dst, &u[y], sizeof u[y]); else STOREN(dst, u[y], count); \
-        } \
-    } \
-} while (0)
-
 #define WINO_INPUT_BODY() do { \
     for (size_t t0 = 0; t0 < tiles; t0 += W) { \
         VEC rows[6][6]; \
@@ -61,25 +46,12 @@
         for (int i = 0; i < 6; i++) { \
             const ptrdiff_t yy = top + i; \
             VEC z[5], e[6]; \
-            if (yy < 0 || yy >= (ptrdiff_t)height) { \
-                for (int j = 0; j < 5; j++) z[j] = (VEC){0}; \
-            } else { \
-                const float *row = plane + yy * (ptrdiff_t)width; \
-                for (int j = 0; j < 5; j++) { \
-                    const ptrdiff_t col = col0 + j * W; \
-                    if (col >= 0 && col + W <= (ptrdiff_t)width) memcpy(&z[j], row + col, sizeof z[j]); \
-                    else { \
-                        const ptrdiff_t lo_ = col < 0 ? -col : 0, hi_ = (ptrdiff_t)width - col; \
-                        if (hi_ <= lo_ || lo_ >= W) z[j] = (VEC){0}; \
-                        else LOADRANGE(z[j], row + col, lo_, hi_ < W ? hi_ : W); \
-                    } \
-                } \
-            } \
+            WINO_LOAD_ROW(z, 5, yy, col0); \
             const VEC z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3], z4 = z[4]; \
             DEINTERLEAVE(); \
             WINO_BT(e, rows[i]); \
         } \
-        WINO_COLUMNS(6, WINO_BT); \
+        WINO_COLUMNS(6, 6, WINO_BT); \
     } \
 } while (0)
 
@@ -91,10 +63,7 @@
         VEC cols4[4][6]; \
         for (int x = 0; x < 6; x++) { \
             VEC mm[6], o[4]; \
-            for (int y = 0; y < 6; y++) { \
-                const float *src = m + (size_t)(y * 6 + x) * plane + t0; \
-                if (count == W) memcpy(&mm[y], src, sizeof mm[y]); else LOADN(mm[y], src, count); \
-            } \
+            WINO_LOAD_COLUMN(mm, 6, x); \
             WINO_AT(mm, o); \
             for (int r = 0; r < 4; r++) cols4[r][x] = o[r]; \
         } \
@@ -153,7 +122,7 @@
             DEINTERLEAVE4(); \
             WINO_A(e, rows[i]); \
         } \
-        WINO_COLUMNS(4, WINO_A); \
+        WINO_COLUMNS(4, 6, WINO_A); \
     } \
 } while (0)
 

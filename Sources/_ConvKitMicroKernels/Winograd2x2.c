@@ -1,5 +1,6 @@
 #include "ConvKitMicroKernels.h"
 #include <string.h>
+#include "WinogradRows.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -37,34 +38,12 @@
         for (int i = 0; i < 4; i++) { \
             const ptrdiff_t yy = top + i; \
             VEC z[3], e[4]; \
-            if (yy < 0 || yy >= (ptrdiff_t)height) { \
-                for (int j = 0; j < 3; j++) z[j] = (VEC){0}; \
-            } else { \
-                const float *row = plane + yy * (ptrdiff_t)width; \
-                for (int j = 0; j < 3; j++) { \
-                    const ptrdiff_t col = col0 + j * W; \
-                    if (col >= 0 && col + W <= (ptrdiff_t)width) memcpy(&z[j], row + col, sizeof z[j]); \
-                    else { \
-                        const ptrdiff_t lo_ = col < 0 ? -col : 0, hi_ = (ptrdiff_t)width - col; \
-                        if (hi_ <= lo_ || lo_ >= W) z[j] = (VEC){0}; \
-                        else LOADRANGE(z[j], row + col, lo_, hi_ < W ? hi_ : W); \
-                    } \
-                } \
-            } \
+            WINO_LOAD_ROW(z, 3, yy, col0); \
             e[0] = EVENS(z[0], z[1]); e[1] = ODDS(z[0], z[1]); \
             e[2] = NEXT(e[0], z[2], 0); e[3] = NEXT(e[1], z[2], 1); \
             WINO2_BT(e, rows[i]); \
         } \
-        const size_t count = tiles - t0 < W ? tiles - t0 : W; \
-        for (int x = 0; x < 4; x++) { \
-            VEC col[4], u[4]; \
-            for (int i = 0; i < 4; i++) col[i] = rows[i][x]; \
-            WINO2_BT(col, u); \
-            for (int y = 0; y < 4; y++) { \
-                float *dst = v + (size_t)(y * 4 + x) * vplane + t0; \
-                if (count == W) memcpy(dst, &u[y], sizeof u[y]); else STOREN(dst, u[y], count); \
-            } \
-        } \
+        WINO_COLUMNS(4, 4, WINO2_BT); \
     } \
 } while (0)
 
@@ -76,10 +55,7 @@
         VEC cols2[2][4]; \
         for (int x = 0; x < 4; x++) { \
             VEC mm[4], o[2]; \
-            for (int y = 0; y < 4; y++) { \
-                const float *src = m + (size_t)(y * 4 + x) * plane + t0; \
-                if (count == W) memcpy(&mm[y], src, sizeof mm[y]); else LOADN(mm[y], src, count); \
-            } \
+            WINO_LOAD_COLUMN(mm, 4, x); \
             WINO2_AT(mm, o); \
             cols2[0][x] = o[0]; cols2[1][x] = o[1]; \
         } \
