@@ -49,7 +49,7 @@ extension WinogradKernel {
         let v = SharedPointer(workspace + points * kp * c), m = SharedPointer(v.base + points * c * tp)
         let (x, y, b) = (SharedPointer(input), SharedPointer(output), bias.map { SharedPointer($0) })
         let res = residual.map { SharedPointer($0) }
-        let inputTransform = f == .four ? ck_wino_input : ck_wino2_input, outputTransform = f == .four ? ck_wino_output : ck_wino2_output
+        let (inputTransform, outputTransform) = (f.inputTransform, f.outputTransform)
         // V[ξ][c][tile], tile = (n · rows + tile row) · columns + tile column, zero past the batch's tiles.
         Parallel.forEachChunk(c, workers: Parallel.memoryPassWorkers(points * c * tp)) { channels, _ in
             for ci in channels {

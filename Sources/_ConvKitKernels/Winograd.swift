@@ -23,6 +23,14 @@ enum WinogradKernel {
 
         /// Transform points per tile: (m + 2)².
         var points: Int { (rawValue + 2) * (rawValue + 2) }
+        /// The input transform of one channel's tile row (`ck_wino_input`, `ck_wino2_input`).
+        var inputTransform: @convention(c) (Int32, UnsafePointer<Float>?, Int, Int, Int, Int, Int, UnsafeMutablePointer<Float>?, Int) -> Void {
+            self == .four ? ck_wino_input : ck_wino2_input
+        }
+        /// The output transform of one output channel's tile row (`ck_wino_output`, `ck_wino2_output`).
+        var outputTransform: @convention(c) (Int32, UnsafePointer<Float>?, Int, Int, Float, UnsafeMutablePointer<Float>?, Int, Int, Int) -> Void {
+            self == .four ? ck_wino_output : ck_wino2_output
+        }
     }
 
     /// Whether F(4×4, 3×3) computes `g`: 2-D, 3 × 3, stride 1, dilation 1, one group, zero
@@ -156,7 +164,7 @@ enum WinogradKernel {
         let (x, y, u) = (SharedPointer(input), SharedPointer(output), SharedPointer(prepared ?? UnsafePointer(workspace)))
         let ws = SharedPointer(workspace + points * kp * c), b = bias.map { SharedPointer($0) }
         let res = residual.map { SharedPointer($0) }
-        let inputTransform = f == .four ? ck_wino_input : ck_wino2_input, outputTransform = f == .four ? ck_wino_output : ck_wino2_output
+        let (inputTransform, outputTransform) = (f.inputTransform, f.outputTransform)
         forEachBlock(g, f) { block, worker in
             let v = ws.base + worker * (s.v + s.m), m = v + s.v
             // Tile rows r0..<r1 of the batch: row r is tile row r % rows of image r / rows.
