@@ -97,6 +97,29 @@ import _ConvKitTestSupport
         }
     }
 
+    /// Tiles computed two at a time (`ck_conv_lines`' pair tile, AVX-512): a panel's channels
+    /// in two halves (9, 13, 16 channels), the second vector the same line's next 16 outputs or
+    /// the next line's first (widths 5, 14, 16, 17, 28, 40, odd and even tile counts, with the
+    /// last tile alone), over flat slab positions and line by line; and weight-gradient tiles of
+    /// two 16-channel panels, with a third panel alone (40 and 48 channels). Any channel or
+    /// position computed from the wrong input, or stored to the wrong line, fails the comparison.
+    @Test func pairedTilesMatchTheDefinition() {
+        var random = TestRandom(seed: 23)
+        func values(_ count: Int) -> [Float] { random.values(count) }
+        var checked = 0
+        for (k, width, lines) in [(9, 5, 3), (13, 14, 7), (16, 14, 4), (32, 16, 3), (40, 17, 5), (48, 28, 3), (13, 40, 3),
+                                  (32, 28, 1), (16, 5, 1)] {
+            for pad in [0, 1] {
+                let g = ConvGeometry(batch: 2, inChannels: 3, outChannels: k, inputSize: [lines + 2 - 2 * pad, width + 2 - 2 * pad],
+                                     kernelSize: [3, 3], stride: [1, 1], dilation: [1, 1], padBefore: [pad, pad], padAfter: [pad, pad])
+                #expect(g.outputSize == [lines, width])
+                Self.check(g, withBias: k % 2 == 1, values: values)
+                checked += 1
+            }
+        }
+        #expect(checked == 18)
+    }
+
     /// Single items with enough work for several workers: the forward pass splits the item's
     /// lines between them, or its output channels where that leaves fewer partial tiles (the
     /// 14 × 14 pointwise layer, 56 = 3½ panels of 16), after all of them pad parts of its slab

@@ -93,12 +93,12 @@ int ck_conv_gather_grad(int level, size_t rows, int cols, const float *x, const 
 int ck_conv_grad_rows(int level);
 
 /// The weight gradient of a direct convolution for `rows` (1…`ck_conv_grad_rows(level)`) rows of the implicit column
-/// matrix (input channel, tap) × 16 output channels, accumulated into C (row stride `ldc`):
+/// matrix (input channel, tap) × 16·`panels` (1 or 2) output channels, accumulated into C (row stride `ldc`):
 /// C[i][j] += Σ_l Σ_q x[off[i] + l·x_line + q] · dyt[(l·width + q)·ldt + j] over `lines`
 /// output lines l of `width` positions q. `x` is the padded input as read by `ck_conv_lines`,
 /// `dyt` the output gradient transposed to positions × channels (row stride `ldt`). Returns 1
 /// when it ran, 0 when `level` has no such kernel.
-int ck_conv_grad_lines(int level, int rows, size_t width, size_t lines, const float *x, const int32_t *off,
+int ck_conv_grad_lines(int level, int rows, int panels, size_t width, size_t lines, const float *x, const int32_t *off,
                        size_t x_line, const float *dyt, size_t ldt, float *c, size_t ldc);
 
 /// One channel plane of a depthwise convolution's forward pass, added into `y` (which holds the
