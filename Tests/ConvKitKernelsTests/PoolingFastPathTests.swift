@@ -90,11 +90,14 @@ import _ConvKitTestSupport
     }
 
     /// Planes wide enough for several vector blocks and a tail (ResNet's 3×3 stride-2 stem pool,
-    /// stride 1, dilation 2, ceil-mode overhang, uneven strides), with and without indices.
+    /// stride 1, dilation 2, ceil-mode overhang, uneven strides, 2×2 stride 2), with and without indices.
     @Test(arguments: [
         ([112, 112], [3, 3], [2, 2], [1, 1], [1, 1], false), ([57, 45], [3, 3], [1, 1], [1, 1], [1, 1], false),
         ([40, 75], [3, 2], [2, 3], [2, 2], [1, 0], true), ([9, 131], [2, 5], [1, 2], [1, 1], [1, 2], true),
         ([1, 200], [1, 4], [1, 3], [1, 1], [0, 2], true), ([33, 33], [2, 2], [2, 2], [1, 1], [0, 0], true),
+        // MaxPool2d(2) on lanes (AVX-512): 35 outputs a row (two chunks of 16 and a tail), 7, an odd last row and column.
+        ([30, 70], [2, 2], [2, 2], [1, 1], [0, 0], false), ([14, 14], [2, 2], [2, 2], [1, 1], [0, 0], false),
+        ([29, 67], [2, 2], [2, 2], [1, 1], [0, 0], false),
     ])
     func widePaddedPlanesMatchNaiveLoop(size: [Int], kernel: [Int], stride: [Int], dilation: [Int], pad: [Int], ceil: Bool) {
         let out = (0..<2).map { a in
