@@ -1,3 +1,5 @@
+import _ConvKitMicroKernels
+
 /// Convolution (cross-correlation, as PyTorch) by direct tiles or im2col + GEMM, per batch
 /// item and group.
 ///
@@ -299,23 +301,10 @@ public enum ConvolutionKernel {
         }
     }
 
-    /// Σ of `count` floats with two 8-wide accumulators (a scalar sum is one long
-    /// dependency chain the compiler may not reorder).
+    /// Σ of `count` floats on vector lanes (`ck_sum`: four accumulators, so the adds' latency
+    /// does not bound the pass).
     @inline(__always)
     static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
-        var (a, b) = (SIMD8<Float>(), SIMD8<Float>())
-        let raw = UnsafeRawPointer(p)
-        var j = 0
-        while j + 16 <= count {
-            a += raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
-            b += raw.loadUnaligned(fromByteOffset: 4 * j + 32, as: SIMD8<Float>.self)
-            j += 16
-        }
-        var s = (a + b).sum()
-        while j < count {
-            s += p[j]
-            j += 1
-        }
-        return s
+        ck_sum(Int32(MicroKernel.level), p, count)
     }
 }

@@ -223,6 +223,10 @@ void ck_bn_row_forward(int level, const float *x, float *y, size_t n, float mean
 void ck_bn_row_input_gradient(int level, const float *x, const float *dy, float *dx, size_t n, float mean, float inv_std,
                               float scale, float mean_dy, float mean_dy_xhat, int training, const float *relu);
 
+/// Σ x[i] for i < n on vector lanes at `level` (four accumulators of 16, 8 or 4 lanes; the
+/// same value in every run at a level).
+float ck_sum(int level, const float *x, size_t n);
+
 /// Max pooling of one (height × width) plane into (out_height × out_width): window (oh, ow)
 /// reads rows oh·stride_h − pad_h + a·dilation_h and columns ow·stride_w − pad_w + b·dilation_w,
 /// skipping those outside the plane. Writes the first largest value in row-major tap order (a
