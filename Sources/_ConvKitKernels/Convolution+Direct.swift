@@ -128,7 +128,8 @@ extension ConvolutionKernel {
     static func forwardDirect(
         _ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>,
-        clamp: OutputClamp? = nil, prepared: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil
+        clamp: OutputClamp? = nil, prepared: UnsafePointer<Float>? = nil, residual: UnsafePointer<Float>? = nil,
+        pool: PooledOutput? = nil
     ) {
         let mr = MicroKernel.convChannels
         let (kg, cg, rows) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows)
@@ -147,7 +148,7 @@ extension ConvolutionKernel {
             // Computes output lines `lines` of item n, group grp, channel panels `panelRange`, from the padded slab `src`.
             let run = { @Sendable (n: Int, grp: Int, src: UnsafeMutablePointer<Float>, lines: Range<Int>, panelRange: Range<Int>) in
                 let out = y.base + (n * g.outChannels + grp * kg) * g.outputPlane
-                plan.forEachLineBlock(lines) { block in
+                plan.forEachLineBlock(lines, evenStarts: pool != nil) { block in
                     for ip in panelRange {
                         let row0 = ip * mr
                         plan.forEachRun(block) { first, count, inputOffset in
@@ -164,6 +165,11 @@ extension ConvolutionKernel {
                             ClampKernel.apply(start, count: block.count * plan.width, clamp,
                                               adding: res.map { UnsafePointer($0.base + (start - y.base)) })
                         }
+                    }
+                    if let pool {
+                        let channels = (panelRange.lowerBound * mr)..<min(kg, panelRange.upperBound * mr)
+                        pool.store(g, lines: block, planes: (n * g.outChannels + grp * kg + channels.lowerBound)..<(n * g.outChannels + grp * kg + channels.upperBound),
+                                   from: y.base)
                     }
                 }
             }
@@ -198,6 +204,11 @@ extension ConvolutionKernel {
                         plan.pad(cg, units: 1, workers: workerCount, input: { _ in UnsafePointer(first.base) }, output: { _ in src.base })
                         if byPanels {
                             Parallel.forEachChunk(panels, workers: workerCount) { part, _ in run(n, grp, src.base, 0..<plan.lines, part) }
+                        } else if pool != nil {
+                            // Pairs of lines, so that each worker pools whole windows.
+                            Parallel.forEachChunk((plan.lines + 1) / 2, workers: workerCount) { pairs, _ in
+                                run(n, grp, src.base, (2 * pairs.lowerBound)..<min(plan.lines, 2 * pairs.upperBound), 0..<panels)
+                            }
                         } else {
                             Parallel.forEachChunk(plan.lines, workers: workerCount) { lines, _ in run(n, grp, src.base, lines, 0..<panels) }
                         }
@@ -329,10 +340,16 @@ final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets
     }
 
     /// Calls `body` for consecutive blocks of at most `block` lines of `lines`, all about equal.
-    func forEachLineBlock(_ lines: Range<Int>, _ body: (Range<Int>) -> Void) {
+    /// With `evenStarts`, every block but the first starts at an even line (`lines` starting at
+    /// one), so a 2 × 2 pooling of each block's lines takes whole windows.
+    func forEachLineBlock(_ lines: Range<Int>, evenStarts: Bool = false, _ body: (Range<Int>) -> Void) {
         let blocks = (lines.count + block - 1) / block
+        var start = lines.lowerBound
         for b in 0..<blocks {
-            body((lines.lowerBound + lines.count * b / blocks)..<(lines.lowerBound + lines.count * (b + 1) / blocks))
+            var end = lines.lowerBound + lines.count * (b + 1) / blocks
+            if evenStarts, b + 1 < blocks { end -= end % 2 }
+            if end > start { body(start..<end) }
+            start = max(start, end)
         }
     }
 

@@ -13,6 +13,13 @@ public class MaxPool: Module {
         try maxPool(input, rank: rank, kernelSize: kernelSize, stride: stride, padding: padding, dilation: dilation,
                     ceilMode: ceilMode, returnIndices: false, op: "maxPool\(rank)d").output
     }
+
+    /// `MaxPool2d(kernelSize: 2)` as written in most networks: 2 × 2 windows, stride 2, no
+    /// padding, no dilation, floor mode (what `Convolution.pooled` computes).
+    var isTwoByTwo: Bool {
+        rank == 2 && [[2], [2, 2]].contains(kernelSize.values) && (stride.map { [[2], [2, 2]].contains($0.values) } ?? true)
+            && padding.values.allSatisfy { $0 == 0 } && dilation.values.allSatisfy { $0 == 1 } && !ceilMode
+    }
 }
 
 /// `nn.MaxPool1d`: (N, C, L) → (N, C, L_out); `stride` defaults to `kernelSize`.

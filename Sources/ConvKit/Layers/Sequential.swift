@@ -53,6 +53,18 @@ public final class Sequential: Module {
                 i += 2
                 continue
             }
+            // A 2-D convolution, its ReLU if any and MaxPool2d(2): one op that pools each block of
+            // output lines as the convolution stores it (`Convolution.pooled`, where it takes the
+            // direct path), then the ReLU on the pooled map (as below).
+            if let conv = layers[i].module as? Convolution, !moduleCallsObserved {
+                let relu = i + 1 < layers.count && layers[i + 1].module is ReLU
+                let p = i + (relu ? 2 : 1)
+                if p < layers.count, let pool = layers[p].module as? MaxPool, pool.isTwoByTwo, let y = try conv.pooled(x) {
+                    x = relu ? y.relu() : y
+                    i = p + 1
+                    continue
+                }
+            }
             // ReLU then max pooling without padding: the pooling first, then ReLU on the pooled map.
             // relu(max(window)) = max(relu(window)), and the gradients agree too (a window whose
             // largest value is ≤ 0 passes none back either way): a quarter of the ReLU passes and

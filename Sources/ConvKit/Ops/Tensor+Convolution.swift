@@ -258,21 +258,25 @@ func convolutionForward(
     }
     let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars)
     return Tensor.result(shape: [g.batch, g.outChannels] + g.outputSize, scalars: out, op: op, inputs: inputs) { dy in
-        var grads: [Tensor?] = [nil, nil]
-        if x.requiresGrad, weight.requiresGrad {
-            let (dx, dw) = ConvolutionKernel.backward(g, input: x.scalars, weight: weight.scalars, gradOutput: dy.scalars)
-            grads = [Tensor(uncheckedShape: x.shape, scalars: dx), Tensor(uncheckedShape: weight.shape, scalars: dw)]
-        } else if x.requiresGrad {
-            grads[0] = Tensor(uncheckedShape: x.shape,
-                              scalars: ConvolutionKernel.backwardInput(g, gradOutput: dy.scalars, weight: weight.scalars))
-        } else if weight.requiresGrad {
-            grads[1] = Tensor(uncheckedShape: weight.shape,
-                              scalars: ConvolutionKernel.backwardWeight(g, input: x.scalars, gradOutput: dy.scalars))
-        }
-        if let bias {
-            grads.append(Tensor(uncheckedShape: bias.shape, scalars: ConvolutionKernel.biasGradient(
-                dy.scalars, batch: g.batch, channels: g.outChannels, plane: g.outputPlane)))
-        }
-        return grads
+        convolutionGradients(g, x: x, weight: weight, bias: bias, gradOutput: dy.scalars)
     }
+}
+
+/// The gradients of x, weight and bias (each where it requires one; nil otherwise) of the
+/// convolution `g` from the gradient of its output (N, K, out...).
+func convolutionGradients(_ g: ConvGeometry, x: Tensor, weight: Tensor, bias: Tensor?, gradOutput dy: [Float]) -> [Tensor?] {
+    var grads: [Tensor?] = [nil, nil]
+    if x.requiresGrad, weight.requiresGrad {
+        let (dx, dw) = ConvolutionKernel.backward(g, input: x.scalars, weight: weight.scalars, gradOutput: dy)
+        grads = [Tensor(uncheckedShape: x.shape, scalars: dx), Tensor(uncheckedShape: weight.shape, scalars: dw)]
+    } else if x.requiresGrad {
+        grads[0] = Tensor(uncheckedShape: x.shape, scalars: ConvolutionKernel.backwardInput(g, gradOutput: dy, weight: weight.scalars))
+    } else if weight.requiresGrad {
+        grads[1] = Tensor(uncheckedShape: weight.shape, scalars: ConvolutionKernel.backwardWeight(g, input: x.scalars, gradOutput: dy))
+    }
+    if let bias {
+        grads.append(Tensor(uncheckedShape: bias.shape, scalars: ConvolutionKernel.biasGradient(
+            dy, batch: g.batch, channels: g.outChannels, plane: g.outputPlane)))
+    }
+    return grads
 }

@@ -74,6 +74,10 @@ public final class Tensor {
     public var count: Int { scalars.count }
     /// Whether this tensor was created by the user rather than recorded by an op.
     public var isLeaf: Bool { node == nil }
+    /// The name of the recorded op that produced this tensor, as PyTorch's `grad_fn` names it
+    /// (`"relu"`, `"Conv2d"`, `"Conv2d+maxPool2d"` for a convolution pooled as it stores); nil
+    /// for leaves and for results computed without recording.
+    public var gradFunction: String? { node?.name }
 
     /// The value of a one-element tensor.
     /// - Throws: `ConvKitError.shapeMismatch` when the tensor holds more or fewer than one element.
