@@ -135,6 +135,49 @@ static void dot_avx2(int rows, int cols, size_t k, float alpha, const float *a, 
     }
 }
 
+// AVX-512F dot-product tile: the AVX2 tile's 3 × 4 dot products 16 lanes at a time (half the
+// instructions per float: a core with two 512-bit FMA pipes runs the linear layers' x · Wᵀ at
+// twice the AVX2 tile's rate), the 16 lanes folded to 8 before the same horizontal adds.
+__attribute__((target("avx512f,avx2,fma")))
+static void dot_avx512(int rows, int cols, size_t k, float alpha, const float *a, size_t lda,
+                       const float *b, size_t ldb, float *c, size_t ldc, int accumulate) {
+    const float *a0 = a, *a1 = a + (rows > 1 ? lda : 0), *a2 = a + (rows > 2 ? 2 * lda : (rows > 1 ? lda : 0));
+    const float *b0 = b, *b1 = b + (cols > 1 ? ldb : 0), *b2 = b + (cols > 2 ? 2 * ldb : (cols > 1 ? ldb : 0));
+    const float *b3 = b + (cols > 3 ? 3 * ldb : (size_t)(cols - 1) * ldb);
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
+    __m512 c10 = c00, c11 = c00, c12 = c00, c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+    __mmask16 mask = 0xFFFF;
+    for (size_t p = 0; p < k; p += 16) {
+        if (p + 16 > k) mask = (__mmask16)((1u << (k - p)) - 1);  // the last k % 16: nothing read past a row
+        const __m512 x0 = _mm512_maskz_loadu_ps(mask, a0 + p), x1 = _mm512_maskz_loadu_ps(mask, a1 + p);
+        const __m512 x2 = _mm512_maskz_loadu_ps(mask, a2 + p);
+        __m512 y = _mm512_maskz_loadu_ps(mask, b0 + p);
+        c00 = _mm512_fmadd_ps(x0, y, c00); c10 = _mm512_fmadd_ps(x1, y, c10); c20 = _mm512_fmadd_ps(x2, y, c20);
+        y = _mm512_maskz_loadu_ps(mask, b1 + p);
+        c01 = _mm512_fmadd_ps(x0, y, c01); c11 = _mm512_fmadd_ps(x1, y, c11); c21 = _mm512_fmadd_ps(x2, y, c21);
+        y = _mm512_maskz_loadu_ps(mask, b2 + p);
+        c02 = _mm512_fmadd_ps(x0, y, c02); c12 = _mm512_fmadd_ps(x1, y, c12); c22 = _mm512_fmadd_ps(x2, y, c22);
+        y = _mm512_maskz_loadu_ps(mask, b3 + p);
+        c03 = _mm512_fmadd_ps(x0, y, c03); c13 = _mm512_fmadd_ps(x1, y, c13); c23 = _mm512_fmadd_ps(x2, y, c23);
+    }
+#define CK_FOLD(v) _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))
+    const __m256 r0 = _mm256_hadd_ps(_mm256_hadd_ps(CK_FOLD(c00), CK_FOLD(c01)), _mm256_hadd_ps(CK_FOLD(c02), CK_FOLD(c03)));
+    const __m256 r1 = _mm256_hadd_ps(_mm256_hadd_ps(CK_FOLD(c10), CK_FOLD(c11)), _mm256_hadd_ps(CK_FOLD(c12), CK_FOLD(c13)));
+    const __m256 r2 = _mm256_hadd_ps(_mm256_hadd_ps(CK_FOLD(c20), CK_FOLD(c21)), _mm256_hadd_ps(CK_FOLD(c22), CK_FOLD(c23)));
+#undef CK_FOLD
+    const __m128 scale = _mm_set1_ps(alpha);
+    __m128 sums[3];
+    sums[0] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r0), _mm256_extractf128_ps(r0, 1)));
+    sums[1] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r1), _mm256_extractf128_ps(r1, 1)));
+    sums[2] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r2), _mm256_extractf128_ps(r2, 1)));
+    for (int i = 0; i < rows; i++) {
+        float s[4];
+        _mm_storeu_ps(s, sums[i]);
+        float *ci = c + i * ldc;
+        for (int j = 0; j < cols; j++) ci[j] = accumulate ? ci[j] + s[j] : s[j];
+    }
+}
+
 // Ten independent accumulator chains hide the FMA latency (4 cycles × 2 ports).
 __attribute__((target("avx512f,fma")))
 static double peak_avx512(size_t iterations, float *sink) {
@@ -221,9 +264,9 @@ void ck_gemm_micro(int level, size_t kc, const float *a, const float *b, size_t 
 int ck_dot_tile(int level, int rows, int cols, size_t k, float alpha, const float *a, size_t lda,
                 const float *b, size_t ldb, float *c, size_t ldc, int accumulate) {
 #if defined(__x86_64__) || defined(__i386__)
-    // AVX-512 CPUs run the AVX2 tile (every one of them has AVX2 and FMA).
     if (level >= 1 && rows >= 1 && rows <= 3 && cols >= 1 && cols <= 4) {
-        dot_avx2(rows, cols, k, alpha, a, lda, b, ldb, c, ldc, accumulate);
+        if (level == 2) dot_avx512(rows, cols, k, alpha, a, lda, b, ldb, c, ldc, accumulate);
+        else dot_avx2(rows, cols, k, alpha, a, lda, b, ldb, c, ldc, accumulate);
         return 1;
     }
 #endif
