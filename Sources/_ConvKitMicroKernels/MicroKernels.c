@@ -82,6 +82,24 @@ static int micro_avx2_partial(int rows, size_t kc, const float *a, const float *
     }
 }
 
+// The dot-product tiles' end: r_i holds row i's four sums as two 128-bit halves (after the
+// horizontal adds); C's rows × cols tile gets alpha times them, added or stored.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void dot_store(__m256 r0, __m256 r1, __m256 r2, int rows, int cols, float alpha, float *c, size_t ldc,
+                             int accumulate) {
+    const __m128 scale = _mm_set1_ps(alpha);
+    __m128 sums[3];
+    sums[0] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r0), _mm256_extractf128_ps(r0, 1)));
+    sums[1] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r1), _mm256_extractf128_ps(r1, 1)));
+    sums[2] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r2), _mm256_extractf128_ps(r2, 1)));
+    for (int i = 0; i < rows; i++) {
+        float s[4];
+        _mm_storeu_ps(s, sums[i]);
+        float *ci = c + i * ldc;
+        for (int j = 0; j < cols; j++) ci[j] = accumulate ? ci[j] + s[j] : s[j];
+    }
+}
+
 // AVX2 + FMA dot-product tile for C = A·Bᵀ with A (rows × k) and B (cols × k) both
 // contiguous along k: 3 × 4 dot products accumulated 8 lanes at a time in 12 ymm registers
 // (3 A rows + 1 B row loaded per step: 7 loads per 12 FMAs), reduced once at the end.
@@ -122,17 +140,7 @@ static void dot_avx2(int rows, int cols, size_t k, float alpha, const float *a, 
     const __m256 r0 = _mm256_hadd_ps(_mm256_hadd_ps(c00, c01), _mm256_hadd_ps(c02, c03));
     const __m256 r1 = _mm256_hadd_ps(_mm256_hadd_ps(c10, c11), _mm256_hadd_ps(c12, c13));
     const __m256 r2 = _mm256_hadd_ps(_mm256_hadd_ps(c20, c21), _mm256_hadd_ps(c22, c23));
-    const __m128 scale = _mm_set1_ps(alpha);
-    __m128 sums[3];
-    sums[0] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r0), _mm256_extractf128_ps(r0, 1)));
-    sums[1] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r1), _mm256_extractf128_ps(r1, 1)));
-    sums[2] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r2), _mm256_extractf128_ps(r2, 1)));
-    for (int i = 0; i < rows; i++) {
-        float s[4];
-        _mm_storeu_ps(s, sums[i]);
-        float *ci = c + i * ldc;
-        for (int j = 0; j < cols; j++) ci[j] = accumulate ? ci[j] + s[j] : s[j];
-    }
+    dot_store(r0, r1, r2, rows, cols, alpha, c, ldc, accumulate);
 }
 
 // AVX-512F dot-product tile: the AVX2 tile's 3 × 4 dot products 16 lanes at a time (half the
@@ -165,17 +173,7 @@ static void dot_avx512(int rows, int cols, size_t k, float alpha, const float *a
     const __m256 r1 = _mm256_hadd_ps(_mm256_hadd_ps(CK_FOLD(c10), CK_FOLD(c11)), _mm256_hadd_ps(CK_FOLD(c12), CK_FOLD(c13)));
     const __m256 r2 = _mm256_hadd_ps(_mm256_hadd_ps(CK_FOLD(c20), CK_FOLD(c21)), _mm256_hadd_ps(CK_FOLD(c22), CK_FOLD(c23)));
 #undef CK_FOLD
-    const __m128 scale = _mm_set1_ps(alpha);
-    __m128 sums[3];
-    sums[0] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r0), _mm256_extractf128_ps(r0, 1)));
-    sums[1] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r1), _mm256_extractf128_ps(r1, 1)));
-    sums[2] = _mm_mul_ps(scale, _mm_add_ps(_mm256_castps256_ps128(r2), _mm256_extractf128_ps(r2, 1)));
-    for (int i = 0; i < rows; i++) {
-        float s[4];
-        _mm_storeu_ps(s, sums[i]);
-        float *ci = c + i * ldc;
-        for (int j = 0; j < cols; j++) ci[j] = accumulate ? ci[j] + s[j] : s[j];
-    }
+    dot_store(r0, r1, r2, rows, cols, alpha, c, ldc, accumulate);
 }
 
 // Ten independent accumulator chains hide the FMA latency (4 cycles × 2 ports).
