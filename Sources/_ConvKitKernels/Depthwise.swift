@@ -174,8 +174,9 @@ enum DepthwiseKernel {
                         for ch in channels {
                             for n in 0..<g.batch {
                                 let x = x0.base + (n * c + ch) * inPlane, y = y0.base + (n * c + ch) * outPlane
-                                let next = n + 1 < g.batch ? x + c * inPlane : ch + 1 < channels.upperBound ? x0.base + (ch + 1) * inPlane : nil
-                                _ = ck_dw_plane(level, p, x, w0.base + ch * kv, b0?.base[ch] ?? 0, clamp, y, next)
+                                let (next, nextOut) = n + 1 < g.batch ? (x + c * inPlane, y + c * outPlane)
+                                    : ch + 1 < channels.upperBound ? (x0.base + (ch + 1) * inPlane, y0.base + (ch + 1) * outPlane) : (nil, nil)
+                                _ = ck_dw_plane(level, p, x, w0.base + ch * kv, b0?.base[ch] ?? 0, clamp, y, next, nextOut)
                             }
                         }
                     }
@@ -263,7 +264,9 @@ enum DepthwiseKernel {
                             for n in 0..<g.batch {
                                 let x = x0.base + (n * c + ch) * inPlane, dy = dy0.base + (n * c + ch) * outPlane
                                 let next = n + 1 < g.batch ? dy + c * outPlane : ch + 1 < channels.upperBound ? dy0.base + (ch + 1) * outPlane : nil
-                                _ = ck_dw_plane(level, q, dy, k0.base + ch * kv, 0, nil, dx0.base + (n * c + ch) * inPlane, x)
+                                let dx = dx0.base + (n * c + ch) * inPlane
+                                let nextOut = n + 1 < g.batch ? dx + c * inPlane : ch + 1 < channels.upperBound ? dx0.base + (ch + 1) * inPlane : nil
+                                _ = ck_dw_plane(level, q, dy, k0.base + ch * kv, 0, nil, dx, x, nextOut)
                                 _ = ck_dw_weight_plane2d(level, p, x, dy, dw, next)
                             }
                         }

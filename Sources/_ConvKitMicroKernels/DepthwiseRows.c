@@ -236,6 +236,28 @@ CK_TILE_INLINE __m512 dw_load_avx512(const float *p, dw_masks m, ptrdiff_t step)
     return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps((__mmask16)m.a, p), even, _mm512_maskz_loadu_ps((__mmask16)m.b, p + 16));
 }
 
+// The next call's planes, fetched a few cache lines per tile so that their misses overlap this
+// plane's work: its input for reading and its output for writing (a store that misses waits for
+// the line's read; with the output's lines already owned the stores no longer hold up the tiles:
+// one core, 32×128×56² 3 × 3, 1.1 → 0.6 µs a plane).
+struct dw_prefetch { const char *in; char *out; size_t in_lines, out_lines, per, done; };
+
+CK_TILE_INLINE struct dw_prefetch dw_prefetch_plan(const struct ck_dw_plane_geometry *p, const float *next, float *next_out, size_t tiles) {
+    const size_t in_lines = next ? (p->height * p->width * sizeof(float) + 63) / 64 : 0;
+    const size_t out_lines = next_out ? (p->out_height * p->out_width * sizeof(float) + 63) / 64 : 0;
+    const size_t most = in_lines > out_lines ? in_lines : out_lines;
+    return (struct dw_prefetch){(const char *)next, (char *)next_out, in_lines, out_lines, tiles ? (most + tiles - 1) / tiles : 0, 0};
+}
+
+CK_TILE_INLINE void dw_prefetch_step(struct dw_prefetch *f) {
+    for (size_t e = f->done + f->per; f->done < e; f->done++) {
+        if (f->done < f->in_lines) _mm_prefetch(f->in + 64 * f->done, _MM_HINT_T0);
+        // PREFETCHW (every AVX-512 CPU has it; older CPUs run it as a NOP), spelled out: the
+        // compiler emits it from __builtin_prefetch only for targets that name the feature.
+        if (f->done < f->out_lines) __asm__ volatile("prefetchw %0" : : "m"(*(f->out + 64 * f->done)));
+    }
+}
+
 // Output rows r0..<r0+rows (rows ≤ R) × columns c..<c+16·B of one plane.
 __attribute__((target("avx512f")))
 CK_TILE_INLINE void dw_tile_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
@@ -326,15 +348,14 @@ CK_TILE_INLINE void dw_tileK_avx512(const struct ck_dw_plane_geometry *p, const 
 __attribute__((target("avx512f")))
 CK_TILE_INLINE void dw_planeK_avx512_step(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
                                           const float *clamp, float *y, const int K, const int S, const ptrdiff_t step,
-                                          const float *next) {
+                                          const float *next, float *next_out) {
     const size_t blocks = (p->out_width + 15) / 16;
     __m512 kv[25];
     CK_UNROLL for (int t = 0; t < K * K; t++) kv[t] = _mm512_set1_ps(k[t]);
     const __m512 b = _mm512_set1_ps(bias);
     const int R2 = K == 5 ? 2 : S == 1 ? 6 : 4, R1 = K == 5 ? 4 : 8;
-    const size_t lines = next ? (p->height * p->width * sizeof(float) + 63) / 64 : 0;
-    const size_t tiles = ((blocks + 1) / 2) * ((p->out_height + (size_t)R2 - 1) / (size_t)R2), per = tiles ? (lines + tiles - 1) / tiles : 0;
-    size_t fetched = 0;
+    const size_t tiles = ((blocks + 1) / 2) * ((p->out_height + (size_t)R2 - 1) / (size_t)R2);
+    struct dw_prefetch fetch = dw_prefetch_plan(p, next, next_out, tiles);
     for (size_t b0 = 0; b0 < blocks; b0 += 2) {
         const size_t nb = blocks - b0 < 2 ? blocks - b0 : 2, rows = nb == 2 ? (size_t)R2 : (size_t)R1;
         dw_masks masks[2 * 5];
@@ -345,8 +366,7 @@ CK_TILE_INLINE void dw_planeK_avx512_step(const struct ck_dw_plane_geometry *p, 
         }
         for (size_t r = 0; r < p->out_height; r += rows) {
             const size_t count = p->out_height - r < rows ? p->out_height - r : rows;
-            for (size_t e = fetched + per; fetched < e && fetched < lines; fetched++)
-                _mm_prefetch((const char *)next + 64 * fetched, _MM_HINT_T0);
+            dw_prefetch_step(&fetch);
             if (nb == 2) {
                 if (K == 5) dw_tileK_avx512(p, x, kv, clamp, y, r, count, 16 * b0, 5, 2, 2, S, step, masks, b);
                 else if (S == 1) dw_tileK_avx512(p, x, kv, clamp, y, r, count, 16 * b0, 3, 6, 2, 1, step, masks, b);
@@ -362,12 +382,9 @@ CK_TILE_INLINE void dw_planeK_avx512_step(const struct ck_dw_plane_geometry *p, 
 // The whole plane in tiles: 4 vectors × 2 rows, the row's last 1–3 vectors × 2, 4 or 8 rows.
 __attribute__((target("avx512f")))
 CK_TILE_INLINE void dw_plane_avx512_step(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
-                                         const float *clamp, float *y, const ptrdiff_t step, const float *next) {
+                                         const float *clamp, float *y, const ptrdiff_t step, const float *next, float *next_out) {
     const size_t blocks = (p->out_width + 15) / 16;
-    // The next plane's input, a few lines per tile, so that its loads overlap this plane's work.
-    const size_t lines = next ? (p->height * p->width * sizeof(float) + 63) / 64 : 0;
-    const size_t tiles = ((blocks + 3) / 4) * ((p->out_height + 1) / 2), per = tiles ? (lines + tiles - 1) / tiles : 0;
-    size_t fetched = 0;
+    struct dw_prefetch fetch = dw_prefetch_plan(p, next, next_out, ((blocks + 3) / 4) * ((p->out_height + 1) / 2));
     for (size_t b0 = 0; b0 < blocks; b0 += 4) {
         const size_t nb = blocks - b0 < 4 ? blocks - b0 : 4, rows = nb == 1 ? 8 : nb == 2 ? 4 : 2;
         // The group's load masks, once for all its rows (kernels up to 16 wide; wider ones per tile).
@@ -381,8 +398,7 @@ CK_TILE_INLINE void dw_plane_avx512_step(const struct ck_dw_plane_geometry *p, c
         }
         for (size_t r = 0; r < p->out_height; r += rows) {
             const size_t count = p->out_height - r < rows ? p->out_height - r : rows;
-            for (size_t e = fetched + per; fetched < e && fetched < lines; fetched++)
-                _mm_prefetch((const char *)next + 64 * fetched, _MM_HINT_T0);
+            dw_prefetch_step(&fetch);
             switch (nb) {
             case 4: dw_tile_avx512(p, x, k, bias, clamp, y, r, count, 16 * b0, 2, 4, step, masks); break;
             case 3: dw_tile_avx512(p, x, k, bias, clamp, y, r, count, 16 * b0, 2, 3, step, masks); break;
@@ -395,21 +411,21 @@ CK_TILE_INLINE void dw_plane_avx512_step(const struct ck_dw_plane_geometry *p, c
 
 __attribute__((target("avx512f")))
 static void dw_plane_avx512(const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
-                            const float *clamp, float *y, const float *next) {
+                            const float *clamp, float *y, const float *next, float *next_out) {
     const size_t kk = p->kernel[0];
     if ((kk == 3 || kk == 5) && p->kernel[1] == kk && p->dilation[0] == 1 && p->dilation[1] == 1 && p->stride[0] <= 2) {
         const int row = (int)p->stride[0];
         if (kk == 3) {
-            if (p->stride[1] == 1) { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 1, 1, next); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 2, 1, next); }
-            else { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 1, 2, next); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 2, 2, next); }
+            if (p->stride[1] == 1) { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 1, 1, next, next_out); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 2, 1, next, next_out); }
+            else { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 1, 2, next, next_out); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 3, 2, 2, next, next_out); }
         } else {
-            if (p->stride[1] == 1) { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 1, 1, next); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 2, 1, next); }
-            else { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 1, 2, next); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 2, 2, next); }
+            if (p->stride[1] == 1) { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 1, 1, next, next_out); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 2, 1, next, next_out); }
+            else { if (row == 1) dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 1, 2, next, next_out); else dw_planeK_avx512_step(p, x, k, bias, clamp, y, 5, 2, 2, next, next_out); }
         }
         return;
     }
-    if (p->stride[1] == 1) dw_plane_avx512_step(p, x, k, bias, clamp, y, 1, next);
-    else dw_plane_avx512_step(p, x, k, bias, clamp, y, 2, next);
+    if (p->stride[1] == 1) dw_plane_avx512_step(p, x, k, bias, clamp, y, 1, next, next_out);
+    else dw_plane_avx512_step(p, x, k, bias, clamp, y, 2, next, next_out);
 }
 
 // Weight gradient taps (i0 + i, j0 + j), i < KH, j < KW, summed over the plane: column block by
@@ -758,13 +774,13 @@ static void dw_weight_plane_avx2(const struct ck_dw_plane_geometry *p, const flo
 #endif
 
 int ck_dw_plane(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
-                const float *clamp, float *y, const float *next) {
+                const float *clamp, float *y, const float *next, float *next_out) {
 #if defined(__x86_64__) || defined(__i386__)
     if ((level != 1 && level != 2) || p->stride[1] < 1 || p->stride[1] > 2) return 0;
-    if (level == 2) dw_plane_avx512(p, x, k, bias, clamp, y, next); else dw_plane_avx2(p, x, k, bias, clamp, y);
+    if (level == 2) dw_plane_avx512(p, x, k, bias, clamp, y, next, next_out); else dw_plane_avx2(p, x, k, bias, clamp, y);
     return 1;
 #else
-    (void)level; (void)p; (void)x; (void)k; (void)bias; (void)clamp; (void)y; (void)next;
+    (void)level; (void)p; (void)x; (void)k; (void)bias; (void)clamp; (void)y; (void)next; (void)next_out;
     return 0;
 #endif
 }

@@ -143,11 +143,12 @@ struct ck_dw_plane_geometry {
 /// y[r][c] = bias + Σ k[i][j] · x[r·stride0 − pad0 + i·dil0][c·stride1 − pad1 + j·dil1], taps
 /// outside the input reading zero (masked loads, which never touch the lanes they leave out),
 /// clamped to [clamp[0], clamp[1]] when `clamp` is not NULL (NaN passes); overwrites the plane
-/// `y` (row stride out_width). `next`, when not NULL, is the input plane of the call that
-/// follows, prefetched a few lines per tile (AVX-512). Returns 0 (and does nothing) when
-/// `level` has no such kernel or the column stride is not 1 or 2.
+/// `y` (row stride out_width). `next` and `next_out`, when not NULL, are the input and output
+/// planes of the call that follows, prefetched a few lines per tile (AVX-512; the output for
+/// writing). Returns 0 (and does nothing) when `level` has no such kernel or the column stride
+/// is not 1 or 2.
 int ck_dw_plane(int level, const struct ck_dw_plane_geometry *p, const float *x, const float *k, float bias,
-                const float *clamp, float *y, const float *next);
+                const float *clamp, float *y, const float *next, float *next_out);
 
 /// The weight gradient of one such plane: dk[i][j] += Σ_r Σ_c dy[r][c] · x[tap (i, j) of (r, c)],
 /// with `ck_dw_plane`'s conditions. `next`, when not NULL, is the output gradient plane of the
