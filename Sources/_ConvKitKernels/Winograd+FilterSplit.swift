@@ -29,7 +29,7 @@ extension WinogradKernel {
     /// Floats of workspace `forwardSplittingFilters` needs: the transformed filters, then V and M
     /// of the whole batch.
     static func filterSplitWorkspaceCount(_ g: ConvGeometry, _ f: Tile) -> Int {
-        filtersCount(g, f) + f.points * (g.inChannels + paddedChannels(g)) * allTilesPadded(g, f)
+        filtersCount(g, f) + f.points * (pointStride(g.inChannels, allTilesPadded(g, f)) + pointStride(paddedChannels(g), allTilesPadded(g, f)))
     }
 
     /// output = conv(input, weight) + bias by F(m×m, 3×3), as `forward` computes it (same
@@ -46,20 +46,21 @@ extension WinogradKernel {
         let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
         let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
         let u = SharedPointer(prepared ?? UnsafePointer(workspace))
-        let v = SharedPointer(workspace + points * kp * c), m = SharedPointer(v.base + points * c * tp)
+        let (vps, mps) = (pointStride(c, tp), pointStride(kp, tp))
+        let v = SharedPointer(workspace + points * kp * c), m = SharedPointer(v.base + points * vps)
         let (x, y, b) = (SharedPointer(input), SharedPointer(output), bias.map { SharedPointer($0) })
         let res = residual.map { SharedPointer($0) }
         let (inputTransform, outputTransform) = (f.inputTransform, f.outputTransform)
         // V[ξ][c][tile], tile = (n · rows + tile row) · columns + tile column, zero past the batch's tiles.
-        Parallel.forEachChunk(c, workers: Parallel.memoryPassWorkers(points * c * tp)) { channels, _ in
+        Parallel.forEachChunk(c, workers: Parallel.memoryPassWorkers(points * vps)) { channels, _ in
             for ci in channels {
                 for r in 0..<(g.batch * t.rows) {
                     let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
                     inputTransform(level, x.base + (n * c + ci) * h * w, h, w, tm * ty - top, left, t.columns,
-                                   v.base + ci * tp + r * t.columns, c * tp)
+                                   v.base + ci * tp + r * t.columns, vps)
                 }
                 if tp > count {
-                    for xi in 0..<points { (v.base + (xi * c + ci) * tp + count).update(repeating: 0, count: tp - count) }
+                    for xi in 0..<points { (v.base + xi * vps + ci * tp + count).update(repeating: 0, count: tp - count) }
                 }
             }
         }
@@ -72,7 +73,7 @@ extension WinogradKernel {
                 for r in 0..<(g.batch * t.rows) {
                     let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
                     let lines = min(tm, oh - tm * ty), dst = y.base + ((n * k + ki) * oh + tm * ty) * ow
-                    outputTransform(level, m.base + ki * tp + r * t.columns, kp * tp, t.columns,
+                    outputTransform(level, m.base + ki * tp + r * t.columns, mps, t.columns,
                                     b.map { $0.base[ki] } ?? 0, dst, ow, lines, ow)
                     ClampKernel.apply(dst, count: lines * ow, clamp, adding: res.map { UnsafePointer($0.base + (dst - y.base)) })
                 }
@@ -88,10 +89,11 @@ extension WinogradKernel {
         rows: Range<Int>, paddedTiles tp: Int
     ) {
         let (c, kp, points) = (g.inChannels, paddedChannels(g), f.points)
+        let (vps, mps) = (pointStride(c, tp), pointStride(kp, tp))
         guard MicroKernel.isAvailable else {
             for xi in 0..<points {
                 gemm(transposeA: false, transposeB: false, m: rows.count, n: tp, k: c, a: u + (xi * kp + rows.lowerBound) * c, lda: c,
-                     b: v + xi * c * tp, ldb: tp, beta: 0, c: m + (xi * kp + rows.lowerBound) * tp, ldc: tp, threaded: false)
+                     b: v + xi * vps, ldb: tp, beta: 0, c: m + xi * mps + rows.lowerBound * tp, ldc: tp, threaded: false)
             }
             return
         }
@@ -101,7 +103,7 @@ extension WinogradKernel {
             zeros.initialize(repeating: 0)
             let initial = stores ? UnsafePointer(zeros.baseAddress!) : nil
             for xi in 0..<points {
-                let (a, bb, cc) = (u + xi * kp * c, v + xi * c * tp, m + xi * kp * tp)
+                let (a, bb, cc) = (u + xi * kp * c, v + xi * vps, m + xi * mps)
                 for i in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
                     // The next panel: this point's next rows, or the next point's first.
                     let next = i + mr < rows.upperBound ? a + (i + mr) * c : xi + 1 < points ? a + kp * c + rows.lowerBound * c : nil

@@ -98,8 +98,16 @@ enum WinogradKernel {
 
     /// One worker's slab: V and M of a block.
     static func slab(_ g: ConvGeometry, _ f: Tile) -> (v: Int, m: Int) {
-        (f.points * g.inChannels * paddedTiles(g, f), f.points * paddedChannels(g) * paddedTiles(g, f))
+        (f.points * pointStride(g.inChannels, paddedTiles(g, f)), f.points * pointStride(paddedChannels(g), paddedTiles(g, f)))
     }
+
+    /// The distance in floats from one point's matrix to the next in V, M and Ŷ (each `rows` ×
+    /// `columns`): the matrix and one cache line more. Without the line it is a multiple of 4 KiB
+    /// wherever C or K is a multiple of 32 (the columns are whole 32-wide panels), so the 36 stores
+    /// of an input transform's tile vector (and the output transform's 36 loads) all fall in one
+    /// set of the L1 cache, 12 lines deep, and evict each other: a 56² input transform took 215 ns
+    /// a call with 64 channels, 62 ns with the line (C harness, 2026-12-05).
+    static func pointStride(_ rows: Int, _ columns: Int) -> Int { rows * columns + 16 }
 
     /// Workers: one per core, at most one per block.
     static func workers(_ g: ConvGeometry, _ f: Tile) -> Int {
@@ -171,24 +179,28 @@ enum WinogradKernel {
             let (r0, r1) = (block.lowerBound, block.upperBound)
             let blockTiles = (r1 - r0) * t.columns
             let tp = MicroKernel.isAvailable ? (blockTiles + MicroKernel.nr - 1) / MicroKernel.nr * MicroKernel.nr : blockTiles
-            // V[ξ][c][tile]: the input transform of each channel's tile rows (zero past the block's tiles).
-            for r in r0..<r1 {
-                let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                for ci in 0..<c {
+            let (vps, mps) = (pointStride(c, tp), pointStride(kp, tp))
+            // V[ξ][c][tile]: the input transform of each channel's tile rows (zero past the block's
+            // tiles), a channel's rows one after another (the plane read in order, V written in order).
+            for ci in 0..<c {
+                for r in r0..<r1 {
+                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
                     inputTransform(level, x.base + (n * c + ci) * h * w, h, w, tm * ty - top, left, t.columns,
-                                   v + ci * tp + (r - r0) * t.columns, c * tp)
+                                   v + ci * tp + (r - r0) * t.columns, vps)
                 }
             }
             if tp > blockTiles {
-                for row in 0..<(points * c) { (v + row * tp + blockTiles).update(repeating: 0, count: tp - blockTiles) }
+                for xi in 0..<points {
+                    for ci in 0..<c { (v + xi * vps + ci * tp + blockTiles).update(repeating: 0, count: tp - blockTiles) }
+                }
             }
             multiply(g, f, u: u.base, v: v, m: m, tiles: blockTiles, paddedTiles: tp)
-            for r in r0..<r1 {
-                let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                let rows = min(tm, oh - tm * ty)
-                for ki in 0..<k {
+            for ki in 0..<k {
+                for r in r0..<r1 {
+                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
+                    let rows = min(tm, oh - tm * ty)
                     let dst = y.base + ((n * k + ki) * oh + tm * ty) * ow
-                    outputTransform(level, m + ki * tp + (r - r0) * t.columns, kp * tp, t.columns,
+                    outputTransform(level, m + ki * tp + (r - r0) * t.columns, mps, t.columns,
                                     b.map { $0.base[ki] } ?? 0, dst, ow, rows, ow)
                     ClampKernel.apply(dst, count: rows * ow, clamp, adding: res.map { UnsafePointer($0.base + (dst - y.base)) })
                 }
@@ -200,7 +212,7 @@ enum WinogradKernel {
     /// gradient of a block and its own transform-domain sums (36 · K · C).
     static func weightWorkspaceCount(_ g: ConvGeometry) -> Int {
         let f = Tile.four, tp = paddedTiles(g, f), sums = f.points * g.outChannels * g.inChannels
-        return workers(g, f) * (f.points * (g.inChannels + g.outChannels) * tp + sums)
+        return workers(g, f) * (f.points * (pointStride(g.inChannels, tp) + pointStride(g.outChannels, tp)) + sums)
     }
 
     /// gradWeight = Σ over the batch's tiles of Gᵀ·[(A·dy·Aᵀ) ⊙ (Bᵀ·d·B)]·G (the forward map's
@@ -214,33 +226,38 @@ enum WinogradKernel {
         let t = tiles(g, f), tp = paddedTiles(g, f), points = f.points
         let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
         let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
-        let sums = points * k * c, perWorker = points * (c + k) * tp + sums, workerCount = workers(g, f)
+        let (vps, yps) = (pointStride(c, tp), pointStride(k, tp)), transformed = points * (vps + yps)
+        let sums = points * k * c, perWorker = transformed + sums, workerCount = workers(g, f)
         let (x, dy, ws) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(workspace))
-        let zeroSums: @Sendable (Int) -> Void = { worker in (ws.base + worker * perWorker + points * (c + k) * tp).update(repeating: 0, count: sums) }
+        let zeroSums: @Sendable (Int) -> Void = { worker in (ws.base + worker * perWorker + transformed).update(repeating: 0, count: sums) }
         forEachBlock(g, f, first: zeroSums) { block, worker in
-            let v = ws.base + worker * perWorker, yhat = v + points * c * tp, s = yhat + points * k * tp
+            let v = ws.base + worker * perWorker, yhat = v + points * vps, s = v + transformed
             let (r0, r1) = (block.lowerBound, block.upperBound)
             let blockTiles = (r1 - r0) * t.columns
-            for r in r0..<r1 {
-                let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                for ci in 0..<c {
+            // Each plane's tile rows one after another, as in `forward`.
+            for ci in 0..<c {
+                for r in r0..<r1 {
+                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
                     ck_wino_input(level, x.base + (n * c + ci) * h * w, h, w, 4 * ty - top, left, t.columns,
-                                  v + ci * tp + (r - r0) * t.columns, c * tp)
+                                  v + ci * tp + (r - r0) * t.columns, vps)
                 }
-                for ki in 0..<k {
+            }
+            for ki in 0..<k {
+                for r in r0..<r1 {
+                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
                     ck_wino_gradient(level, dy.base + (n * k + ki) * oh * ow, oh, ow, 4 * ty, t.columns,
-                                     yhat + ki * tp + (r - r0) * t.columns, k * tp)
+                                     yhat + ki * tp + (r - r0) * t.columns, yps)
                 }
             }
             // S_ξ (K, C) += Ŷ_ξ (K, tiles) · V_ξᵀ (tiles, C)
             for xi in 0..<points {
-                gemm(transposeA: false, transposeB: true, m: k, n: c, k: blockTiles, a: yhat + xi * k * tp, lda: tp,
-                     b: v + xi * c * tp, ldb: tp, beta: 1, c: s + xi * k * c, ldc: c, threaded: false)
+                gemm(transposeA: false, transposeB: true, m: k, n: c, k: blockTiles, a: yhat + xi * yps, lda: tp,
+                     b: v + xi * vps, ldb: tp, beta: 1, c: s + xi * k * c, ldc: c, threaded: false)
             }
         }
-        let total = ws.base + points * (c + k) * tp  // worker 0's sums
+        let total = ws.base + transformed  // worker 0's sums
         for worker in 1..<max(1, min(workerCount, blocks(g, f))) {
-            let partial = ws.base + worker * perWorker + points * (c + k) * tp
+            let partial = ws.base + worker * perWorker + transformed
             for i in 0..<sums { total[i] += partial[i] }
         }
         let (sum, dw) = (SharedPointer(total), SharedPointer(gradWeight))
@@ -257,21 +274,22 @@ enum WinogradKernel {
         tiles: Int, paddedTiles tp: Int
     ) {
         let (c, kp, points) = (g.inChannels, paddedChannels(g), f.points)
+        let (vps, mps) = (pointStride(c, tp), pointStride(kp, tp))
         guard MicroKernel.isAvailable else {
             for xi in 0..<points {
                 gemm(transposeA: false, transposeB: false, m: kp, n: tiles, k: c, a: u + xi * kp * c, lda: c,
-                     b: v + xi * c * tp, ldb: tp, beta: 0, c: m + xi * kp * tp, ldc: tp, threaded: false)
+                     b: v + xi * vps, ldb: tp, beta: 0, c: m + xi * mps, ldc: tp, threaded: false)
             }
             return
         }
         let (mr, nr, level) = (MicroKernel.mr, MicroKernel.nr, Int32(MicroKernel.level))
         let stores = ck_gemm_stores_tiles(level) != 0
-        if !stores { m.update(repeating: 0, count: points * kp * tp) }
+        if !stores { m.update(repeating: 0, count: points * mps) }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: mr) { zeros in
             zeros.initialize(repeating: 0)
             let initial = stores ? UnsafePointer(zeros.baseAddress!) : nil
             for xi in 0..<points {
-                let (a, bb, cc) = (u + xi * kp * c, v + xi * c * tp, m + xi * kp * tp)
+                let (a, bb, cc) = (u + xi * kp * c, v + xi * vps, m + xi * mps)
                 for j in stride(from: 0, to: tp, by: nr) {
                     for i in stride(from: 0, to: kp, by: mr) {
                         ck_gemm_micro(level, c, a + i * c, bb + j, tp, cc + i * tp + j, tp, initial)
