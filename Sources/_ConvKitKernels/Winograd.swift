@@ -41,15 +41,29 @@ enum WinogradKernel {
     }
 
     /// Where `.automatic` takes Winograd: enough channels for the GEMMs to dominate the
-    /// transforms (per tile the GEMMs cost ∝ C·K and the transforms ∝ C + K; measured, C = K = 32
-    /// ran at 0.8–1.0× the direct tiles and C = K = 64 at 1.6–2.3×, so C·K/(C + K) ≥ 24), outputs
-    /// of at least 8 × 8, where partial tiles waste little, and at least 48 tiles in the batch:
-    /// a single 28 × 28 image's 49 (blocks of 28 tiles, 87 % of a 32-wide panel) ran ResNet-18,
-    /// ResNet-50 and VGG-16 at batch 1 1.07×, 1.03× and 1.17× faster than direct tiles (A/B,
-    /// 2026-12-04); a 14 × 14 image's 16 (blocks of 8) ran its layers 1.8× slower.
+    /// transforms (per tile the GEMMs cost ∝ C·K and the transforms ∝ C + K), outputs of at least
+    /// 8 × 8, where partial tiles waste little, and at least 48 tiles in the batch: a single
+    /// 28 × 28 image's 49 (blocks of 28 tiles, 87 % of a 32-wide panel) ran ResNet-18, ResNet-50
+    /// and VGG-16 at batch 1 1.07×, 1.03× and 1.17× faster than direct tiles (A/B, 2026-12-04); a
+    /// 14 × 14 image's 16 (blocks of 8) ran its layers 1.8× slower. C·K/(C + K) ≥ 24 (C = K = 64
+    /// and up, 1.6–2.3× the direct tiles), or ≥ 16 (C = K = 32, C = 32 and K = 64) with outputs of
+    /// at least 14 × 14: since the transforms stopped evicting their own lines (`pointStride`),
+    /// 64×32×28² → 32 runs 1.30× / 1.25× the direct tiles forward / backward and 64×32×14² → 64
+    /// 1.19× / 1.02× (benchmark rows, 2026-12-05; before, 0.8–1.0×); at AVX2 2.2× / 2.0× and
+    /// 1.9× / 1.5×. That band only where the CPU has vector kernels (the portable path unmeasured).
     static func pays(_ g: ConvGeometry) -> Bool {
-        applies(g) && g.inChannels * g.outChannels >= 24 * (g.inChannels + g.outChannels)
-            && g.outputSize[0] >= 8 && g.outputSize[1] >= 8 && !fewTiles(g)
+        guard applies(g) else { return false }  // 2-D: the output sizes below exist
+        let (c, k) = (g.inChannels, g.outChannels), (oh, ow) = (g.outputSize[0], g.outputSize[1])
+        return oh >= 8 && ow >= 8 && !fewTiles(g)
+            && (c * k >= 24 * (c + k) || (MicroKernel.isAvailable && c * k >= 16 * (c + k) && oh >= 14 && ow >= 14))
+    }
+
+    /// Whether `pays(g)` holds only through its few-channel band (C·K/(C + K) in 16..<24), where
+    /// a convolution followed by a 2 × 2 max pool runs faster as direct tiles that pool as they
+    /// store (`ConvolutionKernel.forPooledStores`): the course CNN's inference at batch 256 ran
+    /// 13.4 k img/s that way against 12.6–13.0 k with Winograd and a separate pooling pass.
+    static func paysOnlyWithFewChannels(_ g: ConvGeometry) -> Bool {
+        pays(g) && g.inChannels * g.outChannels < 24 * (g.inChannels + g.outChannels)
     }
 
     /// Fewer than 48 F(4×4) tiles in the batch, where F(2×2) serves a Winograd forward pass.

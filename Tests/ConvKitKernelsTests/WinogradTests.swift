@@ -124,7 +124,11 @@ import _ConvKitTestSupport
         // `.automatic` defers to the process-wide choice (CONVKIT_CONV_ALGORITHM may set it).
         guard ConvolutionAlgorithm.global == .automatic else { return }
         #expect(plan(.automatic) == .winograd)
-        #expect(plan(.automatic, channels: 32) != .winograd)
+        // 32 channels from 14 × 14 up where the CPU has vector kernels (two 12 × 12 images have 18
+        // tiles, two 14 × 14 ones 32: too few either way); 16 channels never.
+        #expect((plan(.automatic, channels: 32) == .winograd) == MicroKernel.isAvailable)
+        #expect((plan(.automatic, channels: 32, size: 20) == .winograd) == MicroKernel.isAvailable)
+        #expect(plan(.automatic, channels: 32, size: 14) != .winograd && plan(.automatic, channels: 16) != .winograd)
         #expect(plan(.automatic, size: 6) != .winograd)
         // One 14 × 14 image: F(2×2) where the channels are wide enough, never at 7 × 7 (16 tiles).
         func single(_ channels: Int, _ size: Int) -> ConvolutionPlan.Algorithm {
