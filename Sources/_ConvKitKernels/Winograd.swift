@@ -186,7 +186,7 @@ enum WinogradKernel {
         let (x, y, u) = (SharedPointer(input), SharedPointer(output), SharedPointer(prepared ?? UnsafePointer(workspace)))
         let ws = SharedPointer(workspace + points * kp * c), b = bias.map { SharedPointer($0) }
         let res = residual.map { SharedPointer($0) }
-        let (inputTransform, outputTransform) = (f.inputTransform, f.outputTransform)
+        let outputTransform = f.outputTransform, pairs = pairsTileRows(g, f)
         forEachBlock(g, f) { block, worker in
             let v = ws.base + worker * (s.v + s.m), m = v + s.v
             // Tile rows r0..<r1 of the batch: row r is tile row r % rows of image r / rows.
@@ -197,11 +197,7 @@ enum WinogradKernel {
             // V[ξ][c][tile]: the input transform of each channel's tile rows (zero past the block's
             // tiles), a channel's rows one after another (the plane read in order, V written in order).
             for ci in 0..<c {
-                for r in r0..<r1 {
-                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                    inputTransform(level, x.base + (n * c + ci) * h * w, h, w, tm * ty - top, left, t.columns,
-                                   v + ci * tp + (r - r0) * t.columns, vps)
-                }
+                transformRows(g, f, r0..<r1, input: x.base, channel: ci, into: v + ci * tp, pointStride: vps)
             }
             if tp > blockTiles {
                 for xi in 0..<points {
@@ -210,15 +206,68 @@ enum WinogradKernel {
             }
             multiply(g, f, u: u.base, v: v, m: m, tiles: blockTiles, paddedTiles: tp)
             for ki in 0..<k {
-                for r in r0..<r1 {
+                // Tile row r's first output row in the output, and its number of output rows.
+                func rowsOut(_ r: Int) -> (UnsafeMutablePointer<Float>, Int) {
                     let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                    let rows = min(tm, oh - tm * ty)
-                    let dst = y.base + ((n * k + ki) * oh + tm * ty) * ow
-                    outputTransform(level, m + ki * tp + (r - r0) * t.columns, mps, t.columns,
-                                    b.map { $0.base[ki] } ?? 0, dst, ow, rows, ow)
+                    return (y.base + ((n * k + ki) * oh + tm * ty) * ow, min(tm, oh - tm * ty))
+                }
+                func finish(_ dst: UnsafeMutablePointer<Float>, _ rows: Int) {
                     ClampKernel.apply(dst, count: rows * ow, clamp, adding: res.map { UnsafePointer($0.base + (dst - y.base)) })
                 }
+                let bk = b.map { $0.base[ki] } ?? 0
+                var r = r0
+                while r < r1 {
+                    let src = m + ki * tp + (r - r0) * t.columns, (dst, rows) = rowsOut(r)
+                    if pairs, r + 1 < r1 {
+                        let (dst1, rows1) = rowsOut(r + 1)
+                        if ck_wino_output_pair(level, src, mps, t.columns, bk, dst, rows, dst1, rows1, ow, ow) != 0 {
+                            finish(dst, rows)
+                            finish(dst1, rows1)
+                            r += 2
+                            continue
+                        }
+                    }
+                    outputTransform(level, src, mps, t.columns, bk, dst, ow, rows, ow)
+                    finish(dst, rows)
+                    r += 1
+                }
             }
+        }
+    }
+
+    /// Whether the transforms take `g`'s tile rows two at a time (`ck_wino_input_pair`,
+    /// `ck_wino_output_pair`: rows of at most 7 F(4×4) tiles, which fill under half of a 16-lane
+    /// vector alone): AVX-512 and F(4×4).
+    static func pairsTileRows(_ g: ConvGeometry, _ f: Tile) -> Bool {
+        f == .four && tiles(g, f).columns <= ck_wino_pair_tiles(Int32(MicroKernel.level))
+    }
+
+    /// The input transform of channel `channel`'s tile rows `rows` (of the batch: row r is tile
+    /// row r % rows of image r / rows) into V[ξ][tile], ξ `pointStride` apart, starting at `v`:
+    /// two rows a call where `pairsTileRows`, else one.
+    static func transformRows(
+        _ g: ConvGeometry, _ f: Tile, _ rows: Range<Int>, input x: UnsafePointer<Float>, channel ci: Int,
+        into v: UnsafeMutablePointer<Float>, pointStride vps: Int
+    ) {
+        let (c, tm, t, level) = (g.inChannels, f.rawValue, tiles(g, f), Int32(MicroKernel.level))
+        let (h, w, top, left) = (g.inputSize[0], g.inputSize[1], g.padBefore[0], g.padBefore[1])
+        let pairs = pairsTileRows(g, f)
+        func source(_ r: Int) -> (UnsafePointer<Float>, Int) {
+            let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
+            return (x + (n * c + ci) * h * w, tm * ty - top)
+        }
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let (plane, rowTop) = source(r), dst = v + (r - rows.lowerBound) * t.columns
+            if pairs, r + 1 < rows.upperBound {
+                let (plane1, top1) = source(r + 1)
+                if ck_wino_input_pair(level, plane, rowTop, plane1, top1, h, w, left, t.columns, dst, vps) != 0 {
+                    r += 2
+                    continue
+                }
+            }
+            f.inputTransform(level, plane, h, w, rowTop, left, t.columns, dst, vps)
+            r += 1
         }
     }
 
@@ -250,11 +299,7 @@ enum WinogradKernel {
             let blockTiles = (r1 - r0) * t.columns
             // Each plane's tile rows one after another, as in `forward`.
             for ci in 0..<c {
-                for r in r0..<r1 {
-                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                    ck_wino_input(level, x.base + (n * c + ci) * h * w, h, w, 4 * ty - top, left, t.columns,
-                                  v + ci * tp + (r - r0) * t.columns, vps)
-                }
+                transformRows(g, f, r0..<r1, input: x.base, channel: ci, into: v + ci * tp, pointStride: vps)
             }
             for ki in 0..<k {
                 for r in r0..<r1 {

@@ -167,6 +167,85 @@ typedef int32_t i16 __attribute__((vector_size(64)));
 DEFINE_WINOGRAD(16, __attribute__((target("avx512f"))))
 DEFINE_WINOGRAD_GRADIENT(16, __attribute__((target("avx512f"))))
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+// Two tile rows of at most 7 tiles each in one pass: lanes 0–7 hold the first row's tiles and
+// lanes 8–15 the second's. Rows of 28 outputs have 7 tiles and of 14 outputs 4, so one row a
+// pass filled 44 % and 25 % of the lanes. A patch row of such a tile row is at most 30 floats,
+// so the first row's occupy z0, z1 and the second's z2, z3 of DEINTERLEAVE's 64 + 16: e[c] then
+// holds column c of both rows' tiles, and e[4], e[5] (e[0], e[1] one lane on) are right in every
+// lane of a tile (lanes 7 and 15, past the last tile, hold what they may).
+
+// Lanes lo..<hi of a 16-float load from plane row yy at column col, zeros outside the plane.
+__attribute__((target("avx512f")))
+static inline __m512 wino_part_16(const float *plane, size_t height, size_t width, ptrdiff_t yy, ptrdiff_t col) {
+    if (yy < 0 || yy >= (ptrdiff_t)height) return _mm512_setzero_ps();
+    const ptrdiff_t lo = col < 0 ? -col : 0, end = (ptrdiff_t)width - col, hi = end < 16 ? end : 16;
+    if (hi <= lo) return _mm512_setzero_ps();
+    const __mmask16 mask = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+    return _mm512_maskz_loadu_ps(mask, plane + yy * (ptrdiff_t)width + col);
+}
+
+// The lanes of two rows' first n tiles (0..<n and 8..<8+n).
+static inline __mmask16 wino_pair_lanes(size_t n) { return (__mmask16)(((1u << n) - 1) * 0x101u); }
+
+__attribute__((target("avx512f")))
+static void wino_input_pair_16(const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
+                               size_t width, ptrdiff_t left, size_t tiles, float *v, size_t vplane) {
+    VEC rows[6][6];
+    for (int i = 0; i < 6; i++) {
+        VEC e[6];
+        const VEC z0 = (VEC)wino_part_16(plane0, height, width, top0 + i, -left);
+        const VEC z1 = (VEC)wino_part_16(plane0, height, width, top0 + i, 16 - left);
+        const VEC z2 = (VEC)wino_part_16(plane1, height, width, top1 + i, -left);
+        const VEC z3 = (VEC)wino_part_16(plane1, height, width, top1 + i, 16 - left);
+        const VEC z4 = (VEC){0};
+        DEINTERLEAVE();
+        WINO_BT(e, rows[i]);
+    }
+    const __mmask16 lanes = wino_pair_lanes(tiles), stored = (__mmask16)((1u << (2 * tiles)) - 1);
+    for (int x = 0; x < 6; x++) {
+        VEC col[6], u[6];
+        for (int i = 0; i < 6; i++) col[i] = rows[i][x];
+        WINO_BT(col, u);
+        for (int y = 0; y < 6; y++)
+            _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
+    }
+}
+
+// The output transform of two tile rows (their 2·tiles products one after another in m), rows
+// 0..<rows0 of y0 and 0..<rows1 of y1, columns 0..<cols.
+__attribute__((target("avx512f")))
+static void wino_output_pair_16(const float *m, size_t plane, size_t tiles, float bias, float *y0, size_t rows0,
+                                float *y1, size_t rows1, size_t ldy, size_t cols) {
+    const __mmask16 lanes = wino_pair_lanes(tiles), loaded = (__mmask16)((1u << (2 * tiles)) - 1);
+    VEC cols4[4][6];
+    for (int x = 0; x < 6; x++) {
+        VEC mm[6], o[4];
+        for (int y = 0; y < 6; y++)
+            mm[y] = (VEC)_mm512_maskz_expand_ps(lanes, _mm512_maskz_loadu_ps(loaded, m + (size_t)(y * 6 + x) * plane));
+        WINO_AT(mm, o);
+        for (int r = 0; r < 4; r++) cols4[r][x] = o[r];
+    }
+    // q[0], q[1]: the first row's tiles (4 outputs each, in order); q[2], q[3]: the second's.
+    const size_t width = cols < 4 * tiles ? cols : 4 * tiles;
+    const __mmask16 lo = (__mmask16)((1u << (width < 16 ? width : 16)) - 1);
+    const __mmask16 hi = (__mmask16)(width > 16 ? (1u << (width - 16)) - 1 : 0);
+    for (size_t r = 0; r < 4 && (r < rows0 || r < rows1); r++) {
+        VEC o[4], q[4];
+        WINO_AT(cols4[r], o);
+        for (int c = 0; c < 4; c++) o[c] += bias;
+        INTERLEAVE();
+        if (r < rows0) {
+            _mm512_mask_storeu_ps(y0 + r * ldy, lo, (__m512)q[0]);
+            _mm512_mask_storeu_ps(y0 + r * ldy + 16, hi, (__m512)q[1]);
+        }
+        if (r < rows1) {
+            _mm512_mask_storeu_ps(y1 + r * ldy, lo, (__m512)q[2]);
+            _mm512_mask_storeu_ps(y1 + r * ldy + 16, hi, (__m512)q[3]);
+        }
+    }
+}
+#endif
 #undef LOADN
 #undef STOREN
 #undef LOADRANGE
@@ -278,12 +357,14 @@ size_t ck_wino_lanes(int level) {
 }
 
 // Asks for rows top … top + count − 1 of the plane `ahead` planes further on (the same tile row
-// of a later channel, which the callers transform next), one prefetch per cache line. The rows
-// of one call are too short for the hardware prefetcher to follow (6 streams of a few lines),
-// so its loads waited on memory: 40 % of the input transform's samples in a ResNet-18 training
-// step. Two planes ahead, the 32×64×56² → 64 forward, input and weight gradient passes ran
-// 7-9 % faster (benchmark --breakdown, A/B 2026-12-04). Prefetches never fault, so planes past
-// the last one are harmless.
+// of a later channel, which the callers transform once they have done this channel's rows of
+// the block), one prefetch per cache line. The rows of one call are too short for the hardware
+// prefetcher to follow (6 streams of a few lines), so its loads waited on memory: 40 % of the
+// input transform's samples in a ResNet-18 training step. Two planes ahead, the 32×64×56² → 64
+// forward, input and weight gradient passes ran 7-9 % faster (benchmark --breakdown, A/B
+// 2026-12-04); without it the two-row transform ran 32×128×28² → 128 8 % slower than the
+// single-row one with it (A/B, 2026-12-05). Prefetches never fault, so planes past the last one
+// are harmless.
 static void wino_prefetch_rows(const float *plane, size_t height, size_t width, ptrdiff_t top, int count, size_t ahead) {
     const float *next = plane + ahead * height * width;
     for (int i = 0; i < count; i++) {
@@ -303,6 +384,35 @@ void ck_wino_input(int level, const float *plane, size_t height, size_t width, p
     if (level == 1) return wino_input_8(plane, height, width, top, left, tiles, v, vplane);
 #endif
     wino_input_4(plane, height, width, top, left, tiles, v, vplane);
+}
+
+size_t ck_wino_pair_tiles(int level) { return level == 2 ? 7 : 0; }
+
+int ck_wino_input_pair(int level, const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
+                       size_t width, ptrdiff_t left, size_t tiles, float *v, size_t vplane) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2 && tiles >= 1 && tiles <= 7) {
+        wino_prefetch_rows(plane0, height, width, top0, 6, 2);
+        wino_prefetch_rows(plane1, height, width, top1, 6, 2);
+        wino_input_pair_16(plane0, top0, plane1, top1, height, width, left, tiles, v, vplane);
+        return 1;
+    }
+#endif
+    (void)level; (void)plane0; (void)top0; (void)plane1; (void)top1; (void)height; (void)width; (void)left; (void)tiles;
+    (void)v; (void)vplane;
+    return 0;
+}
+
+int ck_wino_output_pair(int level, const float *m, size_t plane, size_t tiles, float bias, float *y0, size_t rows0,
+                        float *y1, size_t rows1, size_t ldy, size_t cols) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2 && tiles >= 1 && tiles <= 7) {
+        wino_output_pair_16(m, plane, tiles, bias, y0, rows0, y1, rows1, ldy, cols);
+        return 1;
+    }
+#endif
+    (void)level; (void)m; (void)plane; (void)tiles; (void)bias; (void)y0; (void)rows0; (void)y1; (void)rows1; (void)ldy; (void)cols;
+    return 0;
 }
 
 void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float bias,

@@ -170,6 +170,24 @@ void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, 
 void ck_wino_input(int level, const float *plane, size_t height, size_t width, ptrdiff_t top, ptrdiff_t left,
                    size_t tiles, float *v, size_t vplane);
 
+/// The most tiles a tile row may have for the two-row transforms below at `level` (7 on AVX-512,
+/// where two rows share the 16 lanes; 0 elsewhere).
+size_t ck_wino_pair_tiles(int level);
+
+/// `ck_wino_input` of two tile rows of `tiles` (≤ ck_wino_pair_tiles) tiles each in one pass:
+/// rows top0 … of plane0 and top1 … of plane1 (the same height × width, padding `left`), their
+/// tiles' values to v[ξ·vplane + t] for t < tiles (the first row) and tiles + t (the second).
+/// Returns 0, writing nothing, where `level` has no such kernel.
+int ck_wino_input_pair(int level, const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
+                       size_t width, ptrdiff_t left, size_t tiles, float *v, size_t vplane);
+
+/// `ck_wino_output` of two tile rows of `tiles` (≤ ck_wino_pair_tiles) tiles each, whose products
+/// are m[ξ·plane + t] (the first row) and m[ξ·plane + tiles + t] (the second): rows r < rows0 of y0
+/// and r < rows1 of y1 (each ≤ 4, row stride ldy), columns 4t + c < cols. Returns 0, writing
+/// nothing, where `level` has no such kernel.
+int ck_wino_output_pair(int level, const float *m, size_t plane, size_t tiles, float bias, float *y0, size_t rows0,
+                        float *y1, size_t rows1, size_t ldy, size_t cols);
+
 /// Winograd F(4×4, 3×3) output transform Aᵀ·m·A of one output channel's tile row: tile t reads
 /// m[ξ·plane + t] and writes y[r·ldy + 4t + c] (+ bias) for rows r < `rows` (≤ 4) and columns
 /// 4t + c < `cols`.
