@@ -290,6 +290,7 @@ enum WinogradKernel {
         let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
         let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
         let (vps, yps) = (pointStride(c, tp), pointStride(k, tp)), transformed = points * (vps + yps)
+        let pairs = pairsTileRows(g, f)
         let sums = points * k * c, perWorker = transformed + sums, workerCount = workers(g, f)
         let (x, dy, ws) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(workspace))
         let zeroSums: @Sendable (Int) -> Void = { worker in (ws.base + worker * perWorker + transformed).update(repeating: 0, count: sums) }
@@ -302,10 +303,22 @@ enum WinogradKernel {
                 transformRows(g, f, r0..<r1, input: x.base, channel: ci, into: v + ci * tp, pointStride: vps)
             }
             for ki in 0..<k {
-                for r in r0..<r1 {
+                func source(_ r: Int) -> (UnsafePointer<Float>, Int) {
                     let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                    ck_wino_gradient(level, dy.base + (n * k + ki) * oh * ow, oh, ow, 4 * ty, t.columns,
-                                     yhat + ki * tp + (r - r0) * t.columns, yps)
+                    return (UnsafePointer(dy.base + (n * k + ki) * oh * ow), 4 * ty)
+                }
+                var r = r0
+                while r < r1 {
+                    let (plane, rowTop) = source(r), dst = yhat + ki * tp + (r - r0) * t.columns
+                    if pairs, r + 1 < r1 {
+                        let (plane1, top1) = source(r + 1)
+                        if ck_wino_gradient_pair(level, plane, rowTop, plane1, top1, oh, ow, t.columns, dst, yps) != 0 {
+                            r += 2
+                            continue
+                        }
+                    }
+                    ck_wino_gradient(level, plane, oh, ow, rowTop, t.columns, dst, yps)
+                    r += 1
                 }
             }
             // S_ξ (K, C) += Ŷ_ξ (K, tiles) · V_ξᵀ (tiles, C)

@@ -212,6 +212,32 @@ static void wino_input_pair_16(const float *plane0, ptrdiff_t top0, const float 
     }
 }
 
+// The output-gradient transform of two tile rows in one pass (rows top0 … of plane0 and top1 …
+// of plane1), as `wino_input_pair_16` does for the input: a patch row of at most 7 tiles is at
+// most 28 floats.
+__attribute__((target("avx512f")))
+static void wino_gradient_pair_16(const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
+                                  size_t width, size_t tiles, float *v, size_t vplane) {
+    VEC rows[4][6];
+    for (int i = 0; i < 4; i++) {
+        VEC e[4];
+        const VEC z0 = (VEC)wino_part_16(plane0, height, width, top0 + i, 0);
+        const VEC z1 = (VEC)wino_part_16(plane0, height, width, top0 + i, 16);
+        const VEC z2 = (VEC)wino_part_16(plane1, height, width, top1 + i, 0);
+        const VEC z3 = (VEC)wino_part_16(plane1, height, width, top1 + i, 16);
+        DEINTERLEAVE4();
+        WINO_A(e, rows[i]);
+    }
+    const __mmask16 lanes = wino_pair_lanes(tiles), stored = (__mmask16)((1u << (2 * tiles)) - 1);
+    for (int x = 0; x < 6; x++) {
+        VEC col[4], u[6];
+        for (int i = 0; i < 4; i++) col[i] = rows[i][x];
+        WINO_A(col, u);
+        for (int y = 0; y < 6; y++)
+            _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
+    }
+}
+
 // The output transform of two tile rows (their 2·tiles products one after another in m), rows
 // 0..<rows0 of y0 and 0..<rows1 of y1, columns 0..<cols.
 __attribute__((target("avx512f")))
@@ -400,6 +426,20 @@ int ck_wino_input_pair(int level, const float *plane0, ptrdiff_t top0, const flo
 #endif
     (void)level; (void)plane0; (void)top0; (void)plane1; (void)top1; (void)height; (void)width; (void)left; (void)tiles;
     (void)v; (void)vplane;
+    return 0;
+}
+
+int ck_wino_gradient_pair(int level, const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
+                          size_t width, size_t tiles, float *v, size_t vplane) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2 && tiles >= 1 && tiles <= 7) {
+        wino_prefetch_rows(plane0, height, width, top0, 4, 2);
+        wino_prefetch_rows(plane1, height, width, top1, 4, 2);
+        wino_gradient_pair_16(plane0, top0, plane1, top1, height, width, tiles, v, vplane);
+        return 1;
+    }
+#endif
+    (void)level; (void)plane0; (void)top0; (void)plane1; (void)top1; (void)height; (void)width; (void)tiles; (void)v; (void)vplane;
     return 0;
 }
 

@@ -181,6 +181,13 @@ size_t ck_wino_pair_tiles(int level);
 int ck_wino_input_pair(int level, const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
                        size_t width, ptrdiff_t left, size_t tiles, float *v, size_t vplane);
 
+/// `ck_wino_gradient` of two tile rows of `tiles` (≤ ck_wino_pair_tiles) tiles each in one pass:
+/// rows top0 … of plane0 and top1 … of plane1, their tiles' values to v[ξ·vplane + t] (the first
+/// row) and v[ξ·vplane + tiles + t] (the second). Returns 0, writing nothing, where `level` has no
+/// such kernel.
+int ck_wino_gradient_pair(int level, const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
+                          size_t width, size_t tiles, float *v, size_t vplane);
+
 /// `ck_wino_output` of two tile rows of `tiles` (≤ ck_wino_pair_tiles) tiles each, whose products
 /// are m[ξ·plane + t] (the first row) and m[ξ·plane + tiles + t] (the second): rows r < rows0 of y0
 /// and r < rows1 of y1 (each ≤ 4, row stride ldy), columns 4t + c < cols. Returns 0, writing
