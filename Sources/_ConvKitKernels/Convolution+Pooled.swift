@@ -36,17 +36,6 @@ public struct PooledOutput: @unchecked Sendable {  // pointers the caller owns f
 extension ConvolutionKernel {
     /// Whether `forwardPooled` applies to `g`: a 2-D convolution whose forward pass takes the
     /// direct tiles, with an output of at least 2 × 2.
-    /// `g` as a convolution that max-pools its output as it stores it runs its forward pass: with
-    /// `.direct` where `.automatic` would take Winograd only for a layer of few channels
-    /// (`WinogradKernel.paysOnlyWithFewChannels`), there pooling as the tiles store measures faster;
-    /// `g` itself elsewhere. Gradients still follow `g`'s own plan.
-    public static func forPooledStores(_ g: ConvGeometry) -> ConvGeometry {
-        guard g.algorithm.resolved == .automatic, WinogradKernel.paysOnlyWithFewChannels(g) else { return g }
-        var direct = g
-        direct.algorithm = .direct
-        return direct
-    }
-
     public static func poolsAsItStores(_ g: ConvGeometry) -> Bool {
         g.rank == 2 && g.outputSize.allSatisfy { $0 >= 2 } && subsampledGeometry(g) == nil
             && ConvolutionPlan.forwardAlgorithm(g) == .direct

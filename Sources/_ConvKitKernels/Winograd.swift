@@ -50,7 +50,10 @@ enum WinogradKernel {
     /// at least 14 × 14: since the transforms stopped evicting their own lines (`pointStride`),
     /// 64×32×28² → 32 runs 1.30× / 1.25× the direct tiles forward / backward and 64×32×14² → 64
     /// 1.19× / 1.02× (benchmark rows, 2026-12-05; before, 0.8–1.0×); at AVX2 2.2× / 2.0× and
-    /// 1.9× / 1.5×. That band only where the CPU has vector kernels (the portable path unmeasured).
+    /// 1.9× / 1.5×. With two tile rows a pass (`pairsTileRows`) the course CNN ran inference at
+    /// batch 256 and 1 1.19× and 1.24× faster this way, its max pool on its own, than with direct
+    /// tiles that pool as they store. That band only where the CPU has vector kernels (the
+    /// portable path unmeasured).
     static func pays(_ g: ConvGeometry) -> Bool {
         guard applies(g) else { return false }  // 2-D: the output sizes below exist
         let (c, k) = (g.inChannels, g.outChannels), (oh, ow) = (g.outputSize[0], g.outputSize[1])
@@ -58,13 +61,6 @@ enum WinogradKernel {
             && (c * k >= 24 * (c + k) || (MicroKernel.isAvailable && c * k >= 16 * (c + k) && oh >= 14 && ow >= 14))
     }
 
-    /// Whether `pays(g)` holds only through its few-channel band (C·K/(C + K) in 16..<24), where
-    /// a convolution followed by a 2 × 2 max pool runs faster as direct tiles that pool as they
-    /// store (`ConvolutionKernel.forPooledStores`): the course CNN's inference at batch 256 ran
-    /// 13.4 k img/s that way against 12.6–13.0 k with Winograd and a separate pooling pass.
-    static func paysOnlyWithFewChannels(_ g: ConvGeometry) -> Bool {
-        pays(g) && g.inChannels * g.outChannels < 24 * (g.inChannels + g.outChannels)
-    }
 
     /// Fewer than 48 F(4×4) tiles in the batch, where F(2×2) serves a Winograd forward pass.
     static func fewTiles(_ g: ConvGeometry) -> Bool {

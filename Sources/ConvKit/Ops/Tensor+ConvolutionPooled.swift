@@ -19,13 +19,12 @@ func convolutionPooled(
     g.algorithm = algorithm
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     let recorded = GradMode.isEnabled && inputs.contains(where: \.requiresGrad)
-    let run = ConvolutionKernel.forPooledStores(g)  // the forward's geometry; the gradients follow g
-    guard ConvolutionKernel.poolsAsItStores(run), !(recorded && activation != nil) else { return nil }
+    guard ConvolutionKernel.poolsAsItStores(g), !(recorded && activation != nil) else { return nil }
     if recorded { prepared?.removeAll() }
     let pool = ConvolutionKernel.poolGeometry(g)
     let (values, indices) = ConvolutionKernel.forwardPooled(
-        run, input: x.scalars, weight: weight.scalars, bias: bias?.scalars, clamp: activation,
-        prepared: recorded ? nil : prepared?.values(run, weight: weight), needIndices: recorded)
+        g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars, clamp: activation,
+        prepared: recorded ? nil : prepared?.values(g, weight: weight), needIndices: recorded)
     let shape = [g.batch, g.outChannels] + pool.outputSize
     let y: Tensor
     if recorded {
