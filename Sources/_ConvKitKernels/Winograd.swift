@@ -61,7 +61,6 @@ enum WinogradKernel {
             && (c * k >= 24 * (c + k) || (MicroKernel.isAvailable && c * k >= 16 * (c + k) && oh >= 14 && ow >= 14))
     }
 
-
     /// Fewer than 48 F(4×4) tiles in the batch, where F(2×2) serves a Winograd forward pass.
     static func fewTiles(_ g: ConvGeometry) -> Bool {
         g.batch * tiles(g, .four).rows * tiles(g, .four).columns < 48
@@ -232,8 +231,8 @@ enum WinogradKernel {
     }
 
     /// Whether the transforms take `g`'s tile rows two at a time (`ck_wino_input_pair`,
-    /// `ck_wino_output_pair`: rows of at most 7 F(4×4) tiles, which fill under half of a 16-lane
-    /// vector alone): AVX-512 and F(4×4).
+    /// `ck_wino_gradient_pair`, `ck_wino_output_pair`: rows of at most 7 F(4×4) tiles, which fill
+    /// under half of a 16-lane vector alone): AVX-512 and F(4×4).
     static func pairsTileRows(_ g: ConvGeometry, _ f: Tile) -> Bool {
         f == .four && tiles(g, f).columns <= ck_wino_pair_tiles(Int32(MicroKernel.level))
     }
