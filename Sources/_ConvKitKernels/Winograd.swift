@@ -176,8 +176,7 @@ enum WinogradKernel {
         let (c, k, kp, tm, points) = (g.inChannels, g.outChannels, paddedChannels(g), f.rawValue, f.points)
         if prepared == nil { transformFilters(g, f, weight: weight, into: workspace) }
         let t = tiles(g, f), s = slab(g, f)
-        let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
-        let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
+        let (oh, ow) = (g.outputSize[0], g.outputSize[1]), level = Int32(MicroKernel.level)
         let (x, y, u) = (SharedPointer(input), SharedPointer(output), SharedPointer(prepared ?? UnsafePointer(workspace)))
         let ws = SharedPointer(workspace + points * kp * c), b = bias.map { SharedPointer($0) }
         let res = residual.map { SharedPointer($0) }
@@ -282,8 +281,7 @@ enum WinogradKernel {
     ) {
         let (c, k, f) = (g.inChannels, g.outChannels, Tile.four)
         let t = tiles(g, f), tp = paddedTiles(g, f), points = f.points
-        let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
-        let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
+        let (oh, ow) = (g.outputSize[0], g.outputSize[1]), level = Int32(MicroKernel.level)
         let (vps, yps) = (pointStride(c, tp), pointStride(k, tp)), transformed = points * (vps + yps)
         let pairs = pairsTileRows(g, f)
         let sums = points * k * c, perWorker = transformed + sums, workerCount = workers(g, f)

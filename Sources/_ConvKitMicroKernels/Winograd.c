@@ -188,6 +188,15 @@ static inline __m512 wino_part_16(const float *plane, size_t height, size_t widt
 // The lanes of two rows' first n tiles (0..<n and 8..<8+n).
 static inline __mmask16 wino_pair_lanes(size_t n) { return (__mmask16)(((1u << n) - 1) * 0x101u); }
 
+// Column x of both rows' transformed tiles (u[y], point 6·y + x) to v[ξ·vplane + 0 … 2·tiles):
+// the lanes of the two rows' tiles compressed to consecutive columns.
+__attribute__((target("avx512f")))
+static inline void wino_store_pair_16(const VEC *u, int x, size_t tiles, float *v, size_t vplane) {
+    const __mmask16 lanes = wino_pair_lanes(tiles), stored = (__mmask16)((1u << (2 * tiles)) - 1);
+    for (int y = 0; y < 6; y++)
+        _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
+}
+
 __attribute__((target("avx512f")))
 static void wino_input_pair_16(const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
                                size_t width, ptrdiff_t left, size_t tiles, float *v, size_t vplane) {
@@ -202,13 +211,11 @@ static void wino_input_pair_16(const float *plane0, ptrdiff_t top0, const float 
         DEINTERLEAVE();
         WINO_BT(e, rows[i]);
     }
-    const __mmask16 lanes = wino_pair_lanes(tiles), stored = (__mmask16)((1u << (2 * tiles)) - 1);
     for (int x = 0; x < 6; x++) {
         VEC col[6], u[6];
         for (int i = 0; i < 6; i++) col[i] = rows[i][x];
         WINO_BT(col, u);
-        for (int y = 0; y < 6; y++)
-            _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
+        wino_store_pair_16(u, x, tiles, v, vplane);
     }
 }
 
@@ -228,13 +235,11 @@ static void wino_gradient_pair_16(const float *plane0, ptrdiff_t top0, const flo
         DEINTERLEAVE4();
         WINO_A(e, rows[i]);
     }
-    const __mmask16 lanes = wino_pair_lanes(tiles), stored = (__mmask16)((1u << (2 * tiles)) - 1);
     for (int x = 0; x < 6; x++) {
         VEC col[4], u[6];
         for (int i = 0; i < 4; i++) col[i] = rows[i][x];
         WINO_A(col, u);
-        for (int y = 0; y < 6; y++)
-            _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
+        wino_store_pair_16(u, x, tiles, v, vplane);
     }
 }
 
