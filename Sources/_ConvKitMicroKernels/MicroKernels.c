@@ -100,6 +100,15 @@ static inline void dot_store(__m256 r0, __m256 r1, __m256 r2, int rows, int cols
     }
 }
 
+// The dot-product tiles' 3 rows of A and 4 of B, rows past `rows` / `cols` repeating the last one.
+static inline void dot_operands(int rows, int cols, const float *a, size_t lda, const float *b, size_t ldb,
+                                const float **a0, const float **a1, const float **a2,
+                                const float **b0, const float **b1, const float **b2, const float **b3) {
+    *a0 = a; *a1 = a + (rows > 1 ? lda : 0); *a2 = a + (rows > 2 ? 2 * lda : (rows > 1 ? lda : 0));
+    *b0 = b; *b1 = b + (cols > 1 ? ldb : 0); *b2 = b + (cols > 2 ? 2 * ldb : (cols > 1 ? ldb : 0));
+    *b3 = b + (cols > 3 ? 3 * ldb : (size_t)(cols - 1) * ldb);
+}
+
 // AVX2 + FMA dot-product tile for C = A·Bᵀ with A (rows × k) and B (cols × k) both
 // contiguous along k: 3 × 4 dot products accumulated 8 lanes at a time in 12 ymm registers
 // (3 A rows + 1 B row loaded per step: 7 loads per 12 FMAs), reduced once at the end.
@@ -107,9 +116,8 @@ static inline void dot_store(__m256 r0, __m256 r1, __m256 r2, int rows, int cols
 __attribute__((target("avx2,fma")))
 static void dot_avx2(int rows, int cols, size_t k, float alpha, const float *a, size_t lda,
                      const float *b, size_t ldb, float *c, size_t ldc, int accumulate) {
-    const float *a0 = a, *a1 = a + (rows > 1 ? lda : 0), *a2 = a + (rows > 2 ? 2 * lda : (rows > 1 ? lda : 0));
-    const float *b0 = b, *b1 = b + (cols > 1 ? ldb : 0), *b2 = b + (cols > 2 ? 2 * ldb : (cols > 1 ? ldb : 0));
-    const float *b3 = b + (cols > 3 ? 3 * ldb : (size_t)(cols - 1) * ldb);
+    const float *a0, *a1, *a2, *b0, *b1, *b2, *b3;
+    dot_operands(rows, cols, a, lda, b, ldb, &a0, &a1, &a2, &b0, &b1, &b2, &b3);
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
     __m256 c10 = c00, c11 = c00, c12 = c00, c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00;
 #define CK_DOT_STEP(LOAD_A, LOAD_B) do { \
@@ -149,9 +157,8 @@ static void dot_avx2(int rows, int cols, size_t k, float alpha, const float *a, 
 __attribute__((target("avx512f,avx2,fma")))
 static void dot_avx512(int rows, int cols, size_t k, float alpha, const float *a, size_t lda,
                        const float *b, size_t ldb, float *c, size_t ldc, int accumulate) {
-    const float *a0 = a, *a1 = a + (rows > 1 ? lda : 0), *a2 = a + (rows > 2 ? 2 * lda : (rows > 1 ? lda : 0));
-    const float *b0 = b, *b1 = b + (cols > 1 ? ldb : 0), *b2 = b + (cols > 2 ? 2 * ldb : (cols > 1 ? ldb : 0));
-    const float *b3 = b + (cols > 3 ? 3 * ldb : (size_t)(cols - 1) * ldb);
+    const float *a0, *a1, *a2, *b0, *b1, *b2, *b3;
+    dot_operands(rows, cols, a, lda, b, ldb, &a0, &a1, &a2, &b0, &b1, &b2, &b3);
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
     __m512 c10 = c00, c11 = c00, c12 = c00, c13 = c00, c20 = c00, c21 = c00, c22 = c00, c23 = c00;
     __mmask16 mask = 0xFFFF;

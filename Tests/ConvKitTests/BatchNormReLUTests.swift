@@ -7,19 +7,12 @@ import Testing
 /// on rows shorter and longer than the vector lanes, with γ and β of both signs (channels that
 /// ReLU cuts mostly or not at all). ResNet's blocks run these (InteropTests check its logits).
 @Suite struct BatchNormReLUTests {
-    static func tensor(_ shape: [Int], seed: UInt64, requiresGrad: Bool = false) throws -> Tensor {
-        var rng = SeededGenerator(seed: seed)
-        let x = try Tensor.randomNormal(shape, using: &rng)
-        x.requiresGrad = requiresGrad
-        return x
-    }
-
     @Test(arguments: [[3, 5, 7], [2, 4, 33], [2, 3, 5, 10], [4, 2, 1]], [true, false])
     func fusedEqualsBatchNormThenReLU(shape: [Int], training: Bool) throws {
         let c = shape[1]
-        let upstream = try Self.tensor(shape, seed: 9)
+        let upstream = try seededTensor(shape, seed: 9)
         func run(fused: Bool) throws -> [Tensor] {
-            let x = try Self.tensor(shape, seed: 1, requiresGrad: true)
+            let x = try seededTensor(shape, seed: 1, requiresGrad: true)
             let gamma = try Tensor(shape: [c], scalars: (0..<c).map { [1.3, -0.7, 0.4, 2, -1.1][$0 % 5] })
             let beta = try Tensor(shape: [c], scalars: (0..<c).map { [0.2, -0.5, 1.5, -2, 0][$0 % 5] })
             gamma.requiresGrad = true
@@ -44,9 +37,9 @@ import Testing
     @Test(arguments: [[3, 5, 7], [2, 4, 33], [2, 3, 5, 10]], [true, false])
     func residualAddedBeforeTheReLU(shape: [Int], relu: Bool) throws {
         let c = shape[1]
-        let upstream = try Self.tensor(shape, seed: 19)
+        let upstream = try seededTensor(shape, seed: 19)
         func run(fused: Bool) throws -> [Tensor] {
-            let x = try Self.tensor(shape, seed: 11, requiresGrad: true), shortcut = try Self.tensor(shape, seed: 12, requiresGrad: true)
+            let x = try seededTensor(shape, seed: 11, requiresGrad: true), shortcut = try seededTensor(shape, seed: 12, requiresGrad: true)
             let gamma = try Tensor(shape: [c], scalars: (0..<c).map { [1.3, -0.7, 0.4, 2, -1.1][$0 % 5] })
             let beta = try Tensor(shape: [c], scalars: (0..<c).map { [0.2, -0.5, 1.5, -2, 0][$0 % 5] })
             gamma.requiresGrad = true
@@ -65,9 +58,9 @@ import Testing
         for (i, name) in ["output", "input gradient", "γ gradient", "β gradient", "residual gradient"].enumerated() {
             expectClose(fused[i], plain[i], rtol: 1e-5, atol: 1e-6, "\(shape) relu \(relu): \(name)")
         }
-        let mismatched = try Self.tensor([shape[0] + 1] + shape.dropFirst(), seed: 1)
+        let mismatched = try seededTensor([shape[0] + 1] + shape.dropFirst(), seed: 1)
         expectError(containing: "residual") {
-            try batchNorm(Self.tensor(shape, seed: 1), runningMean: nil, runningVar: nil, training: true, adding: mismatched, relu: relu)
+            try batchNorm(seededTensor(shape, seed: 1), runningMean: nil, runningVar: nil, training: true, adding: mismatched, relu: relu)
         }
     }
 
@@ -84,7 +77,7 @@ import Testing
         try bn.weight!.assign([1, -1, 0.5, 2])
         try bn.bias!.assign([0.1, 0.3, -0.2, 0])
         let model = Sequential([bn, ReLU()])
-        let x = try Self.tensor([2, 4, 5, 6], seed: 3)
+        let x = try seededTensor([2, 4, 5, 6], seed: 3)
         let pair = try model(x)
         let reference = try BatchNorm2d(4)
         try reference.weight!.assign([1, -1, 0.5, 2])

@@ -10,13 +10,6 @@ import _ConvKitKernels
 /// in the stores) and for one whose path is not the direct one (the separate ops then run).
 /// Traced calls (`namedOutputs`) keep every module's own output.
 @Suite struct ConvolutionPoolingFusionTests {
-    static func tensor(_ shape: [Int], seed: UInt64, requiresGrad: Bool = false) throws -> Tensor {
-        var rng = SeededGenerator(seed: seed)
-        let x = try Tensor.randomNormal(shape, using: &rng)
-        x.requiresGrad = requiresGrad
-        return x
-    }
-
     static func sameBits(_ a: Tensor?, _ b: Tensor?) -> Bool {
         guard let a, let b else { return a == nil && b == nil }
         return a.shape == b.shape && zip(a.scalars, b.scalars).allSatisfy { $0.bitPattern == $1.bitPattern }
@@ -38,7 +31,7 @@ import _ConvKitKernels
         for training in [true, false] {
             func run(fused: Bool) throws -> [Tensor?] {
                 let modules = try layers(), conv = modules[0] as! Conv2d
-                let x = try Self.tensor(shape, seed: 1, requiresGrad: training)  // (C, H, W) unbatched
+                let x = try seededTensor(shape, seed: 1, requiresGrad: training)  // (C, H, W) unbatched
                 let y = fused ? try Sequential(modules)(x) : try modules.reduce(x) { try $1.forward($0) }
                 guard training else { return [y] }
                 if fused, !relu, shape.count == 4 {  // (unbatched results end in a squeeze)
@@ -47,7 +40,7 @@ import _ConvKitKernels
                     #expect((y.gradFunction == "Conv2d+maxPool2d") == (algorithm == .automatic && MicroKernel.isAvailable),
                             "\(shape): \(y.gradFunction ?? "nil")")
                 }
-                try y.backward(gradient: try Self.tensor(y.shape, seed: 2))
+                try y.backward(gradient: try seededTensor(y.shape, seed: 2))
                 return [y, x.grad, conv.weight.grad, conv.bias?.grad]
             }
             let (fused, separate) = (try run(fused: true), try run(fused: false))
@@ -61,7 +54,7 @@ import _ConvKitKernels
     /// clamped output: the same logits as before fusing.
     @Test func inferenceFusedModelPoolsTheClampedOutput() throws {
         let model = try Zoo.courseCNN(seed: 3)
-        let x = try Self.tensor([4, 1, 28, 28], seed: 5)
+        let x = try seededTensor([4, 1, 28, 28], seed: 5)
         let before = try withGradientsDisabled { try model(x) }
         try model.fuseForInference(exampleInput: x)
         let after = try withGradientsDisabled { try model(x) }
@@ -72,7 +65,7 @@ import _ConvKitKernels
     @Test func tracedCallsSeeEveryModule() throws {
         var g = SeededGenerator(seed: 4)
         let model = Sequential([try Conv2d(1, 4, kernelSize: 3, padding: 1, using: &g), ReLU(), MaxPool2d(kernelSize: 2)])
-        let x = try Self.tensor([2, 1, 14, 14], seed: 3)
+        let x = try seededTensor([2, 1, 14, 14], seed: 3)
         let outputs = try model.namedOutputs(x)
         #expect(outputs.map(\.path) == ["0", "1", "2", ""])
         #expect(outputs[0].output.shape == [2, 4, 14, 14] && outputs[2].output.shape == [2, 4, 7, 7])

@@ -94,3 +94,11 @@ func fixtureURL(_ name: String) -> URL {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures").appendingPathComponent(name)
 }
+
+/// A tensor of standard normal values drawn from `SeededGenerator(seed:)`: the same values on every run.
+func seededTensor(_ shape: [Int], seed: UInt64, requiresGrad: Bool = false) throws -> Tensor {
+    var rng = SeededGenerator(seed: seed)
+    let x = try Tensor.randomNormal(shape, using: &rng)
+    x.requiresGrad = requiresGrad
+    return x
+}
