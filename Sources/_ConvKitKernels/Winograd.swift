@@ -52,8 +52,9 @@ enum WinogradKernel {
     /// 1.19× / 1.02× (benchmark rows, 2026-12-05; before, 0.8–1.0×); at AVX2 2.2× / 2.0× and
     /// 1.9× / 1.5×. With two tile rows a pass (`pairsTileRows`) the course CNN ran inference at
     /// batch 256 and 1 1.19× and 1.24× faster this way, its max pool on its own, than with direct
-    /// tiles that pool as they store. That band only where the CPU has vector kernels (the
-    /// portable path unmeasured).
+    /// tiles that pool as they store; pooling in the output transform's registers
+    /// (`ck_wino_output_pair_pooled`) then took b256 another 1.07–1.25× (A/B, 3 pairs). That band
+    /// only where the CPU has vector kernels (the portable path unmeasured).
     static func pays(_ g: ConvGeometry) -> Bool {
         guard applies(g) else { return false }  // 2-D: the output sizes below exist
         let (c, k) = (g.inChannels, g.outChannels), (oh, ow) = (g.outputSize[0], g.outputSize[1])
@@ -151,24 +152,37 @@ enum WinogradKernel {
     /// Floats of the transformed filters U (points × padded K × C), what `transformFilters` writes.
     static func filtersCount(_ g: ConvGeometry, _ f: Tile) -> Int { f.points * paddedChannels(g) * g.inChannels }
 
-    /// Floats of workspace: the transformed filters, then one slab per worker (or V and M of the
-    /// whole batch where `splitsFilters`).
+    /// Floats of workspace: the transformed filters, then one slab per worker, then each worker's
+    /// two tile rows of output to pool from (`poolRows`) (or V and M of the whole batch where
+    /// `splitsFilters`).
     static func workspaceCount(_ g: ConvGeometry, _ f: Tile) -> Int {
         if splitsFilters(g, f) { return filterSplitWorkspaceCount(g, f) }
         let s = slab(g, f)
-        return filtersCount(g, f) + workers(g, f) * (s.v + s.m)
+        return filtersCount(g, f) + workers(g, f) * (s.v + s.m + poolRows(g, f))
     }
+
+    /// Floats of one worker's copy of two tile rows of output (2 · m lines), which `forward`
+    /// pools from when it pools as it stores.
+    static func poolRows(_ g: ConvGeometry, _ f: Tile) -> Int { 2 * f.rawValue * g.outputSize[1] }
 
     /// output = conv(input, weight) + bias by F(m×m, 3×3) for `f`'s m, each block's output rows
     /// added to `residual` and clamped to `clamp` (each when given) right after the output
     /// transform writes them. Overwrites `output`. `prepared`: the filters already transformed
     /// for `f` (`transformFilters`), else they are transformed into the workspace.
+    ///
+    /// With `pool`, the output is pooled (2 × 2, stride 2; tile rows start at even lines) as it is
+    /// transformed: two tile rows at a time in registers where `pairsTileRows`
+    /// (`ck_wino_output_pair_pooled`), else each tile row written to the worker's own copy in the
+    /// workspace (`poolRows`, in L1), clamped there and pooled from it. `output` is not written,
+    /// and the convolution's output never reaches memory.
+    /// - Precondition: without `pool`, or without `residual` and not `splitsFilters(g, f)`.
     static func forward(
         _ g: ConvGeometry, _ f: Tile, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
         workspace: UnsafeMutablePointer<Float>, clamp: OutputClamp? = nil, prepared: UnsafePointer<Float>? = nil,
-        residual: UnsafePointer<Float>? = nil
+        residual: UnsafePointer<Float>? = nil, pool: PooledOutput? = nil
     ) {
+        precondition(pool == nil || (residual == nil && !splitsFilters(g, f)), "Winograd pools only by blocks, without a residual")
         if splitsFilters(g, f) {
             return forwardSplittingFilters(g, f, input: input, weight: weight, bias: bias, output: output, workspace: workspace,
                                            clamp: clamp, prepared: prepared, residual: residual)
@@ -181,6 +195,8 @@ enum WinogradKernel {
         let ws = SharedPointer(workspace + points * kp * c), b = bias.map { SharedPointer($0) }
         let res = residual.map { SharedPointer($0) }
         let outputTransform = f.outputTransform, pairs = pairsTileRows(g, f)
+        let copies = SharedPointer(ws.base + workers(g, f) * (s.v + s.m)), copy = poolRows(g, f) / 2
+        let bounds = [clamp?.lower ?? 0, clamp?.upper ?? 0]
         forEachBlock(g, f) { block, worker in
             let v = ws.base + worker * (s.v + s.m), m = v + s.v
             // Tile rows r0..<r1 of the batch: row r is tile row r % rows of image r / rows.
@@ -200,29 +216,50 @@ enum WinogradKernel {
             }
             multiply(g, f, u: u.base, v: v, m: m, tiles: blockTiles, paddedTiles: tp)
             for ki in 0..<k {
-                // Tile row r's first output row in the output, and its number of output rows.
-                func rowsOut(_ r: Int) -> (UnsafeMutablePointer<Float>, Int) {
-                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                    return (y.base + ((n * k + ki) * oh + tm * ty) * ow, min(tm, oh - tm * ty))
+                // Where tile row r's output rows go (the first, or with `pool` the worker's copy
+                // `slot`), and how many there are.
+                func rowsOut(_ r: Int, slot: Int) -> (UnsafeMutablePointer<Float>, Int) {
+                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows), rows = min(tm, oh - tm * ty)
+                    if pool != nil { return (copies.base + (2 * worker + slot) * copy, rows) }
+                    return (y.base + ((n * k + ki) * oh + tm * ty) * ow, rows)
                 }
-                func finish(_ dst: UnsafeMutablePointer<Float>, _ rows: Int) {
+                func finish(_ r: Int, _ dst: UnsafeMutablePointer<Float>, _ rows: Int) {
                     ClampKernel.apply(dst, count: rows * ow, clamp, adding: res.map { UnsafePointer($0.base + (dst - y.base)) })
+                    if let pool {
+                        let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
+                        pool.store(g, plane: n * k + ki, lines: (tm * ty)..<(tm * ty + rows), at: dst)
+                    }
                 }
                 let bk = b.map { $0.base[ki] } ?? 0
+                // Tile rows r and r + 1 pooled in registers (`ck_wino_output_pair_pooled`).
+                func pooledPair(_ src: UnsafePointer<Float>, _ r: Int, into pool: PooledOutput) -> Bool {
+                    let (n0, ty0) = r.quotientAndRemainder(dividingBy: t.rows), (n1, ty1) = (r + 1).quotientAndRemainder(dividingBy: t.rows)
+                    let (line0, line1) = (tm * ty0, tm * ty1)
+                    let (p0, p1) = (pool.row(g, plane: n0 * k + ki, line: line0), pool.row(g, plane: n1 * k + ki, line: line1))
+                    return bounds.withUnsafeBufferPointer { limits in
+                        ck_wino_output_pair_pooled(level, src, mps, t.columns, bk, clamp == nil ? nil : limits.baseAddress,
+                                                   p0.values, p0.indices, line0 * ow, min(tm, oh - line0) / 2,
+                                                   p1.values, p1.indices, line1 * ow, min(tm, oh - line1) / 2, ow / 2, ow)
+                    } != 0
+                }
                 var r = r0
                 while r < r1 {
-                    let src = m + ki * tp + (r - r0) * t.columns, (dst, rows) = rowsOut(r)
+                    let src = m + ki * tp + (r - r0) * t.columns, (dst, rows) = rowsOut(r, slot: 0)
+                    if pairs, r + 1 < r1, let pool, pooledPair(src, r, into: pool) {
+                        r += 2
+                        continue
+                    }
                     if pairs, r + 1 < r1 {
-                        let (dst1, rows1) = rowsOut(r + 1)
+                        let (dst1, rows1) = rowsOut(r + 1, slot: 1)
                         if ck_wino_output_pair(level, src, mps, t.columns, bk, dst, rows, dst1, rows1, ow, ow) != 0 {
-                            finish(dst, rows)
-                            finish(dst1, rows1)
+                            finish(r, dst, rows)
+                            finish(r + 1, dst1, rows1)
                             r += 2
                             continue
                         }
                     }
                     outputTransform(level, src, mps, t.columns, bk, dst, ow, rows, ow)
-                    finish(dst, rows)
+                    finish(r, dst, rows)
                     r += 1
                 }
             }

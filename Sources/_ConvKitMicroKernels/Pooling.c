@@ -99,7 +99,7 @@ DEFINE_MAX_POOL(portable, )
 // takes the scalar loop (`MAX_POOL_INTERIOR`'s rule: the first NaN wins).
 __attribute__((target("avx512f")))
 static void max_pool_2x2_avx512(const float *restrict x, long w, float *restrict y, long *restrict idx,
-                                long oh_count, long ow_count) {
+                                long oh_count, long ow_count, long origin) {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     const __m512i lanes2 = _mm512_slli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), 1);
@@ -127,7 +127,7 @@ static void max_pool_2x2_avx512(const float *restrict x, long w, float *restrict
                         if (v > best || v != v) { best = v; at = offsets[t]; }
                     }
                     yr[o] = best;
-                    if (ir) ir[o] = at + 2 * oh * w;
+                    if (ir) ir[o] = origin + at + 2 * oh * w;
                 }
                 continue;
             }
@@ -141,8 +141,8 @@ static void max_pool_2x2_avx512(const float *restrict x, long w, float *restrict
             best = _mm512_mask_mov_ps(best, m, t3); at = _mm512_mask_mov_epi32(at, m, _mm512_set1_epi32((int)w + 1));
             _mm512_mask_storeu_ps(yr + ow, out, best);
             if (ir) {
-                // Flat positions in the plane: 2·oh·w + 2·(ow + lane) + tap offset (< 2³¹, checked by the caller).
-                const __m512i pos = _mm512_add_epi32(_mm512_add_epi32(lanes2, _mm512_set1_epi32((int)(2 * oh * w + 2 * ow))), at);
+                // Flat positions in the plane: origin + 2·oh·w + 2·(ow + lane) + tap offset (< 2³¹, checked by the caller).
+                const __m512i pos = _mm512_add_epi32(_mm512_add_epi32(lanes2, _mm512_set1_epi32((int)(origin + 2 * oh * w + 2 * ow))), at);
                 _mm512_mask_storeu_epi64(ir + ow, (__mmask8)out, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(pos)));
                 _mm512_mask_storeu_epi64(ir + ow + 8, (__mmask8)(out >> 8), _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(pos, 1)));
             }
@@ -157,7 +157,7 @@ void ck_max_pool_plane(int level, const float *x, long height, long width, float
 #if defined(__x86_64__) || defined(__i386__)
     if (level >= 2 && kernel_h == 2 && kernel_w == 2 && stride_h == 2 && stride_w == 2 && pad_h == 0 && pad_w == 0 &&
         dilation_h == 1 && dilation_w == 1 && 2 * out_height <= height && 2 * out_width <= width && height * width < (1L << 31)) {
-        max_pool_2x2_avx512(x, width, y, indices, out_height, out_width);
+        max_pool_2x2_avx512(x, width, y, indices, out_height, out_width, 0);
         return;
     }
     if (level >= 2) {
@@ -173,4 +173,17 @@ void ck_max_pool_plane(int level, const float *x, long height, long width, float
 #endif
     max_pool_portable(x, height, width, y, indices, out_height, out_width, kernel_h, kernel_w, stride_h, stride_w,
                       pad_h, pad_w, dilation_h, dilation_w);
+}
+
+void ck_max_pool_line_pairs(int level, const float *x, long pairs, long width, long first_pair, float *y, long *indices) {
+    const long origin = 2 * first_pair * width;
+#if defined(__x86_64__) || defined(__i386__)
+    if (level >= 2 && width >= 2 && (2 * first_pair + 2 * pairs) * width < (1L << 31)) {
+        max_pool_2x2_avx512(x, width, y, indices, pairs, width / 2, origin);
+        return;
+    }
+#endif
+    ck_max_pool_plane(level, x, 2 * pairs, width, y, indices, pairs, width / 2, 2, 2, 2, 2, 0, 0, 1, 1);
+    if (indices && origin)
+        for (long i = 0; i < pairs * (width / 2); i++) indices[i] += origin;
 }

@@ -245,11 +245,10 @@ static void wino_gradient_pair_16(const float *plane0, ptrdiff_t top0, const flo
 
 // The output transform of two tile rows (their 2·tiles products one after another in m), rows
 // 0..<rows0 of y0 and 0..<rows1 of y1, columns 0..<cols.
+// Aᵀ·m along the columns of two tile rows' products: cols4[r][x], row r of column x of each tile.
 __attribute__((target("avx512f")))
-static void wino_output_pair_16(const float *m, size_t plane, size_t tiles, float bias, float *y0, size_t rows0,
-                                float *y1, size_t rows1, size_t ldy, size_t cols) {
+static inline void wino_output_pair_columns(const float *m, size_t plane, size_t tiles, VEC cols4[4][6]) {
     const __mmask16 lanes = wino_pair_lanes(tiles), loaded = (__mmask16)((1u << (2 * tiles)) - 1);
-    VEC cols4[4][6];
     for (int x = 0; x < 6; x++) {
         VEC mm[6], o[4];
         for (int y = 0; y < 6; y++)
@@ -257,6 +256,13 @@ static void wino_output_pair_16(const float *m, size_t plane, size_t tiles, floa
         WINO_AT(mm, o);
         for (int r = 0; r < 4; r++) cols4[r][x] = o[r];
     }
+}
+
+__attribute__((target("avx512f")))
+static void wino_output_pair_16(const float *m, size_t plane, size_t tiles, float bias, float *y0, size_t rows0,
+                                float *y1, size_t rows1, size_t ldy, size_t cols) {
+    VEC cols4[4][6];
+    wino_output_pair_columns(m, plane, tiles, cols4);
     // q[0], q[1]: the first row's tiles (4 outputs each, in order); q[2], q[3]: the second's.
     const size_t width = cols < 4 * tiles ? cols : 4 * tiles;
     const __mmask16 lo = (__mmask16)((1u << (width < 16 ? width : 16)) - 1);
@@ -276,6 +282,82 @@ static void wino_output_pair_16(const float *m, size_t plane, size_t tiles, floa
         }
     }
 }
+
+// Tap `v` (at offset `off` in the plane from the window's first tap) of 2 × 2 windows held in
+// `best` and `at`: taken where it is larger, or is the first NaN (the first NaN wins and stays,
+// as in `MaxPool2d` and `ck_max_pool_plane`).
+#define WINO_POOL_TAP(v, off) do { \
+    const __mmask16 take_ = _mm512_cmp_ps_mask((__m512)(v), best, _CMP_GT_OQ) \
+        | (_mm512_cmp_ps_mask((__m512)(v), (__m512)(v), _CMP_UNORD_Q) & _mm512_cmp_ps_mask(best, best, _CMP_ORD_Q)); \
+    best = _mm512_mask_mov_ps(best, take_, (__m512)(v)); \
+    at = _mm512_mask_mov_epi32(at, take_, _mm512_set1_epi32(off)); \
+} while (0)
+
+// `wino_output_pair_16` with the 2 × 2, stride-2 max pooling of its outputs in registers: the
+// windows of a tile lie in its lanes (rows 2p, 2p + 1, columns 2c, 2c + 1), so the four taps
+// are four vectors, and only `pairs0` / `pairs1` pooled rows of each tile row are stored, to
+// p0 / p1 (row stride ldp, ⌊width/2⌋ values) with, where i0 / i1 are given, their flat positions
+// in the plane (origin0 / origin1: the tile row's first line · width). `bounds`: lower and upper
+// of a clamp applied to each output before pooling (as `ClampKernel`: v < lower → lower, v >
+// upper → upper, NaN kept), or NULL.
+__attribute__((target("avx512f")))
+static void wino_output_pair_pooled_16(const float *m, size_t plane, size_t tiles, float bias, const float *bounds,
+                                       float *p0, long *i0, long origin0, size_t pairs0,
+                                       float *p1, long *i1, long origin1, size_t pairs1, size_t ldp, size_t width) {
+    VEC cols4[4][6];
+    wino_output_pair_columns(m, plane, tiles, cols4);
+    const size_t half = width / 2, count = half < 2 * tiles ? half : 2 * tiles;
+    const __mmask16 stored = (__mmask16)((1u << count) - 1);
+    // Lane l holds tile l % 8 of tile row l / 8: its first column 4·(l % 8), its row's origin.
+    const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i column = _mm512_slli_epi32(_mm512_and_epi32(lane, _mm512_set1_epi32(7)), 2);
+    const __m512i origin = _mm512_mask_blend_epi32((__mmask16)0xFF00, _mm512_set1_epi32((int)origin0), _mm512_set1_epi32((int)origin1));
+    const __m512i first = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(8));
+    for (size_t p = 0; p < 2 && (p < pairs0 || p < pairs1); p++) {
+        VEC a[4], b[4];
+        WINO_AT(cols4[2 * p], a);
+        WINO_AT(cols4[2 * p + 1], b);
+        for (int c = 0; c < 4; c++) {
+            a[c] += bias;
+            b[c] += bias;
+            if (bounds) {
+                const __m512 lower = _mm512_set1_ps(bounds[0]), upper = _mm512_set1_ps(bounds[1]);
+                a[c] = (VEC)_mm512_mask_mov_ps((__m512)a[c], _mm512_cmp_ps_mask((__m512)a[c], lower, _CMP_LT_OQ), lower);
+                a[c] = (VEC)_mm512_mask_mov_ps((__m512)a[c], _mm512_cmp_ps_mask((__m512)a[c], upper, _CMP_GT_OQ), upper);
+                b[c] = (VEC)_mm512_mask_mov_ps((__m512)b[c], _mm512_cmp_ps_mask((__m512)b[c], lower, _CMP_LT_OQ), lower);
+                b[c] = (VEC)_mm512_mask_mov_ps((__m512)b[c], _mm512_cmp_ps_mask((__m512)b[c], upper, _CMP_GT_OQ), upper);
+            }
+        }
+        __m512 value[2];
+        __m512i position[2];
+        for (int c = 0; c < 2; c++) {
+            __m512 best = (__m512)a[2 * c];
+            __m512i at = _mm512_setzero_si512();
+            WINO_POOL_TAP(a[2 * c + 1], 1);
+            WINO_POOL_TAP(b[2 * c], (int)width);
+            WINO_POOL_TAP(b[2 * c + 1], (int)width + 1);
+            value[c] = best;
+            // origin + 2p·width + 4·tile + 2c + the tap's offset (< 2³¹, checked by the caller).
+            position[c] = _mm512_add_epi32(_mm512_add_epi32(origin, column),
+                                           _mm512_add_epi32(at, _mm512_set1_epi32((int)(2 * p * width) + 2 * c)));
+        }
+        for (int row = 0; row < 2; row++) {
+            if (p >= (row ? pairs1 : pairs0)) continue;
+            const __m512i order = row ? second : first;
+            float *dst = (row ? p1 : p0) + p * ldp;
+            _mm512_mask_storeu_ps(dst, stored, _mm512_permutex2var_ps(value[0], order, value[1]));
+            long *idx = row ? i1 : i0;
+            if (idx) {
+                const __m512i at = _mm512_permutex2var_epi32(position[0], order, position[1]);
+                idx += p * ldp;
+                _mm512_mask_storeu_epi64(idx, (__mmask8)stored, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(at)));
+                _mm512_mask_storeu_epi64(idx + 8, (__mmask8)(stored >> 8), _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(at, 1)));
+            }
+        }
+    }
+}
+#undef WINO_POOL_TAP
 #endif
 #undef LOADN
 #undef STOREN
@@ -457,6 +539,21 @@ int ck_wino_output_pair(int level, const float *m, size_t plane, size_t tiles, f
     }
 #endif
     (void)level; (void)m; (void)plane; (void)tiles; (void)bias; (void)y0; (void)rows0; (void)y1; (void)rows1; (void)ldy; (void)cols;
+    return 0;
+}
+
+int ck_wino_output_pair_pooled(int level, const float *m, size_t plane, size_t tiles, float bias, const float *bounds,
+                               float *p0, long *i0, long origin0, size_t pairs0, float *p1, long *i1, long origin1,
+                               size_t pairs1, size_t ldp, size_t width) {
+#if defined(__x86_64__) || defined(__i386__)
+    const long last = (origin0 > origin1 ? origin0 : origin1) + 4 * (long)width;
+    if (level == 2 && tiles >= 1 && tiles <= 7 && width >= 2 && origin0 >= 0 && origin1 >= 0 && last < (1L << 31)) {
+        wino_output_pair_pooled_16(m, plane, tiles, bias, bounds, p0, i0, origin0, pairs0, p1, i1, origin1, pairs1, ldp, width);
+        return 1;
+    }
+#endif
+    (void)level; (void)m; (void)plane; (void)tiles; (void)bias; (void)bounds; (void)p0; (void)i0; (void)origin0; (void)pairs0;
+    (void)p1; (void)i1; (void)origin1; (void)pairs1; (void)ldp; (void)width;
     return 0;
 }
 

@@ -38,8 +38,10 @@ import _ConvKitKernels
         } else {
             #expect(conv2.forward == .winograd && conv2.weightGradient == .winograd, "\(conv2)")
             #expect(conv2.inputGradient == .flipped && conv2.flippedForward == .winograd, "\(conv2)")
-            // Winograd's forward does not pool as it stores: a 2 × 2 max pool after it runs on its own.
-            #expect(!ConvolutionKernel.poolsAsItStores(Self.geometry(n: 64, c: 32, k: 32, size: 28)))
+            // Winograd's forward pools each tile row as it stores it: the 2 × 2 max pool after conv2
+            // is no pass of its own, and the convolution's output is never kept.
+            #expect(ConvolutionKernel.poolsAsItStores(Self.geometry(n: 64, c: 32, k: 32, size: 28)))
+            #expect(ConvolutionKernel.pooledOutputCount(Self.geometry(n: 64, c: 32, k: 32, size: 28)) == 0)
         }
         // conv1 has one input channel: its input gradient is not worth flipping (fewer than 8 channels).
         let conv1 = ConvolutionPlan(Self.geometry(n: 64, c: 1, k: 32, size: 28))

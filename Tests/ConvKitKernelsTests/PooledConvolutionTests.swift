@@ -88,4 +88,43 @@ import _ConvKitTestSupport
             if index == 1 { #expect(got.values.contains { $0.isNaN }, "NaNs reach some windows") }
         }
     }
+
+    /// Winograd's tile rows pooled from each worker's copy: F(4×4) with two tile rows a pass
+    /// (rows of ≤ 7 tiles) and one (wider rows), partial tiles (14 = 3 · 4 + 2), odd heights and
+    /// widths (a last tile row of one line, pooled into nothing), several blocks per worker,
+    /// F(2×2) for few tiles, a clamp and NaNs: the same values and indices as the convolution's
+    /// own output (`forward`, the same algorithm) pooled by the definition, and `output` not written.
+    @Test func winogradPoolsAsTheDefinitionDoes() {
+        var random = TestRandom(seed: 37)
+        func conv(_ n: Int, _ c: Int, _ k: Int, _ h: Int, _ w: Int) -> ConvGeometry {
+            var g = ConvGeometry(batch: n, inChannels: c, outChannels: k, groups: 1, inputSize: [h, w], kernelSize: [3, 3],
+                                 stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1])
+            g.algorithm = .winograd
+            return g
+        }
+        let cases: [(ConvGeometry, OutputClamp?, ConvolutionPlan.Algorithm)] = [
+            (conv(4, 32, 32, 28, 28), .relu, .winograd),   // the course CNN's conv2: 7 tiles a row, rows in pairs
+            (conv(4, 16, 24, 14, 14), nil, .winograd),     // a partial tile in each row and column
+            (conv(3, 8, 12, 13, 17), .relu, .winograd),    // odd: a last tile row of one line, a last column unpooled
+            (conv(1, 8, 8, 40, 70), .relu6, .winograd),    // 18 tiles a row: one row a pass
+            (conv(8, 8, 8, 28, 28), nil, .winograd),       // several blocks per worker
+            (conv(1, 16, 16, 14, 14), .relu, .winograd2x2), // 16 F(4×4) tiles: F(2×2)
+            (conv(1, 8, 16, 9, 11), nil, .winograd2x2),    // F(2×2) with a last tile row of one line
+        ]
+        for (index, (g, clamp, algorithm)) in cases.enumerated() {
+            #expect(ConvolutionPlan(g).forward == algorithm, "case \(index)")
+            #expect(ConvolutionKernel.poolsAsItStores(g) && ConvolutionKernel.pooledOutputCount(g) == 0, "case \(index)")
+            var x = random.values(g.inputCount)
+            if index == 2 { for i in stride(from: 3, to: x.count, by: 89) { x[i] = .nan } }
+            let w = random.values(g.weightCount), bias = index % 2 == 0 ? random.values(g.outChannels) : nil
+            var expectedOutput = KernelCalls.forward(g, x: x, w: w, bias: bias)
+            if let clamp { expectedOutput = expectedOutput.map { $0.isNaN ? $0 : min(max($0, clamp.lower), clamp.upper) } }
+            let expected = Self.pool(expectedOutput, planes: g.batch * g.outChannels, h: g.outputSize[0], w: g.outputSize[1])
+            let got = Self.run(g, x: x, w: w, bias: bias, clamp: clamp)
+            #expect(got.output.allSatisfy { $0.isNaN }, "case \(index): the output is not written")
+            #expect(Self.same(got.values, expected.values), "case \(index): pooled values")
+            #expect(got.indices == expected.indices, "case \(index): indices")
+            if index == 2 { #expect(got.values.contains { $0.isNaN }, "NaNs reach some windows") }
+        }
+    }
 }

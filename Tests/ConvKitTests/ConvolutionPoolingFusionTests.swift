@@ -3,11 +3,12 @@ import Testing
 import _ConvKitKernels
 
 /// `Sequential` runs Conv2d → (ReLU →) MaxPool2d(2) as one op where the convolution takes the
-/// direct path (`Convolution.pooled`: each block of output lines pooled as it is stored, the
-/// ReLU on the pooled map). Against the modules called one by one: outputs, and the gradients
-/// of the input, weight and bias, equal bit for bit, in training and in inference, with and
-/// without the ReLU, batched and unbatched, for a layer fused for inference (its ReLU clamped
-/// in the stores) and for one whose path is not the direct one (the separate ops then run).
+/// direct or Winograd path (`Convolution.pooled`: each block of output lines pooled as it is
+/// stored, the ReLU on the pooled map). Against the modules called one by one: outputs, and the
+/// gradients of the input, weight and bias, equal bit for bit, in training and in inference,
+/// with and without the ReLU, batched and unbatched, for a layer fused for inference (its ReLU
+/// clamped in the stores), and where neither path runs (portable builds without `.winograd`:
+/// the separate ops).
 /// Traced calls (`namedOutputs`) keep every module's own output.
 @Suite struct ConvolutionPoolingFusionTests {
     static func sameBits(_ a: Tensor?, _ b: Tensor?) -> Bool {
@@ -35,9 +36,10 @@ import _ConvKitKernels
                 let y = fused ? try Sequential(modules)(x) : try modules.reduce(x) { try $1.forward($0) }
                 guard training else { return [y] }
                 if fused, !relu, shape.count == 4 {  // (unbatched results end in a squeeze)
-                    // The pooled convolution ran where the path is the direct one, the two ops elsewhere.
-                    // (No direct path without a micro-kernel: portable builds run the two ops.)
-                    #expect((y.gradFunction == "Conv2d+maxPool2d") == (algorithm == .automatic && MicroKernel.isAvailable),
+                    // The pooled convolution ran where the path is the direct or Winograd one, the two
+                    // ops elsewhere (no direct path without a micro-kernel: portable builds run the two
+                    // ops unless Winograd is asked for).
+                    #expect((y.gradFunction == "Conv2d+maxPool2d") == (algorithm == .winograd || MicroKernel.isAvailable),
                             "\(shape): \(y.gradFunction ?? "nil")")
                 }
                 try y.backward(gradient: try seededTensor(y.shape, seed: 2))

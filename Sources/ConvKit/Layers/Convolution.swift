@@ -74,9 +74,9 @@ public class Convolution: Module {
                                activation: activation, prepared: prepared, residual: residual, op: "Conv\(rank)d")
     }
 
-    /// `MaxPool2d(kernelSize: 2)(self(input))` as one op where a 2-D layer takes the direct path
-    /// (`convolutionPooled`: each block of output lines pooled as it is stored); nil where it does
-    /// not apply, and the caller runs the layer and the pooling.
+    /// `MaxPool2d(kernelSize: 2)(self(input))` as one op where a 2-D layer takes the direct or
+    /// Winograd path (`convolutionPooled`: each block of output lines pooled as it is stored); nil
+    /// where it does not apply, and the caller runs the layer and the pooling.
     func pooled(_ input: Tensor) throws -> Tensor? {
         guard rank == 2 else { return nil }
         return try convolutionPooled(input, weight: weight, bias: bias, stride: PerAxis(stride), padding: padding,

@@ -55,7 +55,7 @@ public final class Sequential: Module {
             }
             // A 2-D convolution, its ReLU if any and MaxPool2d(2): one op that pools each block of
             // output lines as the convolution stores it (`Convolution.pooled`, where it takes the
-            // direct path), then the ReLU on the pooled map (as below).
+            // direct or Winograd path), then the ReLU on the pooled map (as below).
             if let conv = layers[i].module as? Convolution, !moduleCallsObserved {
                 let relu = i + 1 < layers.count && layers[i + 1].module is ReLU
                 let p = i + (relu ? 2 : 1)

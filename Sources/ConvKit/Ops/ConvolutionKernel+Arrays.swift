@@ -34,8 +34,9 @@ extension ConvolutionKernel {
     }
 
     /// The 2 × 2, stride-2 max pooling of conv(x, w) + bias (clamped to `clamp` when given),
-    /// pooled as the direct path stores its lines (`forwardPooled`); the convolution's own output
-    /// lives in a borrowed buffer only. Indices (flat positions in each output plane) when asked.
+    /// pooled as the direct or Winograd path stores its lines (`forwardPooled`); the convolution's
+    /// own output lives in a borrowed buffer only, or not at all (Winograd). Indices (flat
+    /// positions in each output plane) when asked.
     /// - Precondition: `poolsAsItStores(g)`.
     static func forwardPooled(
         _ g: ConvGeometry, input x: [Float], weight w: [Float], bias: [Float]?, clamp: OutputClamp? = nil,
@@ -47,12 +48,13 @@ extension ConvolutionKernel {
             initialized = needIndices ? count : 0
         }
         guard g.inputCount > 0, count > 0 else { return ([Float](repeating: 0, count: count), indices) }
-        let values = WorkspacePool.shared.withBuffer(count: workspaceCount(g) + g.outputCount) { buffer in
+        let full = pooledOutputCount(g)
+        let values = WorkspacePool.shared.withBuffer(count: workspaceCount(g) + full) { buffer in
             FreshStorage.floats(count: count) { pooled in
                 x.withUnsafeBufferPointer { px in w.withUnsafeBufferPointer { pw in indices.withUnsafeMutableBufferPointer { pi in
                     withOptionalPointer(bias) { pb in withOptionalPointer(prepared) { pp in
                         forwardPooled(g, input: px.baseAddress!, weight: pw.baseAddress!, bias: pb, output: buffer,
-                                      workspace: buffer + g.outputCount, clamp: clamp, prepared: pp,
+                                      workspace: buffer + full, clamp: clamp, prepared: pp,
                                       pool: PooledOutput(values: pooled.baseAddress!, indices: needIndices ? pi.baseAddress! : nil))
                     }}
                 }}}

@@ -1,11 +1,12 @@
 import _ConvKitKernels
 
 /// `maxPool2d(conv2d(x), 2)` (2 × 2 windows, stride 2, no padding, floor mode) as one op where
-/// the convolution takes the direct path (`ConvolutionKernel.poolsAsItStores`): each block of
-/// output lines is pooled right after the tiles store it, while it is in cache, so the
-/// convolution's output is never read again from memory, nor kept. Returns nil where the fused
-/// path does not apply (another path, a 1-D or 3-D layer, an output under 2 × 2, an activation
-/// fused into a layer whose gradients are recorded); the caller then runs the two ops.
+/// the convolution takes the direct or Winograd path (`ConvolutionKernel.poolsAsItStores`): each
+/// block of output lines is pooled right after the tiles store it, while it is in cache (Winograd:
+/// as its output transform computes it, in registers), so the convolution's output is never read
+/// again from memory, nor kept. Returns nil where the fused path does not apply (another path, a
+/// 1-D or 3-D layer, an output under 2 × 2, an activation fused into a layer whose gradients are
+/// recorded); the caller then runs the two ops.
 ///
 /// Same values, indices and gradients as the two ops, bit for bit: the backward pass scatters
 /// the pooled gradient to the recorded maxima (as `MaxPool2d`'s) and runs the convolution's.

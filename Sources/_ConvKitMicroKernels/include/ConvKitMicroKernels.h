@@ -195,6 +195,17 @@ int ck_wino_gradient_pair(int level, const float *plane0, ptrdiff_t top0, const 
 int ck_wino_output_pair(int level, const float *m, size_t plane, size_t tiles, float bias, float *y0, size_t rows0,
                         float *y1, size_t rows1, size_t ldy, size_t cols);
 
+/// `ck_wino_output_pair` followed by the 2 × 2, stride-2 max pooling of its outputs (each clamped
+/// first to bounds[0] … bounds[1] when `bounds` is not NULL; NaN kept), in registers: pooled rows
+/// p < pairs0 (≤ 2) of the first tile row to p0[p·ldp + j] and of the second to p1, j < ⌊width/2⌋
+/// (width: the output planes' width), each window's first largest value (the first NaN wins) and,
+/// where i0 / i1 are not NULL, its flat position in the plane: origin (the tile row's first line ·
+/// width) + row · width + column. Returns 0, writing nothing, where `level` has no such kernel or
+/// a position would not fit 31 bits.
+int ck_wino_output_pair_pooled(int level, const float *m, size_t plane, size_t tiles, float bias, const float *bounds,
+                               float *p0, long *i0, long origin0, size_t pairs0, float *p1, long *i1, long origin1,
+                               size_t pairs1, size_t ldp, size_t width);
+
 /// Winograd F(4×4, 3×3) output transform Aᵀ·m·A of one output channel's tile row: tile t reads
 /// m[ξ·plane + t] and writes y[r·ldy + 4t + c] (+ bias) for rows r < `rows` (≤ 4) and columns
 /// 4t + c < `cols`.
@@ -261,6 +272,12 @@ float ck_sum(int level, const float *x, size_t n);
 void ck_max_pool_plane(int level, const float *x, long height, long width, float *y, long *indices,
                        long out_height, long out_width, long kernel_h, long kernel_w, long stride_h, long stride_w,
                        long pad_h, long pad_w, long dilation_h, long dilation_w);
+
+/// 2 × 2, stride-2 max pooling of `pairs` pairs of lines (`width` floats each) at `x`, which
+/// are lines 2·`first_pair` … of their plane (a block of a convolution's output, or a copy of
+/// it): `pairs` × ⌊width/2⌋ values to `y` and, when `indices` is not NULL, flat positions in
+/// the plane (counted from its line 0), as `ck_max_pool_plane` writes them for the whole plane.
+void ck_max_pool_line_pairs(int level, const float *x, long pairs, long width, long first_pair, float *y, long *indices);
 
 /// A tight loop of independent FMAs at `level` (the benchmark's peak measurement);
 /// returns the floating-point operations it performed. `sink` receives a result so the
