@@ -1,4 +1,5 @@
 import Foundation
+import _ConvKitKernels
 
 /// Updates parameters from their gradients. State (momentum buffers, moments, the step
 /// count) is exported by name so checkpoints can save and restore it exactly.
@@ -59,24 +60,25 @@ public final class SGD: Optimizer {
         buffers = Array(repeating: nil, count: parameters.count)
     }
 
+    /// Each parameter's update as above, element by element (`OptimizerKernel.sgd`: vector lanes,
+    /// the same roundings as the formula evaluated left to right, no fused multiply-adds).
     public func step() throws {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
-            var g = grad.scalars
-            let w = p.scalars
-            if weightDecay != 0 { for j in g.indices { g[j] += weightDecay * w[j] } }
-            if momentum != 0 {
-                if var b = buffers[i] {
-                    for j in b.indices { b[j] = momentum * b[j] + (1 - dampening) * g[j] }
-                    buffers[i] = b
-                } else {
-                    buffers[i] = g
+            let first = momentum != 0 && buffers[i] == nil
+            if first { buffers[i] = [Float](repeating: 0, count: p.count) }
+            let (lr, mu, tau, decay, nesterov) = (learningRate, momentum, dampening, weightDecay, nesterov)
+            grad.scalars.withUnsafeBufferPointer { g in
+                p.withUnsafeMutableScalars { w in
+                    func update(_ b: UnsafeMutablePointer<Float>?) {
+                        OptimizerKernel.sgd(weights: w.baseAddress!, gradient: g.baseAddress!, buffer: b, count: w.count,
+                                            learningRate: lr, momentum: mu, dampening: tau, weightDecay: decay,
+                                            nesterov: nesterov, first: first)
+                    }
+                    guard w.count > 0 else { return }
+                    if mu != 0 { buffers[i]!.withUnsafeMutableBufferPointer { update($0.baseAddress!) } } else { update(nil) }
                 }
-                let b = buffers[i]!
-                if nesterov { for j in g.indices { g[j] += momentum * b[j] } } else { g = b }
             }
-            let lr = learningRate
-            p.withUnsafeMutableScalars { v in for j in 0..<v.count { v[j] -= lr * g[j] } }
         }
     }
 
@@ -127,19 +129,18 @@ public class Adam: Optimizer {
         let correction1 = 1 - Foundation.pow(beta1, t), correction2Root = (1 - Foundation.pow(beta2, t)).squareRoot()
         let stepSize = learningRate / correction1
         for (i, p) in parameters.enumerated() {
-            guard let grad = p.grad else { continue }
+            guard let grad = p.grad, p.count > 0 else { continue }
             let (b1, b2, eps, lr, wd, decoupled) = (beta1, beta2, eps, learningRate, weightDecay, decoupledWeightDecay)
+            // Element by element as the formula above, left to right (`OptimizerKernel.adam`:
+            // vector lanes, IEEE square roots and divisions, no fused multiply-adds).
             grad.scalars.withUnsafeBufferPointer { g in
                 m[i].withUnsafeMutableBufferPointer { m in
                     v[i].withUnsafeMutableBufferPointer { v in
                         p.withUnsafeMutableScalars { w in
-                            for j in 0..<w.count {
-                                var gj = g[j]
-                                if decoupled { w[j] *= 1 - lr * wd } else if wd != 0 { gj += wd * w[j] }
-                                m[j] = b1 * m[j] + (1 - b1) * gj
-                                v[j] = b2 * v[j] + (1 - b2) * gj * gj
-                                w[j] -= stepSize * m[j] / (v[j].squareRoot() / correction2Root + eps)
-                            }
+                            OptimizerKernel.adam(weights: w.baseAddress!, gradient: g.baseAddress!, m: m.baseAddress!,
+                                                 v: v.baseAddress!, count: w.count, beta1: b1, beta2: b2, step: stepSize,
+                                                 root2: correction2Root, eps: eps, learningRate: lr, weightDecay: wd,
+                                                 decoupled: decoupled)
                         }
                     }
                 }

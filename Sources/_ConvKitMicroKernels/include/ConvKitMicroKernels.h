@@ -242,6 +242,20 @@ void ck_wino2_output(int level, const float *m, size_t plane, size_t tiles, floa
 /// when `derivative` is not NULL its local derivative σ(x)·(1 + x·(1 − σ(x))). e^v to about 1e-7
 /// relative (Cephes' expf on vector lanes).
 void ck_silu(int level, const float *x, float *y, float *derivative, size_t n);
+/// One Adam (decoupled = 0) or AdamW (1) update of n values in place, element by element as
+/// ConvKit's `Adam.step` defines it: g = grad (+ decay·w for Adam with decay; AdamW first scales w
+/// by 1 − lr·decay); m = β₁·m + (1 − β₁)·g; v = β₂·v + (1 − β₂)·g·g; w −= step·m / (√v / root2 + eps),
+/// with step = lr / (1 − β₁ᵗ) and root2 = √(1 − β₂ᵗ). The same bits at every level. w, g, m, v must
+/// not overlap.
+void ck_adam_step(int level, float *w, const float *g, float *m, float *v, size_t n, float beta1, float beta2, float step,
+                  float root2, float eps, float lr, float decay, int decoupled);
+
+/// One SGD update of n values in place, as `SGD.step` defines it: g = grad (+ decay·w); with a
+/// momentum `buffer` (NULL: none), buffer = g on the `first` step, else momentum·buffer +
+/// (1 − dampening)·g, then g = g + momentum·buffer (Nesterov) or buffer; w −= lr·g. The same bits
+/// at every level. w, g and buffer must not overlap.
+void ck_sgd_step(int level, float *w, const float *g, float *buffer, size_t n, float lr, float momentum, float dampening,
+                 float decay, int nesterov, int first);
 
 /// Batch norm's passes over one row of `n` values (one channel of one item), on the level's
 /// vector lanes. Moments: sums[0] += Σ x, sums[1] += Σ x² (in double). Gradient sums:
