@@ -193,9 +193,14 @@ extension ConvolutionKernel {
                 // Each worker takes some lines with every panel, or, where that leaves fewer partial
                 // tiles, every line with some panels (a 14 × 14 pointwise layer: 7 tiles per 7-line
                 // half, 98 of 112 lanes used, against 13 for all 14 lines, 196 of 208).
-                let lineTiles = (0..<workerCount).map { w in
-                    plan.tiles(lines: (plan.lines * w / workerCount)..<(plan.lines * (w + 1) / workerCount))
-                }.max() ?? 0
+                // (Pooling splits pairs of lines: 14 lines as 6 and 8, so a 14 × 14 layer at batch 1
+                // then splits its panels instead, 28 tiles each, not 24 and 32.)
+                let lineShares = (0..<workerCount).map { w -> Range<Int> in
+                    guard pool != nil else { return (plan.lines * w / workerCount)..<(plan.lines * (w + 1) / workerCount) }
+                    let pairs = (plan.lines + 1) / 2
+                    return (2 * (pairs * w / workerCount))..<min(plan.lines, 2 * (pairs * (w + 1) / workerCount))
+                }
+                let lineTiles = lineShares.map { plan.tiles(lines: $0) }.max() ?? 0
                 let panelTiles = plan.tiles(lines: 0..<plan.lines) * ((panels + workerCount - 1) / workerCount)
                 let byPanels = panelTiles < lineTiles * panels
                 for n in 0..<g.batch {

@@ -34,7 +34,30 @@
 } while (0)
 
 #define DEFINE_SILU(SUFFIX, ATTRIBUTE) \
-    ATTRIBUTE static void silu_##SUFFIX(const float *src, float *dst, float *derivative, size_t n) { SILU_BODY(); }
+    ATTRIBUTE static void silu_##SUFFIX(const float *src, float *dst, float *derivative, size_t n) { SILU_BODY(); } \
+    ATTRIBUTE static void clamp_##SUFFIX(float *y, const float *residual, size_t n, int bounded, float lower, float upper) { CLAMP_BODY(); }
+
+// A convolution's epilogue: y = y (+ residual) and, when `bounded`, y < lower → lower, y > upper
+// → upper (NaN fails both tests and passes through), the comparisons as selects on the lanes.
+#define CLAMP_BODY() do { \
+    for (size_t i = 0; i < n; i += W) { \
+        const size_t count = n - i < W ? n - i : W; \
+        VEC v = (VEC){0}, r = (VEC){0}; \
+        if (count == W) memcpy(&v, y + i, sizeof v); else for (size_t l = 0; l < count; l++) v[l] = y[i + l]; \
+        if (residual) { \
+            if (count == W) memcpy(&r, residual + i, sizeof r); else for (size_t l = 0; l < count; l++) r[l] = residual[i + l]; \
+            v = v + r; \
+        } \
+        if (bounded) { \
+            const VEC lo = (VEC){0} + lower, hi = (VEC){0} + upper; \
+            const IVEC below = (IVEC)(v < lo); \
+            v = (VEC)(((IVEC)v & ~below) | ((IVEC)lo & below)); \
+            const IVEC above = (IVEC)(v > hi); \
+            v = (VEC)(((IVEC)v & ~above) | ((IVEC)hi & above)); \
+        } \
+        if (count == W) memcpy(y + i, &v, sizeof v); else for (size_t l = 0; l < count; l++) y[i + l] = v[l]; \
+    } \
+} while (0)
 
 typedef float a16 __attribute__((vector_size(64)));
 typedef int32_t ai16 __attribute__((vector_size(64)));
@@ -73,4 +96,12 @@ void ck_silu(int level, const float *x, float *y, float *derivative, size_t n) {
     if (level == 1) return silu_8(x, y, derivative, n);
 #endif
     silu_4(x, y, derivative, n);
+}
+
+void ck_clamp(int level, float *y, const float *residual, size_t n, int bounded, float lower, float upper) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) return clamp_16(y, residual, n, bounded, lower, upper);
+    if (level == 1) return clamp_8(y, residual, n, bounded, lower, upper);
+#endif
+    clamp_4(y, residual, n, bounded, lower, upper);
 }

@@ -242,6 +242,10 @@ void ck_wino2_output(int level, const float *m, size_t plane, size_t tiles, floa
 /// when `derivative` is not NULL its local derivative σ(x)·(1 + x·(1 − σ(x))). e^v to about 1e-7
 /// relative (Cephes' expf on vector lanes).
 void ck_silu(int level, const float *x, float *y, float *derivative, size_t n);
+
+/// A convolution's epilogue on n values in place: y += residual (when not NULL), then, when
+/// `bounded`, y < lower → lower and y > upper → upper (NaN kept), in that order per element.
+void ck_clamp(int level, float *y, const float *residual, size_t n, int bounded, float lower, float upper);
 /// One Adam (decoupled = 0) or AdamW (1) update of n values in place, element by element as
 /// ConvKit's `Adam.step` defines it: g = grad (+ decay·w for Adam with decay; AdamW first scales w
 /// by 1 − lr·decay); m = β₁·m + (1 − β₁)·g; v = β₂·v + (1 − β₂)·g·g; w −= step·m / (√v / root2 + eps),
