@@ -15,7 +15,7 @@ public enum ClampKernel {
     /// `values[i] = clamp(values[i] + residual[i])`, either part optional, in place on one thread:
     /// the epilogue of a convolution that adds a residual block's shortcut before its ReLU. On
     /// the widest vector lanes (`ck_clamp`; compiled for the baseline CPU, the Swift loop took 4
-    /// lanes: 5 of the 12 µs of the course CNN's first convolution at batch 1).
+    /// lanes: the course CNN's first convolution at batch 1 ran 12.2 µs with it, 10.2 without).
     public static func apply(_ values: UnsafeMutablePointer<Float>, count: Int, _ bounds: OutputClamp?, adding residual: UnsafePointer<Float>?) {
         guard count > 0, bounds != nil || residual != nil else { return }
         ck_clamp(Int32(MicroKernel.level), values, residual, count, bounds == nil ? 0 : 1, bounds?.lower ?? 0, bounds?.upper ?? 0)
