@@ -194,7 +194,7 @@ enum WinogradKernel {
         let (x, y, u) = (SharedPointer(input), SharedPointer(output), SharedPointer(prepared ?? UnsafePointer(workspace)))
         let ws = SharedPointer(workspace + points * kp * c), b = bias.map { SharedPointer($0) }
         let res = residual.map { SharedPointer($0) }
-        let outputTransform = f.outputTransform, pairs = pairsTileRows(g, f)
+        let outputTransform = f.outputTransform, pairs = pairsTileRows(g, f), quads = quadsTileRows(g, f)
         let copies = SharedPointer(ws.base + workers(g, f) * (s.v + s.m)), copy = poolRows(g, f) / 2
         let bounds = [clamp?.lower ?? 0, clamp?.upper ?? 0]
         forEachBlock(g, f) { block, worker in
@@ -249,6 +249,17 @@ enum WinogradKernel {
                         r += 2
                         continue
                     }
+                    if quads, pool == nil, r + 3 < r1 {
+                        let (d1, n1) = rowsOut(r + 1, slot: 1), (d2, n2) = rowsOut(r + 2, slot: 1), (d3, n3) = rowsOut(r + 3, slot: 1)
+                        if ck_wino_output_quad(level, src, mps, t.columns, bk, dst, rows, d1, n1, d2, n2, d3, n3, ow, ow) != 0 {
+                            finish(r, dst, rows)
+                            finish(r + 1, d1, n1)
+                            finish(r + 2, d2, n2)
+                            finish(r + 3, d3, n3)
+                            r += 4
+                            continue
+                        }
+                    }
                     if pairs, r + 1 < r1 {
                         let (dst1, rows1) = rowsOut(r + 1, slot: 1)
                         if ck_wino_output_pair(level, src, mps, t.columns, bk, dst, rows, dst1, rows1, ow, ow) != 0 {
@@ -264,6 +275,13 @@ enum WinogradKernel {
                 }
             }
         }
+    }
+
+    /// Whether the transforms take `g`'s tile rows four at a time (`ck_wino_input_quad`,
+    /// `ck_wino_gradient_quad`, `ck_wino_output_quad`: rows of at most 4 F(4×4) tiles, outputs at
+    /// most 16 wide, which fill half of a 16-lane vector even in pairs): AVX-512 and F(4×4).
+    static func quadsTileRows(_ g: ConvGeometry, _ f: Tile) -> Bool {
+        f == .four && tiles(g, f).columns <= ck_wino_quad_tiles(Int32(MicroKernel.level))
     }
 
     /// Whether the transforms take `g`'s tile rows two at a time (`ck_wino_input_pair`,
@@ -282,7 +300,7 @@ enum WinogradKernel {
     ) {
         let (c, tm, t, level) = (g.inChannels, f.rawValue, tiles(g, f), Int32(MicroKernel.level))
         let (h, w, top, left) = (g.inputSize[0], g.inputSize[1], g.padBefore[0], g.padBefore[1])
-        let pairs = pairsTileRows(g, f)
+        let (pairs, quads) = (pairsTileRows(g, f), quadsTileRows(g, f))
         func source(_ r: Int) -> (UnsafePointer<Float>, Int) {
             let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
             return (x + (n * c + ci) * h * w, tm * ty - top)
@@ -290,6 +308,13 @@ enum WinogradKernel {
         var r = rows.lowerBound
         while r < rows.upperBound {
             let (plane, rowTop) = source(r), dst = v + (r - rows.lowerBound) * t.columns
+            if quads, r + 3 < rows.upperBound {
+                let (p1, t1) = source(r + 1), (p2, t2) = source(r + 2), (p3, t3) = source(r + 3)
+                if ck_wino_input_quad(level, plane, rowTop, p1, t1, p2, t2, p3, t3, h, w, left, t.columns, dst, vps) != 0 {
+                    r += 4
+                    continue
+                }
+            }
             if pairs, r + 1 < rows.upperBound {
                 let (plane1, top1) = source(r + 1)
                 if ck_wino_input_pair(level, plane, rowTop, plane1, top1, h, w, left, t.columns, dst, vps) != 0 {
@@ -320,7 +345,7 @@ enum WinogradKernel {
         let t = tiles(g, f), tp = paddedTiles(g, f), points = f.points
         let (oh, ow) = (g.outputSize[0], g.outputSize[1]), level = Int32(MicroKernel.level)
         let (vps, yps) = (pointStride(c, tp), pointStride(k, tp)), transformed = points * (vps + yps)
-        let pairs = pairsTileRows(g, f)
+        let (pairs, quads) = (pairsTileRows(g, f), quadsTileRows(g, f))
         let sums = points * k * c, perWorker = transformed + sums, workerCount = workers(g, f)
         let (x, dy, ws) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(workspace))
         let zeroSums: @Sendable (Int) -> Void = { worker in (ws.base + worker * perWorker + transformed).update(repeating: 0, count: sums) }
@@ -340,6 +365,13 @@ enum WinogradKernel {
                 var r = r0
                 while r < r1 {
                     let (plane, rowTop) = source(r), dst = yhat + ki * tp + (r - r0) * t.columns
+                    if quads, r + 3 < r1 {
+                        let (p1, t1) = source(r + 1), (p2, t2) = source(r + 2), (p3, t3) = source(r + 3)
+                        if ck_wino_gradient_quad(level, plane, rowTop, p1, t1, p2, t2, p3, t3, oh, ow, t.columns, dst, yps) != 0 {
+                            r += 4
+                            continue
+                        }
+                    }
                     if pairs, r + 1 < r1 {
                         let (plane1, top1) = source(r + 1)
                         if ck_wino_gradient_pair(level, plane, rowTop, plane1, top1, oh, ow, t.columns, dst, yps) != 0 {

@@ -358,6 +358,94 @@ static void wino_output_pair_pooled_16(const float *m, size_t plane, size_t tile
     }
 }
 #undef WINO_POOL_TAP
+
+// Four tile rows of at most 4 tiles each in one pass (outputs at most 16 wide: the course CNN's
+// 14² layer, whose rows of 4 tiles filled half the lanes even in pairs): lane 4·r + t holds tile
+// t of row r. A row's patch columns 0 … 15 (from −left) give e[0 … 3] through DEINTERLEAVE4 as
+// for the pairs; its columns 4t + 4 and 4t + 5 of the last tile lie past those 16 floats, so e[4]
+// and e[5] come from a second load of each row two columns on (columns 2 … 17), as its columns
+// 4t + 2 and 4t + 3. Results are compressed to the 4·n consecutive columns of the four rows.
+static inline __mmask16 wino_quad_lanes(size_t n) { return (__mmask16)(((1u << n) - 1) * 0x1111u); }
+
+__attribute__((target("avx512f")))
+static inline void wino_store_quad_16(const VEC *u, int x, int points, size_t tiles, float *v, size_t vplane) {
+    const __mmask16 lanes = wino_quad_lanes(tiles), stored = (__mmask16)((1u << (4 * tiles)) - 1);
+    for (int y = 0; y < points; y++)
+        _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
+}
+
+__attribute__((target("avx512f")))
+static void wino_input_quad_16(const float *const *plane, const ptrdiff_t *top, size_t height, size_t width, ptrdiff_t left,
+                               size_t tiles, float *v, size_t vplane) {
+    VEC rows[6][6];
+    for (int i = 0; i < 6; i++) {
+        VEC e[6], s[4];
+        const VEC z0 = (VEC)wino_part_16(plane[0], height, width, top[0] + i, -left);
+        const VEC z1 = (VEC)wino_part_16(plane[1], height, width, top[1] + i, -left);
+        const VEC z2 = (VEC)wino_part_16(plane[2], height, width, top[2] + i, -left);
+        const VEC z3 = (VEC)wino_part_16(plane[3], height, width, top[3] + i, -left);
+        for (int r = 0; r < 4; r++) s[r] = (VEC)wino_part_16(plane[r], height, width, top[r] + i, 2 - left);
+        DEINTERLEAVE4();
+        e[4] = __builtin_shufflevector(PICK4(s[0], s[1], 2), PICK4(s[2], s[3], 2), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        e[5] = __builtin_shufflevector(PICK4(s[0], s[1], 3), PICK4(s[2], s[3], 3), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        WINO_BT(e, rows[i]);
+    }
+    for (int x = 0; x < 6; x++) {
+        VEC col[6], u[6];
+        for (int i = 0; i < 6; i++) col[i] = rows[i][x];
+        WINO_BT(col, u);
+        wino_store_quad_16(u, x, 6, tiles, v, vplane);
+    }
+}
+
+// The output-gradient transform of four tile rows of at most 4 tiles (a row's 16 floats are its
+// 4 tiles' columns).
+__attribute__((target("avx512f")))
+static void wino_gradient_quad_16(const float *const *plane, const ptrdiff_t *top, size_t height, size_t width, size_t tiles,
+                                  float *v, size_t vplane) {
+    VEC rows[4][6];
+    for (int i = 0; i < 4; i++) {
+        VEC e[4];
+        const VEC z0 = (VEC)wino_part_16(plane[0], height, width, top[0] + i, 0);
+        const VEC z1 = (VEC)wino_part_16(plane[1], height, width, top[1] + i, 0);
+        const VEC z2 = (VEC)wino_part_16(plane[2], height, width, top[2] + i, 0);
+        const VEC z3 = (VEC)wino_part_16(plane[3], height, width, top[3] + i, 0);
+        DEINTERLEAVE4();
+        WINO_A(e, rows[i]);
+    }
+    for (int x = 0; x < 6; x++) {
+        VEC col[4], u[6];
+        for (int i = 0; i < 4; i++) col[i] = rows[i][x];
+        WINO_A(col, u);
+        wino_store_quad_16(u, x, 6, tiles, v, vplane);
+    }
+}
+
+// The output transform of four tile rows of at most 4 tiles: after INTERLEAVE, q[r] is row r's
+// 16 outputs in order.
+__attribute__((target("avx512f")))
+static void wino_output_quad_16(const float *m, size_t plane, size_t tiles, float bias, float *const *y, const size_t *rows,
+                                size_t ldy, size_t cols) {
+    const __mmask16 lanes = wino_quad_lanes(tiles), loaded = (__mmask16)((1u << (4 * tiles)) - 1);
+    VEC cols4[4][6];
+    for (int x = 0; x < 6; x++) {
+        VEC mm[6], o[4];
+        for (int yy = 0; yy < 6; yy++)
+            mm[yy] = (VEC)_mm512_maskz_expand_ps(lanes, _mm512_maskz_loadu_ps(loaded, m + (size_t)(yy * 6 + x) * plane));
+        WINO_AT(mm, o);
+        for (int r = 0; r < 4; r++) cols4[r][x] = o[r];
+    }
+    const size_t width = cols < 4 * tiles ? cols : 4 * tiles;
+    const __mmask16 stored = (__mmask16)((1u << width) - 1);
+    for (size_t r = 0; r < 4 && (r < rows[0] || r < rows[1] || r < rows[2] || r < rows[3]); r++) {
+        VEC o[4], q[4];
+        WINO_AT(cols4[r], o);
+        for (int c = 0; c < 4; c++) o[c] += bias;
+        INTERLEAVE();
+        for (int k = 0; k < 4; k++)
+            if (r < rows[k]) _mm512_mask_storeu_ps(y[k] + r * ldy, stored, (__m512)q[k]);
+    }
+}
 #endif
 #undef LOADN
 #undef STOREN
@@ -554,6 +642,57 @@ int ck_wino_output_pair_pooled(int level, const float *m, size_t plane, size_t t
 #endif
     (void)level; (void)m; (void)plane; (void)tiles; (void)bias; (void)bounds; (void)p0; (void)i0; (void)origin0; (void)pairs0;
     (void)p1; (void)i1; (void)origin1; (void)pairs1; (void)ldp; (void)width;
+    return 0;
+}
+
+size_t ck_wino_quad_tiles(int level) { return level == 2 ? 4 : 0; }
+
+int ck_wino_input_quad(int level, const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1,
+                       const float *plane2, ptrdiff_t top2, const float *plane3, ptrdiff_t top3, size_t height, size_t width,
+                       ptrdiff_t left, size_t tiles, float *v, size_t vplane) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2 && tiles >= 1 && tiles <= 4) {
+        const float *planes[4] = {plane0, plane1, plane2, plane3};
+        const ptrdiff_t tops[4] = {top0, top1, top2, top3};
+        for (int r = 0; r < 4; r++) wino_prefetch_rows(planes[r], height, width, tops[r], 6, 2);
+        wino_input_quad_16(planes, tops, height, width, left, tiles, v, vplane);
+        return 1;
+    }
+#endif
+    (void)level; (void)plane0; (void)top0; (void)plane1; (void)top1; (void)plane2; (void)top2; (void)plane3; (void)top3;
+    (void)height; (void)width; (void)left; (void)tiles; (void)v; (void)vplane;
+    return 0;
+}
+
+int ck_wino_gradient_quad(int level, const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1,
+                          const float *plane2, ptrdiff_t top2, const float *plane3, ptrdiff_t top3, size_t height, size_t width,
+                          size_t tiles, float *v, size_t vplane) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2 && tiles >= 1 && tiles <= 4) {
+        const float *planes[4] = {plane0, plane1, plane2, plane3};
+        const ptrdiff_t tops[4] = {top0, top1, top2, top3};
+        for (int r = 0; r < 4; r++) wino_prefetch_rows(planes[r], height, width, tops[r], 4, 2);
+        wino_gradient_quad_16(planes, tops, height, width, tiles, v, vplane);
+        return 1;
+    }
+#endif
+    (void)level; (void)plane0; (void)top0; (void)plane1; (void)top1; (void)plane2; (void)top2; (void)plane3; (void)top3;
+    (void)height; (void)width; (void)tiles; (void)v; (void)vplane;
+    return 0;
+}
+
+int ck_wino_output_quad(int level, const float *m, size_t plane, size_t tiles, float bias, float *y0, size_t rows0,
+                        float *y1, size_t rows1, float *y2, size_t rows2, float *y3, size_t rows3, size_t ldy, size_t cols) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2 && tiles >= 1 && tiles <= 4) {
+        float *const ys[4] = {y0, y1, y2, y3};
+        const size_t rows[4] = {rows0, rows1, rows2, rows3};
+        wino_output_quad_16(m, plane, tiles, bias, ys, rows, ldy, cols);
+        return 1;
+    }
+#endif
+    (void)level; (void)m; (void)plane; (void)tiles; (void)bias; (void)y0; (void)rows0; (void)y1; (void)rows1; (void)y2;
+    (void)rows2; (void)y3; (void)rows3; (void)ldy; (void)cols;
     return 0;
 }
 

@@ -71,6 +71,25 @@ import _ConvKitTestSupport
         }
     }
 
+    /// Planes of at most 4 tiles a row, whose tile rows the AVX-512 transforms take four at a
+    /// time (two or one for a block's last rows): 14² outputs (4 tiles, the last partial), 13 × 9
+    /// (3 tiles, a last tile row of one line), 11 × 5 (2 tiles), 6 × 1 (1 tile); forward with a
+    /// bias, input gradient and weight gradient against the definition.
+    @Test func fourTileRowsAPassMatchTheDefinition() {
+        var random = TestRandom(seed: 47)
+        for (batch, c, k, size) in [(4, 16, 24, [14, 14]), (5, 8, 12, [13, 9]), (11, 9, 8, [11, 5]), (25, 8, 9, [6, 1])] {
+            let g = ConvGeometry(batch: batch, inChannels: c, outChannels: k, inputSize: size, kernelSize: [3, 3], stride: [1, 1],
+                                 dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], algorithm: .winograd)
+            #expect(ConvolutionPlan(g).forward == .winograd, "\(g)")
+            let x = random.values(g.inputCount), w = random.values(g.weightCount), bias = random.values(g.outChannels)
+            let dy = random.values(g.outputCount)
+            let forward = Self.scaledError(KernelCalls.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
+            let dx = Self.scaledError(KernelCalls.inputGradient(g, w: w, dy: dy), ReferenceConvolution.inputGradient(g, w: w, dy: dy))
+            let dw = Self.scaledError(KernelCalls.weightGradient(g, x: x, dy: dy), ReferenceConvolution.weightGradient(g, x: x, dy: dy))
+            #expect(forward < 1e-5 && dx < 1e-5 && dw < 1e-5, "\(g): errors \(forward), \(dx), \(dw)")
+        }
+    }
+
     /// A plane of several blocks (many tile rows, wide channels) and a batch split across workers.
     @Test func blocksAndWorkersMatchTheDefinition() {
         var random = TestRandom(seed: 43)

@@ -206,6 +206,30 @@ int ck_wino_output_pair_pooled(int level, const float *m, size_t plane, size_t t
                                float *p0, long *i0, long origin0, size_t pairs0, float *p1, long *i1, long origin1,
                                size_t pairs1, size_t ldp, size_t width);
 
+/// The most tiles a tile row may have for the four-row transforms below at `level` (4 on
+/// AVX-512, where four rows share the 16 lanes; 0 elsewhere).
+size_t ck_wino_quad_tiles(int level);
+
+/// `ck_wino_input` of four tile rows of `tiles` (≤ ck_wino_quad_tiles) tiles each in one pass:
+/// rows top_r … of plane_r (the same height × width, padding `left`), row r's tiles' values to
+/// v[ξ·vplane + r·tiles + t]. Returns 0, writing nothing, where `level` has no such kernel.
+int ck_wino_input_quad(int level, const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1,
+                       const float *plane2, ptrdiff_t top2, const float *plane3, ptrdiff_t top3, size_t height, size_t width,
+                       ptrdiff_t left, size_t tiles, float *v, size_t vplane);
+
+/// `ck_wino_gradient` of four tile rows of `tiles` (≤ ck_wino_quad_tiles) tiles each in one pass,
+/// row r's tiles' values to v[ξ·vplane + r·tiles + t]. Returns 0, writing nothing, where `level`
+/// has no such kernel.
+int ck_wino_gradient_quad(int level, const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1,
+                          const float *plane2, ptrdiff_t top2, const float *plane3, ptrdiff_t top3, size_t height, size_t width,
+                          size_t tiles, float *v, size_t vplane);
+
+/// `ck_wino_output` of four tile rows of `tiles` (≤ ck_wino_quad_tiles) tiles each, whose
+/// products are m[ξ·plane + r·tiles + t]: rows j < rows_r of y_r (each ≤ 4, row stride ldy),
+/// columns 4t + c < cols. Returns 0, writing nothing, where `level` has no such kernel.
+int ck_wino_output_quad(int level, const float *m, size_t plane, size_t tiles, float bias, float *y0, size_t rows0,
+                        float *y1, size_t rows1, float *y2, size_t rows2, float *y3, size_t rows3, size_t ldy, size_t cols);
+
 /// Winograd F(4×4, 3×3) output transform Aᵀ·m·A of one output channel's tile row: tile t reads
 /// m[ξ·plane + t] and writes y[r·ldy + 4t + c] (+ bias) for rows r < `rows` (≤ 4) and columns
 /// 4t + c < `cols`.
