@@ -33,8 +33,7 @@ public struct PooledOutput: @unchecked Sendable {  // pointers the caller owns f
     /// itself, or a copy of them elsewhere (Winograd's tile rows, `WinogradKernel.forward`).
     func store(_ g: ConvGeometry, plane: Int, lines: Range<Int>, at source: UnsafePointer<Float>) {
         let (h, w) = (g.outputSize[0], g.outputSize[1])
-        let (h2, w2) = (h / 2, w / 2)
-        let first = lines.lowerBound, pairs = (min(lines.upperBound, 2 * h2) - first) / 2
+        let first = lines.lowerBound, pairs = (min(lines.upperBound, 2 * (h / 2)) - first) / 2
         guard pairs > 0 else { return }
         let (y, index) = row(g, plane: plane, line: first)
         ck_max_pool_line_pairs(Int32(MicroKernel.level), source, pairs, w, first / 2, y, index)

@@ -367,11 +367,19 @@ static void wino_output_pair_pooled_16(const float *m, size_t plane, size_t tile
 // 4t + 2 and 4t + 3. Results are compressed to the 4·n consecutive columns of the four rows.
 static inline __mmask16 wino_quad_lanes(size_t n) { return (__mmask16)(((1u << n) - 1) * 0x1111u); }
 
+// Column x of the four rows' transformed tiles (u[y], point 6·y + x) to v[ξ·vplane + 0 … 4·tiles).
 __attribute__((target("avx512f")))
-static inline void wino_store_quad_16(const VEC *u, int x, int points, size_t tiles, float *v, size_t vplane) {
+static inline void wino_store_quad_16(const VEC *u, int x, size_t tiles, float *v, size_t vplane) {
     const __mmask16 lanes = wino_quad_lanes(tiles), stored = (__mmask16)((1u << (4 * tiles)) - 1);
-    for (int y = 0; y < points; y++)
+    for (int y = 0; y < 6; y++)
         _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
+}
+
+// Row top[r] + i of each of the four planes, 16 floats from column `col` (zeros outside).
+__attribute__((target("avx512f")))
+static inline void wino_quad_rows(const float *const *plane, const ptrdiff_t *top, size_t height, size_t width, int i,
+                                  ptrdiff_t col, VEC z[4]) {
+    for (int r = 0; r < 4; r++) z[r] = (VEC)wino_part_16(plane[r], height, width, top[r] + i, col);
 }
 
 __attribute__((target("avx512f")))
@@ -379,12 +387,10 @@ static void wino_input_quad_16(const float *const *plane, const ptrdiff_t *top, 
                                size_t tiles, float *v, size_t vplane) {
     VEC rows[6][6];
     for (int i = 0; i < 6; i++) {
-        VEC e[6], s[4];
-        const VEC z0 = (VEC)wino_part_16(plane[0], height, width, top[0] + i, -left);
-        const VEC z1 = (VEC)wino_part_16(plane[1], height, width, top[1] + i, -left);
-        const VEC z2 = (VEC)wino_part_16(plane[2], height, width, top[2] + i, -left);
-        const VEC z3 = (VEC)wino_part_16(plane[3], height, width, top[3] + i, -left);
-        for (int r = 0; r < 4; r++) s[r] = (VEC)wino_part_16(plane[r], height, width, top[r] + i, 2 - left);
+        VEC e[6], z[4], s[4];
+        wino_quad_rows(plane, top, height, width, i, -left, z);
+        wino_quad_rows(plane, top, height, width, i, 2 - left, s);
+        const VEC z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3];
         DEINTERLEAVE4();
         e[4] = __builtin_shufflevector(PICK4(s[0], s[1], 2), PICK4(s[2], s[3], 2), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         e[5] = __builtin_shufflevector(PICK4(s[0], s[1], 3), PICK4(s[2], s[3], 3), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -394,7 +400,7 @@ static void wino_input_quad_16(const float *const *plane, const ptrdiff_t *top, 
         VEC col[6], u[6];
         for (int i = 0; i < 6; i++) col[i] = rows[i][x];
         WINO_BT(col, u);
-        wino_store_quad_16(u, x, 6, tiles, v, vplane);
+        wino_store_quad_16(u, x, tiles, v, vplane);
     }
 }
 
@@ -405,11 +411,9 @@ static void wino_gradient_quad_16(const float *const *plane, const ptrdiff_t *to
                                   float *v, size_t vplane) {
     VEC rows[4][6];
     for (int i = 0; i < 4; i++) {
-        VEC e[4];
-        const VEC z0 = (VEC)wino_part_16(plane[0], height, width, top[0] + i, 0);
-        const VEC z1 = (VEC)wino_part_16(plane[1], height, width, top[1] + i, 0);
-        const VEC z2 = (VEC)wino_part_16(plane[2], height, width, top[2] + i, 0);
-        const VEC z3 = (VEC)wino_part_16(plane[3], height, width, top[3] + i, 0);
+        VEC e[4], z[4];
+        wino_quad_rows(plane, top, height, width, i, 0, z);
+        const VEC z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3];
         DEINTERLEAVE4();
         WINO_A(e, rows[i]);
     }
@@ -417,7 +421,7 @@ static void wino_gradient_quad_16(const float *const *plane, const ptrdiff_t *to
         VEC col[4], u[6];
         for (int i = 0; i < 4; i++) col[i] = rows[i][x];
         WINO_A(col, u);
-        wino_store_quad_16(u, x, 6, tiles, v, vplane);
+        wino_store_quad_16(u, x, tiles, v, vplane);
     }
 }
 
