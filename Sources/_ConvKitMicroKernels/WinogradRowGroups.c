@@ -88,8 +88,6 @@ static void wino_gradient_pair_16(const float *plane0, ptrdiff_t top0, const flo
     }
 }
 
-// The output transform of two tile rows (their 2·tiles products one after another in m), rows
-// 0..<rows0 of y0 and 0..<rows1 of y1, columns 0..<cols.
 // Aᵀ·m along the columns of two tile rows' products: cols4[r][x], row r of column x of each tile.
 __attribute__((target("avx512f")))
 static inline void wino_output_pair_columns(const float *m, size_t plane, size_t tiles, VEC cols4[4][6]) {
@@ -103,6 +101,8 @@ static inline void wino_output_pair_columns(const float *m, size_t plane, size_t
     }
 }
 
+// The output transform of two tile rows (their 2·tiles products one after another in m), rows
+// 0..<rows0 of y0 and 0..<rows1 of y1, columns 0..<cols.
 __attribute__((target("avx512f")))
 static void wino_output_pair_16(const float *m, size_t plane, size_t tiles, float bias, float *y0, size_t rows0,
                                 float *y1, size_t rows1, size_t ldy, size_t cols) {
