@@ -42,26 +42,40 @@ static inline void wino_store_pair_16(const VEC *u, int x, size_t tiles, float *
         _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
 }
 
+// Row top0 + i of plane0 (z[0], z[1]: 32 floats from column `col`) and row top1 + i of plane1
+// (z[2], z[3]), zeros outside the planes.
+__attribute__((target("avx512f")))
+static inline void wino_pair_rows(const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
+                                  size_t width, int i, ptrdiff_t col, VEC z[4]) {
+    z[0] = (VEC)wino_part_16(plane0, height, width, top0 + i, col);
+    z[1] = (VEC)wino_part_16(plane0, height, width, top0 + i, col + 16);
+    z[2] = (VEC)wino_part_16(plane1, height, width, top1 + i, col);
+    z[3] = (VEC)wino_part_16(plane1, height, width, top1 + i, col + 16);
+}
+
+// Each of the 6 columns of a group's row-transformed tiles (`ROWS` rows of `rows`) through
+// `TRANSFORM`, its 6 results stored by `STORE` (the pair's or the quad's compressing store).
+#define WINO_GROUP_COLUMNS(ROWS, TRANSFORM, STORE) do { \
+    for (int x = 0; x < 6; x++) { \
+        VEC col[ROWS], u[6]; \
+        for (int i = 0; i < (ROWS); i++) col[i] = rows[i][x]; \
+        TRANSFORM(col, u); \
+        STORE(u, x, tiles, v, vplane); \
+    } \
+} while (0)
+
 __attribute__((target("avx512f")))
 static void wino_input_pair_16(const float *plane0, ptrdiff_t top0, const float *plane1, ptrdiff_t top1, size_t height,
                                size_t width, ptrdiff_t left, size_t tiles, float *v, size_t vplane) {
     VEC rows[6][6];
     for (int i = 0; i < 6; i++) {
-        VEC e[6];
-        const VEC z0 = (VEC)wino_part_16(plane0, height, width, top0 + i, -left);
-        const VEC z1 = (VEC)wino_part_16(plane0, height, width, top0 + i, 16 - left);
-        const VEC z2 = (VEC)wino_part_16(plane1, height, width, top1 + i, -left);
-        const VEC z3 = (VEC)wino_part_16(plane1, height, width, top1 + i, 16 - left);
-        const VEC z4 = (VEC){0};
+        VEC e[6], z[4];
+        wino_pair_rows(plane0, top0, plane1, top1, height, width, i, -left, z);
+        const VEC z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3], z4 = (VEC){0};
         DEINTERLEAVE();
         WINO_BT(e, rows[i]);
     }
-    for (int x = 0; x < 6; x++) {
-        VEC col[6], u[6];
-        for (int i = 0; i < 6; i++) col[i] = rows[i][x];
-        WINO_BT(col, u);
-        wino_store_pair_16(u, x, tiles, v, vplane);
-    }
+    WINO_GROUP_COLUMNS(6, WINO_BT, wino_store_pair_16);
 }
 
 // The output-gradient transform of two tile rows in one pass (rows top0 … of plane0 and top1 …
@@ -72,20 +86,13 @@ static void wino_gradient_pair_16(const float *plane0, ptrdiff_t top0, const flo
                                   size_t width, size_t tiles, float *v, size_t vplane) {
     VEC rows[4][6];
     for (int i = 0; i < 4; i++) {
-        VEC e[4];
-        const VEC z0 = (VEC)wino_part_16(plane0, height, width, top0 + i, 0);
-        const VEC z1 = (VEC)wino_part_16(plane0, height, width, top0 + i, 16);
-        const VEC z2 = (VEC)wino_part_16(plane1, height, width, top1 + i, 0);
-        const VEC z3 = (VEC)wino_part_16(plane1, height, width, top1 + i, 16);
+        VEC e[4], z[4];
+        wino_pair_rows(plane0, top0, plane1, top1, height, width, i, 0, z);
+        const VEC z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3];
         DEINTERLEAVE4();
         WINO_A(e, rows[i]);
     }
-    for (int x = 0; x < 6; x++) {
-        VEC col[4], u[6];
-        for (int i = 0; i < 4; i++) col[i] = rows[i][x];
-        WINO_A(col, u);
-        wino_store_pair_16(u, x, tiles, v, vplane);
-    }
+    WINO_GROUP_COLUMNS(4, WINO_A, wino_store_pair_16);
 }
 
 // Aᵀ·m along the columns of two tile rows' products: cols4[r][x], row r of column x of each tile.
@@ -241,12 +248,7 @@ static void wino_input_quad_16(const float *const *plane, const ptrdiff_t *top, 
         e[5] = __builtin_shufflevector(PICK4(s[0], s[1], 3), PICK4(s[2], s[3], 3), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         WINO_BT(e, rows[i]);
     }
-    for (int x = 0; x < 6; x++) {
-        VEC col[6], u[6];
-        for (int i = 0; i < 6; i++) col[i] = rows[i][x];
-        WINO_BT(col, u);
-        wino_store_quad_16(u, x, tiles, v, vplane);
-    }
+    WINO_GROUP_COLUMNS(6, WINO_BT, wino_store_quad_16);
 }
 
 // The output-gradient transform of four tile rows of at most 4 tiles (a row's 16 floats are its
@@ -262,12 +264,7 @@ static void wino_gradient_quad_16(const float *const *plane, const ptrdiff_t *to
         DEINTERLEAVE4();
         WINO_A(e, rows[i]);
     }
-    for (int x = 0; x < 6; x++) {
-        VEC col[4], u[6];
-        for (int i = 0; i < 4; i++) col[i] = rows[i][x];
-        WINO_A(col, u);
-        wino_store_quad_16(u, x, tiles, v, vplane);
-    }
+    WINO_GROUP_COLUMNS(4, WINO_A, wino_store_quad_16);
 }
 
 // The output transform of four tile rows of at most 4 tiles: after INTERLEAVE, q[r] is row r's
