@@ -31,15 +31,12 @@ public enum ClampKernel {
         }
     }
 
-    /// v clamped to [lower, upper]; NaN fails both tests and passes through.
-    @inline(__always)
-    static func clamp(_ v: Float, _ lower: Float, _ upper: Float) -> Float { v < lower ? lower : (v > upper ? upper : v) }
-
-    /// `output[i] = min(max(input[i], lower), upper)`, NaN propagated as PyTorch does.
+    /// `output[i] = min(max(input[i], lower), upper)`, NaN propagated and −0 kept as PyTorch does;
+    /// input may be output.
     public static func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, lower: Float, upper: Float, count: Int) {
         let (x, y) = (SharedPointer(input), SharedPointer(output))
         Parallel.forEachChunk(count, workers: Parallel.memoryPassWorkers(count)) { chunk, _ in
-            for i in chunk { y.base[i] = clamp(x.base[i], lower, upper) }
+            ck_clamp_copy(Int32(MicroKernel.level), x.base + chunk.lowerBound, y.base + chunk.lowerBound, nil, chunk.count, 1, lower, upper)
         }
     }
 
@@ -50,12 +47,21 @@ public enum ClampKernel {
         output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
         lower: Float, upper: Float, count: Int
     ) {
+        mask(output: output, gradOutput: gradOutput, gradInput: gradInput, lower: lower, upper: upper, count: count)
+    }
+
+    /// `gradInput[i] = output[i] > lower (and < upper, when given) ? gradOutput[i] : 0`, split
+    /// across cores on the widest lanes (`ck_clamp_gradient`): ReLU's (no upper bound, so +∞
+    /// passes its gradient) and a clamp's. gradInput may be gradOutput.
+    public static func mask(
+        output: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>,
+        lower: Float, upper: Float?, count: Int
+    ) {
         let (y, dy, dx) = (SharedPointer(output), SharedPointer(gradOutput), SharedPointer(gradInput))
         Parallel.forEachChunk(count, workers: Parallel.memoryPassWorkers(count)) { chunk, _ in
-            for i in chunk {
-                let v = y.base[i], g = dy.base[i]  // both loaded unconditionally, so the select vectorises
-                dx.base[i] = v > lower && v < upper ? g : 0
-            }
+            let at = chunk.lowerBound
+            ck_clamp_gradient(Int32(MicroKernel.level), y.base + at, dy.base + at, dx.base + at, chunk.count,
+                              lower, upper == nil ? 0 : 1, upper ?? 0)
         }
     }
 }

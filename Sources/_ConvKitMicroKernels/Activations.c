@@ -35,15 +35,19 @@
 
 #define DEFINE_SILU(SUFFIX, ATTRIBUTE) \
     ATTRIBUTE static void silu_##SUFFIX(const float *src, float *dst, float *derivative, size_t n) { SILU_BODY(); } \
-    ATTRIBUTE static void clamp_##SUFFIX(float *y, const float *residual, size_t n, int bounded, float lower, float upper) { CLAMP_BODY(); }
+    ATTRIBUTE static void clamp_##SUFFIX(const float *src, float *y, const float *residual, size_t n, int bounded, float lower, \
+                                         float upper) { CLAMP_BODY(); } \
+    ATTRIBUTE static void mask_##SUFFIX(const float *y, const float *dy, float *dx, size_t n, float lower, int bounded, \
+                                        float upper) { MASK_BODY(); }
 
-// A convolution's epilogue: y = y (+ residual) and, when `bounded`, y < lower → lower, y > upper
-// → upper (NaN fails both tests and passes through), the comparisons as selects on the lanes.
+// A convolution's epilogue, or ReLU / clamp as a pass: y = src (+ residual) and, when `bounded`,
+// y < lower → lower, y > upper → upper (NaN fails both tests and passes through; −0 stays −0 as in
+// PyTorch's relu), the comparisons as selects on the lanes. src may be y.
 #define CLAMP_BODY() do { \
     for (size_t i = 0; i < n; i += W) { \
         const size_t count = n - i < W ? n - i : W; \
         VEC v = (VEC){0}, r = (VEC){0}; \
-        if (count == W) memcpy(&v, y + i, sizeof v); else for (size_t l = 0; l < count; l++) v[l] = y[i + l]; \
+        if (count == W) memcpy(&v, src + i, sizeof v); else for (size_t l = 0; l < count; l++) v[l] = src[i + l]; \
         if (residual) { \
             if (count == W) memcpy(&r, residual + i, sizeof r); else for (size_t l = 0; l < count; l++) r[l] = residual[i + l]; \
             v = v + r; \
@@ -56,6 +60,21 @@
             v = (VEC)(((IVEC)v & ~above) | ((IVEC)hi & above)); \
         } \
         if (count == W) memcpy(y + i, &v, sizeof v); else for (size_t l = 0; l < count; l++) y[i + l] = v[l]; \
+    } \
+} while (0)
+
+// The gradient of a clamp from its output: dx = dy where y > lower (and y < upper when `bounded`),
+// else 0; dy loaded unconditionally so that the mask is a select.
+#define MASK_BODY() do { \
+    for (size_t i = 0; i < n; i += W) { \
+        const size_t count = n - i < W ? n - i : W; \
+        VEC v = (VEC){0}, g = (VEC){0}; \
+        if (count == W) { memcpy(&v, y + i, sizeof v); memcpy(&g, dy + i, sizeof g); } \
+        else for (size_t l = 0; l < count; l++) { v[l] = y[i + l]; g[l] = dy[i + l]; } \
+        IVEC keep = (IVEC)(v > ((VEC){0} + lower)); \
+        if (bounded) keep &= (IVEC)(v < ((VEC){0} + upper)); \
+        const VEC d = (VEC)((IVEC)g & keep); \
+        if (count == W) memcpy(dx + i, &d, sizeof d); else for (size_t l = 0; l < count; l++) dx[i + l] = d[l]; \
     } \
 } while (0)
 
@@ -99,9 +118,21 @@ void ck_silu(int level, const float *x, float *y, float *derivative, size_t n) {
 }
 
 void ck_clamp(int level, float *y, const float *residual, size_t n, int bounded, float lower, float upper) {
+    ck_clamp_copy(level, y, y, residual, n, bounded, lower, upper);
+}
+
+void ck_clamp_copy(int level, const float *x, float *y, const float *residual, size_t n, int bounded, float lower, float upper) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (level == 2) return clamp_16(y, residual, n, bounded, lower, upper);
-    if (level == 1) return clamp_8(y, residual, n, bounded, lower, upper);
+    if (level == 2) return clamp_16(x, y, residual, n, bounded, lower, upper);
+    if (level == 1) return clamp_8(x, y, residual, n, bounded, lower, upper);
 #endif
-    clamp_4(y, residual, n, bounded, lower, upper);
+    clamp_4(x, y, residual, n, bounded, lower, upper);
+}
+
+void ck_clamp_gradient(int level, const float *y, const float *dy, float *dx, size_t n, float lower, int bounded, float upper) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (level == 2) return mask_16(y, dy, dx, n, lower, bounded, upper);
+    if (level == 1) return mask_8(y, dy, dx, n, lower, bounded, upper);
+#endif
+    mask_4(y, dy, dx, n, lower, bounded, upper);
 }

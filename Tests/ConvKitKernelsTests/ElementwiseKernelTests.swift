@@ -44,8 +44,8 @@ import _ConvKitTestSupport
         ReLUKernel.backward(output: y, gradOutput: dy, gradInput: &dx, count: count)
         var wrong = 0
         for i in 0..<count {
-            let expected: Float = x[i].isNaN ? .nan : Swift.max(x[i], 0)
-            let sameForward = expected.isNaN ? y[i].isNaN : y[i] == expected
+            let expected: Float = x[i].isNaN ? .nan : x[i] < 0 ? 0 : x[i]  // −0 stays −0, as torch.relu
+            let sameForward = expected.isNaN ? y[i].isNaN : y[i].bitPattern == expected.bitPattern
             let sameBackward = dx[i] == (y[i] > 0 ? dy[i] : 0)
             if !sameForward || !sameBackward { wrong += 1 }
         }

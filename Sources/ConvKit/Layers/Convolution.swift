@@ -59,6 +59,16 @@ public class Convolution: Module {
                         activation: fusedActivation, prepared: prepared, op: "Conv\(rank)d")
     }
 
+    /// `activation(self(input))` with the activation clamping in the kernel's stores (a layer
+    /// followed by ReLU in a `Sequential`): recorded or not, one op and no separate pass. A layer
+    /// with a fused activation already applies that one, then the separate `activation`.
+    func callAsFunction(_ input: Tensor, then activation: OutputClamp) throws -> Tensor {
+        guard fusedActivation == nil else { return try self(input).clamped(to: activation) }
+        return try convolution(input, weight: weight, bias: bias, rank: rank, stride: PerAxis(stride), padding: padding,
+                               dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, algorithm: algorithm,
+                               activation: activation, prepared: prepared, op: "Conv\(rank)d")
+    }
+
     /// `activation(self(input) + residual)`: a residual block's last convolution once its batch
     /// norm is folded (`fuseForInference`). When nothing is recorded the kernel adds the shortcut
     /// and clamps each block of output as it stores it (two memory passes and an array fewer);
@@ -74,14 +84,15 @@ public class Convolution: Module {
                                activation: activation, prepared: prepared, residual: residual, op: "Conv\(rank)d")
     }
 
-    /// `MaxPool2d(kernelSize: 2)(self(input))` as one op where a 2-D layer takes the direct or
-    /// Winograd path (`convolutionPooled`: each block of output lines pooled as it is stored); nil
-    /// where it does not apply, and the caller runs the layer and the pooling.
-    func pooled(_ input: Tensor) throws -> Tensor? {
-        guard rank == 2 else { return nil }
+    /// `MaxPool2d(kernelSize: 2)(activation(self(input)))` as one op where a 2-D layer takes the
+    /// direct or Winograd path (`convolutionPooled`: each block of output lines clamped and pooled
+    /// as it is stored); nil where it does not apply, and the caller runs the layers one by one.
+    /// `activation` (a ReLU that follows) only where the layer has no fused activation of its own.
+    func pooled(_ input: Tensor, then activation: OutputClamp? = nil) throws -> Tensor? {
+        guard rank == 2, activation == nil || fusedActivation == nil else { return nil }
         return try convolutionPooled(input, weight: weight, bias: bias, stride: PerAxis(stride), padding: padding,
                                      dilation: PerAxis(dilation), groups: groups, paddingMode: paddingMode, algorithm: algorithm,
-                                     activation: fusedActivation, prepared: prepared, op: "Conv\(rank)d")
+                                     activation: activation ?? fusedActivation, prepared: prepared, op: "Conv\(rank)d")
     }
 
     public var localState: [StateEntry] {

@@ -53,15 +53,24 @@ public final class Sequential: Module {
                 i += 2
                 continue
             }
-            // A 2-D convolution, its ReLU if any and MaxPool2d(2): one op that pools each block of
-            // output lines as the convolution stores it (`Convolution.pooled`, where it takes the
-            // direct or Winograd path), then the ReLU on the pooled map (as below).
+            // A convolution and its ReLU: the ReLU clamps in the convolution's stores (recorded or
+            // not, one op: `Convolution(_:then:)`); with a MaxPool2d(2) after a 2-D one, also one op
+            // that pools each block of output lines as it is stored (`Convolution.pooled`, where it
+            // takes the direct or Winograd path). A layer with a fused activation of its own runs
+            // it, then the ReLU (a no-op on its known range when nothing is recorded).
             if let conv = layers[i].module as? Convolution, !moduleCallsObserved {
                 let relu = i + 1 < layers.count && layers[i + 1].module is ReLU
+                let own = relu && conv.fusedActivation == nil
                 let p = i + (relu ? 2 : 1)
-                if p < layers.count, let pool = layers[p].module as? MaxPool, pool.isTwoByTwo, let y = try conv.pooled(x) {
-                    x = relu ? y.relu() : y
+                if p < layers.count, let pool = layers[p].module as? MaxPool, pool.isTwoByTwo,
+                   let y = try conv.pooled(x, then: own ? .relu : nil) {
+                    x = relu && !own ? y.relu() : y
                     i = p + 1
+                    continue
+                }
+                if own {
+                    x = try conv(x, then: .relu)
+                    i += 2
                     continue
                 }
             }

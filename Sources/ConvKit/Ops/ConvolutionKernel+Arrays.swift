@@ -115,3 +115,17 @@ func withOptionalPointer<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) 
     guard let values else { return body(nil) }
     return values.withUnsafeBufferPointer { body($0.baseAddress) }
 }
+
+extension ClampKernel {
+    /// The gradient of `bounds` (a fused activation) from its output: gradOutput where the output
+    /// is above the lower bound (and, for bounds other than ReLU's, below the upper), else 0 —
+    /// as the separate `relu()` or clamp computes it.
+    static func gradient(_ bounds: OutputClamp, output: [Float], gradOutput: [Float]) -> [Float] {
+        filled(count: output.count) { dx in
+            output.withUnsafeBufferPointer { y in gradOutput.withUnsafeBufferPointer { dy in
+                mask(output: y.baseAddress!, gradOutput: dy.baseAddress!, gradInput: dx, lower: bounds.lower,
+                     upper: bounds == .relu ? nil : bounds.upper, count: output.count)
+            }}
+        }
+    }
+}

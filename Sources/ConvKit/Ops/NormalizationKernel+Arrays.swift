@@ -31,11 +31,7 @@ extension NormalizationKernel {
 
     /// ReLU's backward from its output: gradOutput where output > 0, else 0.
     static func reluBackward(output: [Float], gradOutput: [Float]) -> [Float] {
-        filled(count: output.count) { dx in
-            output.withUnsafeBufferPointer { y in gradOutput.withUnsafeBufferPointer { dy in
-                ReLUKernel.backward(output: y.baseAddress!, gradOutput: dy.baseAddress!, gradInput: dx, count: output.count)
-            }}
-        }
+        ClampKernel.gradient(.relu, output: output, gradOutput: gradOutput)
     }
 
     /// (dx, dγ, dβ) of `batchNormForward`; with `relu` (the forward's) and its `beta`, dy is the

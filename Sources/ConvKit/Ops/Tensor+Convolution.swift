@@ -230,8 +230,9 @@ func convolution(
 }
 
 /// Runs the kernel and records input, weight and bias gradients. With `activation`, the
-/// output is clamped to its bounds: in the kernel's stores when nothing is recorded (the
-/// result then carries `knownRange`), otherwise by a separate recorded ReLU or clamp.
+/// output is clamped to its bounds in the kernel's stores (when nothing is recorded, the result
+/// then carries `knownRange`); with a residual too, a recorded call adds it and clamps as
+/// separate ops.
 /// With `prepared` (a layer's), a call that records nothing reads the weights rearranged once
 /// for its path instead of rearranging them again, and one that records drops them. With
 /// `residual` (the output's shape), it is added before the clamp: in the kernel's stores, or as
@@ -250,15 +251,18 @@ func convolutionForward(
         return y
     }
     prepared?.removeAll()
-    if activation != nil || residual != nil {
-        var y = try convolutionForward(g, x: x, weight: weight, bias: bias, op: op)
-        if let residual { y = try y + residual }
-        guard let activation else { return y }
-        return y.clamped(to: activation)
+    if let residual {
+        let y = try convolutionForward(g, x: x, weight: weight, bias: bias, op: op) + residual
+        return activation.map { y.clamped(to: $0) } ?? y
     }
-    let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars)
-    return Tensor.result(shape: [g.batch, g.outChannels] + g.outputSize, scalars: out, op: op, inputs: inputs) { dy in
-        convolutionGradients(g, x: x, weight: weight, bias: bias, gradOutput: dy.scalars)
+    // The activation, if any, clamps in the kernel's stores here too: one op whose backward masks
+    // the output's gradient as the separate ReLU or clamp would (by the clamped output), then runs
+    // the convolution's — one memory pass and one full-size array fewer.
+    let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars, clamp: activation)
+    let name = activation.map { op + ($0 == .relu ? "+relu" : "+clamp") } ?? op
+    return Tensor.result(shape: [g.batch, g.outChannels] + g.outputSize, scalars: out, op: name, inputs: inputs) { dy in
+        let gradOutput = activation.map { ClampKernel.gradient($0, output: out, gradOutput: dy.scalars) } ?? dy.scalars
+        return convolutionGradients(g, x: x, weight: weight, bias: bias, gradOutput: gradOutput)
     }
 }
 

@@ -5,8 +5,8 @@ import _ConvKitKernels
 /// block of output lines is pooled right after the tiles store it, while it is in cache (Winograd:
 /// as its output transform computes it, in registers), so the convolution's output is never read
 /// again from memory, nor kept. Returns nil where the fused path does not apply (another path, a
-/// 1-D or 3-D layer, an output under 2 × 2, an activation fused into a layer whose gradients are
-/// recorded); the caller then runs the two ops.
+/// 1-D or 3-D layer, an output under 2 × 2); the caller then runs the two ops. With `activation`,
+/// the convolution's output is clamped before it is pooled.
 ///
 /// Same values, indices and gradients as the two ops, bit for bit: the backward pass scatters
 /// the pooled gradient to the recorded maxima (as `MaxPool2d`'s) and runs the convolution's.
@@ -20,7 +20,7 @@ func convolutionPooled(
     g.algorithm = algorithm
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     let recorded = GradMode.isEnabled && inputs.contains(where: \.requiresGrad)
-    guard ConvolutionKernel.poolsAsItStores(g), !(recorded && activation != nil) else { return nil }
+    guard ConvolutionKernel.poolsAsItStores(g) else { return nil }
     if recorded { prepared?.removeAll() }
     let pool = ConvolutionKernel.poolGeometry(g)
     let (values, indices) = ConvolutionKernel.forwardPooled(
@@ -29,8 +29,12 @@ func convolutionPooled(
     let shape = [g.batch, g.outChannels] + pool.outputSize
     let y: Tensor
     if recorded {
+        // An activation clamps before the pooling (the same maxima: clamps are monotone); where a
+        // window's clamped values tie, its index may differ from the separate ops', but the
+        // pooled value is then a bound and its gradient 0 either way.
         y = Tensor.result(shape: shape, scalars: values, op: op + "+maxPool2d", inputs: inputs) { dy in
-            let full = PoolingKernel.maxBackward(pool, planes: g.batch * g.outChannels, gradOutput: dy.scalars, indices: indices)
+            let pooled = activation.map { ClampKernel.gradient($0, output: values, gradOutput: dy.scalars) } ?? dy.scalars
+            let full = PoolingKernel.maxBackward(pool, planes: g.batch * g.outChannels, gradOutput: pooled, indices: indices)
             return convolutionGradients(g, x: x, weight: weight, bias: bias, gradOutput: full)
         }
     } else {

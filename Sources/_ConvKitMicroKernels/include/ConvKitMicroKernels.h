@@ -270,6 +270,11 @@ void ck_silu(int level, const float *x, float *y, float *derivative, size_t n);
 /// A convolution's epilogue on n values in place: y += residual (when not NULL), then, when
 /// `bounded`, y < lower → lower and y > upper → upper (NaN kept), in that order per element.
 void ck_clamp(int level, float *y, const float *residual, size_t n, int bounded, float lower, float upper);
+/// The same from x into y (x may be y): ReLU (lower 0, upper +∞) and clamp as memory passes.
+void ck_clamp_copy(int level, const float *x, float *y, const float *residual, size_t n, int bounded, float lower, float upper);
+/// A clamp's gradient from its output y: dx = dy where y > lower and, when `bounded`, y < upper;
+/// 0 elsewhere (NaN included). dx may be dy.
+void ck_clamp_gradient(int level, const float *y, const float *dy, float *dx, size_t n, float lower, int bounded, float upper);
 /// One Adam (decoupled = 0) or AdamW (1) update of n values in place, element by element as
 /// ConvKit's `Adam.step` defines it: g = grad (+ decay·w for Adam with decay; AdamW first scales w
 /// by 1 − lr·decay); m = β₁·m + (1 − β₁)·g; v = β₂·v + (1 − β₂)·g·g; w −= step·m / (√v / root2 + eps),
