@@ -47,7 +47,7 @@ public enum PaddingMode: String, Sendable, CaseIterable, Codable {
 ///
 /// Every kernel in this module takes a `ConvGeometry` instead of rank-specific arguments;
 /// ranks below 3 are lifted to 3 internally by prepending axes of size 1.
-public struct ConvGeometry: Sendable, Equatable, CustomStringConvertible {
+public struct ConvGeometry: Sendable, Hashable, CustomStringConvertible {
     /// Batch size N.
     public var batch: Int
     /// Input channels C.

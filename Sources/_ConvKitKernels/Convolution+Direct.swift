@@ -136,15 +136,19 @@ extension ConvolutionKernel {
         let panels = (kg + mr - 1) / mr
         let packed = prepared ?? UnsafePointer(workspace)
         if prepared == nil { packPanels(g, weight: weight, width: mr, into: workspace) }
-        let plan = DirectPlan(g)
+        let plan = DirectPlan.cached(g)
         let slabs = workspace + directPanelsCount(g), slab = directSlabCount(g)
         let workerCount = parallelism(g)
         let (x, y, w, s) = (SharedPointer(input), SharedPointer(output), SharedPointer(packed), SharedPointer(slabs))
         let res = residual.map { SharedPointer($0) }
         let level = Int32(MicroKernel.level), hasBias = bias != nil
-        let zeros = [Float](repeating: 0, count: kg)
-        zeros.withUnsafeBufferPointer { zeroBias in
+        // kg zeros (the bias of a layer without one), then the clamp's bounds where the tiles clamp
+        // in their registers (no residual to add first): no pass over the stored block.
+        let inRegisters = clamp != nil && res == nil
+        let constants = [Float](repeating: 0, count: kg) + [clamp?.lower ?? 0, clamp?.upper ?? 0]
+        constants.withUnsafeBufferPointer { zeroBias in
             let b = SharedPointer(bias ?? zeroBias.baseAddress!)
+            let bounds = inRegisters ? SharedPointer(zeroBias.baseAddress! + kg) : nil
             // Computes output lines `lines` of item n, group grp, channel panels `panelRange`, from the padded slab `src`.
             let run = { @Sendable (n: Int, grp: Int, src: UnsafeMutablePointer<Float>, lines: Range<Int>, panelRange: Range<Int>) in
                 let out = y.base + (n * g.outChannels + grp * kg) * g.outputPlane
@@ -156,10 +160,10 @@ extension ConvolutionKernel {
                                 level, Int32(min(mr, kg - row0)), rows, w.base + (grp * panels + ip) * rows * mr, plan.offsets,
                                 src + plan.lead + inputOffset, plan.inputLineStride, count, plan.width,
                                 out + row0 * g.outputPlane + first * plan.width, g.outputPlane, plan.width,
-                                b.base + (hasBias ? grp * kg : 0) + row0)
+                                b.base + (hasBias ? grp * kg : 0) + row0, bounds?.base)
                         }
                     }
-                    if clamp != nil || res != nil {
+                    if !inRegisters && (clamp != nil || res != nil) {
                         for ch in (panelRange.lowerBound * mr)..<min(kg, panelRange.upperBound * mr) {
                             let start = out + ch * g.outputPlane + block.lowerBound * plan.width
                             ClampKernel.apply(start, count: block.count * plan.width, clamp,
@@ -227,6 +231,10 @@ extension ConvolutionKernel {
 /// Where the direct tiles read: the offsets of every (input channel, tap) row in the padded
 /// slab, and the slab offset of every output line.
 final class DirectPlan: @unchecked Sendable {  // immutable after init; `offsets` is freed in deinit
+    /// The plan for `g`, built on the first call for its geometry and kept (`PlanCache`).
+    static func cached(_ g: ConvGeometry) -> DirectPlan { plans.value(for: g, DirectPlan.init) }
+    private static let plans = PlanCache<DirectPlan>()
+
     /// Per phase of the last axis, the geometry that pads one group of input planes into that
     /// phase (`ConvolutionKernel.directPaddedSize`); the slab holds phase φ of channel c at
     /// `(φ·C/G + c)·plane`.

@@ -34,7 +34,7 @@ extension ConvolutionKernel {
         let (kg, cg, rows, p) = (g.outChannelsPerGroup, g.inChannelsPerGroup, g.columnRows, g.outputPlane)
         let s = directGradientSlab(g), step = s.input + s.transposed + s.partial
         let (kp, tiles, panels) = (s.channels, (rows + mr - 1) / mr, s.channels / 16)
-        let plan = DirectPlan(g)
+        let plan = DirectPlan.cached(g)
         let level = Int32(MicroKernel.level), parallel = parallelism(g), chainLines = max(1, 1024 / plan.width)
         let (x, dyAll, ws) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(workspace))
         // Pads item n's input planes of group grp and transposes its output gradient, into `base`.

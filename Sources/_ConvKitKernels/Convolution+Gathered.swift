@@ -129,7 +129,7 @@ extension ConvolutionKernel {
         let workerCount = parallelism(g), level = Int32(MicroKernel.level)
         if prepared == nil { packGatheredPanels(g, weight: weight, into: workspace) }
         let w = SharedPointer(prepared ?? UnsafePointer(workspace))
-        let plan = DirectPlan(g)
+        let plan = DirectPlan.cached(g)
         let (slabStride, items) = (gatheredSlabStride(g), gatheredItems(g))
         let slabs = plan.slab(in: workspace + gatheredPanelsCount(g))
         let positions = workspace + gatheredPanelsCount(g) + items * g.groups * slabStride

@@ -30,7 +30,7 @@ extension ConvolutionKernel {
         let width = MicroKernel.gatherChannels, tileRows = MicroKernel.gatherGradientRows
         let (kg, rows, plane) = (g.outChannelsPerGroup, g.columnRows, g.outputPlane)
         let panels = (kg + width - 1) / width, pairs = g.groups * panels, rowTiles = (rows + tileRows - 1) / tileRows
-        let plan = DirectPlan(g)
+        let plan = DirectPlan.cached(g)
         let (slabStride, items) = (gatheredSlabStride(g), gatheredItems(g))
         let slabs = plan.slab(in: workspace)
         let positions = workspace + items * g.groups * slabStride, transposed = positions + items * plane

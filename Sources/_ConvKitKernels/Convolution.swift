@@ -48,7 +48,7 @@ public enum ConvolutionKernel {
     }
 
     /// Floats of workspace the entry points need for `g`.
-    public static func workspaceCount(_ g: ConvGeometry) -> Int { ConvolutionPlan(g).workspace }
+    public static func workspaceCount(_ g: ConvGeometry) -> Int { ConvolutionPlan.cached(g).workspace }
 
     /// Floats of workspace `forward(g)` alone needs.
     static func forwardWorkspaceCount(_ g: ConvGeometry) -> Int {
@@ -207,7 +207,7 @@ public enum ConvolutionKernel {
         _ g: ConvGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         gradInput: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
-        let plan = ConvolutionPlan(g)
+        let plan = ConvolutionPlan.cached(g)
         switch plan.inputGradient {
         case .depthwise: return DepthwiseKernel.backwardInput(g, gradOutput: gradOutput, weight: weight, gradInput: gradInput)
         case .flipped:
@@ -248,7 +248,7 @@ public enum ConvolutionKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
-        switch ConvolutionPlan(g).weightGradient {
+        switch ConvolutionPlan.cached(g).weightGradient {
         case .depthwise: return DepthwiseKernel.backwardWeight(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight)
         case .direct: return backwardWeightDirect(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
         case .gathered: return backwardWeightGathered(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)

@@ -63,10 +63,18 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
                 : weightGradient == .gathered ? k.gatheredWeightWorkspaceCount(g) : k.slabsCount(g))
     }
 
+    /// The plan for `g`, computed on the first call for its geometry and kept (`PlanCache`).
+    public static func cached(_ g: ConvGeometry) -> ConvolutionPlan { plans.value(for: g, ConvolutionPlan.init) }
+    private static let plans = PlanCache<ConvolutionPlan>()
+
     /// The forward pass's implementation: Winograd where `g.algorithm` (resolved through
     /// `ConvolutionAlgorithm.global`) asks for it and it applies (F(2×2) for batches of fewer than
-    /// 48 F(4×4) tiles, F(4×4) otherwise), or where `.automatic` finds one of them pays.
-    static func forwardAlgorithm(_ g: ConvGeometry) -> Algorithm {
+    /// 48 F(4×4) tiles, F(4×4) otherwise), or where `.automatic` finds one of them pays; kept per
+    /// geometry (`PlanCache`).
+    static func forwardAlgorithm(_ g: ConvGeometry) -> Algorithm { forwardAlgorithms.value(for: g, computedForwardAlgorithm) }
+    private static let forwardAlgorithms = PlanCache<Algorithm>()
+
+    private static func computedForwardAlgorithm(_ g: ConvGeometry) -> Algorithm {
         if DepthwiseKernel.applies(g) { return .depthwise }
         if let s = ConvolutionKernel.subsampledGeometry(g) { return forwardAlgorithm(s) }
         switch g.algorithm.resolved {

@@ -13,7 +13,8 @@
 // into a padded copy of the input, so no column matrix is written or read.
 __attribute__((target("avx2,fma"), always_inline))
 static inline void conv_avx2_tile(const int rows, size_t kc, const float *restrict a, const int32_t *restrict off,
-                                  const float *restrict x, float *restrict c, size_t ldc, const float *restrict init) {
+                                  const float *restrict x, float *restrict c, size_t ldc, const float *restrict init,
+                                  const float *restrict bounds) {
     __m256 acc[6][2];
     for (int i = 0; i < rows; i++) { acc[i][0] = _mm256_set1_ps(init[i]); acc[i][1] = acc[i][0]; }
     for (size_t p = 0; p < kc; p++) {
@@ -25,6 +26,11 @@ static inline void conv_avx2_tile(const int rows, size_t kc, const float *restri
             acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
             acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
         }
+    }
+    if (bounds) {  // max(lo, v), then min(hi, v): NaN (the second operand) passes through, −0 stays
+        const __m256 lo = _mm256_set1_ps(bounds[0]), hi = _mm256_set1_ps(bounds[1]);
+        for (int i = 0; i < rows; i++)
+            for (int h = 0; h < 2; h++) acc[i][h] = _mm256_min_ps(hi, _mm256_max_ps(lo, acc[i][h]));
     }
     for (int i = 0; i < rows; i++) {
         _mm256_storeu_ps(c + i * ldc, acc[i][0]);
@@ -38,18 +44,18 @@ static inline void conv_avx2_tile(const int rows, size_t kc, const float *restri
 __attribute__((target("avx2,fma"), always_inline))
 static inline void conv_avx2_lines(const int rows, size_t kc, const float *a, const int32_t *off, const float *x,
                                    size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc,
-                                   size_t c_line_stride, const float *init) {
+                                   size_t c_line_stride, const float *init, const float *bounds) {
     for (size_t l = 0; l < lines; l++) {
         const float *xl = x + l * x_line_stride;
         float *cl = c + l * c_line_stride;
         if (width >= 16) {
             for (size_t j = 0; j < width; j += 16) {
                 const size_t j0 = j + 16 <= width ? j : width - 16;
-                conv_avx2_tile(rows, kc, a, off, xl + j0, cl + j0, ldc, init);
+                conv_avx2_tile(rows, kc, a, off, xl + j0, cl + j0, ldc, init, bounds);
             }
         } else {
             float tile[6 * 16];
-            conv_avx2_tile(rows, kc, a, off, xl, tile, 16, init);
+            conv_avx2_tile(rows, kc, a, off, xl, tile, 16, init, bounds);
             for (int i = 0; i < rows; i++)
                 for (size_t j = 0; j < width; j++) cl[i * ldc + j] = tile[i * 16 + j];
         }
@@ -58,14 +64,15 @@ static inline void conv_avx2_lines(const int rows, size_t kc, const float *a, co
 
 __attribute__((target("avx2,fma")))
 static void conv_avx2(int rows, size_t kc, const float *a, const int32_t *off, const float *x, size_t x_line_stride,
-                      size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init) {
+                      size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init,
+                      const float *bounds) {
     switch (rows) {
-    case 1: conv_avx2_lines(1, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
-    case 2: conv_avx2_lines(2, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
-    case 3: conv_avx2_lines(3, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
-    case 4: conv_avx2_lines(4, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
-    case 5: conv_avx2_lines(5, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
-    default: conv_avx2_lines(6, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    case 1: conv_avx2_lines(1, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
+    case 2: conv_avx2_lines(2, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
+    case 3: conv_avx2_lines(3, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
+    case 4: conv_avx2_lines(4, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
+    case 5: conv_avx2_lines(5, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
+    default: conv_avx2_lines(6, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
     }
 }
 
@@ -106,6 +113,15 @@ static inline void conv_avx512_pair(const int rows, size_t kc, const float *rest
     }
 }
 
+// A fused activation in the registers before the stores: max(lo, v), then min(hi, v), so that NaN
+// (the second operand) passes through and −0 stays, as `ck_clamp` after the stores would.
+__attribute__((target("avx512f"), always_inline))
+static inline void conv_avx512_clamp(const int rows, __m512 *acc, size_t acc_stride, const float *bounds) {
+    if (!bounds) return;
+    const __m512 lo = _mm512_set1_ps(bounds[0]), hi = _mm512_set1_ps(bounds[1]);
+    for (int i = 0; i < rows; i++) acc[i * acc_stride] = _mm512_min_ps(hi, _mm512_max_ps(lo, acc[i * acc_stride]));
+}
+
 // Stores the lanes of a tile over flat slab positions [q0, q0 + 16) ∩ [0, flat): lanes of line
 // l are q in [l·xls, l·xls + width), and lane i of such a q goes to c + l·c_line_stride + (q0 + i − l·xls).
 __attribute__((target("avx512f"), always_inline))
@@ -133,7 +149,7 @@ static inline void conv_avx512_store_flat(const int rows, const __m512 *acc, siz
 __attribute__((target("avx512f"), always_inline))
 static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, const int32_t *off, const float *x,
                                      size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc,
-                                     size_t c_line_stride, const float *init) {
+                                     size_t c_line_stride, const float *init, const float *bounds) {
     const int h0 = rows > 8 ? (rows + 1) / 2 : rows, h1 = rows - h0;
     const size_t per_line = lines * ((width + 15) / 16);
     const size_t flat = lines * x_line_stride - (x_line_stride - width);
@@ -146,6 +162,8 @@ static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, 
                 if (half) conv_avx512_pair(h1, kc, a + r0, off, x + q0, 16, init + r0, acc);
                 else conv_avx512_pair(h0, kc, a, off, x + q0, 16, init, acc);
                 const int n = half ? h1 : h0;
+                conv_avx512_clamp(n, &acc[0][0], 2, bounds);
+                conv_avx512_clamp(n, &acc[0][1], 2, bounds);
                 conv_avx512_store_flat(n, &acc[0][0], 2, q0, flat, x_line_stride, width, c + r0 * ldc, ldc, c_line_stride);
                 conv_avx512_store_flat(n, &acc[0][1], 2, q0 + 16, flat, x_line_stride, width, c + r0 * ldc, ldc, c_line_stride);
             }
@@ -153,6 +171,7 @@ static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, 
         if (q0 < flat) {
             __m512 acc[16];
             conv_avx512_single(rows, kc, a, off, x + q0, init, acc);
+            conv_avx512_clamp(rows, acc, 1, bounds);
             conv_avx512_store_flat(rows, acc, 1, q0, flat, x_line_stride, width, c, ldc, c_line_stride);
         }
         return;
@@ -172,6 +191,8 @@ static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, 
             const int r0 = half ? h0 : 0, n = half ? h1 : h0;
             if (half) conv_avx512_pair(h1, kc, a + r0, off, x + x0, x1 - x0, init + r0, acc);
             else conv_avx512_pair(h0, kc, a, off, x + x0, x1 - x0, init, acc);
+            conv_avx512_clamp(n, &acc[0][0], 2, bounds);
+            conv_avx512_clamp(n, &acc[0][1], 2, bounds);
             for (int i = 0; i < n; i++) {
                 _mm512_mask_storeu_ps(c0 + (r0 + i) * ldc, m0, acc[i][0]);
                 _mm512_mask_storeu_ps(c1 + (r0 + i) * ldc, m1, acc[i][1]);
@@ -182,20 +203,22 @@ static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, 
         const size_t l = t / per, j = (t % per) * 16;
         __m512 acc[16];
         conv_avx512_single(rows, kc, a, off, x + l * x_line_stride + j, init, acc);
+        conv_avx512_clamp(rows, acc, 1, bounds);
         const __mmask16 mask = j + 16 <= width ? 0xFFFF : tail;
         for (int i = 0; i < rows; i++) _mm512_mask_storeu_ps(c + l * c_line_stride + j + i * ldc, mask, acc[i]);
     }
 }
 
-#define CK_CONV512_CASE(R) case R: conv_avx512_lines(R, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+#define CK_CONV512_CASE(R) case R: conv_avx512_lines(R, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
 __attribute__((target("avx512f")))
 static void conv_avx512(int rows, size_t kc, const float *a, const int32_t *off, const float *x, size_t x_line_stride,
-                        size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init) {
+                        size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init,
+                        const float *bounds) {
     switch (rows) {
     CK_CONV512_CASE(1) CK_CONV512_CASE(2) CK_CONV512_CASE(3) CK_CONV512_CASE(4) CK_CONV512_CASE(5) CK_CONV512_CASE(6)
     CK_CONV512_CASE(7) CK_CONV512_CASE(8) CK_CONV512_CASE(9) CK_CONV512_CASE(10) CK_CONV512_CASE(11) CK_CONV512_CASE(12)
     CK_CONV512_CASE(13) CK_CONV512_CASE(14) CK_CONV512_CASE(15)
-    default: conv_avx512_lines(16, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init); break;
+    default: conv_avx512_lines(16, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
     }
 }
 #undef CK_CONV512_CASE
@@ -315,20 +338,20 @@ int ck_conv_mr(int level) { return level == 2 ? 16 : (level == 1 ? 6 : 0); }
 
 int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t *off, const float *x,
                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
-                  const float *init) {
+                  const float *init, const float *bounds) {
 #if defined(__x86_64__) || defined(__i386__)
     if (rows < 1 || rows > ck_conv_mr(level)) return 0;
     if (level == 2) {
-        conv_avx512(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init);
+        conv_avx512(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds);
         return 1;
     }
     if (level == 1) {
-        conv_avx2(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init);
+        conv_avx2(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds);
         return 1;
     }
 #endif
     (void)level; (void)rows; (void)kc; (void)a; (void)off; (void)x; (void)x_line_stride; (void)lines; (void)width;
-    (void)c; (void)ldc; (void)c_line_stride; (void)init;
+    (void)c; (void)ldc; (void)c_line_stride; (void)init; (void)bounds;
     return 0;
 }
 

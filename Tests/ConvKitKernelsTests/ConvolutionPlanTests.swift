@@ -50,3 +50,29 @@ import _ConvKitKernels
         #expect(conv2.description.hasPrefix("forward "))
     }
 }
+
+/// Plans are kept per geometry (`ConvolutionPlan.cached`): the kept plan is the one computed
+/// afresh, for every algorithm choice of the same shapes (the key carries it), and asking again
+/// returns the same.
+@Suite struct ConvolutionPlanCacheTests {
+    @Test func keptPlansAreThePlansComputedAfresh() {
+        let shapes = [(64, 32, 32, 28, 3, 1, 1, 1), (1, 32, 64, 14, 3, 1, 1, 1), (2, 32, 32, 56, 3, 1, 1, 32),
+                      (2, 64, 128, 7, 1, 1, 0, 1), (2, 16, 16, 14, 3, 2, 1, 1), (1, 256, 256, 14, 3, 1, 1, 1)]
+        for (n, c, k, size, kernel, stride, pad, groups) in shapes {
+            for algorithm in [ConvolutionAlgorithm.automatic, .direct, .winograd] {
+                var g = ConvolutionPlanTests.geometry(n: n, c: c, k: k, size: size, kernel: kernel, stride: stride, pad: pad, groups: groups)
+                g.algorithm = algorithm
+                let fresh = ConvolutionPlan(g)
+                #expect(ConvolutionPlan.cached(g) == fresh, "\(g) \(algorithm)")
+                #expect(ConvolutionPlan.cached(g) == fresh, "\(g) \(algorithm), asked again")
+                #expect(ConvolutionKernel.workspaceCount(g) == fresh.workspace)
+            }
+        }
+        // The same shapes with another algorithm asked for: another entry, not the first one's plan.
+        var g = ConvolutionPlanTests.geometry(n: 64, c: 32, k: 32, size: 28)
+        g.algorithm = .winograd
+        let winograd = ConvolutionPlan.cached(g)
+        g.algorithm = .direct
+        if ConvolutionPlanTests.level != "portable" { #expect(winograd.forward == .winograd && ConvolutionPlan.cached(g).forward == .direct) }
+    }
+}
