@@ -120,8 +120,8 @@ extension ConvolutionKernel {
         directPanelsCount(g) + workers(g) * directSlabCount(g)
     }
 
-    /// output = conv(input, weight) + bias by direct tiles, each block of output lines added to
-    /// `residual` and clamped to `clamp` (each when given) once all its channels are computed.
+    /// output = conv(input, weight) + bias by direct tiles, each value added to `residual` and
+    /// clamped to `clamp` (each when given) in the tiles' registers before it is stored.
     /// Overwrites `output`. `prepared`: the weights already packed (`prepareWeight`), else they are
     /// packed into the workspace.
     /// - Precondition: `directForwardApplies(g)`.
@@ -142,13 +142,12 @@ extension ConvolutionKernel {
         let (x, y, w, s) = (SharedPointer(input), SharedPointer(output), SharedPointer(packed), SharedPointer(slabs))
         let res = residual.map { SharedPointer($0) }
         let level = Int32(MicroKernel.level), hasBias = bias != nil
-        // kg zeros (the bias of a layer without one), then the clamp's bounds where the tiles clamp
-        // in their registers (no residual to add first): no pass over the stored block.
-        let inRegisters = clamp != nil && res == nil
+        // kg zeros (the bias of a layer without one), then the clamp's bounds: the tiles add the
+        // residual and clamp in their registers before they store (no pass over the stored block).
         let constants = [Float](repeating: 0, count: kg) + [clamp?.lower ?? 0, clamp?.upper ?? 0]
         constants.withUnsafeBufferPointer { zeroBias in
             let b = SharedPointer(bias ?? zeroBias.baseAddress!)
-            let bounds = inRegisters ? SharedPointer(zeroBias.baseAddress! + kg) : nil
+            let bounds = clamp != nil ? SharedPointer(zeroBias.baseAddress! + kg) : nil
             // Computes output lines `lines` of item n, group grp, channel panels `panelRange`, from the padded slab `src`.
             let run = { @Sendable (n: Int, grp: Int, src: UnsafeMutablePointer<Float>, lines: Range<Int>, panelRange: Range<Int>) in
                 let out = y.base + (n * g.outChannels + grp * kg) * g.outputPlane
@@ -156,18 +155,12 @@ extension ConvolutionKernel {
                     for ip in panelRange {
                         let row0 = ip * mr
                         plan.forEachRun(block) { first, count, inputOffset in
+                            let c = out + row0 * g.outputPlane + first * plan.width
                             _ = ck_conv_lines(
                                 level, Int32(min(mr, kg - row0)), rows, w.base + (grp * panels + ip) * rows * mr, plan.offsets,
                                 src + plan.lead + inputOffset, plan.inputLineStride, count, plan.width,
-                                out + row0 * g.outputPlane + first * plan.width, g.outputPlane, plan.width,
-                                b.base + (hasBias ? grp * kg : 0) + row0, bounds?.base)
-                        }
-                    }
-                    if !inRegisters && (clamp != nil || res != nil) {
-                        for ch in (panelRange.lowerBound * mr)..<min(kg, panelRange.upperBound * mr) {
-                            let start = out + ch * g.outputPlane + block.lowerBound * plan.width
-                            ClampKernel.apply(start, count: block.count * plan.width, clamp,
-                                              adding: res.map { UnsafePointer($0.base + (start - y.base)) })
+                                c, g.outputPlane, plan.width, b.base + (hasBias ? grp * kg : 0) + row0,
+                                res.map { UnsafePointer($0.base + (c - y.base)) }, bounds?.base)
                         }
                     }
                     if let pool {

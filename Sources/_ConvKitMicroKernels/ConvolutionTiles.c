@@ -14,7 +14,7 @@
 __attribute__((target("avx2,fma"), always_inline))
 static inline void conv_avx2_tile(const int rows, size_t kc, const float *restrict a, const int32_t *restrict off,
                                   const float *restrict x, float *restrict c, size_t ldc, const float *restrict init,
-                                  const float *restrict bounds) {
+                                  const float *restrict residual, const float *restrict bounds) {
     __m256 acc[6][2];
     for (int i = 0; i < rows; i++) { acc[i][0] = _mm256_set1_ps(init[i]); acc[i][1] = acc[i][0]; }
     for (size_t p = 0; p < kc; p++) {
@@ -27,7 +27,11 @@ static inline void conv_avx2_tile(const int rows, size_t kc, const float *restri
             acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
         }
     }
-    if (bounds) {  // max(lo, v), then min(hi, v): NaN (the second operand) passes through, −0 stays
+    // The epilogue (see conv_avx512_epilogue): + residual (laid out as c), then the clamp.
+    if (residual)
+        for (int i = 0; i < rows; i++)
+            for (int h = 0; h < 2; h++) acc[i][h] = _mm256_add_ps(acc[i][h], _mm256_loadu_ps(residual + i * ldc + 8 * h));
+    if (bounds) {
         const __m256 lo = _mm256_set1_ps(bounds[0]), hi = _mm256_set1_ps(bounds[1]);
         for (int i = 0; i < rows; i++)
             for (int h = 0; h < 2; h++) acc[i][h] = _mm256_min_ps(hi, _mm256_max_ps(lo, acc[i][h]));
@@ -44,20 +48,26 @@ static inline void conv_avx2_tile(const int rows, size_t kc, const float *restri
 __attribute__((target("avx2,fma"), always_inline))
 static inline void conv_avx2_lines(const int rows, size_t kc, const float *a, const int32_t *off, const float *x,
                                    size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc,
-                                   size_t c_line_stride, const float *init, const float *bounds) {
+                                   size_t c_line_stride, const float *init, const float *residual, const float *bounds) {
     for (size_t l = 0; l < lines; l++) {
         const float *xl = x + l * x_line_stride;
         float *cl = c + l * c_line_stride;
+        const float *rl = residual ? residual + l * c_line_stride : NULL;
         if (width >= 16) {
             for (size_t j = 0; j < width; j += 16) {
                 const size_t j0 = j + 16 <= width ? j : width - 16;
-                conv_avx2_tile(rows, kc, a, off, xl + j0, cl + j0, ldc, init, bounds);
+                conv_avx2_tile(rows, kc, a, off, xl + j0, cl + j0, ldc, init, rl ? rl + j0 : NULL, bounds);
             }
         } else {
             float tile[6 * 16];
-            conv_avx2_tile(rows, kc, a, off, xl, tile, 16, init, bounds);
+            conv_avx2_tile(rows, kc, a, off, xl, tile, 16, init, NULL, NULL);
             for (int i = 0; i < rows; i++)
-                for (size_t j = 0; j < width; j++) cl[i * ldc + j] = tile[i * 16 + j];
+                for (size_t j = 0; j < width; j++) {
+                    float v = tile[i * 16 + j];
+                    if (rl) v += rl[i * ldc + j];
+                    if (bounds) v = v < bounds[0] ? bounds[0] : (v > bounds[1] ? bounds[1] : v);
+                    cl[i * ldc + j] = v;
+                }
         }
     }
 }
@@ -65,14 +75,14 @@ static inline void conv_avx2_lines(const int rows, size_t kc, const float *a, co
 __attribute__((target("avx2,fma")))
 static void conv_avx2(int rows, size_t kc, const float *a, const int32_t *off, const float *x, size_t x_line_stride,
                       size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init,
-                      const float *bounds) {
+                      const float *residual, const float *bounds) {
     switch (rows) {
-    case 1: conv_avx2_lines(1, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
-    case 2: conv_avx2_lines(2, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
-    case 3: conv_avx2_lines(3, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
-    case 4: conv_avx2_lines(4, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
-    case 5: conv_avx2_lines(5, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
-    default: conv_avx2_lines(6, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
+    case 1: conv_avx2_lines(1, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds); break;
+    case 2: conv_avx2_lines(2, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds); break;
+    case 3: conv_avx2_lines(3, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds); break;
+    case 4: conv_avx2_lines(4, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds); break;
+    case 5: conv_avx2_lines(5, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds); break;
+    default: conv_avx2_lines(6, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds); break;
     }
 }
 
@@ -113,28 +123,32 @@ static inline void conv_avx512_pair(const int rows, size_t kc, const float *rest
     }
 }
 
-// A fused activation in the registers before the stores: max(lo, v), then min(hi, v), so that NaN
-// (the second operand) passes through and −0 stays, as `ck_clamp` after the stores would.
+// A block's epilogue in the registers before the stores: + the residual (laid out as c; masked
+// lanes read nothing), then the clamp as max(lo, v), min(hi, v), so that NaN (the second operand)
+// passes through and −0 stays — the values `ck_clamp` would give after the stores.
 __attribute__((target("avx512f"), always_inline))
-static inline void conv_avx512_clamp(const int rows, __m512 *acc, size_t acc_stride, const float *bounds) {
-    if (!bounds) return;
-    const __m512 lo = _mm512_set1_ps(bounds[0]), hi = _mm512_set1_ps(bounds[1]);
-    for (int i = 0; i < rows; i++) acc[i * acc_stride] = _mm512_min_ps(hi, _mm512_max_ps(lo, acc[i * acc_stride]));
+static inline __m512 conv_avx512_epilogue(__m512 v, const float *r, __mmask16 mask, const float *bounds) {
+    if (r) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, r));
+    if (bounds) v = _mm512_min_ps(_mm512_set1_ps(bounds[1]), _mm512_max_ps(_mm512_set1_ps(bounds[0]), v));
+    return v;
 }
 
 // Stores the lanes of a tile over flat slab positions [q0, q0 + 16) ∩ [0, flat): lanes of line
 // l are q in [l·xls, l·xls + width), and lane i of such a q goes to c + l·c_line_stride + (q0 + i − l·xls).
 __attribute__((target("avx512f"), always_inline))
 static inline void conv_avx512_store_flat(const int rows, const __m512 *acc, size_t acc_stride, size_t q0, size_t flat,
-                                          size_t x_line_stride, size_t width, float *c, size_t ldc, size_t c_line_stride) {
+                                          size_t x_line_stride, size_t width, float *c, size_t ldc, size_t c_line_stride,
+                                          const float *residual, const float *bounds) {
     const size_t q1 = q0 + 16 < flat ? q0 + 16 : flat;
     for (size_t l = q0 / x_line_stride; l * x_line_stride < q1; l++) {
         const size_t lo = l * x_line_stride > q0 ? l * x_line_stride : q0;
         const size_t hi = l * x_line_stride + width < q1 ? l * x_line_stride + width : q1;
         if (lo >= hi) continue;
         const __mmask16 mask = (__mmask16)(((1u << (hi - lo)) - 1) << (lo - q0));
-        float *base = c + l * c_line_stride + q0 - l * x_line_stride;
-        for (int i = 0; i < rows; i++) _mm512_mask_storeu_ps(base + i * ldc, mask, acc[i * acc_stride]);
+        const size_t at = l * c_line_stride + q0 - l * x_line_stride;
+        for (int i = 0; i < rows; i++)
+            _mm512_mask_storeu_ps(c + at + i * ldc, mask,
+                                  conv_avx512_epilogue(acc[i * acc_stride], residual ? residual + at + i * ldc : NULL, mask, bounds));
     }
 }
 
@@ -149,7 +163,7 @@ static inline void conv_avx512_store_flat(const int rows, const __m512 *acc, siz
 __attribute__((target("avx512f"), always_inline))
 static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, const int32_t *off, const float *x,
                                      size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc,
-                                     size_t c_line_stride, const float *init, const float *bounds) {
+                                     size_t c_line_stride, const float *init, const float *residual, const float *bounds) {
     const int h0 = rows > 8 ? (rows + 1) / 2 : rows, h1 = rows - h0;
     const size_t per_line = lines * ((width + 15) / 16);
     const size_t flat = lines * x_line_stride - (x_line_stride - width);
@@ -162,17 +176,16 @@ static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, 
                 if (half) conv_avx512_pair(h1, kc, a + r0, off, x + q0, 16, init + r0, acc);
                 else conv_avx512_pair(h0, kc, a, off, x + q0, 16, init, acc);
                 const int n = half ? h1 : h0;
-                conv_avx512_clamp(n, &acc[0][0], 2, bounds);
-                conv_avx512_clamp(n, &acc[0][1], 2, bounds);
-                conv_avx512_store_flat(n, &acc[0][0], 2, q0, flat, x_line_stride, width, c + r0 * ldc, ldc, c_line_stride);
-                conv_avx512_store_flat(n, &acc[0][1], 2, q0 + 16, flat, x_line_stride, width, c + r0 * ldc, ldc, c_line_stride);
+                const float *r = residual ? residual + r0 * ldc : NULL;
+                conv_avx512_store_flat(n, &acc[0][0], 2, q0, flat, x_line_stride, width, c + r0 * ldc, ldc, c_line_stride, r, bounds);
+                conv_avx512_store_flat(n, &acc[0][1], 2, q0 + 16, flat, x_line_stride, width, c + r0 * ldc, ldc, c_line_stride, r,
+                                       bounds);
             }
         }
         if (q0 < flat) {
             __m512 acc[16];
             conv_avx512_single(rows, kc, a, off, x + q0, init, acc);
-            conv_avx512_clamp(rows, acc, 1, bounds);
-            conv_avx512_store_flat(rows, acc, 1, q0, flat, x_line_stride, width, c, ldc, c_line_stride);
+            conv_avx512_store_flat(rows, acc, 1, q0, flat, x_line_stride, width, c, ldc, c_line_stride, residual, bounds);
         }
         return;
     }
@@ -191,11 +204,10 @@ static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, 
             const int r0 = half ? h0 : 0, n = half ? h1 : h0;
             if (half) conv_avx512_pair(h1, kc, a + r0, off, x + x0, x1 - x0, init + r0, acc);
             else conv_avx512_pair(h0, kc, a, off, x + x0, x1 - x0, init, acc);
-            conv_avx512_clamp(n, &acc[0][0], 2, bounds);
-            conv_avx512_clamp(n, &acc[0][1], 2, bounds);
             for (int i = 0; i < n; i++) {
-                _mm512_mask_storeu_ps(c0 + (r0 + i) * ldc, m0, acc[i][0]);
-                _mm512_mask_storeu_ps(c1 + (r0 + i) * ldc, m1, acc[i][1]);
+                const size_t o0 = (c0 - c) + (r0 + i) * ldc, o1 = (c1 - c) + (r0 + i) * ldc;
+                _mm512_mask_storeu_ps(c + o0, m0, conv_avx512_epilogue(acc[i][0], residual ? residual + o0 : NULL, m0, bounds));
+                _mm512_mask_storeu_ps(c + o1, m1, conv_avx512_epilogue(acc[i][1], residual ? residual + o1 : NULL, m1, bounds));
             }
         }
     }
@@ -203,22 +215,24 @@ static inline void conv_avx512_lines(const int rows, size_t kc, const float *a, 
         const size_t l = t / per, j = (t % per) * 16;
         __m512 acc[16];
         conv_avx512_single(rows, kc, a, off, x + l * x_line_stride + j, init, acc);
-        conv_avx512_clamp(rows, acc, 1, bounds);
         const __mmask16 mask = j + 16 <= width ? 0xFFFF : tail;
-        for (int i = 0; i < rows; i++) _mm512_mask_storeu_ps(c + l * c_line_stride + j + i * ldc, mask, acc[i]);
+        for (int i = 0; i < rows; i++) {
+            const size_t o = l * c_line_stride + j + i * ldc;
+            _mm512_mask_storeu_ps(c + o, mask, conv_avx512_epilogue(acc[i], residual ? residual + o : NULL, mask, bounds));
+        }
     }
 }
 
-#define CK_CONV512_CASE(R) case R: conv_avx512_lines(R, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
+#define CK_CONV512_CASE(R) case R: conv_avx512_lines(R, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds); break;
 __attribute__((target("avx512f")))
 static void conv_avx512(int rows, size_t kc, const float *a, const int32_t *off, const float *x, size_t x_line_stride,
                         size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride, const float *init,
-                        const float *bounds) {
+                        const float *residual, const float *bounds) {
     switch (rows) {
     CK_CONV512_CASE(1) CK_CONV512_CASE(2) CK_CONV512_CASE(3) CK_CONV512_CASE(4) CK_CONV512_CASE(5) CK_CONV512_CASE(6)
     CK_CONV512_CASE(7) CK_CONV512_CASE(8) CK_CONV512_CASE(9) CK_CONV512_CASE(10) CK_CONV512_CASE(11) CK_CONV512_CASE(12)
     CK_CONV512_CASE(13) CK_CONV512_CASE(14) CK_CONV512_CASE(15)
-    default: conv_avx512_lines(16, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds); break;
+    default: conv_avx512_lines(16, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds); break;
     }
 }
 #undef CK_CONV512_CASE
@@ -338,20 +352,20 @@ int ck_conv_mr(int level) { return level == 2 ? 16 : (level == 1 ? 6 : 0); }
 
 int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t *off, const float *x,
                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
-                  const float *init, const float *bounds) {
+                  const float *init, const float *residual, const float *bounds) {
 #if defined(__x86_64__) || defined(__i386__)
     if (rows < 1 || rows > ck_conv_mr(level)) return 0;
     if (level == 2) {
-        conv_avx512(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds);
+        conv_avx512(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds);
         return 1;
     }
     if (level == 1) {
-        conv_avx2(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, bounds);
+        conv_avx2(rows, kc, a, off, x, x_line_stride, lines, width, c, ldc, c_line_stride, init, residual, bounds);
         return 1;
     }
 #endif
     (void)level; (void)rows; (void)kc; (void)a; (void)off; (void)x; (void)x_line_stride; (void)lines; (void)width;
-    (void)c; (void)ldc; (void)c_line_stride; (void)init; (void)bounds;
+    (void)c; (void)ldc; (void)c_line_stride; (void)init; (void)residual; (void)bounds;
     return 0;
 }
 

@@ -54,12 +54,13 @@ int ck_conv_mr(int level);
 /// for p in 0..<kc, C's rows `ldc` apart. `a` is a weight panel packed mr values per p (an
 /// input channel and kernel tap), `off[p]` where that row of the implicit column matrix starts
 /// in `x`, a padded input read in place (up to 16 floats may be read past the last one used
-/// when `width` is not a multiple of 16). With `bounds` (not NULL), each value is clamped to
-/// [bounds[0], bounds[1]] before it is stored (NaN kept, as `ck_clamp`). Returns 1 when it ran, 0
-/// when `level` has no such kernel.
+/// when `width` is not a multiple of 16). The epilogue, in the registers before each store: with
+/// `residual` (not NULL; laid out as C, same `ldc` and `c_line_stride`) its value is added, then
+/// with `bounds` (not NULL) the value is clamped to [bounds[0], bounds[1]] (NaN kept): the values
+/// `ck_clamp` gives after the stores. Returns 1 when it ran, 0 when `level` has no such kernel.
 int ck_conv_lines(int level, int rows, size_t kc, const float *a, const int32_t *off, const float *x,
                   size_t x_line_stride, size_t lines, size_t width, float *c, size_t ldc, size_t c_line_stride,
-                  const float *init, const float *bounds);
+                  const float *init, const float *residual, const float *bounds);
 
 /// Output positions and output channels per gathered tile at `level` (`ck_conv_gather`;
 /// AVX-512: 8 × 32, AVX2: 6 × 16, else 0).
