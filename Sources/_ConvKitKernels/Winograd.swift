@@ -403,7 +403,7 @@ enum WinogradKernel {
             }
         }
         Parallel.forEachChunk(k, workers: tailWorkers) { rows, _ in
-            ck_wino_filter_gradient(sum.base, k, rows.lowerBound, rows.upperBound, c, dw.base)
+            ck_wino_filter_gradient(level, sum.base, k, rows.lowerBound, rows.upperBound, c, dw.base)
         }
     }
 

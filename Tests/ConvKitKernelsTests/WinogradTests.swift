@@ -1,5 +1,6 @@
 import Testing
 import _ConvKitKernels
+import _ConvKitMicroKernels
 import _ConvKitTestSupport
 
 /// Winograd F(4×4, 3×3) and F(2×2, 3×3) against convolution from its definition (in Double) on
@@ -192,6 +193,42 @@ import _ConvKitTestSupport
                   + "weight gradient direct \(weightErrors[.direct]!), winograd \(weightErrors[.winograd]!) (of the scale)")
             #expect(errors[.winograd]! < 1e-4 && errors[.direct]! < 1e-5, "\(channels)×\(size)²: \(errors)")
             #expect(weightErrors[.winograd]! < 1e-4 && weightErrors[.direct]! < 1e-5, "\(channels)×\(size)²: \(weightErrors)")
+        }
+    }
+
+    /// The weight gradient's last step, Gᵀ·S·G per filter in double (`ck_wino_filter_gradient`,
+    /// eight filters on the lanes where the CPU has AVX-512): the bits of the formula evaluated
+    /// in Swift in the same order, for channel counts around the lane width and a range of filters.
+    @Test func filterGradientGivesTheFormulasBits() {
+        let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                             [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+        var random = TestRandom(seed: 46)
+        for (k, c) in [(3, 1), (2, 7), (2, 8), (3, 17), (5, 32)] {
+            let sums = random.values(36 * k * c).map { $0 * 1000 }
+            var dw = [Float](repeating: .nan, count: k * c * 9)
+            ck_wino_filter_gradient(Int32(MicroKernel.level), sums, k, 1, k, c, &dw)
+            for ki in 0..<k {
+                for ci in 0..<c {
+                    var mg = [[Double]](repeating: [0, 0, 0], count: 6)
+                    for r in 0..<6 {
+                        for j in 0..<3 {
+                            var s = 0.0
+                            for x in 0..<6 { s += Double(sums[(r * 6 + x) * k * c + ki * c + ci]) * g[x][j] }
+                            mg[r][j] = s
+                        }
+                    }
+                    for i in 0..<3 {
+                        for j in 0..<3 {
+                            var s = 0.0
+                            for r in 0..<6 { s += g[r][i] * mg[r][j] }
+                            let got = dw[(ki * c + ci) * 9 + i * 3 + j]
+                            if ki == 0 { #expect(got.isNaN, "filter 0 is not in 1 ..< \(k)") } else {
+                                #expect(got.bitPattern == Float(s).bitPattern, "k \(k) c \(c) filter (\(ki), \(ci)) tap \(i * 3 + j)")
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

@@ -246,8 +246,9 @@ void ck_wino_gradient(int level, const float *plane, size_t height, size_t width
                       size_t tiles, float *v, size_t vplane);
 
 /// The weight gradient from the transform-domain sums M[ξ][k][ci] (row stride c, ξ stride kcount·c):
-/// dw[(k·c + ci)·9 …] = Gᵀ·M_k,ci·G (3 × 3, in double) for filters k0 ..< k1. Overwrites them.
-void ck_wino_filter_gradient(const float *m, size_t kcount, size_t k0, size_t k1, size_t c, float *dw);
+/// dw[(k·c + ci)·9 …] = Gᵀ·M_k,ci·G (3 × 3, in double) for filters k0 ..< k1. Overwrites them. The
+/// same bits at every level (eight filters on the lanes of AVX-512, no contraction into FMAs).
+void ck_wino_filter_gradient(int level, const float *m, size_t kcount, size_t k0, size_t k1, size_t c, float *dw);
 
 /// Winograd F(2×2, 3×3) filter transform U = G·g·Gᵀ (in double, rounded once), laid out as
 /// `ck_wino_filters` lays out F(4×4)'s, with 16 points ξ = 4·row + column.
