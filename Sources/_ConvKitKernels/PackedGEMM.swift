@@ -86,8 +86,10 @@ public func packedGEMM(
     // Block sizes: an A block (mc × kc) fits L2, a B micro-panel (kc × nr) fits L1.
     // k is split into equal blocks of at most 384 so that no block is a thin remainder.
     let kc = PackedA.kBlock(k), mc = mr * 16, nc = nr * 128
-    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
-    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * nc)
+    // Sized for this product's blocks (a Winograd weight gradient's 64 × 32 products packed into
+    // 2 MB blocks B allocated for every point).
+    let packedA = UnsafeMutablePointer<Float>.allocate(capacity: prepacked == nil ? min(mc, (m + mr - 1) / mr * mr) * kc : 0)
+    let packedB = UnsafeMutablePointer<Float>.allocate(capacity: kc * min(nc, (n + nr - 1) / nr * nr))
     defer {
         packedA.deallocate()
         packedB.deallocate()
