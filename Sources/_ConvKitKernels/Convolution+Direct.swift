@@ -117,7 +117,15 @@ extension ConvolutionKernel {
     /// Floats of workspace `forwardDirect` needs: the packed weights, then one padded slab
     /// per worker that owns batch items (one in all when the workers share an item's lines).
     static func directWorkspaceCount(_ g: ConvGeometry) -> Int {
-        directPanelsCount(g) + workers(g) * directSlabCount(g)
+        directPanelsCount(g) + (padsPerWorker(g) ? parallelism(g) : workers(g)) * directSlabCount(g)
+    }
+
+    /// Whether the workers sharing a batch item's lines or panels each pad the item into a slab
+    /// of their own, in the region that computes it, rather than all padding one shared slab in a
+    /// region of its own first: for slabs of at most 16 Ki floats, where a second fork and join
+    /// costs more than padding twice (the course CNN's 14² layer at batch 1: 7.7 Ki floats).
+    static func padsPerWorker(_ g: ConvGeometry) -> Bool {
+        g.batch < parallelism(g) && directSlabCount(g) <= 1 << 14
     }
 
     /// output = conv(input, weight) + bias by direct tiles, each value added to `residual` and
@@ -185,7 +193,8 @@ extension ConvolutionKernel {
                     }
                 }
             } else {
-                // Fewer items than workers: one slab, padded by all of them, its lines or channel panels split between them.
+                // Fewer items than workers: one slab, padded by all of them, its lines or channel panels
+                // split between them (small slabs: one per worker, each padded by its worker).
                 let src = SharedPointer(plan.slab(in: s.base))
                 // Each worker takes some lines with every panel, or, where that leaves fewer partial
                 // tiles, every line with some panels (a 14 × 14 pointwise layer: 7 tiles per 7-line
@@ -200,19 +209,29 @@ extension ConvolutionKernel {
                 let lineTiles = lineShares.map { plan.tiles(lines: $0) }.max() ?? 0
                 let panelTiles = plan.tiles(lines: 0..<plan.lines) * ((panels + workerCount - 1) / workerCount)
                 let byPanels = panelTiles < lineTiles * panels
+                // What each share of `units` computes: all lines of some panels, or some lines (pairs
+                // of lines where it pools, so that each worker pools whole windows) of every panel.
+                let units = byPanels ? panels : pool != nil ? (plan.lines + 1) / 2 : plan.lines
+                let share = { @Sendable (part: Range<Int>) -> (lines: Range<Int>, panels: Range<Int>) in
+                    if byPanels { return (0..<plan.lines, part) }
+                    if pool != nil { return ((2 * part.lowerBound)..<min(plan.lines, 2 * part.upperBound), 0..<panels) }
+                    return (part, 0..<panels)
+                }
                 for n in 0..<g.batch {
                     for grp in 0..<g.groups {
+                        if padsPerWorker(g) {
+                            Parallel.forEachChunk(units, workers: workerCount) { part, worker in
+                                let own = plan.slab(in: s.base + worker * slab), (lines, panelRange) = share(part)
+                                pad(n, grp, own)
+                                run(n, grp, own, lines, panelRange)
+                            }
+                            continue
+                        }
                         let first = SharedPointer(x.base + (n * g.inChannels + grp * cg) * g.inputPlane)
                         plan.pad(cg, units: 1, workers: workerCount, input: { _ in UnsafePointer(first.base) }, output: { _ in src.base })
-                        if byPanels {
-                            Parallel.forEachChunk(panels, workers: workerCount) { part, _ in run(n, grp, src.base, 0..<plan.lines, part) }
-                        } else if pool != nil {
-                            // Pairs of lines, so that each worker pools whole windows.
-                            Parallel.forEachChunk((plan.lines + 1) / 2, workers: workerCount) { pairs, _ in
-                                run(n, grp, src.base, (2 * pairs.lowerBound)..<min(plan.lines, 2 * pairs.upperBound), 0..<panels)
-                            }
-                        } else {
-                            Parallel.forEachChunk(plan.lines, workers: workerCount) { lines, _ in run(n, grp, src.base, lines, 0..<panels) }
+                        Parallel.forEachChunk(units, workers: workerCount) { part, _ in
+                            let (lines, panelRange) = share(part)
+                            run(n, grp, src.base, lines, panelRange)
                         }
                     }
                 }

@@ -143,4 +143,26 @@ import _ConvKitTestSupport
             Self.check(g, withBias: true, values: values)
         }
     }
+
+    /// Single items whose padded slab is small (≤ 16 Ki floats) are padded by each worker into
+    /// its own slab, in the region that computes them: split by panels (the course CNN's 14²
+    /// layer), with two groups, and by lines (a 1-D layer). (`PooledConvolutionTests` covers the
+    /// pooled splits.)
+    @Test func smallSlabsArePaddedByEachWorker() {
+        var random = TestRandom(seed: 6)
+        func values(_ count: Int) -> [Float] { random.values(count) }
+        let cases = [
+            ConvGeometry(batch: 1, inChannels: 32, outChannels: 64, inputSize: [14, 14], kernelSize: [3, 3], stride: [1, 1],
+                         dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], algorithm: .direct),
+            ConvGeometry(batch: 1, inChannels: 24, outChannels: 64, groups: 2, inputSize: [20, 23], kernelSize: [3, 3],
+                         stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], algorithm: .direct),
+            ConvGeometry(batch: 1, inChannels: 24, outChannels: 48, inputSize: [400], kernelSize: [5], stride: [1],
+                         dilation: [1], padBefore: [2], padAfter: [2]),
+        ]
+        for g in cases {
+            #expect(2 * g.outChannels * g.outputPlane * g.columnRows >= 1 << 22, "\(g)")  // the workers split
+            #expect(ConvolutionPlan(g).forward == .direct || !MicroKernel.isAvailable, "\(g)")
+            Self.check(g, withBias: true, values: values)
+        }
+    }
 }

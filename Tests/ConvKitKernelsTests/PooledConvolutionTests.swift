@@ -70,6 +70,7 @@ import _ConvKitTestSupport
             (conv(1, 64, 24, 90, 70), .relu6),      // several line blocks per item (each must start at an even line)
             (conv(2, 8, 12, 20, 33, groups: 4), nil),
             (conv(2, 2, 5, 4, 14, pad: 0), nil),    // a 2 × 12 output: one line of windows
+            (conv(1, 32, 64, 14, 14), .relu),       // the course CNN's 14² layer at batch 1: a small slab per worker
         ]
         // Without a micro-kernel (portable builds) there is no direct path, and nothing to pool as it stores.
         #expect(cases.allSatisfy { ConvolutionKernel.poolsAsItStores($0.0) } == MicroKernel.isAvailable)
