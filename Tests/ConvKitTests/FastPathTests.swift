@@ -194,6 +194,24 @@ import Testing
         #endif
     }
 
+    /// A recorded convolution's backward keeps its inputs, not its output (unless a fused
+    /// activation's mask needs it), so a large output goes back to `FreshStorage` when released:
+    /// kept by the backward, it was freed instead and the next one faulted in afresh (a quarter
+    /// of a depthwise backward row's profile in the kernel's page clearing).
+    @Test func recordedConvolutionOutputsAreReused() throws {
+        #if os(Linux)
+        let side = 2_900, n = side * side
+        #expect(n >= FreshStorage.keptMinimum)
+        let x = try Tensor(shape: [1, 1, side, side], scalars: [Float](repeating: 0.5, count: n))
+        x.requiresGrad = true
+        let w = try Tensor(shape: [1, 1, 3, 3], scalars: [Float](repeating: 0.25, count: 9))
+        var y: Tensor? = try conv2d(x, weight: w, padding: .symmetric(1))
+        #expect(y?.gradFunction == "conv2d")
+        y = nil
+        #expect(FreshStorage.keptCounts.contains(n))
+        #endif
+    }
+
     /// Transposed depthwise convolution runs the direct kernel's adjoint.
     @Test func depthwiseTransposedMatchesPerChannel() throws {
         var rng = SeededGenerator(seed: 15)

@@ -258,11 +258,18 @@ func convolutionForward(
     // The activation, if any, clamps in the kernel's stores here too: one op whose backward masks
     // the output's gradient as the separate ReLU or clamp would (by the clamped output), then runs
     // the convolution's — one memory pass and one full-size array fewer.
+    // (Only that backward keeps the output: a kept copy of its storage would stop the released
+    // output's pages from being reused, `FreshStorage.keep`.)
     let out = ConvolutionKernel.forward(g, input: x.scalars, weight: weight.scalars, bias: bias?.scalars, clamp: activation)
-    let name = activation.map { op + ($0 == .relu ? "+relu" : "+clamp") } ?? op
-    return Tensor.result(shape: [g.batch, g.outChannels] + g.outputSize, scalars: out, op: name, inputs: inputs) { dy in
-        let gradOutput = activation.map { ClampKernel.gradient($0, output: out, gradOutput: dy.scalars) } ?? dy.scalars
-        return convolutionGradients(g, x: x, weight: weight, bias: bias, gradOutput: gradOutput)
+    let shape = [g.batch, g.outChannels] + g.outputSize
+    guard let activation else {
+        return Tensor.result(shape: shape, scalars: out, op: op, inputs: inputs) { dy in
+            convolutionGradients(g, x: x, weight: weight, bias: bias, gradOutput: dy.scalars)
+        }
+    }
+    return Tensor.result(shape: shape, scalars: out, op: op + (activation == .relu ? "+relu" : "+clamp"), inputs: inputs) { dy in
+        convolutionGradients(g, x: x, weight: weight, bias: bias,
+                             gradOutput: ClampKernel.gradient(activation, output: out, gradOutput: dy.scalars))
     }
 }
 

@@ -32,8 +32,10 @@ func convolutionPooled(
         // An activation clamps before the pooling (the same maxima: clamps are monotone); where a
         // window's clamped values tie, its index may differ from the separate ops', but the
         // pooled value is then a bound and its gradient 0 either way.
+        // (The pooled values are kept only where the activation's mask needs them.)
+        let kept = activation.map { ($0, values) }
         y = Tensor.result(shape: shape, scalars: values, op: op + "+maxPool2d", inputs: inputs) { dy in
-            let pooled = activation.map { ClampKernel.gradient($0, output: values, gradOutput: dy.scalars) } ?? dy.scalars
+            let pooled = kept.map { ClampKernel.gradient($0.0, output: $0.1, gradOutput: dy.scalars) } ?? dy.scalars
             let full = PoolingKernel.maxBackward(pool, planes: g.batch * g.outChannels, gradOutput: pooled, indices: indices)
             return convolutionGradients(g, x: x, weight: weight, bias: bias, gradOutput: full)
         }
