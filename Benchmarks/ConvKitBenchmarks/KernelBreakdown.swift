@@ -86,6 +86,28 @@ extension KernelBreakdown {
 }
 
 extension KernelBreakdown {
+    /// The course CNN's batch-1 forward pass (the latency row's model: not fused, nothing
+    /// recorded) stage by stage, each stage on its own input, beside the whole pass (µs, median).
+    static func batchOneLatency(minTime: Double) throws {
+        let model = try Zoo.courseCNN(seed: 1)
+        var rng = SeededGenerator(seed: 2)
+        let image = try Tensor.randomNormal([1, 1, 28, 28], using: &rng)
+        let stages: [(String, Sequential)] = [
+            ("conv1 + ReLU", Sequential([model[0], model[1]])), ("conv2 + ReLU + pool", Sequential([model[2], model[3], model[4]])),
+            ("conv3 + ReLU + pool", Sequential([model[5], model[6], model[7]])),
+            ("flatten + fc1 + ReLU", Sequential([model[8], model[9], model[10]])), ("fc2", Sequential([model[11]])),
+        ]
+        try withGradientsDisabled {
+            print("batch-1 forward (µs, median): whole", fmt(time(minTime) { _ = try? model(image) } * 1e3))
+            var x = image
+            for (name, stage) in stages {
+                let input = x
+                print("    " + name.padding(toLength: 22, withPad: " ", startingAt: 0), fmt(time(minTime) { _ = try? stage(input) } * 1e3))
+                x = try stage(input)
+            }
+        }
+    }
+
     /// sgemm on one thread and on all, to separate the kernel's speed from its scaling.
     static func gemmScaling(minTime: Double) {
         for size in [512, 1024, 2048] {

@@ -2,7 +2,7 @@
 // Python with torch is found) in PyTorch, alternately, and prints both with their ratio.
 //
 //   swift run -c release ConvKitBenchmarks [--filter TEXT] [--json PATH] [--min-time SECONDS] [--rounds N]
-//   swift run -c release ConvKitBenchmarks --breakdown   (ConvKit only: where a training step's time goes)
+//   swift run -c release ConvKitBenchmarks --breakdown   (ConvKit only: where a training step's and a batch-1 pass's time goes)
 import ConvKit
 import Dispatch
 import Foundation
@@ -15,7 +15,7 @@ let usage = """
     $CONVKIT_TORCH_PYTHON, .venv-torch or python3) in PyTorch, alternately, with their ratios.
 
     usage: ConvKitBenchmarks [--filter TEXT] [--json PATH] [--min-time SECONDS] [--rounds N]
-           ConvKitBenchmarks --breakdown [--min-time SECONDS]   where a training step's time goes (ConvKit only)
+           ConvKitBenchmarks --breakdown [--min-time SECONDS]   where a training step's and a batch-1 pass's time goes (ConvKit only)
       --filter TEXT       only the workloads whose name contains TEXT
       --json PATH         where to write the results (default bench-results.json)
       --min-time SECONDS  time per measurement (default 0.5)
@@ -41,21 +41,33 @@ func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
     return arguments[i + 1]
 }
+/// A numeric option's value, or its default when absent; a value that is not a number in `range`
+/// ends the run with a one-line error (`--min-time 1e308` would time one workload forever).
+func number(_ name: String, default value: Double, in range: ClosedRange<Double>, whole: Bool = false) -> Double {
+    guard let text = option(name) else { return value }
+    guard let v = Double(text), range.contains(v), !whole || v == v.rounded() else {
+        let (kind, low, high) = (whole ? "a whole number" : "a number", Int(range.lowerBound), Int(range.upperBound))
+        FileHandle.standardError.write(Data("ConvKitBenchmarks: \(name) must be \(kind) in \(low)…\(high), got '\(text)'\n".utf8))
+        exit(64)
+    }
+    return v
+}
+let minTime = number("--min-time", default: 0.5, in: 0...600)
+let rounds = Int(number("--rounds", default: 3, in: 1...1000, whole: true))
 // A child process for the memory comparison: one course-CNN training run, then its peak RSS.
 if arguments.contains("--memory-run") {
     print(try MemoryRun.trainAndReport())
     exit(0)
 }
 if arguments.contains("--breakdown") {
-    KernelBreakdown.run(minTime: Double(option("--min-time") ?? "") ?? 0.5)
+    KernelBreakdown.run(minTime: minTime)
     try KernelBreakdown.trainStep()
-    KernelBreakdown.gemmScaling(minTime: Double(option("--min-time") ?? "") ?? 0.5)
+    try KernelBreakdown.batchOneLatency(minTime: minTime)
+    KernelBreakdown.gemmScaling(minTime: minTime)
     exit(0)
 }
 let filter = option("--filter")
 let jsonPath = option("--json") ?? "bench-results.json"
-let minTime = Double(option("--min-time") ?? "") ?? 0.5
-let rounds = max(1, Int(option("--rounds") ?? "") ?? 3)
 
 /// Median seconds of one run: a warm-up, then repeats until `minTime` has passed (at least 3
 /// runs, at most 5,000). No lower cap: 50 runs of a 0.3 ms layer took 15 ms, right after the

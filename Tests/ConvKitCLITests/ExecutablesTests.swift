@@ -16,6 +16,12 @@ import Testing
         #expect(help.status == 0 && help.stdout.contains("usage: ConvKitBenchmarks") && !help.stdout.contains("GFLOP"))
         let wrong = try CLI.run(executable: "ConvKitBenchmarks", ["--fliter", "JPEG"])
         #expect(wrong.status == 64 && wrong.stderr.contains("unknown argument '--fliter'"))
+        // Out-of-range numbers end the run with one line before anything is measured.
+        for arguments in [["--min-time", "1e308"], ["--min-time", "nan"], ["--min-time", "-1"], ["--rounds", "0"],
+                          ["--rounds", "2.5"], ["--rounds", "99999999999999999999"], ["--breakdown", "--min-time", "inf"]] {
+            let r = try CLI.run(executable: "ConvKitBenchmarks", arguments)
+            #expect(r.status == 64 && r.stderr.contains("must be") && !r.stdout.contains("GFLOP"), "\(arguments): \(r.stderr)")
+        }
     }
 
     @Test func aShortGeneratedInputRunPasses() throws {
