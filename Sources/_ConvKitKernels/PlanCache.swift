@@ -29,7 +29,4 @@ final class PlanCache<Value: Sendable>: Sendable {
         }
         return value
     }
-
-    /// Entries held now (for tests).
-    var count: Int { entries.withLock { $0.count } }
 }

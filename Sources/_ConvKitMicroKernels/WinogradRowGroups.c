@@ -33,13 +33,19 @@ static inline __m512 wino_part_16(const float *plane, size_t height, size_t widt
 // The lanes of two rows' first n tiles (0..<n and 8..<8+n).
 static inline __mmask16 wino_pair_lanes(size_t n) { return (__mmask16)(((1u << n) - 1) * 0x101u); }
 
-// Column x of both rows' transformed tiles (u[y], point 6·y + x) to v[ξ·vplane + 0 … 2·tiles):
-// the lanes of the two rows' tiles compressed to consecutive columns.
+// Column x of a row group's transformed tiles (u[y], point 6·y + x) to v[ξ·vplane + 0 … count):
+// the `lanes` holding the group's tiles compressed to `count` consecutive columns.
 __attribute__((target("avx512f")))
-static inline void wino_store_pair_16(const VEC *u, int x, size_t tiles, float *v, size_t vplane) {
-    const __mmask16 lanes = wino_pair_lanes(tiles), stored = (__mmask16)((1u << (2 * tiles)) - 1);
+static inline void wino_store_lanes_16(const VEC *u, int x, __mmask16 lanes, size_t count, float *v, size_t vplane) {
+    const __mmask16 stored = (__mmask16)((1u << count) - 1);
     for (int y = 0; y < 6; y++)
         _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
+}
+
+// Column x of both rows' transformed tiles to v[ξ·vplane + 0 … 2·tiles].
+__attribute__((target("avx512f")))
+static inline void wino_store_pair_16(const VEC *u, int x, size_t tiles, float *v, size_t vplane) {
+    wino_store_lanes_16(u, x, wino_pair_lanes(tiles), 2 * tiles, v, vplane);
 }
 
 // Row top0 + i of plane0 (z[0], z[1]: 32 floats from column `col`) and row top1 + i of plane1
@@ -222,9 +228,7 @@ static inline __mmask16 wino_quad_lanes(size_t n) { return (__mmask16)(((1u << n
 // Column x of the four rows' transformed tiles (u[y], point 6·y + x) to v[ξ·vplane + 0 … 4·tiles).
 __attribute__((target("avx512f")))
 static inline void wino_store_quad_16(const VEC *u, int x, size_t tiles, float *v, size_t vplane) {
-    const __mmask16 lanes = wino_quad_lanes(tiles), stored = (__mmask16)((1u << (4 * tiles)) - 1);
-    for (int y = 0; y < 6; y++)
-        _mm512_mask_storeu_ps(v + (size_t)(y * 6 + x) * vplane, stored, _mm512_maskz_compress_ps(lanes, (__m512)u[y]));
+    wino_store_lanes_16(u, x, wino_quad_lanes(tiles), 4 * tiles, v, vplane);
 }
 
 // Row top[r] + i of each of the four planes, 16 floats from column `col` (zeros outside).
