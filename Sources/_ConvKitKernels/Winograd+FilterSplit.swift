@@ -20,20 +20,40 @@ extension WinogradKernel {
         return g.batch * t.rows * t.columns <= 64 && filtersCount(g, f) >= 1 << 20
     }
 
+    /// Whether `forwardSplittingFilters` without prepared filters transforms each worker's
+    /// filters panel by panel as it multiplies them (split by filters, on a CPU with micro-kernels).
+    /// A layer in inference still keeps them prepared (`preparedWeightLayout`): ResNet-18 and
+    /// ResNet-50 at batch 1 and 16 ran as fast or faster so (A/B, 2 pairs, 2026-12-05).
+    static func transformsPanels(_ g: ConvGeometry, _ f: Tile) -> Bool {
+        MicroKernel.isAvailable && splitsFilters(g, f)
+    }
+
     /// Columns of V and M: the batch's tiles rounded up to whole micro-kernel panels.
     static func allTilesPadded(_ g: ConvGeometry, _ f: Tile) -> Int {
         let t = tiles(g, f), count = g.batch * t.rows * t.columns
         return MicroKernel.isAvailable ? (count + MicroKernel.nr - 1) / MicroKernel.nr * MicroKernel.nr : count
     }
 
-    /// Floats of workspace `forwardSplittingFilters` needs: the transformed filters, then V and M
-    /// of the whole batch.
+    /// Floats of workspace `forwardSplittingFilters` needs: the transformed filters (all of them,
+    /// or each worker's panel of them, whichever is larger), then V and M of the whole batch.
     static func filterSplitWorkspaceCount(_ g: ConvGeometry, _ f: Tile) -> Int {
-        filtersCount(g, f) + f.points * (pointStride(g.inChannels, allTilesPadded(g, f)) + pointStride(paddedChannels(g), allTilesPadded(g, f)))
+        max(filtersCount(g, f), MicroKernel.threads * filterPanelCount(g, f))
+            + f.points * (pointStride(g.inChannels, allTilesPadded(g, f)) + pointStride(paddedChannels(g), allTilesPadded(g, f)))
     }
+
+    /// Floats of one worker's panel of transformed filters: mr filters' U_ξ (mr × C, packed as
+    /// `transformFilters` packs a row panel) for every point, a cache line apart (`pointStride`).
+    static func filterPanelCount(_ g: ConvGeometry, _ f: Tile) -> Int { f.points * pointStride(MicroKernel.mr, g.inChannels) }
 
     /// output = conv(input, weight) + bias by F(m×m, 3×3), as `forward` computes it (same
     /// arguments, same results), with the work split by output channels.
+    ///
+    /// Without `prepared` weights on a CPU with micro-kernels, each worker transforms its mr
+    /// filters of a row panel just before multiplying them, into its own panel of the workspace
+    /// (36 · mr · C floats, in L2), then transforms those output channels back while M's rows are
+    /// in cache: the whole of U (36 · K · C floats, 38 MB for 512 channels) never goes to memory.
+    /// Written whole and read back it took 40 % of a 16 × 512 × 7² pass (its 36 point matrices a
+    /// MiB apart, all in one cache set), 2026-12-05.
     static func forwardSplittingFilters(
         _ g: ConvGeometry, _ f: Tile, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
@@ -41,41 +61,96 @@ extension WinogradKernel {
         residual: UnsafePointer<Float>? = nil
     ) {
         let (c, k, kp, tm, points) = (g.inChannels, g.outChannels, paddedChannels(g), f.rawValue, f.points)
-        if prepared == nil { transformFilters(g, f, weight: weight, into: workspace) }
+        let panels = prepared == nil && transformsPanels(g, f)  // filters transformed panel by panel
+        if prepared == nil && !panels { transformFilters(g, f, weight: weight, into: workspace) }
         let t = tiles(g, f), tp = allTilesPadded(g, f), count = g.batch * t.rows * t.columns
-        let (h, w) = (g.inputSize[0], g.inputSize[1]), (oh, ow) = (g.outputSize[0], g.outputSize[1])
-        let (top, left) = (g.padBefore[0], g.padBefore[1]), level = Int32(MicroKernel.level)
-        let u = SharedPointer(prepared ?? UnsafePointer(workspace))
+        let (oh, ow) = (g.outputSize[0], g.outputSize[1]), level = Int32(MicroKernel.level)
+        let u = SharedPointer(prepared ?? UnsafePointer(workspace)), filters = SharedPointer(weight)
         let (vps, mps) = (pointStride(c, tp), pointStride(kp, tp))
-        let v = SharedPointer(workspace + points * kp * c), m = SharedPointer(v.base + points * vps)
+        let v = SharedPointer(workspace + max(filtersCount(g, f), MicroKernel.threads * filterPanelCount(g, f)))
+        let m = SharedPointer(v.base + points * vps)
         let (x, y, b) = (SharedPointer(input), SharedPointer(output), bias.map { SharedPointer($0) })
         let res = residual.map { SharedPointer($0) }
-        let (inputTransform, outputTransform) = (f.inputTransform, f.outputTransform)
+        let outputTransform = f.outputTransform
         // V[ξ][c][tile], tile = (n · rows + tile row) · columns + tile column, zero past the batch's tiles.
         Parallel.forEachChunk(c, workers: Parallel.memoryPassWorkers(points * vps)) { channels, _ in
             for ci in channels {
-                for r in 0..<(g.batch * t.rows) {
-                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                    inputTransform(level, x.base + (n * c + ci) * h * w, h, w, tm * ty - top, left, t.columns,
-                                   v.base + ci * tp + r * t.columns, vps)
-                }
+                transformRows(g, f, 0..<(g.batch * t.rows), input: x.base, channel: ci, into: v.base + ci * tp, pointStride: vps)
                 if tp > count {
                     for xi in 0..<points { (v.base + xi * vps + ci * tp + count).update(repeating: 0, count: tp - count) }
                 }
             }
         }
+        // The output channels `rows` transformed back from M: four tile rows a call where
+        // `quadsTileRows`, else one; each tile row's lines then clamped (with the residual added).
+        let quads = quadsTileRows(g, f), allRows = g.batch * t.rows
+        @Sendable func transformBack(_ rows: Range<Int>) {
+            for ki in rows.lowerBound..<min(rows.upperBound, k) {
+                let bk = b.map { $0.base[ki] } ?? 0
+                func out(_ r: Int) -> (UnsafeMutablePointer<Float>, Int) {
+                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
+                    return (y.base + ((n * k + ki) * oh + tm * ty) * ow, min(tm, oh - tm * ty))
+                }
+                func finish(_ dst: UnsafeMutablePointer<Float>, _ lines: Int) {
+                    ClampKernel.apply(dst, count: lines * ow, clamp, adding: res.map { UnsafePointer($0.base + (dst - y.base)) })
+                }
+                var r = 0
+                while r < allRows {
+                    let src = m.base + ki * tp + r * t.columns, (dst, lines) = out(r)
+                    if quads, r + 3 < allRows {
+                        let (d1, n1) = out(r + 1), (d2, n2) = out(r + 2), (d3, n3) = out(r + 3)
+                        if ck_wino_output_quad(level, src, mps, t.columns, bk, dst, lines, d1, n1, d2, n2, d3, n3, ow, ow) != 0 {
+                            finish(dst, lines)
+                            finish(d1, n1)
+                            finish(d2, n2)
+                            finish(d3, n3)
+                            r += 4
+                            continue
+                        }
+                    }
+                    outputTransform(level, src, mps, t.columns, bk, dst, ow, lines, ow)
+                    finish(dst, lines)
+                    r += 1
+                }
+            }
+        }
         // M_ξ (K′, tp) = U_ξ (K′, C) · V_ξ (C, tp) over each worker's row panels, then its channels' outputs.
         let panelRows = MicroKernel.isAvailable ? MicroKernel.mr : kp
-        Parallel.forEachChunk(kp / panelRows) { panels, _ in
-            let rows = (panels.lowerBound * panelRows)..<(panels.upperBound * panelRows)
-            multiply(g, f, u: u.base, v: v.base, m: m.base, rows: rows, paddedTiles: tp)
-            for ki in rows.lowerBound..<min(rows.upperBound, k) {
-                for r in 0..<(g.batch * t.rows) {
-                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                    let lines = min(tm, oh - tm * ty), dst = y.base + ((n * k + ki) * oh + tm * ty) * ow
-                    outputTransform(level, m.base + ki * tp + r * t.columns, mps, t.columns,
-                                    b.map { $0.base[ki] } ?? 0, dst, ow, lines, ow)
-                    ClampKernel.apply(dst, count: lines * ow, clamp, adding: res.map { UnsafePointer($0.base + (dst - y.base)) })
+        Parallel.forEachChunk(kp / panelRows) { share, worker in
+            guard panels else {
+                let rows = (share.lowerBound * panelRows)..<(share.upperBound * panelRows)
+                multiply(g, f, u: u.base, v: v.base, m: m.base, rows: rows, paddedTiles: tp)
+                return transformBack(rows)
+            }
+            let panel = u.base + worker * filterPanelCount(g, f), ups = pointStride(panelRows, c)
+            for p in share {
+                let rows = (p * panelRows)..<((p + 1) * panelRows), filled = min(k, rows.upperBound) - rows.lowerBound
+                if filled < panelRows { panel.update(repeating: 0, count: filterPanelCount(g, f)) }
+                (f == .four ? ck_wino_filters : ck_wino2_filters)(filters.base + rows.lowerBound * c * 9, 0, filled, c, ups, panelRows, panel)
+                multiplyPanel(g, f, panel: panel, pointStride: ups, v: v.base, m: m.base, rows: rows, paddedTiles: tp)
+                transformBack(rows)
+            }
+        }
+    }
+
+    /// Rows `rows` (one micro-kernel row panel) of M_ξ (K′, tp) = U_ξ · V_ξ for every point, from
+    /// that panel of each U_ξ at `panel + ξ · pointStride` (in cache: `forwardSplittingFilters`).
+    private static func multiplyPanel(
+        _ g: ConvGeometry, _ f: Tile, panel: UnsafePointer<Float>, pointStride ups: Int, v: UnsafePointer<Float>,
+        m: UnsafeMutablePointer<Float>, rows: Range<Int>, paddedTiles tp: Int
+    ) {
+        let (c, kp) = (g.inChannels, paddedChannels(g))
+        let (vps, mps) = (pointStride(c, tp), pointStride(kp, tp))
+        let (nr, level) = (MicroKernel.nr, Int32(MicroKernel.level))
+        let stores = ck_gemm_stores_tiles(level) != 0
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: rows.count) { zeros in
+            zeros.initialize(repeating: 0)
+            let initial = stores ? UnsafePointer(zeros.baseAddress!) : nil
+            for xi in 0..<f.points {
+                let cc = m + xi * mps + rows.lowerBound * tp
+                if !stores { cc.update(repeating: 0, count: rows.count * tp) }
+                for j in stride(from: 0, to: tp, by: nr) {
+                    ck_gemm_micro(level, c, panel + xi * ups, v + xi * vps + j, tp, cc + j, tp, initial)
                 }
             }
         }

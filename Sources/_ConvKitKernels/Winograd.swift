@@ -55,11 +55,21 @@ enum WinogradKernel {
     /// tiles that pool as they store; pooling in the output transform's registers
     /// (`ck_wino_output_pair_pooled`) then took b256 another 1.07–1.25× (A/B, 3 pairs). That band
     /// only where the CPU has vector kernels (the portable path unmeasured).
+    ///
+    /// Smaller outputs (7 × 7, a tile and three quarters a side: 31 % of F(4×4)'s products
+    /// wasted) where the batch's tiles split the work by filters (`splitsFilters`: 48 to 64
+    /// tiles, filters of 4 MiB and more) on vector CPUs: each worker's filters transformed as it
+    /// multiplies them and the weight gradient split by filters too. 16×512×7² → 512 (ResNet's
+    /// last stage at batch 16) forward / backward: 803–898 / 449–460 effective GFLOP/s against the
+    /// direct tiles' 484–487 / 305–309 (benchmark rows, 2026-12-05).
     static func pays(_ g: ConvGeometry) -> Bool {
         guard applies(g) else { return false }  // 2-D: the output sizes below exist
         let (c, k) = (g.inChannels, g.outChannels), (oh, ow) = (g.outputSize[0], g.outputSize[1])
-        return oh >= 8 && ow >= 8 && !fewTiles(g)
-            && (c * k >= 24 * (c + k) || (MicroKernel.isAvailable && c * k >= 16 * (c + k) && oh >= 14 && ow >= 14))
+        guard !fewTiles(g) && c * k >= 16 * (c + k) else { return false }
+        if oh >= 8 && ow >= 8 {
+            return c * k >= 24 * (c + k) || (MicroKernel.isAvailable && oh >= 14 && ow >= 14)
+        }
+        return MicroKernel.isAvailable && oh >= 4 && ow >= 4 && c * k >= 24 * (c + k) && splitsFilters(g, .four)
     }
 
     /// Fewer than 48 F(4×4) tiles in the batch, where F(2×2) serves a Winograd forward pass.
@@ -327,9 +337,46 @@ enum WinogradKernel {
         }
     }
 
+    /// The output gradient's transform (A·dy·Aᵀ of F(4×4)) of channel `channel`'s tile rows `rows`
+    /// (of the batch, as in `transformRows`) into Ŷ[ξ][tile], ξ `pointStride` apart, from `y`:
+    /// four or two rows a call where the transforms take them so, else one.
+    static func transformGradientRows(
+        _ g: ConvGeometry, _ rows: Range<Int>, gradOutput dy: UnsafePointer<Float>, channel ki: Int,
+        into y: UnsafeMutablePointer<Float>, pointStride yps: Int
+    ) {
+        let (k, t, level) = (g.outChannels, tiles(g, .four), Int32(MicroKernel.level))
+        let (oh, ow) = (g.outputSize[0], g.outputSize[1])
+        let (pairs, quads) = (pairsTileRows(g, .four), quadsTileRows(g, .four))
+        func source(_ r: Int) -> (UnsafePointer<Float>, Int) {
+            let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
+            return (dy + (n * k + ki) * oh * ow, 4 * ty)
+        }
+        var r = rows.lowerBound
+        while r < rows.upperBound {
+            let (plane, rowTop) = source(r), dst = y + (r - rows.lowerBound) * t.columns
+            if quads, r + 3 < rows.upperBound {
+                let (p1, t1) = source(r + 1), (p2, t2) = source(r + 2), (p3, t3) = source(r + 3)
+                if ck_wino_gradient_quad(level, plane, rowTop, p1, t1, p2, t2, p3, t3, oh, ow, t.columns, dst, yps) != 0 {
+                    r += 4
+                    continue
+                }
+            }
+            if pairs, r + 1 < rows.upperBound {
+                let (plane1, top1) = source(r + 1)
+                if ck_wino_gradient_pair(level, plane, rowTop, plane1, top1, oh, ow, t.columns, dst, yps) != 0 {
+                    r += 2
+                    continue
+                }
+            }
+            ck_wino_gradient(level, plane, oh, ow, rowTop, t.columns, dst, yps)
+            r += 1
+        }
+    }
+
     /// Floats of workspace `backwardWeight` needs: per worker, V and the transformed output
     /// gradient of a block and its own transform-domain sums (36 · K · C).
     static func weightWorkspaceCount(_ g: ConvGeometry) -> Int {
+        if splitsWeightGradient(g) { return splitWeightWorkspaceCount(g) }
         let f = Tile.four, tp = paddedTiles(g, f), sums = f.points * g.outChannels * g.inChannels
         return workers(g, f) * (f.points * (pointStride(g.inChannels, tp) + pointStride(g.outChannels, tp)) + sums)
     }
@@ -341,11 +388,13 @@ enum WinogradKernel {
         _ g: ConvGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
         gradWeight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>
     ) {
+        if splitsWeightGradient(g) {
+            return backwardWeightSplittingFilters(g, input: input, gradOutput: gradOutput, gradWeight: gradWeight, workspace: workspace)
+        }
         let (c, k, f) = (g.inChannels, g.outChannels, Tile.four)
         let t = tiles(g, f), tp = paddedTiles(g, f), points = f.points
-        let (oh, ow) = (g.outputSize[0], g.outputSize[1]), level = Int32(MicroKernel.level)
+        let level = Int32(MicroKernel.level)
         let (vps, yps) = (pointStride(c, tp), pointStride(k, tp)), transformed = points * (vps + yps)
-        let (pairs, quads) = (pairsTileRows(g, f), quadsTileRows(g, f))
         let sums = points * k * c, perWorker = transformed + sums, workerCount = workers(g, f)
         let (x, dy, ws) = (SharedPointer(input), SharedPointer(gradOutput), SharedPointer(workspace))
         let zeroSums: @Sendable (Int) -> Void = { worker in (ws.base + worker * perWorker + transformed).update(repeating: 0, count: sums) }
@@ -358,30 +407,7 @@ enum WinogradKernel {
                 transformRows(g, f, r0..<r1, input: x.base, channel: ci, into: v + ci * tp, pointStride: vps)
             }
             for ki in 0..<k {
-                func source(_ r: Int) -> (UnsafePointer<Float>, Int) {
-                    let (n, ty) = r.quotientAndRemainder(dividingBy: t.rows)
-                    return (UnsafePointer(dy.base + (n * k + ki) * oh * ow), 4 * ty)
-                }
-                var r = r0
-                while r < r1 {
-                    let (plane, rowTop) = source(r), dst = yhat + ki * tp + (r - r0) * t.columns
-                    if quads, r + 3 < r1 {
-                        let (p1, t1) = source(r + 1), (p2, t2) = source(r + 2), (p3, t3) = source(r + 3)
-                        if ck_wino_gradient_quad(level, plane, rowTop, p1, t1, p2, t2, p3, t3, oh, ow, t.columns, dst, yps) != 0 {
-                            r += 4
-                            continue
-                        }
-                    }
-                    if pairs, r + 1 < r1 {
-                        let (plane1, top1) = source(r + 1)
-                        if ck_wino_gradient_pair(level, plane, rowTop, plane1, top1, oh, ow, t.columns, dst, yps) != 0 {
-                            r += 2
-                            continue
-                        }
-                    }
-                    ck_wino_gradient(level, plane, oh, ow, rowTop, t.columns, dst, yps)
-                    r += 1
-                }
+                transformGradientRows(g, r0..<r1, gradOutput: dy.base, channel: ki, into: yhat + ki * tp, pointStride: yps)
             }
             // S_ξ (K, C) += Ŷ_ξ (K, tiles) · V_ξᵀ (tiles, C)
             for xi in 0..<points {
@@ -403,7 +429,7 @@ enum WinogradKernel {
             }
         }
         Parallel.forEachChunk(k, workers: tailWorkers) { rows, _ in
-            ck_wino_filter_gradient(level, sum.base, k, rows.lowerBound, rows.upperBound, c, dw.base)
+            ck_wino_filter_gradient(level, sum.base + rows.lowerBound * c, k * c, c, rows.lowerBound, rows.upperBound, c, dw.base)
         }
     }
 
@@ -453,7 +479,7 @@ enum WinogradKernel {
             for xi in 0..<points { (u + xi * kp * c + (kp - mr) * c).update(repeating: 0, count: mr * c) }
         }
         Parallel.forEachChunk(k, workers: Parallel.memoryPassWorkers(k * c * points)) { rows, _ in
-            (f == .four ? ck_wino_filters : ck_wino2_filters)(w.base, rows.lowerBound, rows.upperBound, c, kp, mr, out.base)
+            (f == .four ? ck_wino_filters : ck_wino2_filters)(w.base, rows.lowerBound, rows.upperBound, c, kp * c, mr, out.base)
         }
     }
 }

@@ -254,44 +254,77 @@ void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float
 // so that the compiler vectorises the double arithmetic and each point's lanes are one
 // contiguous store into their panel (one filter at a time was scalar double with 36 scattered
 // stores, 4–5 % of a ResNet-18 batch-16 forward profile).
-#define WINO_FILTER_PANEL(N)                                                                                \
+// Multiplications by the reciprocals 1/6, 1/12, 1/24 in double instead of divisions (vdivpd
+// took most of this transform's time: 512 × 512 filters 1.7 ms of a 7 ms Winograd pass), never
+// contracted into FMAs so every level rounds alike; each output row of a point is stored with
+// STORE(dst, values) (`lanes` floats: a masked store on vector levels) rather than memcpy. Each
+// function using it starts with `#pragma clang fp contract(off)`.
+#define WINO_FILTER_PANEL(N, LOAD, STORE)                                                                   \
+    const double sixth = 1.0 / 6, twelfth = 1.0 / 12, twentyfourth = 1.0 / 24;                              \
     double g[9][16], gg[6][3][16];                                                                          \
-    for (int t = 0; t < 9; t++)                                                                             \
-        for (size_t l = 0; l < (N); l++) g[t][l] = l < lanes ? w[((k0 + l) * c + ci) * 9 + t] : 0;          \
+    LOAD(N);                                                                                                \
     for (int col = 0; col < 3; col++)                                                                       \
         for (size_t l = 0; l < (N); l++) {                                                                  \
             const double g0 = g[col][l], g1 = g[3 + col][l], g2 = g[6 + col][l];                            \
-            gg[0][col][l] = g0 / 4; gg[1][col][l] = -(g0 + g1 + g2) / 6; gg[2][col][l] = -(g0 - g1 + g2) / 6; \
-            gg[3][col][l] = g0 / 24 + g1 / 12 + g2 / 6; gg[4][col][l] = g0 / 24 - g1 / 12 + g2 / 6;         \
+            gg[0][col][l] = g0 * 0.25; gg[1][col][l] = -(g0 + g1 + g2) * sixth;                            \
+            gg[2][col][l] = -(g0 - g1 + g2) * sixth;                                                       \
+            gg[3][col][l] = g0 * twentyfourth + g1 * twelfth + g2 * sixth;                                 \
+            gg[4][col][l] = g0 * twentyfourth - g1 * twelfth + g2 * sixth;                                 \
             gg[5][col][l] = g2;                                                                             \
         }                                                                                                   \
     for (int row = 0; row < 6; row++) {                                                                     \
         float out[6][16];                                                                                   \
         for (size_t l = 0; l < (N); l++) {                                                                  \
             const double g0 = gg[row][0][l], g1 = gg[row][1][l], g2 = gg[row][2][l];                        \
-            out[0][l] = (float)(g0 / 4); out[1][l] = (float)(-(g0 + g1 + g2) / 6);                          \
-            out[2][l] = (float)(-(g0 - g1 + g2) / 6); out[3][l] = (float)(g0 / 24 + g1 / 12 + g2 / 6);      \
-            out[4][l] = (float)(g0 / 24 - g1 / 12 + g2 / 6); out[5][l] = (float)g2;                         \
+            out[0][l] = (float)(g0 * 0.25); out[1][l] = (float)(-(g0 + g1 + g2) * sixth);                   \
+            out[2][l] = (float)(-(g0 - g1 + g2) * sixth);                                                   \
+            out[3][l] = (float)(g0 * twentyfourth + g1 * twelfth + g2 * sixth);                             \
+            out[4][l] = (float)(g0 * twentyfourth - g1 * twelfth + g2 * sixth); out[5][l] = (float)g2;      \
         }                                                                                                   \
-        for (int j = 0; j < 6; j++) memcpy(dst + (size_t)(row * 6 + j) * kp * c, out[j], lanes * sizeof(float)); \
+        for (int j = 0; j < 6; j++) STORE(dst + (size_t)(row * 6 + j) * point, out[j]);                    \
     }
 
+#define WINO_FILTER_STORE_SCALAR(to, values) memcpy((to), (values), lanes * sizeof(float))
+#define WINO_FILTER_LOAD_SCALAR(N)                                                                          \
+    for (int t = 0; t < 9; t++)                                                                             \
+        for (size_t l = 0; l < (N); l++) g[t][l] = l < lanes ? w[((k0 + l) * c + ci) * 9 + t] : 0
+
 #if defined(__x86_64__) || defined(__i386__)
+#define WINO_FILTER_STORE_16(to, values) _mm512_mask_storeu_ps((to), mask16, _mm512_loadu_ps(values))
+// The lanes' filters C·9 floats apart, one 16-lane gather of 32-bit offsets per tap (the compiler's
+// gathers of 64-bit offsets took two, 8 lanes each, and were half of this function's time).
+#define WINO_FILTER_LOAD_16(N)                                                                              \
+    const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, \
+                                                                 14, 15), _mm512_set1_epi32((int)(c * 9))); \
+    const float *first = w + (k0 * c + ci) * 9;                                                            \
+    for (int t = 0; t < 9; t++) {                                                                           \
+        const __m512 taps = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask16, offsets, first + t, 4);    \
+        _mm512_storeu_pd(g[t], _mm512_cvtps_pd(_mm512_castps512_ps256(taps)));                             \
+        _mm512_storeu_pd(g[t] + 8, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(taps), 1)))); \
+    }
+#define WINO_FILTER_STORE_8(to, values) _mm256_maskstore_ps((to), mask8, _mm256_loadu_ps(values))
+
 __attribute__((target("avx512f")))
-static void wino_filter_panel_16(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t kp, float *dst) {
-    WINO_FILTER_PANEL(16)
+static void wino_filter_panel_16(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t point, float *dst) {
+#pragma clang fp contract(off)
+    const __mmask16 mask16 = (__mmask16)((1u << lanes) - 1);
+    if (c * 9 * 16 > 0x7fffffff) { WINO_FILTER_PANEL(16, WINO_FILTER_LOAD_SCALAR, WINO_FILTER_STORE_16) return; }
+    WINO_FILTER_PANEL(16, WINO_FILTER_LOAD_16, WINO_FILTER_STORE_16)
 }
 __attribute__((target("avx2")))
-static void wino_filter_panel_8(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t kp, float *dst) {
-    WINO_FILTER_PANEL(8)
+static void wino_filter_panel_8(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t point, float *dst) {
+#pragma clang fp contract(off)
+    const __m256i mask8 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    WINO_FILTER_PANEL(8, WINO_FILTER_LOAD_SCALAR, WINO_FILTER_STORE_8)
 }
 #endif
 // Without vector kernels the panels are single filters (mr = 1): no lanes past `lanes`.
-static void wino_filter_panel(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t kp, float *dst) {
-    WINO_FILTER_PANEL(lanes)
+static void wino_filter_panel(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t point, float *dst) {
+#pragma clang fp contract(off)
+    WINO_FILTER_PANEL(lanes, WINO_FILTER_LOAD_SCALAR, WINO_FILTER_STORE_SCALAR)
 }
 
-void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u) {
+void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t point, size_t mr, float *u) {
     const int level = ck_gemm_level();
     // Runs of filters within one mr-row panel, at most a panel function's N at a time.
     for (size_t k = k0; k < k1;) {
@@ -300,11 +333,11 @@ void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, 
         for (size_t ci = 0; ci < c; ci++) {
             float *dst = u + (k / mr * c + ci) * mr + k % mr;
 #if defined(__x86_64__) || defined(__i386__)
-            if (level == 2) { wino_filter_panel_16(w, k, lanes, c, ci, kp, dst); continue; }
-            if (level == 1) { wino_filter_panel_8(w, k, lanes, c, ci, kp, dst); continue; }
+            if (level == 2) { wino_filter_panel_16(w, k, lanes, c, ci, point, dst); continue; }
+            if (level == 1) { wino_filter_panel_8(w, k, lanes, c, ci, point, dst); continue; }
 #endif
             (void)level;
-            wino_filter_panel(w, k, lanes, c, ci, kp, dst);
+            wino_filter_panel(w, k, lanes, c, ci, point, dst);
         }
         k += lanes;
     }
@@ -375,15 +408,15 @@ static void filter_gradient_8(const float *src, size_t plane, float *out) {
 }
 #endif
 
-void ck_wino_filter_gradient(int level, const float *m, size_t kcount, size_t k0, size_t k1, size_t c, float *dw) {
-    const size_t plane = kcount * c;
+void ck_wino_filter_gradient(int level, const float *m, size_t point, size_t row, size_t k0, size_t k1, size_t c, float *dw) {
     for (size_t k = k0; k < k1; k++) {
+        const float *sums = m + (k - k0) * row;
         size_t ci = 0;
 #if defined(__x86_64__) || defined(__i386__)
         if (level == 2)
-            for (; ci + 8 <= c; ci += 8) filter_gradient_8(m + k * c + ci, plane, dw + (k * c + ci) * 9);
+            for (; ci + 8 <= c; ci += 8) filter_gradient_8(sums + ci, point, dw + (k * c + ci) * 9);
 #endif
-        for (; ci < c; ci++) filter_gradient_1(m + k * c + ci, plane, dw + (k * c + ci) * 9);
+        for (; ci < c; ci++) filter_gradient_1(sums + ci, point, dw + (k * c + ci) * 9);
     }
     (void)level;
 }

@@ -182,7 +182,7 @@ void ck_wino2_output(int level, const float *m, size_t plane, size_t tiles, floa
     wino2_output_4(m, plane, tiles, bias, y, ldy, rows, cols);
 }
 
-void ck_wino2_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u) {
+void ck_wino2_filters(const float *w, size_t k0, size_t k1, size_t c, size_t point, size_t mr, float *u) {
     // U_ξ = G·g·Gᵀ per filter in double, rounded once, into row panels U[ξ][k / mr][c][k % mr].
     for (size_t k = k0; k < k1; k++) {
         for (size_t ci = 0; ci < c; ci++) {
@@ -196,7 +196,7 @@ void ck_wino2_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp,
             for (int row = 0; row < 4; row++) {
                 const double g0 = gg[row][0], g1 = gg[row][1], g2 = gg[row][2];
                 const float out[4] = {(float)g0, (float)((g0 + g1 + g2) / 2), (float)((g0 - g1 + g2) / 2), (float)g2};
-                for (int j = 0; j < 4; j++) dst[(size_t)(row * 4 + j) * kp * c] = out[j];
+                for (int j = 0; j < 4; j++) dst[(size_t)(row * 4 + j) * point] = out[j];
             }
         }
     }

@@ -130,6 +130,29 @@ import _ConvKitTestSupport
         }
     }
 
+    /// The split paths' gradients and edges: each worker's filters transformed panel by panel
+    /// (K not a multiple of the micro-kernel's mr, so the last panel is partly zero rows) and the
+    /// weight gradient split by output channels (C not a multiple of its nr): F(4×4) on 12 planes
+    /// of 7 × 7 (48 tiles, partial tiles) and F(2×2) forward on two 13 × 11 planes; forward, input
+    /// gradient (the flipped forward splits too) and weight gradient against the definition.
+    @Test func fewTilesSplitByFiltersGradientsMatchTheDefinition() {
+        var random = TestRandom(seed: 48)
+        for (batch, c, k, size, expected) in [(12, 176, 170, [7, 7], ConvolutionPlan.Algorithm.winograd), (2, 200, 166, [13, 11], .winograd2x2)] {
+            let g = ConvGeometry(batch: batch, inChannels: c, outChannels: k, inputSize: size, kernelSize: [3, 3],
+                                 stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], algorithm: .winograd)
+            let plan = ConvolutionPlan(g)
+            #expect(plan.forward == expected && plan.weightGradient == .winograd, "\(g): \(plan)")
+            let x = random.values(g.inputCount), w = random.values(g.weightCount), bias = random.values(g.outChannels)
+            let dy = random.values(g.outputCount)
+            let forward = Self.scaledError(KernelCalls.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
+            let dx = Self.scaledError(KernelCalls.inputGradient(g, w: w, dy: dy), ReferenceConvolution.inputGradient(g, w: w, dy: dy))
+            let dw = Self.scaledError(KernelCalls.weightGradient(g, x: x, dy: dy), ReferenceConvolution.weightGradient(g, x: x, dy: dy))
+            // F(4×4) sums of 170–176 · 9 terms (forward, input gradient) and of 48 tiles (weight
+            // gradient) stay near 1e-5 of the scale; a panel or tile out of place would be O(1).
+            #expect(forward < 1e-4 && dx < 1e-4 && dw < 1e-4, "\(g): errors \(forward), \(dx), \(dw)")
+        }
+    }
+
     /// `.direct` never takes Winograd, `.winograd` only where it applies, `.automatic` where it pays.
     @Test func choiceDecidesThePlan() {
         func plan(_ algorithm: ConvolutionAlgorithm, channels: Int = 64, size: Int = 28, stride: Int = 1) -> ConvolutionPlan.Algorithm {
@@ -157,6 +180,16 @@ import _ConvKitTestSupport
         }
         #expect(single(256, 14) == .winograd2x2 && single(64, 14) == .winograd2x2 && single(128, 28) == .winograd)
         #expect(single(32, 14) != .winograd2x2 && single(512, 7) != .winograd2x2)
+        // 7 × 7 planes where 48 to 64 F(4×4) tiles split the work by filters of 4 MiB and more
+        // (ResNet's last stage at batch 12 to 16) on vector CPUs; not at batch 8 (32 tiles), not
+        // with 128 channels (2.4 MiB of filters), not at batch 32 (128 tiles).
+        func seven(_ batch: Int, _ channels: Int) -> ConvolutionPlan {
+            ConvolutionPlan(ConvGeometry(batch: batch, inChannels: channels, outChannels: channels, inputSize: [7, 7], kernelSize: [3, 3],
+                                         stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1]))
+        }
+        #expect((seven(16, 512).forward == .winograd && seven(16, 512).weightGradient == .winograd) == MicroKernel.isAvailable)
+        #expect((seven(12, 256).forward == .winograd) == MicroKernel.isAvailable)
+        #expect(seven(8, 512).forward != .winograd && seven(16, 128).forward != .winograd && seven(32, 512).forward != .winograd)
         #expect(ConvolutionPlan(ConvGeometry(batch: 1, inChannels: 256, outChannels: 256, inputSize: [14, 14], kernelSize: [3, 3],
                                              stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1])).weightGradient != .winograd)
     }
@@ -166,9 +199,10 @@ import _ConvKitTestSupport
     /// Winograd must stay within 1e-4 of each output's scale (the oracle tests' tolerance).
     @Test func errorAgainstFloat64StaysSmall() {
         var random = TestRandom(seed: 44)
-        for (channels, size) in [(32, 28), (64, 56), (128, 28), (256, 14)] {
+        // The last: ResNet's last stage (12 of its 16 planes), split by filters.
+        for (batch, channels, size) in [(1, 32, 28), (1, 64, 56), (1, 128, 28), (1, 256, 14), (12, 512, 7)] {
             var errors: [ConvolutionAlgorithm: Float] = [:]
-            let base = ConvGeometry(batch: 1, inChannels: channels, outChannels: channels, inputSize: [size, size], kernelSize: [3, 3],
+            let base = ConvGeometry(batch: batch, inChannels: channels, outChannels: channels, inputSize: [size, size], kernelSize: [3, 3],
                                     stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1])
             // Post-ReLU activations (non-negative) and He-initialised weights, as inside a trained network.
             let x = random.values(base.inputCount).map { max($0, 0) }
@@ -189,7 +223,7 @@ import _ConvKitTestSupport
                 g.algorithm = algorithm
                 weightErrors[algorithm] = Self.scaledError(KernelCalls.weightGradient(g, x: x, dy: dy), expectedDW)
             }
-            print("Winograd error, \(channels) channels at \(size)²: forward direct \(errors[.direct]!), winograd \(errors[.winograd]!); "
+            print("Winograd error, \(batch) × \(channels) channels at \(size)²: forward direct \(errors[.direct]!), winograd \(errors[.winograd]!); "
                   + "weight gradient direct \(weightErrors[.direct]!), winograd \(weightErrors[.winograd]!) (of the scale)")
             #expect(errors[.winograd]! < 1e-4 && errors[.direct]! < 1e-5, "\(channels)×\(size)²: \(errors)")
             #expect(weightErrors[.winograd]! < 1e-4 && weightErrors[.direct]! < 1e-5, "\(channels)×\(size)²: \(weightErrors)")
@@ -206,7 +240,7 @@ import _ConvKitTestSupport
         for (k, c) in [(3, 1), (2, 7), (2, 8), (3, 17), (5, 32)] {
             let sums = random.values(36 * k * c).map { $0 * 1000 }
             var dw = [Float](repeating: .nan, count: k * c * 9)
-            ck_wino_filter_gradient(Int32(MicroKernel.level), sums, k, 1, k, c, &dw)
+            sums.withUnsafeBufferPointer { ck_wino_filter_gradient(Int32(MicroKernel.level), $0.baseAddress! + c, k * c, c, 1, k, c, &dw) }
             for ki in 0..<k {
                 for ci in 0..<c {
                     var mg = [[Double]](repeating: [0, 0, 0], count: 6)

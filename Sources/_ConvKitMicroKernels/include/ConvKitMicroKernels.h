@@ -163,9 +163,10 @@ int ck_dw_weight_plane2d(int level, const struct ck_dw_plane_geometry *p, const 
 size_t ck_wino_lanes(int level);
 
 /// Winograd F(4×4, 3×3) filter transform U = G·g·Gᵀ (in double, rounded once) of filters
-/// k0 ..< k1 of `w` (K, c, 3, 3): value ξ of (k, ci) goes to u[ξ·kp·c + (k / mr · c + ci)·mr + k % mr]
-/// (row panels of `mr` filters; mr = 1 gives plain (kp, c) matrices).
-void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u);
+/// k0 ..< k1 of `w` (K, c, 3, 3): value ξ of (k, ci) goes to u[ξ·point + (k / mr · c + ci)·mr + k % mr]
+/// (row panels of `mr` filters; mr = 1 gives plain (kp, c) matrices; `point`, the distance between
+/// two points' matrices, is kp·c for all K′ rows, or more for one panel padded off 4 KiB sets).
+void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t point, size_t mr, float *u);
 
 /// Winograd F(4×4, 3×3) input transform Bᵀ·d·B of one channel's tile row: tile t's patch d is
 /// rows top … top+5 and columns 4t − left … 4t − left + 5 of the (height × width) `plane`, zero
@@ -245,14 +246,14 @@ void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float
 void ck_wino_gradient(int level, const float *plane, size_t height, size_t width, ptrdiff_t top,
                       size_t tiles, float *v, size_t vplane);
 
-/// The weight gradient from the transform-domain sums M[ξ][k][ci] (row stride c, ξ stride kcount·c):
-/// dw[(k·c + ci)·9 …] = Gᵀ·M_k,ci·G (3 × 3, in double) for filters k0 ..< k1. Overwrites them. The
-/// same bits at every level (eight filters on the lanes of AVX-512, no contraction into FMAs).
-void ck_wino_filter_gradient(int level, const float *m, size_t kcount, size_t k0, size_t k1, size_t c, float *dw);
+/// The weight gradient from the transform-domain sums of filters k0 ..< k1, M[ξ][k − k0][ci] at
+/// m[ξ·point + (k − k0)·row + ci]: dw[(k·c + ci)·9 …] = Gᵀ·M_k,ci·G (3 × 3, in double). Overwrites
+/// them. The same bits at every level (eight filters on the lanes of AVX-512, no contraction).
+void ck_wino_filter_gradient(int level, const float *m, size_t point, size_t row, size_t k0, size_t k1, size_t c, float *dw);
 
 /// Winograd F(2×2, 3×3) filter transform U = G·g·Gᵀ (in double, rounded once), laid out as
 /// `ck_wino_filters` lays out F(4×4)'s, with 16 points ξ = 4·row + column.
-void ck_wino2_filters(const float *w, size_t k0, size_t k1, size_t c, size_t kp, size_t mr, float *u);
+void ck_wino2_filters(const float *w, size_t k0, size_t k1, size_t c, size_t point, size_t mr, float *u);
 
 /// Winograd F(2×2, 3×3) input transform Bᵀ·d·B of one channel's tile row: tile t's patch d is
 /// rows top … top+3 and columns 2t − left … 2t − left + 3 of the (height × width) `plane`, zero
