@@ -255,8 +255,10 @@ void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float
 // contiguous store into their panel (one filter at a time was scalar double with 36 scattered
 // stores, 4–5 % of a ResNet-18 batch-16 forward profile).
 // Multiplications by the reciprocals 1/6, 1/12, 1/24 in double instead of divisions (vdivpd
-// took most of this transform's time: 512 × 512 filters 1.7 ms of a 7 ms Winograd pass), never
-// contracted into FMAs so every level rounds alike; each output row of a point is stored with
+// took most of this transform's time: 512 × 512 filters 1.7 ms of a 7 ms Winograd pass), the
+// terms that rows 1/2 and 3/4 share computed once, never contracted into FMAs so every level
+// rounds alike (doubles' rounding is far below float's: the floats of the exact G·g·Gᵀ but for
+// ties within 2⁻²⁹ of an ulp); each output row of a point is stored with
 // STORE(dst, values) (`lanes` floats: a masked store on vector levels) rather than memcpy. Each
 // function using it starts with `#pragma clang fp contract(off)`.
 #define WINO_FILTER_PANEL(N, LOAD, STORE)                                                                   \
@@ -266,20 +268,19 @@ void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float
     for (int col = 0; col < 3; col++)                                                                       \
         for (size_t l = 0; l < (N); l++) {                                                                  \
             const double g0 = g[col][l], g1 = g[3 + col][l], g2 = g[6 + col][l];                            \
-            gg[0][col][l] = g0 * 0.25; gg[1][col][l] = -(g0 + g1 + g2) * sixth;                            \
-            gg[2][col][l] = -(g0 - g1 + g2) * sixth;                                                       \
-            gg[3][col][l] = g0 * twentyfourth + g1 * twelfth + g2 * sixth;                                 \
-            gg[4][col][l] = g0 * twentyfourth - g1 * twelfth + g2 * sixth;                                 \
+            const double outer = g0 + g2, even = g0 * twentyfourth + g2 * sixth, odd = g1 * twelfth;        \
+            gg[0][col][l] = g0 * 0.25; gg[1][col][l] = (outer + g1) * -sixth;                               \
+            gg[2][col][l] = (outer - g1) * -sixth; gg[3][col][l] = even + odd; gg[4][col][l] = even - odd;  \
             gg[5][col][l] = g2;                                                                             \
         }                                                                                                   \
     for (int row = 0; row < 6; row++) {                                                                     \
         float out[6][16];                                                                                   \
         for (size_t l = 0; l < (N); l++) {                                                                  \
             const double g0 = gg[row][0][l], g1 = gg[row][1][l], g2 = gg[row][2][l];                        \
-            out[0][l] = (float)(g0 * 0.25); out[1][l] = (float)(-(g0 + g1 + g2) * sixth);                   \
-            out[2][l] = (float)(-(g0 - g1 + g2) * sixth);                                                   \
-            out[3][l] = (float)(g0 * twentyfourth + g1 * twelfth + g2 * sixth);                             \
-            out[4][l] = (float)(g0 * twentyfourth - g1 * twelfth + g2 * sixth); out[5][l] = (float)g2;      \
+            const double outer = g0 + g2, even = g0 * twentyfourth + g2 * sixth, odd = g1 * twelfth;        \
+            out[0][l] = (float)(g0 * 0.25); out[1][l] = (float)((outer + g1) * -sixth);                     \
+            out[2][l] = (float)((outer - g1) * -sixth); out[3][l] = (float)(even + odd);                    \
+            out[4][l] = (float)(even - odd); out[5][l] = (float)g2;                                         \
         }                                                                                                   \
         for (int j = 0; j < 6; j++) STORE(dst + (size_t)(row * 6 + j) * point, out[j]);                    \
     }
@@ -303,6 +304,60 @@ void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float
         _mm512_storeu_pd(g[t] + 8, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(taps), 1)))); \
     }
 #define WINO_FILTER_STORE_8(to, values) _mm256_maskstore_ps((to), mask8, _mm256_loadu_ps(values))
+// Taps already on the lanes: staged[t·16 + l] (wino_filter_block_16).
+#define WINO_FILTER_LOAD_STAGED(N)                                                                          \
+    for (int t = 0; t < 9; t++) {                                                                           \
+        const __m512 taps = _mm512_loadu_ps(staged + t * 16);                                               \
+        _mm512_storeu_pd(g[t], _mm512_cvtps_pd(_mm512_castps512_ps256(taps)));                             \
+        _mm512_storeu_pd(g[t] + 8, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(taps), 1)))); \
+    }
+
+// r[j][l] = r[l][j]: a 16 × 16 transpose in registers (unpacks, then 128-bit lane shuffles).
+__attribute__((target("avx512f")))
+static inline void wino_transpose_16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) { t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]); t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]); }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
+// One filter's taps on each lane from `staged`, transformed and stored as wino_filter_panel_16.
+__attribute__((target("avx512f")))
+static void wino_filter_staged_16(const float *staged, size_t lanes, size_t point, float *dst) {
+#pragma clang fp contract(off)
+    const __mmask16 mask16 = (__mmask16)((1u << lanes) - 1);
+    WINO_FILTER_PANEL(16, WINO_FILTER_LOAD_STAGED, WINO_FILTER_STORE_16)
+}
+
+// Input channels ci0 … ci0 + 15 of filters k0 … k0 + lanes − 1: each filter's 16 · 9 taps are
+// contiguous, loaded as 9 vectors and put on the lanes by 16 × 16 transposes (staged[(ci · 9 + t)
+// · 16 + l]), instead of 9 gathers a channel, each ~10 cycles even from L1 (C harness, 512 × 512
+// filters on one core: 1.65 ms with gathers, 0.9 ms without loads at all).
+__attribute__((target("avx512f")))
+static void wino_filter_block_16(const float *w, size_t k0, size_t lanes, size_t c, size_t ci0, size_t point, size_t mr, float *dst) {
+    float staged[144 * 16] __attribute__((aligned(64)));
+    for (int b = 0; b < 9; b++) {
+        __m512 r[16];
+        for (size_t l = 0; l < 16; l++) r[l] = l < lanes ? _mm512_loadu_ps(w + ((k0 + l) * c + ci0) * 9 + 16 * b) : _mm512_setzero_ps();
+        wino_transpose_16(r);
+        for (int j = 0; j < 16; j++) _mm512_store_ps(staged + (16 * b + j) * 16, r[j]);
+    }
+    for (size_t ci = 0; ci < 16; ci++) wino_filter_staged_16(staged + ci * 9 * 16, lanes, point, dst + ci * mr);
+}
 
 __attribute__((target("avx512f")))
 static void wino_filter_panel_16(const float *w, size_t k0, size_t lanes, size_t c, size_t ci, size_t point, float *dst) {
@@ -333,6 +388,11 @@ void ck_wino_filters(const float *w, size_t k0, size_t k1, size_t c, size_t poin
         for (size_t ci = 0; ci < c; ci++) {
             float *dst = u + (k / mr * c + ci) * mr + k % mr;
 #if defined(__x86_64__) || defined(__i386__)
+            if (level == 2 && ci + 16 <= c) {
+                wino_filter_block_16(w, k, lanes, c, ci, point, mr, dst);
+                ci += 15;
+                continue;
+            }
             if (level == 2) { wino_filter_panel_16(w, k, lanes, c, ci, point, dst); continue; }
             if (level == 1) { wino_filter_panel_8(w, k, lanes, c, ci, point, dst); continue; }
 #endif

@@ -230,6 +230,43 @@ import _ConvKitTestSupport
         }
     }
 
+    /// The filter transform U = G·g·Gᵀ in double, rounded once (`ck_wino_filters`: 16 filters on
+    /// the lanes, channels in blocks of 16 put on them by transposes where the CPU has AVX-512):
+    /// the bits of the formula evaluated in Swift in the same order, in row panels of mr filters
+    /// (the last one partial), channel counts around the block width, and a padded point stride.
+    @Test func filterTransformGivesTheFormulasBits() {
+        func rows(_ g: (Double, Double, Double)) -> [Double] {
+            let outer = g.0 + g.2, even = g.0 * (1.0 / 24) + g.2 * (1.0 / 6), odd = g.1 * (1.0 / 12)
+            return [g.0 * 0.25, (outer + g.1) * -(1.0 / 6), (outer - g.1) * -(1.0 / 6), even + odd, even - odd, g.2]
+        }
+        var random = TestRandom(seed: 49)
+        // Panels of 12 (AVX-512's mr) and 6 filters, and plain matrices (mr 1, the portable path).
+        let shapes: [(Int, Int, Int)] = [(13, 16, 12), (13, 17, 12), (24, 40, 12), (5, 3, 12), (7, 32, 6), (3, 19, 1)]
+        for (k, c, mr) in shapes {
+            let w = random.values(k * c * 9).map { $0 * 10 }
+            let kp = (k + mr - 1) / mr * mr, point = kp * c + 16
+            var u = [Float](repeating: .nan, count: 36 * point)
+            ck_wino_filters(w, 0, k, c, point, mr, &u)
+            for ki in 0..<k {
+                for ci in 0..<c {
+                    let first = (ki * c + ci) * 9
+                    let tap: (Int) -> Double = { t in Double(w[first + t]) }
+                    // (G·g)[·][col] for each column, then each row of it times Gᵀ.
+                    let columns: [[Double]] = (0..<3).map { col in rows((tap(col), tap(3 + col), tap(6 + col))) }
+                    for row in 0..<6 {
+                        let transformed = rows((columns[0][row], columns[1][row], columns[2][row]))
+                        for j in 0..<6 {
+                            let xi: Int = row * 6 + j, lane: Int = (ki / mr * c + ci) * mr + ki % mr
+                            let at: Int = xi * point + lane
+                            let expected = Float(transformed[j])
+                            #expect(u[at].bitPattern == expected.bitPattern, "k \(k), c \(c): filter (\(ki), \(ci)) point \(xi)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The weight gradient's last step, Gᵀ·S·G per filter in double (`ck_wino_filter_gradient`,
     /// eight filters on the lanes where the CPU has AVX-512): the bits of the formula evaluated
     /// in Swift in the same order, for channel counts around the lane width and a range of filters.
