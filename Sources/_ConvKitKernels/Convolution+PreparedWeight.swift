@@ -16,7 +16,11 @@ extension ConvolutionKernel {
         return switch ConvolutionPlan.forwardAlgorithm(g) {
         case .direct: (.direct, directPanelsCount(g))
         case .gathered: (.gathered, gatheredPanelsCount(g))
-        case .winograd: (.winograd, WinogradKernel.filtersCount(g, .four))
+        // F(4×4) split by filters transforms them panel by panel as it multiplies them; a prepared
+        // copy (36/9 of the weights: 38 MB for 512 → 512) ran ResNet-18 at batch 16 no faster
+        // (178.7–190.9 against 174.6–188.0 img/s, 4 pairs, 2026-12-05) and held 86 MB more.
+        // F(2×2) at batch 1 keeps its copy: there the transform is a large part of a call.
+        case .winograd: WinogradKernel.transformsPanels(g, .four) ? nil : (.winograd, WinogradKernel.filtersCount(g, .four))
         case .winograd2x2: (.winograd2x2, WinogradKernel.filtersCount(g, .two))
         case .depthwise, .pointwise, .im2colGEMM, .flipped: nil
         }

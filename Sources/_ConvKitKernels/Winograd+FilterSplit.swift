@@ -22,8 +22,8 @@ extension WinogradKernel {
 
     /// Whether `forwardSplittingFilters` without prepared filters transforms each worker's
     /// filters panel by panel as it multiplies them (split by filters, on a CPU with micro-kernels).
-    /// A layer in inference still keeps them prepared (`preparedWeightLayout`): ResNet-18 and
-    /// ResNet-50 at batch 1 and 16 ran as fast or faster so (A/B, 2 pairs, 2026-12-05).
+    /// F(4×4) layers then keep no prepared copy in inference; F(2×2) ones do
+    /// (`preparedWeightLayout`).
     static func transformsPanels(_ g: ConvGeometry, _ f: Tile) -> Bool {
         MicroKernel.isAvailable && splitsFilters(g, f)
     }
