@@ -60,8 +60,8 @@ enum WinogradKernel {
     /// wasted) where the batch's tiles split the work by filters (`splitsFilters`: 48 to 64
     /// tiles, filters of 4 MiB and more) on vector CPUs: each worker's filters transformed as it
     /// multiplies them and the weight gradient split by filters too. 16×512×7² → 512 (ResNet's
-    /// last stage at batch 16) forward / backward: 803–898 / 449–460 effective GFLOP/s against the
-    /// direct tiles' 484–487 / 305–309 (benchmark rows, 2026-12-05).
+    /// last stage at batch 16) forward / backward: 877–989 / 498–520 effective GFLOP/s against the
+    /// direct tiles' 484–487 / 305–309 and PyTorch's 527–532 / 329–333 (benchmark rows, 2026-12-05).
     static func pays(_ g: ConvGeometry) -> Bool {
         guard applies(g) else { return false }  // 2-D: the output sizes below exist
         let (c, k) = (g.inChannels, g.outChannels), (oh, ow) = (g.outputSize[0], g.outputSize[1])
