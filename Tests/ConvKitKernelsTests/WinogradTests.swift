@@ -20,6 +20,16 @@ import _ConvKitTestSupport
         return zip(got, expected).map { $0.isNaN ? .infinity : abs($0 - $1) }.max().map { $0 / scale } ?? 0
     }
 
+    /// The forward pass's (with a bias), input gradient's and weight gradient's `scaledError`s
+    /// against the definition, on random inputs.
+    static func errors(_ g: ConvGeometry, _ random: inout TestRandom) -> (forward: Float, dx: Float, dw: Float) {
+        let x = random.values(g.inputCount), w = random.values(g.weightCount), bias = random.values(g.outChannels)
+        let dy = random.values(g.outputCount)
+        return (scaledError(KernelCalls.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias)),
+                scaledError(KernelCalls.inputGradient(g, w: w, dy: dy), ReferenceConvolution.inputGradient(g, w: w, dy: dy)),
+                scaledError(KernelCalls.weightGradient(g, x: x, dy: dy), ReferenceConvolution.weightGradient(g, x: x, dy: dy)))
+    }
+
     static func geometry(_ random: inout TestRandom, algorithm: ConvolutionAlgorithm) -> ConvGeometry {
         let padBefore = [random.next(3), random.next(3)], padAfter = [random.next(3), random.next(3)]
         let size = [1 + random.next(19), 1 + random.next(37)].enumerated().map { a, n in max(n, 3 - padBefore[a] - padAfter[a]) }
@@ -82,11 +92,7 @@ import _ConvKitTestSupport
             let g = ConvGeometry(batch: batch, inChannels: c, outChannels: k, inputSize: size, kernelSize: [3, 3], stride: [1, 1],
                                  dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], algorithm: .winograd)
             #expect(ConvolutionPlan(g).forward == .winograd, "\(g)")
-            let x = random.values(g.inputCount), w = random.values(g.weightCount), bias = random.values(g.outChannels)
-            let dy = random.values(g.outputCount)
-            let forward = Self.scaledError(KernelCalls.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
-            let dx = Self.scaledError(KernelCalls.inputGradient(g, w: w, dy: dy), ReferenceConvolution.inputGradient(g, w: w, dy: dy))
-            let dw = Self.scaledError(KernelCalls.weightGradient(g, x: x, dy: dy), ReferenceConvolution.weightGradient(g, x: x, dy: dy))
+            let (forward, dx, dw) = Self.errors(g, &random)
             #expect(forward < 1e-5 && dx < 1e-5 && dw < 1e-5, "\(g): errors \(forward), \(dx), \(dw)")
         }
     }
@@ -142,11 +148,7 @@ import _ConvKitTestSupport
                                  stride: [1, 1], dilation: [1, 1], padBefore: [1, 1], padAfter: [1, 1], algorithm: .winograd)
             let plan = ConvolutionPlan(g)
             #expect(plan.forward == expected && plan.weightGradient == .winograd, "\(g): \(plan)")
-            let x = random.values(g.inputCount), w = random.values(g.weightCount), bias = random.values(g.outChannels)
-            let dy = random.values(g.outputCount)
-            let forward = Self.scaledError(KernelCalls.forward(g, x: x, w: w, bias: bias), ReferenceConvolution.forward(g, x: x, w: w, bias: bias))
-            let dx = Self.scaledError(KernelCalls.inputGradient(g, w: w, dy: dy), ReferenceConvolution.inputGradient(g, w: w, dy: dy))
-            let dw = Self.scaledError(KernelCalls.weightGradient(g, x: x, dy: dy), ReferenceConvolution.weightGradient(g, x: x, dy: dy))
+            let (forward, dx, dw) = Self.errors(g, &random)
             // F(4×4) sums of 170–176 · 9 terms (forward, input gradient) and of 48 tiles (weight
             // gradient) stay near 1e-5 of the scale; a panel or tile out of place would be O(1).
             #expect(forward < 1e-4 && dx < 1e-4 && dw < 1e-4, "\(g): errors \(forward), \(dx), \(dw)")
