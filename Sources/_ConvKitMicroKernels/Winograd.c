@@ -257,8 +257,8 @@ void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float
 // Multiplications by the reciprocals 1/6, 1/12, 1/24 in double instead of divisions (vdivpd
 // took most of this transform's time: 512 × 512 filters 1.7 ms of a 7 ms Winograd pass), the
 // terms that rows 1/2 and 3/4 share computed once, never contracted into FMAs so every level
-// rounds alike (doubles' rounding is far below float's: the floats of the exact G·g·Gᵀ but for
-// ties within 2⁻²⁹ of an ulp); each output row of a point is stored with
+// rounds alike (double's rounding errors are ~2⁻²⁹ of a float ulp: the floats are those of the
+// exact G·g·Gᵀ except where it lies that close to a rounding boundary); each output row of a point is stored with
 // STORE(dst, values) (`lanes` floats: a masked store on vector levels) rather than memcpy. Each
 // function using it starts with `#pragma clang fp contract(off)`.
 #define WINO_FILTER_PANEL(N, LOAD, STORE)                                                                   \
@@ -292,8 +292,8 @@ void ck_wino_output(int level, const float *m, size_t plane, size_t tiles, float
 
 #if defined(__x86_64__) || defined(__i386__)
 #define WINO_FILTER_STORE_16(to, values) _mm512_mask_storeu_ps((to), mask16, _mm512_loadu_ps(values))
-// The lanes' filters C·9 floats apart, one 16-lane gather of 32-bit offsets per tap (the compiler's
-// gathers of 64-bit offsets took two, 8 lanes each, and were half of this function's time).
+// The lanes' filters C·9 floats apart, one 16-lane gather of 32-bit offsets per tap: the channels
+// past the last whole block of 16 (wino_filter_block_16 takes the blocks without gathers).
 #define WINO_FILTER_LOAD_16(N)                                                                              \
     const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, \
                                                                  14, 15), _mm512_set1_epi32((int)(c * 9))); \
